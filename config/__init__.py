@@ -1,0 +1,1 @@
+"""Settings: typed models (``settings``), loading with precedence (``loader``)."""

@@ -1,0 +1,163 @@
+"""Every setting mentiondesk reads, typed and validated.
+
+Each field is documented in docs/settings.md; a test checks the two agree.
+Secrets are never settings: they come from environment variables (see ``secrets``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Label = Literal["negative", "neutral", "positive"]
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AppSettings(Strict):
+    database: Path = Path("data/mentiondesk.db")
+    data_dir: Path = Path("data")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    agent_name: str = ""  # who acts in `main.py review`; defaults to $USER
+
+
+class WebSettings(Strict):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+
+
+class ModelSettings(Strict):
+    # "default" is the model shipped in sentiment/default_model; otherwise a local
+    # directory or a Hugging Face hub name (needs network on first use).
+    name: str = "default"
+    batch_size: int = Field(32, ge=1, le=1024)
+    max_length: int = Field(128, ge=8, le=512)
+    threads: int = Field(0, ge=0)  # 0: torch's default
+    quantize: bool = True  # int8 dynamic quantisation of Linear layers on CPU
+    # For models whose id2label says LABEL_0..: map those names to ours.
+    label_map: dict[str, Label] = {}
+
+
+class BrandSettings(Strict):
+    name: str = Field(min_length=1)
+    handles: list[str] = []  # the brand's own accounts, without "@"
+    keywords: list[str] = []
+    exclusions: list[str] = []
+    languages: list[str] = []  # empty: any language
+    signoff: str = ""  # appended to every draft, e.g. "^Mia"
+
+    @model_validator(mode="after")
+    def _has_terms(self) -> BrandSettings:
+        if not self.handles and not self.keywords:
+            raise ValueError("a brand needs at least one handle or keyword")
+        return self
+
+
+class ReplaySourceSettings(Strict):
+    platform: Literal["replay"]
+    name: str = Field(min_length=1)
+    brand: str
+    path: Path
+    interval_seconds: float = Field(5, gt=0)
+    speed: float = Field(1.0, gt=0)  # 2.0 releases mentions twice as fast
+
+
+SourceSettings = Annotated[ReplaySourceSettings, Field(discriminator="platform")]
+
+
+class TopicSettings(Strict):
+    name: str = Field(min_length=1)
+    keywords: list[str] = []
+    description: str = ""
+    kb_link: str = ""
+
+
+class TriageSettings(Strict):
+    # A mention is a complaint when its negative score reaches this.
+    complaint_threshold: float = Field(0.5, ge=0, le=1)
+    question_words: list[str] = [
+        "how", "why", "what", "when", "where", "can", "could", "does", "is", "will",
+    ]
+    help_words: list[str] = [
+        "help", "support", "fix", "refund", "broken", "not working", "issue", "problem",
+        "cancel", "charged", "never arrived", "still waiting", "can't", "cannot",
+    ]
+    urgency_words: list[str] = [
+        "outage", "down", "refund", "cancel", "safety", "fire", "smoke", "legal",
+        "lawyer", "urgent", "asap", "emergency", "scam", "fraud", "hacked",
+    ]
+    spam_words: list[str] = ["giveaway", "crypto", "follow back", "dm for promo", "airdrop"]
+    # Priority is a weighted sum of factors in [0, 1]; weights need not add to 1.
+    weight_negativity: float = Field(0.4, ge=0)
+    weight_reach: float = Field(0.15, ge=0)
+    weight_urgency: float = Field(0.25, ge=0)
+    weight_waiting: float = Field(0.2, ge=0)
+    reach_saturation: int = Field(100_000, gt=0)  # followers at which reach counts fully
+    offer_thanks: bool = True  # praise gets an optional low-priority thank-you draft
+
+
+class SlaSettings(Strict):
+    first_response_minutes: int = Field(60, gt=0)
+
+
+class ResponderSettings(Strict):
+    # Templates by "topic.label", "topic", "label" or "default", tried in that order.
+    # Placeholders: {handle} {name} {brand} {kb_link} {signoff}.
+    templates: dict[str, str] = {
+        "default": "Hi {handle}, thanks for reaching out. We're looking into this and "
+        "will follow up shortly. {signoff}",
+        "question": "Hi {handle}, good question! {kb_line}{signoff}",
+        "negative": "Hi {handle}, we're sorry about this. Please send us a DM with the "
+        "details so we can sort it out. {kb_line}{signoff}",
+        "positive": "Thank you {handle}, that means a lot to the team! {signoff}",
+    }
+    kb_line: str = "This may help: {kb_link} "
+    length_limits: dict[str, int] = {"x": 280, "reddit": 10_000, "replay": 280}
+
+
+class MetricsSettings(Strict):
+    export_dir: Path = Path("data/exports")
+    rollup_interval_seconds: float = Field(60, gt=0)
+
+
+class PipelineSettings(Strict):
+    triage_interval_seconds: float = Field(5, gt=0)
+    draft_interval_seconds: float = Field(5, gt=0)
+    publish_interval_seconds: float = Field(5, gt=0)
+    batch_size: int = Field(64, ge=1)  # rows one job run handles at most
+
+
+class Settings(Strict):
+    app: AppSettings = AppSettings()
+    web: WebSettings = WebSettings()
+    model: ModelSettings = ModelSettings()
+    brands: list[BrandSettings] = Field(min_length=1)
+    sources: list[SourceSettings] = []
+    topics: list[TopicSettings] = []
+    triage: TriageSettings = TriageSettings()
+    sla: SlaSettings = SlaSettings()
+    responder: ResponderSettings = ResponderSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    pipeline: PipelineSettings = PipelineSettings()
+
+    @model_validator(mode="after")
+    def _references(self) -> Settings:
+        brands = {b.name for b in self.brands}
+        names: set[str] = set()
+        for i, source in enumerate(self.sources):
+            if source.brand not in brands:
+                raise ValueError(f"sources.{i}.brand: unknown brand {source.brand!r}")
+            if source.name in names:
+                raise ValueError(f"sources.{i}.name: duplicate source name {source.name!r}")
+            names.add(source.name)
+        return self
+
+    def brand(self, name: str) -> BrandSettings:
+        return next(b for b in self.brands if b.name == name)

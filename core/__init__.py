@@ -1,0 +1,1 @@
+"""Types shared by every stage: the normalised mention, the clock, the exception tree."""

@@ -1,0 +1,1 @@
+"""Mention sources: one module per platform behind the ``MentionSource`` interface."""

@@ -1,0 +1,1 @@
+"""Drafting replies, the reply policy, and publishing approved replies."""
