@@ -1,0 +1,1 @@
+"""The sentiment model (tone) and triage (need, topic, priority) built on it."""
