@@ -1,0 +1,25 @@
+"""Builds each configured source and its publisher: the one place that knows them all."""
+
+from __future__ import annotations
+
+from config.settings import ReplaySourceSettings, Settings, SourceSettings
+from core.clock import Clock
+from listener.base import MentionSource
+from listener.replay import ReplaySource
+from responder.publisher import Publisher
+from responder.sink import SinkPublisher
+
+
+def build_source(source: SourceSettings, settings: Settings, clock: Clock) -> MentionSource:
+    brand = settings.brand(source.brand)
+    if isinstance(source, ReplaySourceSettings):
+        return ReplaySource(source, brand, clock)
+    raise ValueError(f"no source for platform {source.platform!r}")
+
+
+def build_publisher(source: SourceSettings, settings: Settings, clock: Clock) -> Publisher:
+    if isinstance(source, ReplaySourceSettings):
+        limit = settings.responder.length_limits.get("replay", 280)
+        return SinkPublisher(settings.app.data_dir / "sink" / f"{source.name}.jsonl", clock,
+                             limit)
+    raise ValueError(f"no publisher for platform {source.platform!r}")

@@ -1,0 +1,54 @@
+"""The replay source's publisher: a local file that records each reply.
+
+Lines are appended and fsynced before ``publish`` returns, so ``find_posted`` after a
+crash sees every reply that went out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from core.clock import Clock, from_iso, to_iso
+from core.errors import PublishError, PublishRefused
+from responder.length import platform_length
+from responder.publisher import Posted, ReplyRequest
+
+
+class SinkPublisher:
+    platform = "replay"
+
+    def __init__(self, path: Path, clock: Clock, limit: int = 280) -> None:
+        self.path, self.clock, self.limit = path, clock, limit
+
+    def publish(self, reply: ReplyRequest) -> Posted:
+        if platform_length(reply.text, self.platform) > self.limit:
+            raise PublishRefused(f"reply is longer than {self.limit} characters")
+        posted = Posted(platform_id=f"sink-{reply.draft_id}", posted_at=self.clock.now())
+        line = json.dumps({
+            "id": posted.platform_id, "draft_id": reply.draft_id,
+            "in_reply_to_id": reply.in_reply_to_id, "text": reply.text,
+            "posted_at": to_iso(posted.posted_at),
+        }, ensure_ascii=False)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as f:
+                f.write(line + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as exc:
+            raise PublishError(f"cannot write {self.path}: {exc}") from exc
+        return posted
+
+    def find_posted(self, reply: ReplyRequest) -> Posted | None:
+        for item in self.replies():
+            if item["draft_id"] == reply.draft_id:
+                return Posted(platform_id=item["id"], posted_at=from_iso(item["posted_at"]))
+        return None
+
+    def replies(self) -> list[dict]:
+        if not self.path.exists():
+            return []
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.strip()]

@@ -1,0 +1,258 @@
+"""Drafts and the agent actions on them; every change is audited in its transaction.
+
+Approval is optimistic: the caller passes the draft ``version`` it showed the
+agent, and an approve or edit of a draft a colleague changed since is refused.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from core.clock import to_iso
+from core.errors import ConflictError, StoreError
+from responder.publisher import Posted
+from store import audit
+from store.db import Store, loads
+
+SYSTEM = "mentiondesk"
+MAX_ATTEMPTS = 5
+
+
+def create(store: Store, mention_id: int, text: str, now: datetime) -> int | None:
+    """Add a pending draft for a mention awaiting one; None if it already has one."""
+    with store.atomic() as db:
+        cur = db.execute(
+            "UPDATE mentions SET status = 'drafted' WHERE id = ? AND status = 'needs_reply'",
+            [mention_id],
+        )
+        if cur.rowcount == 0:
+            return None
+        draft_id = db.execute(
+            "INSERT INTO drafts (mention_id, text, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            [mention_id, text, to_iso(now), to_iso(now)],
+        ).lastrowid
+        audit.record(db, now, SYSTEM, "drafted", mention_id=mention_id, draft_id=draft_id,
+                     after=text)
+        return draft_id
+
+
+_QUEUE_SELECT = """
+    SELECT d.id AS draft_id, d.text AS draft_text, d.version, d.status AS draft_status,
+           d.note, d.error, d.manual_url, d.created_at AS drafted_at,
+           m.id AS mention_id, m.platform, m.platform_id, m.source, m.brand, m.text, m.url,
+           m.lang, m.created_at, m.status, m.claimed_by, m.api_replyable, m.engagement,
+           a.handle AS author_handle, a.name AS author_name, a.followers AS author_followers,
+           t.label, t.scores, t.topic, t.priority, t.factors, t.reason, t.optional,
+           t.complaint
+    FROM drafts d JOIN mentions m ON m.id = d.mention_id
+    JOIN authors a ON a.id = m.author_id JOIN triage t ON t.mention_id = m.id
+"""
+
+
+def _decode(row: dict[str, Any]) -> dict[str, Any]:
+    for key in ("scores", "factors", "engagement"):
+        row[key] = loads(row[key]) or {}
+    return row
+
+
+def pending(store: Store, limit: int = 200, **filters: str) -> list[dict[str, Any]]:
+    """Pending drafts, most urgent first. Filters: brand, platform, label, topic,
+    claimed_by (exact values)."""
+    allowed = {"brand": "m.brand", "platform": "m.platform", "label": "t.label",
+               "topic": "t.topic", "claimed_by": "m.claimed_by"}
+    where, params = ["d.status = 'pending'"], []
+    for key, value in filters.items():
+        if value:
+            where.append(f"{allowed[key]} = ?")
+            params.append(value)
+    rows = store.query(
+        f"{_QUEUE_SELECT} WHERE {' AND '.join(where)}"
+        " ORDER BY t.optional, t.priority DESC, m.created_at LIMIT ?",
+        [*params, limit],
+    )
+    return [_decode(r) for r in rows]
+
+
+def get(store: Store, draft_id: int) -> dict[str, Any] | None:
+    rows = store.query(f"{_QUEUE_SELECT} WHERE d.id = ?", [draft_id])
+    return _decode(rows[0]) if rows else None
+
+
+def _current(db, draft_id: int) -> sqlite3.Row:
+    row = db.execute(
+        "SELECT d.status, d.version, d.text, d.mention_id, m.claimed_by FROM drafts d"
+        " JOIN mentions m ON m.id = d.mention_id WHERE d.id = ?",
+        [draft_id],
+    ).fetchone()
+    if row is None:
+        raise ConflictError(f"draft {draft_id} does not exist")
+    return row
+
+
+def _check(row, draft_id: int, actor: str, version: int, *, takeover: bool = False) -> None:
+    status, current_version, _text, _mention, claimed_by = row
+    if status != "pending":
+        raise ConflictError(f"draft {draft_id} is already {status}")
+    if current_version != version:
+        raise ConflictError(
+            f"draft {draft_id} was changed by a colleague since you opened it; reload it"
+        )
+    if claimed_by and claimed_by != actor and not takeover:
+        raise ConflictError(f"{claimed_by} is working on this mention; take it over first")
+
+
+def edit(store: Store, draft_id: int, actor: str, version: int, text: str,
+         now: datetime) -> int:
+    """Replace the draft's text; returns the new version."""
+    with store.atomic() as db:
+        row = _current(db, draft_id)
+        _check(row, draft_id, actor, version)
+        if text == row[2]:
+            return version
+        db.execute(
+            "UPDATE drafts SET text = ?, version = version + 1, updated_at = ? WHERE id = ?",
+            [text, to_iso(now), draft_id],
+        )
+        audit.record(db, now, actor, "edited", mention_id=row[3], draft_id=draft_id,
+                     before=row[2], after=text)
+        return version + 1
+
+
+def approve(store: Store, draft_id: int, actor: str, version: int, now: datetime,
+            text: str | None = None) -> None:
+    """Approve exactly the text the agent saw (or edited, when ``text`` is given)."""
+    with store.atomic() as db:
+        if text is not None:
+            version = edit(store, draft_id, actor, version, text, now)
+        row = _current(db, draft_id)
+        _check(row, draft_id, actor, version)
+        try:
+            db.execute(
+                "UPDATE drafts SET status = 'approved', approved_by = ?, approved_at = ?,"
+                " updated_at = ? WHERE id = ?",
+                [actor, to_iso(now), to_iso(now), draft_id],
+            )
+        except sqlite3.IntegrityError as exc:
+            raise ConflictError("another reply to this mention is already approved") from exc
+        audit.record(db, now, actor, "approved", mention_id=row[3], draft_id=draft_id,
+                     after=row[2])
+
+
+def reject(store: Store, draft_id: int, actor: str, version: int, note: str,
+           now: datetime) -> None:
+    """Reject the draft; the mention then needs no reply (it stays in the log)."""
+    with store.atomic() as db:
+        row = _current(db, draft_id)
+        _check(row, draft_id, actor, version)
+        db.execute(
+            "UPDATE drafts SET status = 'rejected', note = ?, updated_at = ? WHERE id = ?",
+            [note, to_iso(now), draft_id],
+        )
+        db.execute("UPDATE mentions SET status = 'no_action' WHERE id = ?", [row[3]])
+        audit.record(db, now, actor, "rejected", mention_id=row[3], draft_id=draft_id,
+                     before=row[2], note=note)
+
+
+def skip(store: Store, draft_id: int, actor: str, now: datetime) -> None:
+    with store.atomic() as db:
+        row = _current(db, draft_id)
+        audit.record(db, now, actor, "skipped", mention_id=row[3], draft_id=draft_id)
+
+
+def claim(store: Store, mention_id: int, actor: str, now: datetime,
+          *, takeover: bool = False) -> None:
+    """Mark the mention as the actor's; taking one from a colleague must be explicit."""
+    with store.atomic() as db:
+        row = db.execute("SELECT claimed_by FROM mentions WHERE id = ?", [mention_id]).fetchone()
+        if row is None:
+            raise ConflictError(f"mention {mention_id} does not exist")
+        holder = row[0]
+        if holder == actor:
+            return
+        if holder and not takeover:
+            raise ConflictError(f"{holder} is working on this mention")
+        db.execute("UPDATE mentions SET claimed_by = ?, claimed_at = ? WHERE id = ?",
+                   [actor, to_iso(now), mention_id])
+        audit.record(db, now, actor, "took over" if holder else "claimed",
+                     mention_id=mention_id, before=holder or "", after=actor)
+
+
+def release(store: Store, mention_id: int, actor: str, now: datetime) -> None:
+    with store.atomic() as db:
+        cur = db.execute(
+            "UPDATE mentions SET claimed_by = NULL, claimed_at = NULL"
+            " WHERE id = ? AND claimed_by = ?", [mention_id, actor])
+        if cur.rowcount:
+            audit.record(db, now, actor, "released", mention_id=mention_id)
+
+
+# --- publishing -------------------------------------------------------------------
+
+def to_publish(store: Store, limit: int) -> list[dict[str, Any]]:
+    """Approved drafts, and drafts a crash left in ``posting`` (checked before retry)."""
+    return store.query(
+        "SELECT d.id AS draft_id, d.text, d.status, d.attempts, m.id AS mention_id,"
+        " m.platform, m.platform_id, m.conversation_id, m.source, m.created_at"
+        " FROM drafts d JOIN mentions m ON m.id = d.mention_id"
+        " WHERE d.status IN ('approved', 'posting') ORDER BY d.approved_at LIMIT ?",
+        [limit],
+    )
+
+
+def mark_posting(store: Store, draft_id: int, now: datetime) -> None:
+    """Committed before the platform call: after a crash we know to check first."""
+    with store.atomic() as db:
+        cur = db.execute(
+            "UPDATE drafts SET status = 'posting', attempts = attempts + 1, updated_at = ?"
+            " WHERE id = ? AND status = 'approved'", [to_iso(now), draft_id])
+        if cur.rowcount == 0:
+            raise ConflictError(f"draft {draft_id} is not approved")
+
+
+def mark_posted(store: Store, draft_id: int, posted: Posted, now: datetime) -> None:
+    with store.atomic() as db:
+        cur = db.execute(
+            "UPDATE drafts SET status = 'posted', posted_id = ?, posted_url = ?, posted_at = ?,"
+            " error = '', updated_at = ? WHERE id = ? AND status = 'posting'",
+            [posted.platform_id, posted.url, to_iso(posted.posted_at), to_iso(now), draft_id])
+        if cur.rowcount == 0:
+            raise StoreError(f"draft {draft_id} was not being posted")
+        mention_id = db.execute("SELECT mention_id FROM drafts WHERE id = ?",
+                                [draft_id]).fetchone()[0]
+        db.execute("UPDATE mentions SET status = 'replied', replied_at = ? WHERE id = ?",
+                   [to_iso(posted.posted_at), mention_id])
+        audit.record(db, now, SYSTEM, "posted", mention_id=mention_id, draft_id=draft_id,
+                     after=posted.platform_id)
+
+
+def mark_retry(store: Store, draft_id: int, error: str, now: datetime) -> str:
+    """A failed attempt: back to approved for a later try, or failed after too many."""
+    with store.atomic() as db:
+        attempts, mention_id = db.execute(
+            "SELECT attempts, mention_id FROM drafts WHERE id = ?", [draft_id]).fetchone()
+        status = "failed" if attempts >= MAX_ATTEMPTS else "approved"
+        db.execute("UPDATE drafts SET status = ?, error = ?, updated_at = ? WHERE id = ?",
+                   [status, error, to_iso(now), draft_id])
+        audit.record(db, now, SYSTEM, "post failed" if status == "failed" else "post retry",
+                     mention_id=mention_id, draft_id=draft_id, note=error)
+        return status
+
+
+def mark_refused(store: Store, draft_id: int, reason: str, manual_url: str | None,
+                 now: datetime) -> None:
+    """The platform refused for good; the agent gets the reason and a manual link."""
+    with store.atomic() as db:
+        mention_id = db.execute("SELECT mention_id FROM drafts WHERE id = ?",
+                                [draft_id]).fetchone()[0]
+        db.execute(
+            "UPDATE drafts SET status = 'refused', error = ?, manual_url = ?, updated_at = ?"
+            " WHERE id = ?", [reason, manual_url or "", to_iso(now), draft_id])
+        audit.record(db, now, SYSTEM, "post refused", mention_id=mention_id,
+                     draft_id=draft_id, note=reason)
+
+
+def counts_by_status(store: Store) -> dict[str, int]:
+    rows = store.query("SELECT status, count(*) AS n FROM drafts GROUP BY status")
+    return {r["status"]: r["n"] for r in rows}

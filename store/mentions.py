@@ -1,0 +1,165 @@
+"""Mentions, their authors and their triage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from core.clock import to_iso
+from core.mention import Mention
+from store import sources
+from store.db import Store, dumps, loads
+
+
+def save_poll(
+    store: Store,
+    source: str,
+    brand: str,
+    mentions: list[Mention],
+    cursor: dict[str, Any],
+    now: datetime,
+) -> int:
+    """Store a poll's mentions and move the source's cursor, in one transaction.
+
+    A mention already stored (same platform and id) is skipped, so a poll repeated
+    after a crash stores nothing twice. Returns how many mentions were new.
+    """
+    new = 0
+    with store.atomic() as db:
+        for mention in mentions:
+            author_id = _upsert_author(db, mention, now)
+            cur = db.execute(
+                "INSERT OR IGNORE INTO mentions (platform, platform_id, source, brand,"
+                " author_id, text, url, lang, conversation_id, in_reply_to_id, engagement,"
+                " raw, api_replyable, created_at, fetched_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    mention.platform, mention.platform_id, source, brand, author_id,
+                    mention.text, mention.url, mention.lang, mention.conversation_id,
+                    mention.in_reply_to_id, dumps(mention.engagement), dumps(mention.raw),
+                    int(mention.api_replyable), to_iso(mention.created_at), to_iso(now),
+                ],
+            )
+            new += cur.rowcount
+        sources.save_cursor(db, source, cursor, new, now)
+        sources.resume(db, source)
+    return new
+
+
+def _upsert_author(db, mention: Mention, now: datetime) -> int:
+    a = mention.author
+    db.execute(
+        "INSERT INTO authors (platform, platform_user_id, handle, name, followers, verified,"
+        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (platform, platform_user_id) DO UPDATE SET handle = excluded.handle,"
+        " name = excluded.name, followers = excluded.followers,"
+        " verified = excluded.verified, updated_at = excluded.updated_at",
+        [mention.platform, a.platform_id, a.handle, a.name, a.followers, int(a.verified),
+         to_iso(now)],
+    )
+    row = db.execute(
+        "SELECT id FROM authors WHERE platform = ? AND platform_user_id = ?",
+        [mention.platform, a.platform_id],
+    ).fetchone()
+    return row[0]
+
+
+_MENTION_COLUMNS = """
+    m.id, m.platform, m.platform_id, m.source, m.brand, m.text, m.url, m.lang,
+    m.conversation_id, m.in_reply_to_id, m.engagement, m.api_replyable, m.created_at,
+    m.status, m.claimed_by, m.claimed_at, m.replied_at,
+    a.handle AS author_handle, a.name AS author_name, a.followers AS author_followers,
+    a.verified AS author_verified
+"""
+
+
+def _decode(row: dict[str, Any]) -> dict[str, Any]:
+    for key in ("engagement", "scores", "factors"):
+        if isinstance(row.get(key), str):
+            row[key] = loads(row[key])
+    return row
+
+
+def untriaged(store: Store, limit: int) -> list[dict[str, Any]]:
+    rows = store.query(
+        f"SELECT {_MENTION_COLUMNS} FROM mentions m JOIN authors a ON a.id = m.author_id"
+        " WHERE m.status = 'new' ORDER BY m.id LIMIT ?",
+        [limit],
+    )
+    return [_decode(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class TriageRecord:
+    mention_id: int
+    label: str
+    scores: dict[str, float]
+    complaint: bool
+    needs_reply: bool
+    optional: bool
+    reason: str
+    topic: str
+    priority: float
+    factors: dict[str, float]
+    model_name: str
+    model_version: str
+
+
+def save_triage(store: Store, records: list[TriageRecord], now: datetime) -> None:
+    """Store triage results and move each mention to needs_reply or no_action."""
+    with store.atomic() as db:
+        for r in records:
+            db.execute(
+                "INSERT OR REPLACE INTO triage (mention_id, label, scores, complaint,"
+                " needs_reply, optional, reason, topic, priority, factors, model_name,"
+                " model_version, triaged_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [r.mention_id, r.label, dumps(r.scores), int(r.complaint), int(r.needs_reply),
+                 int(r.optional), r.reason, r.topic, r.priority, dumps(r.factors),
+                 r.model_name, r.model_version, to_iso(now)],
+            )
+            wants_draft = r.needs_reply or r.optional
+            db.execute(
+                "UPDATE mentions SET status = ? WHERE id = ? AND status = 'new'",
+                ["needs_reply" if wants_draft else "no_action", r.mention_id],
+            )
+
+
+def awaiting_draft(store: Store, limit: int) -> list[dict[str, Any]]:
+    rows = store.query(
+        f"SELECT {_MENTION_COLUMNS}, t.label, t.topic, t.priority, t.optional, t.reason"
+        " FROM mentions m JOIN authors a ON a.id = m.author_id"
+        " JOIN triage t ON t.mention_id = m.id"
+        " WHERE m.status = 'needs_reply' ORDER BY t.priority DESC, m.id LIMIT ?",
+        [limit],
+    )
+    return [_decode(r) for r in rows]
+
+
+def get(store: Store, mention_id: int) -> dict[str, Any] | None:
+    rows = store.query(
+        f"SELECT {_MENTION_COLUMNS}, t.label, t.scores, t.complaint, t.needs_reply,"
+        " t.optional, t.reason, t.topic, t.priority, t.factors, t.model_name"
+        " FROM mentions m JOIN authors a ON a.id = m.author_id"
+        " LEFT JOIN triage t ON t.mention_id = m.id WHERE m.id = ?",
+        [mention_id],
+    )
+    return _decode(rows[0]) if rows else None
+
+
+def thread(store: Store, mention_id: int) -> list[dict[str, Any]]:
+    """Earlier messages of the same conversation, and our replies in it, oldest first."""
+    return store.query(
+        "SELECT m.id, a.handle AS author_handle, m.text, m.created_at, d.text AS reply,"
+        " d.posted_at FROM mentions m JOIN authors a ON a.id = m.author_id"
+        " LEFT JOIN drafts d ON d.mention_id = m.id AND d.status = 'posted'"
+        " WHERE m.conversation_id != '' AND m.conversation_id ="
+        " (SELECT conversation_id FROM mentions WHERE id = ?) AND m.id != ?"
+        " ORDER BY m.created_at",
+        [mention_id, mention_id],
+    )
+
+
+def counts_by_status(store: Store) -> dict[str, int]:
+    rows = store.query("SELECT status, count(*) AS n FROM mentions GROUP BY status")
+    return {r["status"]: r["n"] for r in rows}
