@@ -119,8 +119,33 @@ class RedditSourceSettings(Strict):
         return self
 
 
+class XSourceSettings(Strict):
+    """X (Twitter) through tweepy: recent search, optionally the mentions timeline.
+
+    Credentials come from MENTIONDESK_X_* (config/secrets.py), never from here.
+    """
+
+    platform: Literal["x"]
+    name: str = Field(min_length=1)
+    brand: str
+    interval_seconds: float = Field(60, gt=0)
+    query: str | None = None  # replaces the query built from the brand's terms
+    languages: list[str] = []  # empty: the brand's languages
+    include_mentions_timeline: bool = False
+    api_base_url: str = "https://api.twitter.com"
+    query_max_length: int = Field(512, ge=1)
+    max_results: int = Field(100, ge=10, le=100)
+    monthly_read_cap: int | None = Field(None, gt=0)  # posts per period; None: no governor
+    read_cap_reset_day: int = Field(1, ge=1, le=28)  # day of the month the cap resets
+    backfill_hours: float = Field(24, gt=0, le=168)  # how far back the first poll reads
+    timeout_seconds: float = Field(10, gt=0)
+    max_retries: int = Field(3, ge=0, le=10)
+    backoff_seconds: float = Field(1.0, ge=0)
+
+
 SourceSettings = Annotated[
-    ReplaySourceSettings | RedditSourceSettings, Field(discriminator="platform")
+    ReplaySourceSettings | RedditSourceSettings | XSourceSettings,
+    Field(discriminator="platform"),
 ]
 
 
@@ -173,6 +198,22 @@ class ResponderSettings(Strict):
     kb_line: str = "This may help: {kb_link} "
     length_limits: dict[str, int] = {"x": 280, "reddit": 10_000, "replay": 280}
 
+    @model_validator(mode="after")
+    def _templates_render(self) -> ResponderSettings:
+        from responder.policy import violations  # pure module, no import cycle at runtime
+
+        sample = {k: "x" for k in ("handle", "name", "brand", "kb_link", "signoff", "kb_line")}
+        for key, template in {**self.templates, "kb_line": self.kb_line}.items():
+            try:
+                text = template.format(**sample)
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(f"template {key!r}: bad placeholder {exc}") from None
+            if problems := violations(text):
+                raise ValueError(f"template {key!r}: {problems[0]}")
+        if "default" not in self.templates:
+            raise ValueError("templates need a 'default' entry")
+        return self
+
 
 class MetricsSettings(Strict):
     export_dir: Path = Path("data/exports")
@@ -213,3 +254,6 @@ class Settings(Strict):
 
     def brand(self, name: str) -> BrandSettings:
         return next(b for b in self.brands if b.name == name)
+
+    def sources_by_name(self) -> dict[str, SourceSettings]:
+        return {s.name: s for s in self.sources}

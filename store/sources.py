@@ -42,6 +42,11 @@ def record_error(store: Store, name: str, error: str) -> None:
         db.execute("UPDATE sources SET last_error = ? WHERE name = ?", [error, name])
 
 
+def clear_pause(store: Store, name: str) -> None:
+    with store.atomic() as db:
+        resume(db, name)
+
+
 def resume(db, name: str) -> None:
     db.execute(
         "UPDATE sources SET paused_until = NULL, paused_reason = '', last_error = ''"

@@ -1,0 +1,97 @@
+"""Resolving settings: environment > config file > defaults.
+
+- The file is TOML: ``--config PATH``, else ``$MENTIONDESK_CONFIG``, else the demo
+  default ``config/demo.toml``.
+- Any scalar key of the sections in ``ENV_SECTIONS`` can be overridden by an
+  environment variable ``MENTIONDESK_<SECTION>_<KEY>``, e.g. ``MENTIONDESK_WEB_PORT=9000``.
+- Everything not set falls back to the defaults in ``config.settings``.
+Relative paths are relative to the working directory.
+A bad setting raises ``ConfigError`` naming the file (or variable), the key and the
+problem; ``main.py`` prints it as one line and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from config.settings import ReplaySourceSettings, Settings
+from core.errors import ConfigError
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent / "demo.toml"
+ENV_PREFIX = "MENTIONDESK_"
+ENV_SECTIONS = ("app", "web", "model", "sla", "pipeline", "metrics")
+
+
+def config_path(explicit: Path | None, env: Mapping[str, str]) -> Path:
+    if explicit:
+        return explicit
+    return Path(env[f"{ENV_PREFIX}CONFIG"]) if env.get(f"{ENV_PREFIX}CONFIG") else DEFAULT_CONFIG
+
+
+def _env_overrides(env: Mapping[str, str]) -> dict[tuple[str, str], str]:
+    """{(section, key): (value, variable)} for every MENTIONDESK_<SECTION>_<KEY>."""
+    found = {}
+    for variable, value in env.items():
+        for section in ENV_SECTIONS:
+            prefix = f"{ENV_PREFIX}{section.upper()}_"
+            if variable.startswith(prefix) and len(variable) > len(prefix):
+                found[(section, variable[len(prefix):].lower())] = (value, variable)
+    return found
+
+
+def _key(loc: tuple[Any, ...]) -> str:
+    # Drop the discriminator tags pydantic adds for tagged unions ("replay", ...).
+    parts = [str(p) for p in loc if not (isinstance(p, str) and p in _PLATFORM_TAGS)]
+    return ".".join(parts) or "(top level)"
+
+
+_PLATFORM_TAGS = {"replay", "x", "reddit"}
+
+
+def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    file = config_path(path, env)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(str(file), "-", "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(file), "-", f"cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(file), "-", f"not valid TOML: {exc}") from None
+
+    origins: dict[str, str] = {}
+    for (section, key), (value, variable) in _env_overrides(env).items():
+        table = data.setdefault(section, {})
+        if not isinstance(table, dict):
+            raise ConfigError(str(file), section, "must be a table")
+        table[key] = value
+        origins[f"{section}.{key}"] = variable
+
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = _key(error["loc"])
+        where = next((f"environment {v}" for k, v in origins.items() if key.startswith(k)),
+                     str(file))
+        problem = error["msg"]
+        if error["type"] not in ("missing", "extra_forbidden") and "input" in error:
+            problem += f" (got {error['input']!r:.60})"
+        if error["type"] == "extra_forbidden":
+            problem = "unknown setting (see docs/settings.md)"
+        raise ConfigError(where, key, problem) from None
+    _check_files(settings, str(file))
+    return settings
+
+
+def _check_files(settings: Settings, file: str) -> None:
+    for i, source in enumerate(settings.sources):
+        if isinstance(source, ReplaySourceSettings) and not source.path.is_file():
+            raise ConfigError(file, f"sources.{i}.path", f"no such file: {source.path}")

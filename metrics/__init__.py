@@ -1,0 +1,1 @@
+"""Reputation metrics: hourly rollups, the report table and CSV exports."""

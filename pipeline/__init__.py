@@ -1,0 +1,1 @@
+"""The daemon's stages, composed with the store; the scheduler runs them."""

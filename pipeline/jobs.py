@@ -1,0 +1,202 @@
+"""One method per stage. Each reads what the previous stage stored and writes its
+result in one transaction, so a crash anywhere loses and repeats nothing: the next
+run picks up the rows still in the earlier state. No stage calls the next."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from config.settings import Settings
+from core.clock import Clock, from_iso
+from core.errors import (
+    AuthError,
+    ConflictError,
+    ModelError,
+    PublishError,
+    PublishRefused,
+    RateLimited,
+    SourceError,
+)
+from listener.base import MentionSource
+from listener.filters import addresses_brand
+from metrics.rollup import rollup
+from responder import drafting
+from responder.publisher import Publisher, ReplyRequest
+from sentiment import triage as triage_rules
+from sentiment.classifier import Classifier
+from store import drafts, mentions, sources
+from store import metrics as metric_store
+from store.db import Store
+
+log = logging.getLogger(__name__)
+
+AUTH_PAUSE = timedelta(days=3650)  # until an operator fixes credentials and restarts
+METRICS_WINDOW = timedelta(days=7)
+
+
+@dataclass
+class Pipeline:
+    store: Store
+    settings: Settings
+    classifier: Classifier
+    sources: dict[str, MentionSource]
+    publishers: dict[str, Publisher]
+    clock: Clock
+
+    def __post_init__(self) -> None:
+        for name, source in self.sources.items():
+            sources.ensure(self.store, name, source.platform)
+            _, reason = sources.paused_until(self.store, name)
+            if reason.startswith("auth"):
+                # A restart is how an operator says credentials were fixed.
+                sources.clear_pause(self.store, name)
+
+    # --- listening --------------------------------------------------------------------
+    def poll_source(self, name: str) -> int:
+        """Poll one source; returns how many new mentions were stored."""
+        now = self.clock.now()
+        until, reason = sources.paused_until(self.store, name)
+        if until and until > now:
+            log.debug("source %s paused until %s: %s", name, until, reason)
+            return 0
+        source = self.sources[name]
+        try:
+            result = source.poll(sources.get_cursor(self.store, name))
+        except RateLimited as exc:
+            sources.pause(self.store, name, exc.reset_at, f"rate limited: {exc}")
+            log.warning("source %s rate limited until %s", name, exc.reset_at.isoformat())
+            return 0
+        except AuthError as exc:
+            sources.pause(self.store, name, now + AUTH_PAUSE, f"auth: {exc}")
+            log.error("source %s paused: credentials refused (%s); fix them and restart",
+                      name, exc)
+            return 0
+        except SourceError as exc:
+            sources.record_error(self.store, name, str(exc))
+            log.warning("source %s failed, will retry next interval: %s", name, exc)
+            return 0
+        for note in result.notes:
+            log.warning("source %s: %s", name, note)
+        brand = self.settings.sources_by_name()[name].brand
+        new = mentions.save_poll(self.store, name, brand, result.mentions, result.cursor,
+                                 self.clock.now())
+        log.info("poll %s: %d fetched, %d new, %d requests", name, len(result.mentions), new,
+                 result.requests)
+        return new
+
+    # --- triage -----------------------------------------------------------------------
+    def triage_batch(self) -> int:
+        rows = mentions.untriaged(self.store, self.settings.pipeline.batch_size)
+        if not rows:
+            return 0
+        try:
+            predictions = self.classifier.classify([r["text"] for r in rows])
+        except ModelError as exc:
+            log.error("triage skipped: %s", exc)
+            return 0
+        now = self.clock.now()
+        records = []
+        for row, prediction in zip(rows, predictions, strict=True):
+            brand = self.settings.brand(row["brand"])
+            context = triage_rules.Context(
+                addressed=row["platform"] == "reddit"
+                or addresses_brand(row["text"], brand.handles),
+                followers=row["author_followers"],
+                age_minutes=(now - from_iso(row["created_at"])).total_seconds() / 60,
+            )
+            t = triage_rules.triage(row["text"], prediction, context, self.settings.topics,
+                                    self.settings.triage, self.settings.sla.first_response_minutes)
+            records.append(mentions.TriageRecord(
+                mention_id=row["id"], label=prediction.label, scores=prediction.scores,
+                complaint=t.complaint, needs_reply=t.needs_reply, optional=t.optional,
+                reason=t.reason, topic=t.topic, priority=t.priority, factors=t.factors,
+                model_name=self.classifier.name, model_version=self.classifier.version,
+            ))
+        mentions.save_triage(self.store, records, now)
+        needing = sum(r.needs_reply for r in records)
+        log.info("triage: %d mentions, %d need a reply", len(records), needing)
+        return len(records)
+
+    # --- drafting ---------------------------------------------------------------------
+    def draft_batch(self) -> int:
+        made = 0
+        topics = {t.name: t for t in self.settings.topics}
+        for row in mentions.awaiting_draft(self.store, self.settings.pipeline.batch_size):
+            text = drafting.draft(
+                platform=row["platform"], handle=row["author_handle"],
+                author_name=row["author_name"], brand=self.settings.brand(row["brand"]),
+                topic=topics.get(row["topic"]), label=row["label"],
+                question=triage_rules.is_question(row["text"],
+                                                  self.settings.triage.question_words),
+                settings=self.settings.responder,
+            )
+            if drafts.create(self.store, row["id"], text, self.clock.now()) is not None:
+                made += 1
+        if made:
+            log.info("drafting: %d drafts waiting for approval", made)
+        return made
+
+    # --- publishing -------------------------------------------------------------------
+    def publish_batch(self) -> int:
+        """Post approved drafts. A draft a crash left in ``posting`` is first checked
+        against the platform, so each approved reply goes out exactly once."""
+        posted = 0
+        for row in drafts.to_publish(self.store, self.settings.pipeline.batch_size):
+            publisher = self.publishers.get(row["source"])
+            if publisher is None:
+                log.error("draft %d: source %s is no longer configured; left approved",
+                          row["draft_id"], row["source"])
+                continue
+            request = ReplyRequest(
+                draft_id=row["draft_id"], platform=row["platform"],
+                in_reply_to_id=row["platform_id"], conversation_id=row["conversation_id"],
+                text=row["text"],
+            )
+            try:
+                if row["status"] == "posting":
+                    found = publisher.find_posted(request)
+                    if found is not None:
+                        drafts.mark_posted(self.store, row["draft_id"], found, self.clock.now())
+                        log.info("draft %d was already posted before a restart",
+                                 row["draft_id"])
+                        posted += 1
+                        continue
+                else:
+                    drafts.mark_posting(self.store, row["draft_id"], self.clock.now())
+                result = publisher.publish(request)
+            except PublishRefused as exc:
+                drafts.mark_refused(self.store, row["draft_id"], str(exc), exc.manual_url,
+                                    self.clock.now())
+                log.warning("draft %d refused by %s: %s", row["draft_id"], row["platform"], exc)
+                continue
+            except (PublishError, ConflictError) as exc:
+                status = drafts.mark_retry(self.store, row["draft_id"], str(exc),
+                                           self.clock.now())
+                log.warning("draft %d not posted (%s): %s", row["draft_id"], status, exc)
+                continue
+            drafts.mark_posted(self.store, row["draft_id"], result, self.clock.now())
+            posted += 1
+        if posted:
+            log.info("publishing: %d replies posted", posted)
+        return posted
+
+    # --- metrics ----------------------------------------------------------------------
+    def rollup_metrics(self) -> int:
+        since = (self.clock.now() - METRICS_WINDOW).strftime("%Y-%m-%dT%H")
+        rows = [h.as_row() for h in rollup(metric_store.facts(self.store, since))]
+        metric_store.save_hourly(self.store, rows)
+        log.info("metrics: %d hourly rows updated", len(rows))
+        return len(rows)
+
+    def run_once(self) -> None:
+        """Every stage once, in order: `main.py poll --once`, and tests."""
+        for name in self.sources:
+            self.poll_source(name)
+        while self.triage_batch():
+            pass
+        while self.draft_batch():
+            pass
+        self.publish_batch()
+        self.rollup_metrics()

@@ -1,0 +1,1 @@
+"""Terminal front-ends for agents (review) and marketing (report)."""
