@@ -1,0 +1,99 @@
+"""Shared test fixtures."""
+
+from __future__ import annotations
+
+import pytest
+
+from config.settings import ModelSettings
+
+
+@pytest.fixture(scope="session")
+def classifier():
+    """The shipped default model, loaded once per test session (loading takes seconds)."""
+    from sentiment.transformer import load_classifier
+
+    return load_classifier(ModelSettings())
+
+
+# --- foundation fixtures ----------------------------------------------------------
+import json  # noqa: E402
+import textwrap  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from config.loader import load  # noqa: E402
+from core.clock import ManualClock  # noqa: E402
+from store.schema import open_store  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "samples" / "lumora_mentions.jsonl"
+
+BASE_TOML = """
+[app]
+database = "{tmp}/desk.db"
+data_dir = "{tmp}/data"
+
+[[brands]]
+name = "Lumora"
+handles = ["lumora", "lumorahelp"]
+keywords = ["Lumora"]
+exclusions = ["Lumora Falls"]
+signoff = "^Mia"
+
+[[sources]]
+platform = "replay"
+name = "replay"
+brand = "Lumora"
+path = "{mentions}"
+interval_seconds = 1
+
+[[topics]]
+name = "delivery"
+keywords = ["order", "parcel", "delivery"]
+kb_link = "https://help.lumora.example/orders"
+
+[[topics]]
+name = "billing"
+keywords = ["charged", "refund"]
+"""
+
+
+def mention_line(id: str, text: str, offset: float = 0, **extra) -> dict:
+    """One replay line in the sample format."""
+    author = extra.pop("author", {"id": f"u{id}", "handle": f"user{id}", "name": "",
+                                  "followers": 10, "verified": False})
+    return {"offset_s": offset, "platform": "x", "id": id, "author": author, "text": text,
+            "lang": "en", "kind": "post", "in_reply_to_id": "", "conversation_id": id,
+            **extra}
+
+
+def write_jsonl(path: Path, lines: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines),
+                    encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def make_settings(tmp_path):
+    """Settings from BASE_TOML plus extra TOML, with replay ``lines`` as the source."""
+
+    def make(lines: list[dict] | None = None, extra: str = "", mentions: Path | None = None):
+        if mentions is None:
+            mentions = write_jsonl(tmp_path / "mentions.jsonl", lines or [])
+        config = tmp_path / "config.toml"
+        config.write_text(BASE_TOML.format(tmp=tmp_path, mentions=mentions)
+                          + textwrap.dedent(extra), encoding="utf-8")
+        return load(config, env={})
+
+    return make
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = open_store(tmp_path / "desk.db")
+    yield s
+    s.close()

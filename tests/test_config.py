@@ -1,0 +1,143 @@
+"""Configuration: precedence, validation with one clear line, documented settings."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from config import settings as settings_module
+from config.loader import load
+from config.secrets import SECRETS, secret
+from core.errors import ConfigError
+from tests.conftest import BASE_TOML, REPO
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "m.jsonl").write_text("", encoding="utf-8")
+    path = tmp_path / "c.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def base(tmp_path: Path) -> str:
+    return BASE_TOML.format(tmp=tmp_path, mentions=tmp_path / "m.jsonl")
+
+
+def test_demo_config_loads():
+    settings = load(REPO / "config" / "demo.toml", env={})
+    assert settings.brands[0].name == "Lumora"
+    assert settings.sources[0].platform == "replay"
+
+
+def test_production_example_loads():
+    settings = load(REPO / "config" / "production.example.toml", env={})
+    assert settings.brands
+
+
+def test_environment_overrides_file(tmp_path):
+    path = write(tmp_path, base(tmp_path) + '\n[web]\nport = 8000\n')
+    assert load(path, env={}).web.port == 8000
+    assert load(path, env={"MENTIONDESK_WEB_PORT": "9001"}).web.port == 9001
+
+
+def test_defaults_fill_what_the_file_leaves_out(tmp_path):
+    settings = load(write(tmp_path, base(tmp_path)), env={})
+    assert settings.sla.first_response_minutes == 60
+    assert settings.model.name == "default"
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "problem"),
+    [
+        ("\n[web]\nprot = 8000\n", "web.prot", "unknown setting"),
+        ('\n[web]\nport = "eighty"\n', "web.port", "integer"),
+        ("\n[web]\nport = 70000\n", "web.port", "less than or equal"),
+        ("\n[sla]\nfirst_response_minutes = 0\n", "sla.first_response_minutes", "greater"),
+        ('\n[responder.templates]\ndefault = "Hi {handel}"\n', "responder", "placeholder"),
+        ('\n[responder.templates]\ndefault = "Hi {handle}, send us your password"\n',
+         "responder", "password"),
+        ('\n[model]\nlabel_map = {LABEL_0 = "angry"}\n', "model.label_map.LABEL_0", "'negative'"),
+    ],
+)
+def test_bad_values_name_file_key_and_problem(tmp_path, extra, key, problem):
+    path = write(tmp_path, base(tmp_path) + extra)
+    with pytest.raises(ConfigError) as info:
+        load(path, env={})
+    assert info.value.file == str(path)
+    assert info.value.key == key
+    assert problem in info.value.problem
+
+
+def test_source_must_name_a_known_brand(tmp_path):
+    text = base(tmp_path).replace('brand = "Lumora"', 'brand = "Lumoro"')
+    with pytest.raises(ConfigError, match="unknown brand 'Lumoro'"):
+        load(write(tmp_path, text), env={})
+
+
+def test_unknown_platform_is_refused(tmp_path):
+    text = base(tmp_path).replace('platform = "replay"', 'platform = "myspace"')
+    with pytest.raises(ConfigError) as info:
+        load(write(tmp_path, text), env={})
+    assert info.value.key.startswith("sources.0")
+
+
+def test_missing_replay_file(tmp_path):
+    text = base(tmp_path).replace(str(tmp_path / "m.jsonl"), str(tmp_path / "nope.jsonl"))
+    with pytest.raises(ConfigError, match="sources.0.path: no such file"):
+        load(write(tmp_path, text), env={})
+
+
+def test_broken_toml_and_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load(write(tmp_path, "[app\n"), env={})
+    with pytest.raises(ConfigError, match="file not found"):
+        load(tmp_path / "absent.toml", env={})
+
+
+def test_bad_environment_value_names_the_variable(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load(write(tmp_path, base(tmp_path)), env={"MENTIONDESK_WEB_PORT": "x"})
+    assert info.value.file == "environment MENTIONDESK_WEB_PORT"
+
+
+def test_cli_bad_config_exits_2_with_one_line(tmp_path):
+    path = write(tmp_path, base(tmp_path) + "\n[web]\nprot = 1\n")
+    result = subprocess.run(
+        [sys.executable, "main.py", "--config", str(path), "report"],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"mentiondesk: bad configuration: {path}: web.prot: unknown setting "
+        "(see docs/settings.md)"
+    ]
+    assert "Traceback" not in result.stderr
+
+
+def test_secrets_come_from_environment_and_hide_in_repr(monkeypatch):
+    monkeypatch.setenv("MENTIONDESK_X_BEARER_TOKEN", "s3cr3t-token")
+    value = secret("MENTIONDESK_X_BEARER_TOKEN")
+    assert value is not None and value.get_secret_value() == "s3cr3t-token"
+    assert "s3cr3t" not in repr(value) and "s3cr3t" not in str(value)
+    monkeypatch.delenv("MENTIONDESK_X_BEARER_TOKEN")
+    assert secret("MENTIONDESK_X_BEARER_TOKEN") is None
+
+
+def _models() -> list[type[BaseModel]]:
+    return [obj for obj in vars(settings_module).values()
+            if isinstance(obj, type) and issubclass(obj, BaseModel)
+            and obj.__module__ == settings_module.__name__ and obj is not settings_module.Strict]
+
+
+def test_every_setting_and_secret_is_documented():
+    docs = (REPO / "docs" / "settings.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `(\w+)` \|", docs, flags=re.MULTILINE))
+    missing = [f"{model.__name__}.{field}" for model in _models()
+               for field in model.model_fields if field not in documented]
+    assert missing == []
+    assert set(SECRETS) <= documented

@@ -1,0 +1,179 @@
+"""The whole loop on the shipped sample, and what happens across crashes and restarts."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from core.errors import RateLimited
+from listener.base import Poll
+from listener.registry import build_publisher, build_source
+from pipeline.jobs import Pipeline
+from store import drafts, sources
+from store.schema import open_store
+from tests.conftest import SAMPLE, mention_line
+
+FAST = """
+[pipeline]
+batch_size = 500
+"""
+
+
+def expected_kept() -> list[dict]:
+    """Sample lines a listener must keep: not reposts, own posts or exclusions."""
+    lines = [json.loads(x) for x in SAMPLE.read_text(encoding="utf-8").splitlines() if x]
+    return [x for x in lines
+            if x["expected"]["category"] not in ("own", "excluded", "repost")]
+
+
+def make_pipeline(settings, classifier, clock, store=None) -> Pipeline:
+    return Pipeline(
+        store=store or open_store(settings.app.database), settings=settings,
+        classifier=classifier,
+        sources={s.name: build_source(s, settings, clock) for s in settings.sources},
+        publishers={s.name: build_publisher(s, settings, clock) for s in settings.sources},
+        clock=clock,
+    )
+
+
+def approve_all(store, clock, actor="ann") -> int:
+    pending = drafts.pending(store, limit=10_000)
+    for d in pending:
+        drafts.approve(store, d["draft_id"], actor, d["version"], clock.now())
+    return len(pending)
+
+
+def sink(pipeline: Pipeline) -> list[dict]:
+    return next(iter(pipeline.publishers.values())).replies()
+
+
+@pytest.fixture
+def sample_settings(make_settings):
+    return make_settings(mentions=SAMPLE, extra=FAST)
+
+
+def test_whole_loop_on_the_sample(sample_settings, classifier, clock):
+    pipeline = make_pipeline(sample_settings, classifier, clock)
+    clock.advance(601)
+    pipeline.run_once()
+    store = pipeline.store
+
+    stored = store.query("SELECT platform_id, text FROM mentions")
+    kept = expected_kept()
+    assert sorted(r["platform_id"] for r in stored) == sorted(x["id"] for x in kept)
+    by_id = {x["id"]: x["text"] for x in kept}
+    assert all(r["text"] == by_id[r["platform_id"]] for r in stored)  # hostile text intact
+
+    triaged = store.query("SELECT t.*, m.platform_id FROM triage t JOIN mentions m"
+                          " ON m.id = t.mention_id")
+    assert len(triaged) == len(kept)
+    assert {r["model_name"] for r in triaged} == {classifier.name}
+    needs = {r["platform_id"] for r in triaged if r["needs_reply"]}
+    truth = {x["id"] for x in kept if x["expected"]["needs_reply"]}
+    # Triage is a model plus rules: most mentions that need an answer must be caught.
+    assert len(needs & truth) / len(truth) >= 0.7
+
+    approved = approve_all(store, clock)
+    assert approved == len(needs) + sum(r["optional"] for r in triaged)
+    assert pipeline.publish_batch() == approved
+    posted = sink(pipeline)
+    assert len(posted) == approved
+    assert len({p["draft_id"] for p in posted}) == approved
+    assert all(len(p["text"]) <= 280 for p in posted)
+
+    pipeline.rollup_metrics()
+    report = store.query("SELECT sum(volume) AS v, sum(replies) AS r FROM metrics_hourly")[0]
+    assert (report["v"], report["r"]) == (len(kept), approved)
+
+    # Nothing is repeated by a second round.
+    pipeline.run_once()
+    assert len(sink(pipeline)) == approved
+    assert store.query("SELECT count(*) AS n FROM mentions")[0]["n"] == len(kept)
+
+
+def test_restart_resumes_polling_without_gaps_or_duplicates(sample_settings, classifier,
+                                                             clock):
+    first = make_pipeline(sample_settings, classifier, clock)
+    clock.advance(200)
+    first.poll_source("replay")
+    part = first.store.query("SELECT count(*) AS n FROM mentions")[0]["n"]
+    first.store.close()
+    clock.advance(500)
+    second = make_pipeline(sample_settings, classifier, clock)
+    second.poll_source("replay")
+    ids = [r["platform_id"] for r in second.store.query("SELECT platform_id FROM mentions")]
+    assert 0 < part < len(ids)
+    assert sorted(ids) == sorted(x["id"] for x in expected_kept())
+
+
+def _one_approved(make_settings, classifier, clock):
+    settings = make_settings([mention_line("1", "@lumora my order never arrived!!")])
+    pipeline = make_pipeline(settings, classifier, clock)
+    pipeline.run_once()
+    assert approve_all(pipeline.store, clock) == 1
+    return settings, pipeline
+
+
+def test_crash_after_the_platform_call_does_not_post_twice(make_settings, classifier, clock):
+    settings, pipeline = _one_approved(make_settings, classifier, clock)
+    row = drafts.to_publish(pipeline.store, 10)[0]
+    drafts.mark_posting(pipeline.store, row["draft_id"], clock.now())
+    from responder.publisher import ReplyRequest
+
+    pipeline.publishers["replay"].publish(ReplyRequest(
+        row["draft_id"], "replay", row["platform_id"], "", row["text"]))
+    # ...the process dies here, before the draft is marked posted. A restart:
+    pipeline.store.close()
+    restarted = make_pipeline(settings, classifier, clock)
+    assert restarted.publish_batch() == 1
+    assert len(sink(restarted)) == 1
+    assert drafts.counts_by_status(restarted.store) == {"posted": 1}
+    assert restarted.store.query("SELECT status FROM mentions")[0]["status"] == "replied"
+
+
+def test_crash_before_the_platform_call_posts_once_on_restart(make_settings, classifier,
+                                                               clock):
+    settings, pipeline = _one_approved(make_settings, classifier, clock)
+    drafts.mark_posting(pipeline.store, drafts.to_publish(pipeline.store, 10)[0]["draft_id"],
+                        clock.now())
+    pipeline.store.close()
+    restarted = make_pipeline(settings, classifier, clock)
+    assert restarted.publish_batch() == 1
+    assert restarted.publish_batch() == 0
+    assert len(sink(restarted)) == 1
+
+
+class LimitedSource:
+    """A source that is rate limited once, to show the pipeline's reaction."""
+
+    platform = "x"
+
+    def __init__(self, name: str, reset_at) -> None:
+        self.name, self.reset_at, self.calls = name, reset_at, 0
+
+    def poll(self, cursor):
+        self.calls += 1
+        if self.calls == 1:
+            raise RateLimited("429", self.reset_at)
+        return Poll([], {"since_id": "5"}, requests=1)
+
+
+def test_rate_limited_source_waits_for_reset_while_others_go_on(make_settings, classifier,
+                                                                clock):
+    settings = make_settings([mention_line("1", "@lumora hi?")])
+    pipeline = make_pipeline(settings, classifier, clock)
+    limited = LimitedSource("limited", clock.now() + timedelta(minutes=15))
+    pipeline.sources["limited"] = limited
+    sources.ensure(pipeline.store, "limited", "x")
+    pipeline.run_once()
+    assert limited.calls == 1
+    assert pipeline.store.query("SELECT count(*) AS n FROM mentions")[0]["n"] == 1
+    clock.advance(minutes=5)
+    pipeline.poll_source("limited")
+    assert limited.calls == 1  # still inside the window: not called
+    clock.advance(minutes=11)
+    pipeline.poll_source("limited")
+    assert limited.calls == 2
+    assert sources.paused_until(pipeline.store, "limited") == (None, "")

@@ -1,0 +1,194 @@
+"""Behaviour of the sentiment model adapter (accuracy is measured by `model eval`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config.settings import ModelSettings
+from core.errors import ModelError
+from sentiment.classifier import LABELS
+from sentiment.evaluate import compute_metrics, format_report, load_dataset
+from sentiment.transformer import base_model_path, load_classifier
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SAMPLE = [
+    "@united thanks for the upgrade, the crew was wonderful!",
+    "@AmericanAir my flight was cancelled and nobody at the desk can help. Awful.",
+    "@delta what time does boarding start for DL 1234?",
+    "Lost my bag again. Third time this year. Never flying with you again",
+    "ok",
+    "The new update is out today.",
+    "I love this app so much, best purchase ever",
+    "why isn't my game installing?",
+    "@SouthwestAir been on hold for 2 hours, this is ridiculous",
+    "Great service at the airport lounge this morning :)",
+    "Does anyone know if the store opens on Sunday?",
+    "worst customer service I have ever experienced",
+    "Just landed in Denver.",
+    "Thank you so much for sorting out my refund so quickly!",
+    "my package never arrived and I was charged twice",
+    "Watching the game tonight with friends",
+    "@JetBlue can I bring my dog on board?",
+    "this is the third time the app crashed today, fix it",
+    "Happy birthday to the best team in the world!!",
+    "The meeting is moved to 3pm.",
+    "I'm not sure how I feel about the new logo",
+    "you guys rock, thanks for the quick reply",
+    "Flight delayed 5 hours with no explanation. Unacceptable.",
+    "Is there wifi on the plane?",
+] * 2
+
+
+@pytest.fixture(scope="module")
+def fp32_classifier():
+    return load_classifier(ModelSettings(quantize=False))
+
+
+def test_labels_valid_and_scores_sum_to_one(classifier) -> None:
+    predictions = classifier.classify(SAMPLE)
+    assert len(predictions) == len(SAMPLE)
+    for prediction in predictions:
+        assert prediction.label in LABELS
+        assert set(prediction.scores) == set(LABELS)
+        assert sum(prediction.scores.values()) == pytest.approx(1.0, abs=1e-5)
+        assert prediction.label == max(prediction.scores, key=prediction.scores.__getitem__)
+    assert classifier.name == "default"
+    assert len(classifier.version) == 12
+    assert classifier.classify([]) == []
+
+
+def test_obvious_tones(fp32_classifier) -> None:
+    labels = [p.label for p in fp32_classifier.classify(
+        ["worst customer service I have ever experienced",
+         "Thank you so much, you are wonderful!"]
+    )]  # fmt: skip
+    assert labels == ["negative", "positive"]
+
+
+def test_batching_equals_one_by_one(fp32_classifier) -> None:
+    texts = SAMPLE[:24]
+    batched = fp32_classifier.classify(texts)
+    single = [fp32_classifier.classify([text])[0] for text in texts]
+    for one, other in zip(batched, single, strict=True):
+        assert one.label == other.label
+        for label in LABELS:
+            assert one.scores[label] == pytest.approx(other.scores[label], abs=1e-4)
+
+
+def test_order_kept_when_lengths_differ(classifier) -> None:
+    texts = ["ok", SAMPLE[1] * 3, "thanks!", SAMPLE[3]]
+    batched = classifier.classify(texts)
+    reversed_ = classifier.classify(texts[::-1])[::-1]
+    assert [p.label for p in batched] == [p.label for p in reversed_]
+
+
+def test_quantized_agrees_with_fp32(classifier, fp32_classifier) -> None:
+    assert classifier.quantized and not fp32_classifier.quantized
+    q = classifier.classify(SAMPLE[:24])
+    f = fp32_classifier.classify(SAMPLE[:24])
+    agree = sum(a.label == b.label for a, b in zip(q, f, strict=True)) / len(q)
+    assert agree >= 0.85
+    drift = max(abs(a.scores[x] - b.scores[x]) for a, b in zip(q, f, strict=True) for x in LABELS)
+    assert drift < 0.35
+
+
+def test_offline_loading_and_offline_hub_name() -> None:
+    """A fresh process with the hub switched off (and no route out) still loads."""
+    script = (
+        "from config.settings import ModelSettings\n"
+        "from core.errors import ModelError\n"
+        "from sentiment.transformer import load_classifier\n"
+        "c = load_classifier(ModelSettings(quantize=False))\n"
+        "print(c.classify(['thanks so much!'])[0].label)\n"
+        "try:\n"
+        "    load_classifier(ModelSettings(name='mentiondesk-tests/no-such-model'))\n"
+        "except ModelError as e:\n"
+        "    print('ModelError:', e)\n"
+    )
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+               HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9",
+               PYTHONPATH=str(ROOT))  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.strip().splitlines()
+    assert lines[0] in LABELS
+    assert lines[1].startswith("ModelError: cannot load sentiment model")
+    assert "HF_HUB_OFFLINE" in lines[1]
+
+
+def test_missing_directory_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="does not exist") as info:
+        load_classifier(ModelSettings(name=str(tmp_path / "nope")))
+    assert "\n" not in str(info.value)
+
+
+def test_corrupt_model_directory_is_model_error(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text("{not json", encoding="utf-8")
+    (tmp_path / "model.safetensors").write_bytes(b"\x00" * 64)
+    with pytest.raises(ModelError, match="cannot load sentiment model"):
+        load_classifier(ModelSettings(name=str(tmp_path)))
+
+
+def _tiny_roberta(directory: Path) -> None:
+    import torch
+    from transformers import AutoTokenizer, RobertaConfig, RobertaForSequenceClassification
+
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(base_model_path())
+    config = RobertaConfig(
+        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+        num_attention_heads=2, intermediate_size=64, max_position_embeddings=160,
+        pad_token_id=tokenizer.pad_token_id, num_labels=3,
+    )  # fmt: skip
+    RobertaForSequenceClassification(config).save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+
+
+def test_tiny_roberta_with_label_map(tmp_path: Path) -> None:
+    _tiny_roberta(tmp_path)
+    mapping = {"LABEL_0": "negative", "LABEL_1": "neutral", "LABEL_2": "positive"}
+    for quantize in (False, True):
+        model = load_classifier(
+            ModelSettings(name=str(tmp_path), label_map=mapping, quantize=quantize)
+        )
+        predictions = model.classify(SAMPLE[:6])
+        assert [p.label in LABELS for p in predictions] == [True] * 6
+        assert all(sum(p.scores.values()) == pytest.approx(1.0, abs=1e-5) for p in predictions)
+        assert model.name == str(tmp_path) and len(model.version) == 12
+
+
+def test_unmappable_labels_are_model_error(tmp_path: Path) -> None:
+    _tiny_roberta(tmp_path)
+    with pytest.raises(ModelError, match="label_map"):
+        load_classifier(ModelSettings(name=str(tmp_path)))
+
+
+def test_metrics_and_report(tmp_path: Path) -> None:
+    gold = ["negative", "negative", "neutral", "positive"]
+    pred = ["negative", "neutral", "neutral", "negative"]
+    report = compute_metrics(gold, pred, "toy")
+    assert report.macro_recall == pytest.approx((0.5 + 1 + 0) / 3)
+    assert report.negative_precision == pytest.approx(0.5)
+    assert report.negative_f1 == pytest.approx(0.5)
+    assert report.confusion == [[1, 1, 0], [0, 1, 0], [1, 0, 0]]
+    assert "macro recall" in format_report(report)
+    json.dumps(report.as_dict())
+
+
+def test_loads_both_data_formats(tmp_path: Path) -> None:
+    (tmp_path / "test_text.txt").write_text("good\nbad\n", encoding="utf-8")
+    (tmp_path / "test_labels.txt").write_text("2\n0\n", encoding="utf-8")
+    assert load_dataset(tmp_path).labels == ["positive", "negative"]
+    csv_path = tmp_path / "a.csv"
+    csv_path.write_text('text,sentiment\n"hi, there",neutral\n', encoding="utf-8")
+    assert load_dataset(csv_path).texts == ["hi, there"]

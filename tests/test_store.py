@@ -1,0 +1,69 @@
+"""The store: a WAL file, migrations, idempotent polls, atomic units, an append-only log."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+
+from core.mention import Author, Mention
+from store import audit, mentions, sources
+from store.schema import migrate, migrations, open_store
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def mention(i: int, text: str = "hello @lumora") -> Mention:
+    return Mention(platform="x", platform_id=str(i), text=text,
+                   author=Author(platform_id="a1", handle="ann", followers=5),
+                   created_at=NOW, raw={"id": str(i), "extra": [1, 2]})
+
+
+def test_database_is_a_wal_file_with_all_migrations(tmp_path, store):
+    assert store.journal_mode() == "wal"
+    assert (tmp_path / "desk.db").exists()
+    with store.reading() as db:
+        assert migrations.pending(db) == []
+    assert migrate(store) == []  # applying again changes nothing
+
+
+def test_poll_is_stored_once_with_its_raw_payload_and_cursor(store):
+    sources.ensure(store, "s", "x")
+    assert mentions.save_poll(store, "s", "Lumora", [mention(1), mention(2)],
+                              {"since_id": "2"}, NOW) == 2
+    # The same poll again (e.g. after a crash before the next one) stores nothing twice.
+    assert mentions.save_poll(store, "s", "Lumora", [mention(2), mention(3)],
+                              {"since_id": "3"}, NOW) == 1
+    assert sources.get_cursor(store, "s") == {"since_id": "3"}
+    rows = store.query("SELECT platform_id, raw FROM mentions ORDER BY id")
+    assert [r["platform_id"] for r in rows] == ["1", "2", "3"]
+    assert '"extra": [1, 2]' in rows[0]["raw"]
+    assert store.query("SELECT count(*) AS n FROM authors")[0]["n"] == 1
+
+
+def test_a_failed_unit_of_work_leaves_nothing_behind(store):
+    sources.ensure(store, "s", "x")
+    with pytest.raises(RuntimeError), store.atomic() as db:
+        db.execute("UPDATE sources SET cursor = '{\"since_id\": \"9\"}' WHERE name = 's'")
+        raise RuntimeError("crash between pages")
+    assert sources.get_cursor(store, "s") is None
+
+
+def test_audit_log_is_append_only(store):
+    with store.atomic() as db:
+        audit.record(db, NOW, "ann", "approved", note="ok")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"), store.atomic() as db:
+        db.execute("UPDATE audit SET actor = 'mallory'")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"), store.atomic() as db:
+        db.execute("DELETE FROM audit")
+    assert [e["actor"] for e in audit.entries(store)] == ["ann"]
+
+
+def test_reopening_keeps_everything(tmp_path, store):
+    sources.ensure(store, "s", "x")
+    mentions.save_poll(store, "s", "Lumora", [mention(1)], {"since_id": "1"}, NOW)
+    store.close()
+    again = open_store(tmp_path / "desk.db")
+    assert again.query("SELECT count(*) AS n FROM mentions")[0]["n"] == 1
+    again.close()
