@@ -88,7 +88,7 @@ def test_unknown_platform_is_refused(tmp_path):
 
 def test_missing_replay_file(tmp_path):
     text = base(tmp_path).replace(str(tmp_path / "m.jsonl"), str(tmp_path / "nope.jsonl"))
-    with pytest.raises(ConfigError, match="sources.0.path: no such file"):
+    with pytest.raises(ConfigError, match=r"sources\.0\.path: no such file"):
         load(write(tmp_path, text), env={})
 
 
