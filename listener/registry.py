@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from config.settings import ReplaySourceSettings, Settings, SourceSettings
+from config.settings import ReplaySourceSettings, Settings, SourceSettings, XSourceSettings
 from core.clock import Clock
 from listener.base import MentionSource
 from listener.replay import ReplaySource
@@ -14,6 +14,11 @@ def build_source(source: SourceSettings, settings: Settings, clock: Clock) -> Me
     brand = settings.brand(source.brand)
     if isinstance(source, ReplaySourceSettings):
         return ReplaySource(source, brand, clock)
+    if isinstance(source, XSourceSettings):
+        from listener.x_source import XSource
+
+        index = next(i for i, s in enumerate(settings.sources) if s.name == source.name)
+        return XSource(source, brand, clock, key=f"sources.{index}.query")
     raise ValueError(f"no source for platform {source.platform!r}")
 
 
@@ -22,4 +27,8 @@ def build_publisher(source: SourceSettings, settings: Settings, clock: Clock) ->
         limit = settings.responder.length_limits.get("replay", 280)
         return SinkPublisher(settings.app.data_dir / "sink" / f"{source.name}.jsonl", clock,
                              limit)
+    if isinstance(source, XSourceSettings):
+        from responder.x_publisher import XPublisher
+
+        return XPublisher(source, clock)
     raise ValueError(f"no publisher for platform {source.platform!r}")

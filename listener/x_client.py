@@ -1,0 +1,154 @@
+"""Building a tweepy client for a configured base URL, and calling it safely.
+
+tweepy always builds URLs on ``https://api.twitter.com``; a transport adapter on its
+``requests`` session rewrites that prefix to the configured base URL (a proxy, the
+sandbox, the tests) and adds a timeout, so signing, parameters, status mapping and
+pagination stay tweepy's own. tweepy and requests exceptions are caught here and
+nowhere else, and turned into ``core.errors`` types.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import requests
+import tweepy
+from requests.adapters import HTTPAdapter
+
+from core.clock import Clock
+from core.errors import (
+    AuthError,
+    MalformedResponse,
+    RateLimited,
+    SourceError,
+    SourceUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+X_HOST = "https://api.twitter.com"
+T = TypeVar("T")
+
+
+class _Redirect(HTTPAdapter):
+    """Sends tweepy's api.twitter.com requests to ``base_url``, with a timeout."""
+
+    def __init__(self, base_url: str, timeout: float) -> None:
+        super().__init__()
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        if request.url and request.url.startswith(X_HOST) and self.base_url != X_HOST:
+            request.url = self.base_url + request.url[len(X_HOST):]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return super().send(request, **kwargs)
+
+
+def make_client(
+    base_url: str = X_HOST,
+    *,
+    bearer_token: str | None = None,
+    consumer_key: str | None = None,
+    consumer_secret: str | None = None,
+    access_token: str | None = None,
+    access_token_secret: str | None = None,
+    timeout: float = 10.0,
+) -> tweepy.Client:
+    """A tweepy client whose requests go to ``base_url``; never waits on rate limits."""
+    client = tweepy.Client(
+        bearer_token=bearer_token, consumer_key=consumer_key,
+        consumer_secret=consumer_secret, access_token=access_token,
+        access_token_secret=access_token_secret, wait_on_rate_limit=False,
+    )
+    client.session.mount(X_HOST, _Redirect(base_url, timeout))
+    if base_url.rstrip("/") != X_HOST:
+        # A proxy from the environment is chosen by the original host name: skip it.
+        client.session.trust_env = False
+    return client
+
+
+@dataclass
+class RetryPolicy:
+    """Bounded retries with exponential backoff and full jitter; sleep is injected."""
+
+    retries: int = 3
+    backoff: float = 1.0
+    max_backoff: float = 30.0
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random = field(default_factory=random.Random)
+
+    def delay(self, attempt: int) -> float:
+        cap = min(self.max_backoff, self.backoff * 2**attempt)
+        return cap / 2 + self.rng.uniform(0, cap / 2)
+
+
+class Transient(Exception):
+    """Internal: a failure worth retrying (5xx, timeout, connection)."""
+
+
+def call(fn: Callable[[], T], clock: Clock, what: str, policy: RetryPolicy,
+         counter: list[int] | None = None) -> T:
+    """Run one tweepy call, retrying transient failures; raise only SourceError types.
+
+    ``counter[0]`` is incremented per HTTP attempt, for the poll's request count.
+    """
+    for attempt in range(policy.retries + 1):
+        if counter is not None:
+            counter[0] += 1
+        try:
+            return translate(fn, clock, what)
+        except Transient as exc:
+            if attempt == policy.retries:
+                raise SourceUnavailable(
+                    f"{what}: {exc} (gave up after {attempt + 1} attempts)") from None
+            pause = policy.delay(attempt)
+            log.warning("%s: %s; retry %d/%d in %.1fs", what, exc, attempt + 1,
+                        policy.retries, pause)
+            policy.sleep(pause)
+    raise AssertionError("unreachable")
+
+
+def translate(fn: Callable[[], T], clock: Clock, what: str) -> T:
+    """Run ``fn`` once, mapping tweepy/requests failures to our exceptions."""
+    try:
+        return fn()
+    except tweepy.TooManyRequests as exc:
+        reset = exc.reset_time
+        reset_at = (datetime.fromtimestamp(reset, UTC) if reset
+                    else clock.now() + timedelta(minutes=15))
+        raise RateLimited(f"{what}: rate limited until {reset_at:%H:%M:%S} UTC",
+                          reset_at) from None
+    except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
+        raise AuthError(f"{what}: X refused the credentials: {_message(exc)}") from None
+    except tweepy.TwitterServerError as exc:
+        raise Transient(f"X answered {exc.response.status_code}") from None
+    except tweepy.BadRequest as exc:
+        raise BadQuery(f"{what}: X refused the request: {_message(exc)}") from None
+    except tweepy.HTTPException as exc:
+        raise SourceError(f"{what}: X answered {exc.response.status_code}: "
+                          f"{_message(exc)}") from None
+    except (requests.Timeout, requests.ConnectionError) as exc:
+        raise Transient(f"no answer from X ({type(exc).__name__})") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        # requests' JSONDecodeError is a ValueError; tweepy's models raise
+        # KeyError/TypeError on objects missing id or text.
+        raise MalformedResponse(f"{what}: unreadable answer from X ({type(exc).__name__}: "
+                                f"{str(exc)[:120]})") from None
+    except (requests.RequestException, tweepy.TweepyException) as exc:
+        raise SourceError(f"{what}: {type(exc).__name__}: {exc}") from None
+
+
+class BadQuery(SourceError):
+    """X answered 400: the query or a parameter is wrong (fix the config)."""
+
+
+def _message(exc: tweepy.HTTPException) -> str:
+    return "; ".join(map(str, exc.api_messages)) or str(exc.response.reason)
