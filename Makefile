@@ -1,0 +1,40 @@
+# mentiondesk: `make run` sets up and starts the demo daemon; `make test` sets up and
+# runs the whole test suite (CI runs exactly that through .ci/run).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup setup-dev chromium run test lint bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.runtime
+setup-dev: $(VENV)/.dev
+
+# Headless Chromium for the web inbox tests, from Debian's packages (no browser download).
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+
+run: setup
+	$(BIN)/python main.py run
+
+test: setup-dev chromium
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+
+lint: setup-dev
+	$(BIN)/ruff check .
+
+bench: setup-dev
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
