@@ -7,6 +7,9 @@
     python main.py report [--csv F] hourly reputation metrics
     python main.py triage FILE|-    triage texts (one per line), JSON per line
     python main.py db migrate       apply pending schema migrations
+    python main.py serve            the web inbox alone (no daemon jobs)
+    python main.py users add NAME --role admin   web inbox accounts (add|list|disable|
+                                    enable|reset-password|role); no default password
 
 Exit codes: 0 ok, 1 runtime error (one line on stderr), 2 bad configuration.
 """
@@ -183,7 +186,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("db", help="database maintenance")
     p.add_argument("action", choices=["migrate"])
     p.set_defaults(func=cmd_db)
+
+    _add_web_commands(sub)
     return parser
+
+
+def _add_web_commands(sub: argparse._SubParsersAction) -> None:
+    """`serve` (the web inbox alone) and `users add|list|disable|enable|reset-password|role`."""
+    from web.cli import register
+
+    register(sub)
 
 
 def main(argv: list[str] | None = None) -> int:

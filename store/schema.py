@@ -138,6 +138,26 @@ def m001_initial(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_users(db: Database) -> None:
+    """Web inbox accounts; ``session_epoch`` grows on reset or disable to end sessions."""
+    db.executescript(
+        """
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            role TEXT NOT NULL CHECK (role IN ('agent', 'drafter', 'viewer', 'admin')),
+            password_hash TEXT NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            session_epoch INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            last_login_at TEXT
+        );
+        """
+    )
+
+
 def migrate(store: Store) -> list[str]:
     """Apply pending migrations; return their names."""
     with store.reading() as db:

@@ -1,0 +1,91 @@
+"""Read queries behind the web inbox: the attention queue, its filter counts, and context.
+
+The queue is wider than ``drafts.pending``: drafts the platform refused or that
+failed for good need an agent too (to reply by hand), so they are listed beside the
+pending ones. The agent actions themselves stay in ``store.drafts``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from store.db import Store
+from store.drafts import _QUEUE_SELECT, _decode
+
+# Draft states an agent must look at.
+ATTENTION = ("pending", "refused", "failed")
+UNASSIGNED = "-"
+# filter name -> SQL column it compares with
+FACETS: dict[str, str] = {
+    "brand": "m.brand",
+    "platform": "m.platform",
+    "sentiment": "t.label",
+    "topic": "t.topic",
+    "status": "d.status",
+    "assignee": "COALESCE(m.claimed_by, '-')",
+}
+
+
+def _where(filters: dict[str, str], skip: str = "") -> tuple[str, list[Any]]:
+    marks = ", ".join("?" for _ in ATTENTION)
+    clauses, params = [f"d.status IN ({marks})"], list(ATTENTION)
+    for key, value in filters.items():
+        if value and key in FACETS and key != skip:
+            clauses.append(f"{FACETS[key]} = ?")
+            params.append(value)
+    return " AND ".join(clauses), params
+
+
+def queue(store: Store, filters: dict[str, str], limit: int = 300) -> list[dict[str, Any]]:
+    """Drafts needing an agent, most urgent first (the caller refines by SLA time left).
+
+    Filters (exact values): brand, platform, sentiment, topic, status, assignee
+    (``UNASSIGNED`` for nobody's).
+    """
+    where, params = _where(filters)
+    rows = store.query(
+        f"{_QUEUE_SELECT} WHERE {where}"
+        " ORDER BY t.optional, t.priority DESC, m.created_at LIMIT ?",
+        [*params, limit],
+    )
+    return [_decode(r) for r in rows]
+
+
+def facet_counts(store: Store, filters: dict[str, str]) -> dict[str, list[tuple[str, int]]]:
+    """For each filter, its values with how many items each would show, given the
+    other filters (so a count never promises what the list will not show)."""
+    counts: dict[str, list[tuple[str, int]]] = {}
+    for name, column in FACETS.items():
+        where, params = _where(filters, skip=name)
+        rows = store.query(
+            f"SELECT {column} AS value, count(*) AS n FROM drafts d"
+            " JOIN mentions m ON m.id = d.mention_id JOIN triage t ON t.mention_id = m.id"
+            f" WHERE {where} GROUP BY value ORDER BY n DESC, value",
+            params,
+        )
+        counts[name] = [(str(r["value"]), r["n"]) for r in rows]
+    return counts
+
+
+def replies_to_author(store: Store, mention_id: int, limit: int = 5) -> list[dict[str, Any]]:
+    """Our posted replies to this mention's author on other mentions, newest first."""
+    return store.query(
+        "SELECT m.id AS mention_id, m.text AS mention_text, m.url, d.text AS reply,"
+        " d.posted_at, d.approved_by FROM drafts d JOIN mentions m ON m.id = d.mention_id"
+        " WHERE d.status = 'posted' AND m.id != ?"
+        " AND m.author_id = (SELECT author_id FROM mentions WHERE id = ?)"
+        " ORDER BY d.posted_at DESC LIMIT ?",
+        [mention_id, mention_id, limit],
+    )
+
+
+def health(store: Store) -> dict[str, Any]:
+    """A cheap read that proves the database answers, with headline counts."""
+    row = store.query(
+        "SELECT (SELECT count(*) FROM mentions) AS mentions,"
+        " (SELECT count(*) FROM drafts WHERE status = 'pending') AS pending,"
+        " (SELECT count(*) FROM drafts WHERE status IN ('approved', 'posting')) AS to_publish,"
+        " (SELECT count(*) FROM drafts WHERE status IN ('refused', 'failed')) AS needs_hand,"
+        " (SELECT count(*) FROM users WHERE disabled = 0) AS users"
+    )[0]
+    return dict(row)

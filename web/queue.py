@@ -1,0 +1,65 @@
+"""The queue as agents see it: items with SLA time left, confidence and context."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from config.settings import Settings
+from core.clock import from_iso
+from responder.length import platform_length
+from store import inbox, mentions
+from store.db import Store
+
+FILTERS = tuple(inbox.FACETS)
+
+
+def duration(seconds: float) -> str:
+    """Compact human duration: 45s, 12m, 3h 05m, 2d 4h."""
+    seconds = int(abs(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h {minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours}h"
+
+
+def sla_state(created_at: str, now: datetime, sla_minutes: int) -> dict[str, Any]:
+    waited = (now - from_iso(created_at)).total_seconds()
+    left = sla_minutes * 60 - waited
+    if left < 0:
+        level, text = "over", f"overdue by {duration(left)}"
+    else:
+        level = "warn" if left < sla_minutes * 60 * 0.25 else "ok"
+        text = f"{duration(left)} left"
+    return {"waited": duration(waited), "left_s": left, "level": level, "text": text,
+            "sla": duration(sla_minutes * 60)}
+
+
+def build_items(store: Store, settings: Settings, now: datetime, filters: dict[str, str],
+                skipped: set[int]) -> list[dict[str, Any]]:
+    """Queue rows enriched for display, ordered: not skipped, needed before optional,
+    higher priority, then least SLA time left."""
+    items = []
+    for row in inbox.queue(store, filters):
+        limit = settings.responder.length_limits.get(row["platform"], 280)
+        scores = row["scores"] or {}
+        row.update(
+            sla=sla_state(row["created_at"], now, settings.sla.first_response_minutes),
+            confidence=round(100 * float(scores.get(row["label"], 0.0))),
+            limit=limit,
+            length=platform_length(row["draft_text"], row["platform"]),
+            factors_sorted=sorted((row["factors"] or {}).items(), key=lambda kv: -kv[1]),
+            thread=mentions.thread(store, row["mention_id"]),
+            earlier=inbox.replies_to_author(store, row["mention_id"]),
+            skipped=row["draft_id"] in skipped,
+        )
+        items.append(row)
+    items.sort(key=lambda r: (r["skipped"], bool(r["optional"]), -round(r["priority"], 2),
+                              r["sla"]["left_s"]))
+    return items
