@@ -80,11 +80,13 @@ class RedditSourceSettings(Strict):
     brand: str
     interval_seconds: float = Field(60, gt=0)
     subreddits: list[str] = Field(default_factory=lambda: ["all"], min_length=1)
+    brand_subreddits: list[str] = []  # the brand's communities: every post there counts
     terms: list[str] | None = None  # overrides the brand's keywords (and u/account)
     exclusions: list[str] | None = None  # overrides the brand's exclusions
     search_submissions: bool = True
     subreddit_comments: bool = True
     username_mentions: bool = True
+    thread_title_match: bool = True  # a comment counts when its thread's title names the brand
     search_pages: int = Field(3, ge=1, le=10)
     comment_pages: int = Field(1, ge=1, le=10)
     mention_pages: int = Field(1, ge=1, le=10)
@@ -103,7 +105,7 @@ class RedditSourceSettings(Strict):
         import re
         from urllib.parse import urlsplit
 
-        for sub in self.subreddits:
+        for sub in [*self.subreddits, *self.brand_subreddits]:
             if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_]{1,20}", sub):
                 raise ValueError(f"subreddits: {sub!r} is not a subreddit name (no r/ prefix)")
         for key in ("oauth_url", "reddit_url"):

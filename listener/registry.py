@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from config.settings import ReplaySourceSettings, Settings, SourceSettings, XSourceSettings
+from config.settings import (
+    RedditSourceSettings,
+    ReplaySourceSettings,
+    Settings,
+    SourceSettings,
+    XSourceSettings,
+)
 from core.clock import Clock
 from listener.base import MentionSource
 from listener.replay import ReplaySource
@@ -19,6 +25,10 @@ def build_source(source: SourceSettings, settings: Settings, clock: Clock) -> Me
 
         index = next(i for i, s in enumerate(settings.sources) if s.name == source.name)
         return XSource(source, brand, clock, key=f"sources.{index}.query")
+    if isinstance(source, RedditSourceSettings):
+        from listener.reddit import RedditSource
+
+        return RedditSource(source, brand, clock)
     raise ValueError(f"no source for platform {source.platform!r}")
 
 
@@ -31,4 +41,9 @@ def build_publisher(source: SourceSettings, settings: Settings, clock: Clock) ->
         from responder.x_publisher import XPublisher
 
         return XPublisher(source, clock)
+    if isinstance(source, RedditSourceSettings):
+        from responder.reddit_publisher import RedditPublisher
+
+        return RedditPublisher(source, clock,
+                               limit=settings.responder.length_limits.get("reddit", 10_000))
     raise ValueError(f"no publisher for platform {source.platform!r}")
