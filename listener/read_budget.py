@@ -3,9 +3,11 @@
 X's paid tiers cap the posts an app may read per period. With ``since_id`` every
 post is read once whatever the interval, so pacing means two things: a poll may read
 only the budget that accrued over the time it covers (``allowance``), and when the
-observed volume runs above what the budget sustains, polls are spaced so each one is
-worth a full page. When a poll cannot read everything, the newest posts win and the
-older ones of that window are skipped (the source says so in a note).
+observed volume runs above what the budget sustains, polls are spaced so each one
+reads a small page (``MIN_PAGE``) of the newest posts: frequent small samples keep the
+desk's response time short, where rare full pages would leave hours between polls.
+When a poll cannot read everything, the newest posts win and the older ones of that
+window are skipped (the source says so in a note).
 
 Pure functions over a small JSON-able state kept inside the source's cursor, so it is
 stored in the same transaction as the mentions it paid for:
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.clock import from_iso, to_iso
@@ -106,8 +108,7 @@ def plan(state: dict[str, Any] | None, cap: int, now: datetime, *, interval: flo
 
 
 def record(state: dict[str, Any] | None, cap: int, now: datetime, *, read: int,
-           covered_seconds: float, interval: float, page: int = 100,
-           reset_day: int = 1) -> dict[str, Any]:
+           covered_seconds: float, interval: float, reset_day: int = 1) -> dict[str, Any]:
     """The state after a poll that read ``read`` posts covering ``covered_seconds``.
 
     ``covered_seconds`` is the time span the read posts stand for: since the last
@@ -134,8 +135,8 @@ def record(state: dict[str, Any] | None, cap: int, now: datetime, *, read: int,
     sustainable = _sustainable(left, now, end)
     wait = float(interval)
     if rate > sustainable:
-        # Over pace: wait until the budget accrues a full page, so each poll is worth it.
-        wait = max(wait, min(page / sustainable, (end - now).total_seconds()))
+        # Over pace: wait until the budget accrues a small page of the newest posts.
+        wait = max(wait, min(MIN_PAGE / sustainable, (end - now).total_seconds()))
     state["next_poll_at"] = to_iso(now + timedelta(seconds=wait))
     return state
 
@@ -152,7 +153,3 @@ def summary(cursor: dict[str, Any] | None, cap: int, now: datetime,
     return Summary(cap=cap, used=used, left=max(cap - used, 0),
                    projected=min(cap, demand), demand=demand, period_start=start,
                    period_end=end, next_poll_at=next_at, sampling=demand > cap)
-
-
-def period_key(day: date) -> str:
-    return day.isoformat()

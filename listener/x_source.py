@@ -157,8 +157,7 @@ class XSource:
                              f"the last poll were skipped to keep the monthly cap")
             cursor["budget"] = read_budget.record(
                 cursor.get("budget"), cap, now, read=read, covered_seconds=span,
-                interval=self.settings.interval_seconds, page=self.settings.max_results,
-                reset_day=self.settings.read_cap_reset_day)
+                interval=self.settings.interval_seconds, reset_day=self.settings.read_cap_reset_day)
         return Poll(mentions, cursor, counter[0], notes)
 
     def _fetch_since(self, method: Callable[..., Any], token_name: str,

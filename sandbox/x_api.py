@@ -209,6 +209,7 @@ class XSandbox:
         self.clock = clock or SystemClock()
         self.lock = threading.RLock()
         self.users: dict[str, dict[str, Any]] = {}
+        self._by_name: dict[str, str] = {}  # lower-case username -> id
         self.tweets: dict[int, dict[str, Any]] = {}
         self._ids: list[int] = []  # sorted ascending
         self._seq = 0
@@ -240,11 +241,12 @@ class XSandbox:
                 "public_metrics": {"followers_count": followers, "following_count": 0,
                                    "tweet_count": 0, "listed_count": 0},
             }
+            self._by_name[username.lower()] = uid
             return uid
 
     def user_by_name(self, username: str) -> dict[str, Any] | None:
-        low = username.lower().lstrip("@")
-        return next((u for u in self.users.values() if u["username"].lower() == low), None)
+        uid = self._by_name.get(username.lower().lstrip("@"))
+        return self.users[uid] if uid else None
 
     @staticmethod
     def _user_id(username: str) -> str:
@@ -677,6 +679,7 @@ def _bad(message: str) -> dict[str, Any]:
 def _handler_for(sandbox: XSandbox) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as separate writes
 
         def _serve(self, method: str) -> None:
             parts = urlsplit(self.path)
