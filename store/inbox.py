@@ -7,8 +7,12 @@ pending ones. The agent actions themselves stay in ``store.drafts``.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from core.clock import to_iso
+from core.errors import ConflictError
+from store import audit
 from store.db import Store
 from store.drafts import _QUEUE_SELECT, _decode
 
@@ -28,7 +32,9 @@ FACETS: dict[str, str] = {
 
 def _where(filters: dict[str, str], skip: str = "") -> tuple[str, list[Any]]:
     marks = ", ".join("?" for _ in ATTENTION)
-    clauses, params = [f"d.status IN ({marks})"], list(ATTENTION)
+    # A refused draft leaves the queue once an agent replied by hand.
+    clauses = [f"d.status IN ({marks})", "NOT (d.status != 'pending' AND m.status = 'replied')"]
+    params: list[Any] = list(ATTENTION)
     for key, value in filters.items():
         if value and key in FACETS and key != skip:
             clauses.append(f"{FACETS[key]} = ?")
@@ -67,13 +73,30 @@ def facet_counts(store: Store, filters: dict[str, str]) -> dict[str, list[tuple[
     return counts
 
 
+def replied_by_hand(store: Store, draft_id: int, actor: str, now: datetime) -> None:
+    """The agent posted a refused or failed reply themselves: the mention is answered."""
+    with store.atomic() as db:
+        row = db.execute(
+            "SELECT d.status, d.mention_id, d.text FROM drafts d WHERE d.id = ?", [draft_id]
+        ).fetchone()
+        if row is None or row[0] not in ("refused", "failed"):
+            raise ConflictError(f"draft {draft_id} was not refused by the platform")
+        db.execute("UPDATE mentions SET status = 'replied', replied_at = ? WHERE id = ?"
+                   " AND status != 'replied'", [to_iso(now), row[1]])
+        audit.record(db, now, actor, "replied by hand", mention_id=row[1], draft_id=draft_id,
+                     after=row[2])
+
+
 def replies_to_author(store: Store, mention_id: int, limit: int = 5) -> list[dict[str, Any]]:
-    """Our posted replies to this mention's author on other mentions, newest first."""
+    """Our posted replies to this mention's author in other conversations (replies in
+    this one are shown by ``mentions.thread``), newest first."""
     return store.query(
-        "SELECT m.id AS mention_id, m.text AS mention_text, m.url, d.text AS reply,"
+        "WITH this AS (SELECT author_id, conversation_id FROM mentions WHERE id = ?)"
+        " SELECT m.id AS mention_id, m.text AS mention_text, m.url, d.text AS reply,"
         " d.posted_at, d.approved_by FROM drafts d JOIN mentions m ON m.id = d.mention_id"
+        " JOIN this ON m.author_id = this.author_id"
         " WHERE d.status = 'posted' AND m.id != ?"
-        " AND m.author_id = (SELECT author_id FROM mentions WHERE id = ?)"
+        " AND (this.conversation_id = '' OR m.conversation_id != this.conversation_id)"
         " ORDER BY d.posted_at DESC LIMIT ?",
         [mention_id, mention_id, limit],
     )

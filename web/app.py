@@ -247,6 +247,9 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
                 note = str(form.get("note", "")).strip()
                 drafts.reject(store, draft_id, user.username, version, note, now)
                 flash(request, "ok", "Draft rejected" + (f": {note}" if note else "."))
+            elif action == "handled":
+                inbox.replied_by_hand(store, draft_id, user.username, now)
+                flash(request, "ok", "Marked as replied by hand.")
             elif action == "skip":
                 drafts.skip(store, draft_id, user.username, now)
                 skipped = [d for d in request.session.get("skipped", []) if d != draft_id]
@@ -261,7 +264,7 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
             flash(request, "error", f"The database refused: {exc}")
             return back(form, mention_id)
         log.info("%s %s draft %s", user.username, action, draft_id)
-        return back(form, None if action in ("approve", "reject") else mention_id)
+        return back(form, None if action in ("approve", "reject", "handled") else mention_id)
 
     def draft_route(action: str, permission: str) -> Handler:
         @guard(permission)
@@ -352,6 +355,8 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
         Route("/drafts/{draft_id:int}/reject", draft_route("reject", "reject"),
               methods=["POST"]),
         Route("/drafts/{draft_id:int}/skip", draft_route("skip", "skip"), methods=["POST"]),
+        Route("/drafts/{draft_id:int}/handled", draft_route("handled", "approve"),
+              methods=["POST"]),
         Route("/mentions/{mention_id:int}/claim", claim_route("claim"), methods=["POST"]),
         Route("/mentions/{mention_id:int}/takeover", claim_route("takeover"),
               methods=["POST"]),

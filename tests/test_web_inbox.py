@@ -1,0 +1,404 @@
+"""The web inbox in a real browser: Debian's headless chromium driven by Playwright,
+against the app served by uvicorn on a free port over a real SQLite file."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip("web browser tests need Debian's chromium at /usr/bin/chromium "
+                "(apt-get install chromium; .ci/run installs it)", allow_module_level=True)
+
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright  # noqa: E402
+
+from config.settings import BrandSettings, ReplaySourceSettings, Settings  # noqa: E402
+from core.clock import ManualClock  # noqa: E402
+from core.mention import Author, Mention  # noqa: E402
+from pipeline.jobs import Pipeline  # noqa: E402
+from responder.sink import SinkPublisher  # noqa: E402
+from store import audit, drafts, mentions, users  # noqa: E402
+from store.db import Store  # noqa: E402
+from store.schema import open_store  # noqa: E402
+from web.auth import hash_password  # noqa: E402
+from web.server import WebService  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "test-artifacts"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PASSWORD = "correct horse battery"
+SOURCE = "replay"
+ROLES = {"alice": "agent", "bob": "agent", "dana": "drafter", "vera": "viewer",
+         "root": "admin"}
+
+
+class Desk:
+    """The served app and the means to fill it and look inside it."""
+
+    def __init__(self, store: Store, clock: ManualClock, settings: Settings, url: str,
+                 sink: Path) -> None:
+        self.store, self.clock, self.settings, self.url, self.sink = (
+            store, clock, settings, url, sink)
+        self.pipeline = Pipeline(
+            store=store, settings=settings, classifier=None,  # type: ignore[arg-type]
+            sources={}, publishers={SOURCE: SinkPublisher(sink, clock)}, clock=clock)
+        self._n = 0
+
+    def seed(self, text: str, draft: str, *, handle: str = "casey", name: str = "Casey",
+             label: str = "negative", priority: float = 0.5, topic: str = "delivery",
+             minutes_ago: float = 20, conversation: str = "", followers: int = 4200,
+             ) -> tuple[int, int]:
+        """A triaged mention with a pending draft, as the pipeline leaves it."""
+        self._n += 1
+        pid = f"{self._n:04d}{abs(hash(text)) % 10_000}"
+        mention = Mention(
+            platform="replay", platform_id=pid, text=text,
+            author=Author(f"u-{handle}", handle, name, followers),
+            created_at=self.clock.now() - timedelta(minutes=minutes_ago),
+            url=f"https://x.example/{handle}/status/{pid}", conversation_id=conversation)
+        mentions.save_poll(self.store, SOURCE, "Acme", [mention], {}, self.clock.now())
+        mention_id = self.store.query("SELECT id FROM mentions WHERE platform_id = ?",
+                                      [pid])[0]["id"]
+        scores = {"negative": 0.1, "neutral": 0.1, "positive": 0.1, label: 0.8}
+        mentions.save_triage(self.store, [mentions.TriageRecord(
+            mention_id=mention_id, label=label, scores=scores, complaint=label == "negative",
+            needs_reply=True, optional=False, reason="complaint addressed to the brand",
+            topic=topic, priority=priority,
+            factors={"negativity": 0.8, "reach": 0.2, "urgency": 0.0, "waiting": 0.3},
+            model_name="test", model_version="1")], self.clock.now())
+        draft_id = drafts.create(self.store, mention_id, draft, self.clock.now())
+        assert draft_id is not None
+        return mention_id, draft_id
+
+    def draft(self, draft_id: int) -> dict[str, Any]:
+        return self.store.query("SELECT * FROM drafts WHERE id = ?", [draft_id])[0]
+
+    def publish(self) -> int:
+        return self.pipeline.publish_batch()
+
+    def sink_texts(self) -> list[str]:
+        return [r["text"] for r in SinkPublisher(self.sink, self.clock).replies()]
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+    tmp = tmp_path_factory.mktemp("web")
+    store = open_store(tmp / "desk.db")
+    clock = ManualClock()
+    settings = Settings(
+        brands=[BrandSettings(name="Acme", handles=["acme"])],
+        sources=[ReplaySourceSettings(platform="replay", name=SOURCE, brand="Acme",
+                                      path=tmp / "in.jsonl")])
+    for name, role in ROLES.items():
+        users.add(store, name, role, hash_password(PASSWORD), clock.now())
+    service = WebService(store, settings, clock, host="127.0.0.1", port=0,
+                         session_secret="test-secret-" + "x" * 20)
+    service.start()
+    yield Desk(store, clock, settings, service.url, tmp / "sink.jsonl")
+    service.stop()
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+_states: dict[str, Any] = {}
+
+
+@pytest.fixture
+def as_user(browser: Browser, desk: Desk) -> Iterator[Any]:
+    """``as_user(name)`` -> a page logged in as ``name`` (the log-in is done once)."""
+    contexts: list[BrowserContext] = []
+
+    def open_page(name: str) -> Page:
+        if name not in _states:
+            ctx = browser.new_context(base_url=desk.url)
+            page = ctx.new_page()
+            log_in(page, name)
+            _states[name] = ctx.storage_state()
+            ctx.close()
+        ctx = browser.new_context(base_url=desk.url, storage_state=_states[name])
+        ctx.set_default_timeout(10_000)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.goto("/queue")
+        return page
+
+    yield open_page
+    for ctx in contexts:
+        ctx.close()
+
+
+def log_in(page: Page, name: str, password: str = PASSWORD) -> None:
+    page.goto("/login")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+
+
+def item(page: Page, mention_id: int):
+    return page.locator(f"article#m{mention_id}")
+
+
+def csrf(page: Page) -> str:
+    return page.locator("meta[name=csrf-token]").get_attribute("content") or ""
+
+
+# --- tests ----------------------------------------------------------------------------
+
+def test_logged_out_requests_go_to_login(browser: Browser, desk: Desk) -> None:
+    ctx = browser.new_context(base_url=desk.url)
+    page = ctx.new_page()
+    page.goto("/queue?sentiment=negative")
+    assert re.search(r"/login\?next=%2Fqueue%3Fsentiment%3Dnegative$", page.url)
+    page.goto("/audit")
+    assert "/login" in page.url
+    # The session cookie is HttpOnly and SameSite=Lax.
+    log_in(page, "alice", "wrong password!")
+    expect(page.locator(".flash-error")).to_contain_text("Wrong user name or password")
+    log_in(page, "alice")
+    page.wait_for_url("**/queue")
+    cookie = next(c for c in ctx.cookies() if c["name"] == "mentiondesk_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    ctx.close()
+
+
+def test_login_queue_filters_and_screenshot(browser: Browser, desk: Desk) -> None:
+    earlier, earlier_draft = desk.seed(
+        "@acme ordered a lamp on Monday, any tracking yet?", "Hi @casey, it ships tomorrow!",
+        minutes_ago=60 * 24 * 3, conversation="c-0")
+    drafts.approve(desk.store, earlier_draft, "bob", 1, desk.clock.now())
+    desk.publish()
+    _, opener = desk.seed("@acme where is parcel AC-3310? the tracking stopped on Friday",
+                          "Hi @casey, thanks for reaching out.", minutes_ago=120,
+                          conversation="c-1")
+    drafts.reject(desk.store, opener, "bob", 1, "answered in the follow-up", desk.clock.now())
+    first, _ = desk.seed("@acme my parcel has been stuck in Leeds for a week, nobody answers",
+                         "Hi @casey, we're sorry about this. Please DM us your order number "
+                         "so we can sort it out. https://help.acme.example/orders ^Mia",
+                         priority=0.82, minutes_ago=75, conversation="c-1")
+    jo, _ = desk.seed(
+        "@acme can I change the delivery address after ordering?",
+        "Hi @jo, good question! This may help: https://help.acme.example/address ^Mia",
+        handle="jo", name="Jo Park", label="neutral", topic="account", priority=0.41,
+        minutes_ago=12, followers=183_000)
+    drafts.claim(desk.store, jo, "bob", desk.clock.now())
+    desk.seed("Thanks @acme, the replacement arrived today and it works perfectly",
+              "Thank you @sam, that means a lot to the team! ^Mia", handle="sam",
+              name="Sam Lee", label="positive", topic="general", priority=0.12,
+              minutes_ago=5, followers=37)
+    ctx = browser.new_context(base_url=desk.url, viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    log_in(page, "alice")
+    page.wait_for_url("**/queue")
+    card = item(page, first)
+    expect(card).to_contain_text("stuck in Leeds")
+    expect(card.locator(".sla")).to_contain_text("overdue by 15m")  # 75 min vs a 60 min SLA
+    expect(card.locator(".handle").first).to_have_text("@casey")
+    expect(card).to_contain_text("4,200 followers")
+    expect(card.locator(".counter")).to_contain_text("/ 280")
+    # The conversation so far, with our earlier reply.
+    expect(card.locator(".context .msg").first).to_contain_text("tracking stopped on Friday")
+    expect(card.locator(".context .earlier")).to_contain_text("Hi @casey, it ships tomorrow!")
+    expect(item(page, jo).locator(".claim-other")).to_contain_text("bob is working on this")
+    expect(item(page, earlier)).to_have_count(0)
+    # A filter and its count agree with the list.
+    neutral = page.locator("a[data-facet=sentiment][data-value=neutral]")
+    count = int(neutral.locator(".count").inner_text())
+    neutral.click()
+    expect(page.locator("article.item")).to_have_count(count)
+    expect(page.locator("article.item .badge.sent-neutral")).to_have_count(count)
+    page.goto("/queue")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "queue.png"), full_page=False)
+    ctx.close()
+
+
+def test_approve_publishes_the_reply(as_user: Any, desk: Desk) -> None:
+    mention_id, draft_id = desk.seed("@acme I was charged twice for order 5521",
+                                     "Hi @casey, sorry about the double charge. Please DM us.")
+    page = as_user("alice")
+    item(page, mention_id).locator("button.approve").click()
+    expect(page.locator(".flash-ok")).to_contain_text("Approved")
+    expect(item(page, mention_id)).to_have_count(0)
+    assert desk.publish() >= 1
+    assert "Hi @casey, sorry about the double charge. Please DM us." in desk.sink_texts()
+    assert desk.draft(draft_id)["status"] == "posted"
+    assert desk.draft(draft_id)["approved_by"] == "alice"
+    page.goto(f"/audit?mention={mention_id}")
+    expect(page.locator("tr.act-approved")).to_contain_text("alice")
+    expect(page.locator("tr.act-posted")).to_have_count(1)
+
+
+def test_edit_then_approve_with_the_keyboard(as_user: Any, desk: Desk) -> None:
+    mention_id, draft_id = desk.seed("@acme the app logs me out every five minutes",
+                                     "Hi @casey, thanks for reaching out.")
+    page = as_user("alice")
+    card = item(page, mention_id)
+    card.locator(".text").click()  # select the item
+    expect(card).to_have_class(re.compile(r"\bselected\b"))
+    page.keyboard.press("e")
+    expect(card.locator("textarea")).to_be_focused()
+    area = card.locator("textarea")
+    area.fill("日本 https://a.b/c 😀 café")  # CJK and emoji weigh 2, as responder/length.py
+    expect(card.locator(".counter .n")).to_have_text("36")
+    area.fill("x" * 281)
+    expect(card.locator(".counter")).to_have_class(re.compile(r"\bover\b"))
+    expect(card.locator("button.approve")).to_be_disabled()
+    area.fill("Hi @casey, a fix ships today: https://status.acme.example/incidents/2026-11-23")
+    # X counts a URL as 23 whatever its length: 30 characters + 23.
+    expect(card.locator(".counter .n")).to_have_text("53")
+    page.keyboard.press("Escape")
+    page.keyboard.press("a")
+    expect(page.locator(".flash-ok")).to_contain_text("Approved")
+    row = desk.draft(draft_id)
+    assert row["status"] == "approved"
+    assert row["text"].endswith("incidents/2026-11-23")
+    edits = [e for e in audit.entries(desk.store, mention_id=mention_id)
+             if e["action"] == "edited"]
+    assert edits and edits[0]["before"] == "Hi @casey, thanks for reaching out."
+    desk.publish()
+    assert row["text"] in desk.sink_texts()
+
+
+def test_reject_with_a_note(as_user: Any, desk: Desk) -> None:
+    mention_id, draft_id = desk.seed("@acme win a free crypto airdrop, follow back",
+                                     "Hi @casey, thanks for reaching out.")
+    page = as_user("bob")
+    card = item(page, mention_id)
+    card.locator(".text").click()
+    page.keyboard.press("r")
+    expect(card.locator("form.reject input[name=note]")).to_be_focused()
+    page.keyboard.type("spam bot, no reply")
+    page.keyboard.press("Enter")
+    expect(page.locator(".flash-ok")).to_contain_text("rejected: spam bot, no reply")
+    row = desk.draft(draft_id)
+    assert (row["status"], row["note"]) == ("rejected", "spam bot, no reply")
+    page.goto(f"/audit?mention={mention_id}")
+    expect(page.locator("tr.act-rejected")).to_contain_text("spam bot, no reply")
+    expect(page.locator("tr.act-rejected")).to_contain_text("bob")
+
+
+def test_drafter_edits_but_cannot_approve(as_user: Any, desk: Desk) -> None:
+    mention_id, draft_id = desk.seed("@acme where is my refund?", "Hi @casey, sorry.")
+    page = as_user("dana")
+    card = item(page, mention_id)
+    expect(card.locator("button.approve")).to_have_count(0)
+    expect(card.locator("form.reject")).to_have_count(0)
+    card.locator("textarea").fill("Hi @casey, refunds take 3-5 days; DM us the order number.")
+    card.locator("button.save").click()
+    expect(page.locator(".flash-ok")).to_contain_text("Draft saved")
+    assert desk.draft(draft_id)["version"] == 2
+    # Forging the approve request is refused by the server too.
+    response = page.request.post(f"/drafts/{draft_id}/approve", form={
+        "csrf_token": csrf(page), "version": "2", "text": "Hi"})
+    assert response.status == 403
+    assert desk.draft(draft_id)["status"] == "pending"
+    # An agent approves what the drafter wrote.
+    agent = as_user("alice")
+    item(agent, mention_id).locator("button.approve").click()
+    expect(agent.locator(".flash-ok")).to_contain_text("Approved")
+    assert desk.draft(draft_id)["text"].startswith("Hi @casey, refunds take")
+    # A viewer reads only.
+    viewer = as_user("vera")
+    expect(viewer.locator("button.approve, button.save, form.reject")).to_have_count(0)
+
+
+def test_two_agents_collide_on_one_mention(as_user: Any, desk: Desk) -> None:
+    mention_id, draft_id = desk.seed("@acme my order arrived broken", "Hi @casey, sorry!")
+    alice, bob = as_user("alice"), as_user("bob")  # both see version 1
+    a_card, b_card = item(alice, mention_id), item(bob, mention_id)
+    a_card.locator("form.claimform button").click()
+    expect(alice.locator(".flash-ok")).to_contain_text("Assigned to you")
+    a_card = item(alice, mention_id)
+    a_card.locator("textarea").fill("Hi @casey, so sorry! A replacement is on its way.")
+    a_card.locator("button.save").click()
+    expect(alice.locator(".flash-ok")).to_contain_text("Draft saved")
+    # Bob's page is stale: his approve of version 1 is refused with a clear message.
+    b_card.locator("button.approve").click()
+    expect(bob.locator(".flash-error")).to_contain_text("changed by a colleague")
+    assert desk.draft(draft_id)["status"] == "pending"
+    # Reloaded, he sees who has it and cannot approve without taking it over.
+    b_card = item(bob, mention_id)
+    expect(b_card.locator(".claim-other")).to_contain_text("alice is working on this")
+    expect(b_card.locator("button.approve")).to_be_disabled()
+    response = bob.request.post(f"/drafts/{draft_id}/approve", form={
+        "csrf_token": csrf(bob), "version": "2",
+        "text": "Hi @casey, so sorry! A replacement is on its way."})
+    assert response.ok  # followed the redirect back to the queue
+    assert "take it over first" in response.text()
+    b_card.locator("form.claimform button").click()  # "Take over from alice"
+    expect(bob.locator(".flash-ok")).to_contain_text("Taken over")
+    item(bob, mention_id).locator("button.approve").click()
+    expect(bob.locator(".flash-ok")).to_contain_text("Approved")
+    # Alice's stale page cannot send a second reply.
+    item(alice, mention_id).locator("button.approve").click()
+    expect(alice.locator(".flash-error")).to_contain_text("already approved")
+    desk.publish()
+    sent = [t for t in desk.sink_texts() if "replacement is on its way" in t]
+    assert len(sent) == 1
+    assert desk.draft(draft_id)["approved_by"] == "bob"
+
+
+def test_refused_reply_shows_reason_and_manual_link(as_user: Any, desk: Desk) -> None:
+    mention_id, draft_id = desk.seed("so @acme support is useless lol", "Hi @casey, sorry!")
+    drafts.approve(desk.store, draft_id, "alice", 1, desk.clock.now())
+    drafts.mark_posting(desk.store, draft_id, desk.clock.now())
+    drafts.mark_refused(desk.store, draft_id, "X: reply not allowed to this post",
+                        "https://x.example/intent/post?in_reply_to=1", desk.clock.now())
+    page = as_user("alice")
+    card = item(page, mention_id)
+    expect(card.locator(".refused")).to_contain_text("X: reply not allowed to this post")
+    link = card.locator(".refused a")
+    expect(link).to_have_attribute("href", "https://x.example/intent/post?in_reply_to=1")
+    card.locator("form.handled button").click()
+    expect(page.locator(".flash-ok")).to_contain_text("replied by hand")
+    expect(item(page, mention_id)).to_have_count(0)
+    row = desk.store.query("SELECT status FROM mentions WHERE id = ?", [mention_id])[0]
+    assert row["status"] == "replied"
+
+
+def test_hostile_text_renders_as_text(as_user: Any, desk: Desk) -> None:
+    payload = '<img src=x onerror="alert(1)"><script>alert(2)</script>"quoted" & more'
+    mention_id, _ = desk.seed(f"@acme {payload}", f"Hi, re {payload}",
+                              name='<b id="pwn">Eve</b>', handle="eve")
+    page = as_user("alice")
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.reload()
+    card = item(page, mention_id)
+    expect(card.locator(".text")).to_have_text(f"@acme {payload}")
+    expect(card.locator(".name")).to_have_text('<b id="pwn">Eve</b>')
+    expect(card.locator("textarea")).to_have_value(f"Hi, re {payload}")
+    assert page.locator("#pwn").count() == 0
+    assert card.locator("img, script").count() == 0
+    page.wait_for_timeout(200)
+    assert dialogs == []
+
+
+def test_post_without_csrf_token_is_refused(as_user: Any, desk: Desk) -> None:
+    mention_id, draft_id = desk.seed("@acme hello?", "Hi @casey!")
+    page = as_user("alice")
+    for path, form in ((f"/drafts/{draft_id}/approve", {"version": "1"}),
+                       (f"/drafts/{draft_id}/reject", {"version": "1", "note": "x"}),
+                       (f"/mentions/{mention_id}/claim", {}),
+                       ("/logout", {})):
+        response = page.request.post(path, form=form, max_redirects=0)
+        assert response.status == 403, path
+        wrong = page.request.post(path, form={**form, "csrf_token": "forged"},
+                                  max_redirects=0)
+        assert wrong.status == 403, path
+    assert desk.draft(draft_id)["status"] == "pending"
+    assert page.request.get("/healthz").json()["db"] == "ok"
