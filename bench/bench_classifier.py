@@ -1,0 +1,100 @@
+"""Throughput of the sentiment classifier, measured in one run (not a test).
+
+(a) transformers.pipeline, one text at a time (the naive way)
+(b) mentiondesk's classifier (length-sorted batches, inference_mode, int8 if configured)
+(c) bare batched fp32 forward of the same model (input order, padded batches)
+
+    python bench/bench_classifier.py [--data PATH] [--n 1000] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from config.settings import ModelSettings  # noqa: E402
+from sentiment.evaluate import load_dataset  # noqa: E402
+from sentiment.transformer import load_classifier  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data" / "tweeteval-sentiment"
+FALLBACK = [
+    "@united thanks for the upgrade, the crew was wonderful!",
+    "@AmericanAir my flight was cancelled and nobody at the desk can help me, awful service",
+    "why isn't my game installing?",
+    "Lost my bag again. Third time this year. Never flying with you again",
+    "The new update is out today.",
+]
+
+
+def _texts(data: Path | None, n: int) -> list[str]:
+    if data is None and SHARED.is_dir():
+        data = SHARED
+    texts = load_dataset(data).texts if data else FALLBACK * (n // len(FALLBACK) + 1)
+    return texts[:n]
+
+
+def _rate(n: int, seconds: float) -> float:
+    return n / seconds if seconds else float("inf")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, help="TweetEval folder or airline CSV")
+    parser.add_argument("--n", type=int, default=1000, help="texts for (b) and (c)")
+    parser.add_argument("--n-pipeline", type=int, default=300, help="texts for (a)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--no-quantize", action="store_true")
+    parser.add_argument("--model", default="default")
+    args = parser.parse_args()
+
+    import torch
+    from transformers import pipeline
+
+    texts = _texts(args.data, args.n)
+    settings = ModelSettings(
+        name=args.model, threads=args.threads, batch_size=args.batch_size,
+        quantize=not args.no_quantize,
+    )  # fmt: skip
+    ours = load_classifier(settings)
+    fp32 = load_classifier(settings.model_copy(update={"quantize": False}))
+    model, tokenizer = fp32.model, fp32.tokenizer
+    ours.classify(texts[:64])  # warm-up
+    fp32.classify(texts[:64])
+
+    pipe = pipeline("text-classification", model=model, tokenizer=tokenizer, device=-1)
+    sample = texts[: args.n_pipeline]
+    started = time.perf_counter()
+    for text in sample:
+        pipe(text, truncation=True, max_length=settings.max_length)
+    a = _rate(len(sample), time.perf_counter() - started)
+
+    started = time.perf_counter()
+    ours.classify(texts)
+    b = _rate(len(texts), time.perf_counter() - started)
+
+    started = time.perf_counter()
+    with torch.no_grad():
+        for i in range(0, len(texts), args.batch_size):
+            batch = tokenizer(
+                texts[i : i + args.batch_size], padding=True, truncation=True,
+                max_length=settings.max_length, return_tensors="pt",
+            )  # fmt: skip
+            model(**batch)
+    c = _rate(len(texts), time.perf_counter() - started)
+
+    print(f"model {ours.name} version {ours.version}, threads {torch.get_num_threads()}, "
+          f"int8 {ours.quantized}, {len(texts)} texts")  # fmt: skip
+    print(f"(a) pipeline, one text at a time: {a:8.1f} texts/s")
+    print(f"(b) mentiondesk classifier:       {b:8.1f} texts/s")
+    print(f"(c) bare batched fp32 forward:    {c:8.1f} texts/s")
+    print(f"ratios: (b)/(a) {b / a:.2f}x   (b)/(c) {b / c:.2f}x   (c)/(a) {c / a:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

