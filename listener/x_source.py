@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,8 +46,6 @@ def is_local(base_url: str) -> bool:
 
 def tweet_time(tweet_id: int | str) -> datetime:
     """When a post was made, from its snowflake id."""
-    from datetime import UTC
-
     return datetime.fromtimestamp(((int(tweet_id) >> 22) + TWEPOCH_MS) / 1000, UTC)
 
 
@@ -107,8 +105,10 @@ class XSource:
                                     covered_seconds=covered,
                                     reset_day=self.settings.read_cap_reset_day)
             if not plan.poll_now:
-                return Poll([], cursor, 0, [f"read budget: {plan.reason}, next poll at "
-                                            f"{plan.next_poll_at:%Y-%m-%d %H:%M} UTC"])
+                # Normal pacing, not worth a warning each interval.
+                log.debug("X source %s: read budget %s, next poll at %s", self.name,
+                          plan.reason, plan.next_poll_at)
+                return Poll([], cursor, 0)
             allowance = plan.allowance
 
         counter, notes = [0], []

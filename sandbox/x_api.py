@@ -719,10 +719,13 @@ def _handler_for(sandbox: XSandbox) -> type[BaseHTTPRequestHandler]:
 
 def serve(host: str = "127.0.0.1", port: int = 8790, sample_path: Path | str | None = None,
           *, brand_handle: str = "lumora", speed: float = 1.0,
-          stop: threading.Event | None = None) -> None:
-    """Run the X sandbox in the foreground until ``stop`` is set or Ctrl-C (for ``main.py``).
+          stop: threading.Event | None = None,
+          on_ready: Callable[[XSandbox], None] | None = None) -> None:
+    """Run the X sandbox in the foreground until ``stop`` is set or Ctrl-C (``main.py sandbox``).
 
-    Point an X source at it with ``api_base_url = "http://HOST:PORT"``.
+    Sample posts (platform "x" lines) appear at their ``offset_s`` divided by ``speed``
+    after start. Point an X source at it with ``api_base_url = "http://HOST:PORT"``;
+    ``on_ready`` gets the running sandbox (its ``url``, switches and state).
     """
     sandbox = XSandbox(brand_handle=brand_handle)
     if sample_path:
@@ -730,9 +733,11 @@ def serve(host: str = "127.0.0.1", port: int = 8790, sample_path: Path | str | N
         log.info("X sandbox: %d sample posts, released over time at speed %.1f", count, speed)
     url = sandbox.start(host, port)
     log.info("X sandbox listening on %s (brand @%s)", url, brand_handle)
+    if on_ready:
+        on_ready(sandbox)
     stop = stop or threading.Event()
     try:
-        while not stop.wait(0.5):
+        while not stop.wait(0.2):
             pass
     except KeyboardInterrupt:
         pass

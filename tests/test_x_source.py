@@ -185,3 +185,44 @@ def test_governor_holds_polls_until_due(sandbox, clock):
     clock.advance(1)
     held = source.poll(first.cursor)
     assert held.requests == 0 and held.mentions == [] and held.cursor == first.cursor
+
+
+def test_sandbox_fed_from_the_samples_releases_posts_over_time(tmp_path, clock):
+    from tests.conftest import SAMPLE
+
+    with XSandbox(brand_handle="lumora", clock=clock) as sb:
+        loaded = sb.load_samples(SAMPLE, speed=10.0)
+        source = make_source(sb, clock)
+        assert loaded > 100 and source.poll(None).mentions == []  # nothing released yet
+        clock.advance(30)
+        first = source.poll(None)
+        clock.advance(60)
+        rest = source.poll(first.cursor)
+        ids = [m.platform_id for m in first.mentions + rest.mentions]
+        assert len(first.mentions) > 0 and len(rest.mentions) > len(first.mentions)
+        assert len(ids) == len(set(ids)) and all(len(i) == 19 for i in ids)
+        assert all(m.author.handle.lower() not in ("lumora", "lumorahelp") for m in
+                   first.mentions + rest.mentions)
+
+
+def test_serve_runs_until_stopped(tmp_path):
+    import threading
+
+    from sandbox.x_api import serve
+    from tests.conftest import SAMPLE
+
+    stop, ready = threading.Event(), []
+    thread = threading.Thread(target=serve, args=("127.0.0.1", 0, SAMPLE),
+                              kwargs={"stop": stop, "on_ready": ready.append, "speed": 1000})
+    thread.start()
+    try:
+        for _ in range(100):
+            if ready:
+                break
+            stop.wait(0.05)
+        assert ready and ready[0].url.startswith("http://127.0.0.1:")
+        assert len(ready[0].tweets) > 100
+    finally:
+        stop.set()
+        thread.join(5)
+    assert not thread.is_alive()
