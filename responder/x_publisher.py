@@ -93,6 +93,16 @@ class XPublisher:
                 return found
             raise PublishError(f"X did not confirm the reply: {exc}") from None
         except tweepy.Forbidden as exc:
+            if "duplicate" in _msg(exc).lower():
+                # Maybe our own earlier attempt that went through unconfirmed: then done.
+                try:
+                    found = self.find_posted(reply)
+                except PublishError:
+                    found = None
+                if found:
+                    log.info("draft %s: X already has this reply (%s)", reply.draft_id,
+                             found.platform_id)
+                    return found
             raise self._refusal(reply, exc) from None
         except (TypeError, KeyError) as exc:
             raise PublishError(f"unreadable answer from X to the post: {exc!r}") from None

@@ -222,6 +222,7 @@ class XSandbox:
         self.refuse_unmentioned_replies = False
         self.refuse_duplicates = True
         self.expected_bearer: str | None = None  # None: any bearer token is accepted
+        self.suspended: set[str] = set()  # user ids X cannot expand (partial errors)
         self.requests: list[RequestRecord] = []
         self._queries: dict[str, Pred] = {}
         self.brand = self.add_user(brand_handle, brand_name or brand_handle.title(),
@@ -550,8 +551,15 @@ class XSandbox:
                 if name in expansions and uid and uid not in user_ids:
                     user_ids.append(uid)
         answer: dict[str, Any] = {"data": data}
-        if user_ids:
-            answer["includes"] = {"users": [self._user(uid, params) for uid in user_ids]}
+        users = [self._user(uid, params) for uid in user_ids if uid not in self.suspended]
+        if users:
+            answer["includes"] = {"users": users}
+        errors = [{"value": uid, "detail": f"User has been suspended: [{uid}].",
+                   "title": "Forbidden", "resource_type": "user", "parameter": "author_id",
+                   "resource_id": uid, "type": "https://api.twitter.com/2/problems/resource-not-found"}
+                  for uid in user_ids if uid in self.suspended]
+        if errors:
+            answer["errors"] = errors  # a 200 with partial errors, as X sends them
         return answer
 
     def _user(self, uid: str, params: dict[str, str]) -> dict[str, Any]:

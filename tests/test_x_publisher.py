@@ -110,3 +110,13 @@ def test_server_error_on_post_checks_before_reporting(sandbox, clock):
         publisher.publish(_request(target, "We're on it"))
     assert not isinstance(caught.value, PublishRefused)
     assert sandbox.count("/2/tweets/search/recent") == 1  # looked before giving up
+
+
+def test_retry_after_an_unconfirmed_post_is_not_a_second_post(sandbox, clock):
+    target = sandbox.add_tweet("@lumora help", "ann")
+    publisher = make_publisher(sandbox, clock)
+    first = publisher.publish(_request(target, "On it, Ann!"))
+    # The pipeline lost the answer and retries: X says duplicate, the reply is ours.
+    again = publisher.publish(_request(target, "On it, Ann!"))
+    assert again.platform_id == first.platform_id
+    assert len(sandbox.posts_by("lumora")) == 1

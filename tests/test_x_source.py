@@ -226,3 +226,13 @@ def test_serve_runs_until_stopped(tmp_path):
         stop.set()
         thread.join(5)
     assert not thread.is_alive()
+
+
+def test_partial_errors_keep_the_posts_and_become_notes(sandbox, clock):
+    tid = sandbox.add_tweet("@lumora where is my refund", "ghost",
+                            created_at=_past(clock, 1))
+    sandbox.suspended.add(sandbox.user_by_name("ghost")["id"])
+    poll = make_source(sandbox, clock).poll(None)
+    assert [m.platform_id for m in poll.mentions] == [tid]
+    assert poll.mentions[0].author.handle == ""
+    assert any("suspended" in note for note in poll.notes)
