@@ -94,7 +94,7 @@ class RedditSource:
         cursor = dict(cursor or {})
         calls = self.client.calls
         me = self.client.me() if self.client.credentials.user_mode else ""
-        own = [me, *s.own_accounts] if me else list(s.own_accounts)
+        own = [a for a in (me, *s.own_accounts, *self.brand.handles) if a]
         terms = self._terms(me)
         exclusions = self.brand.exclusions if s.exclusions is None else s.exclusions
         subs = "+".join(s.subreddits)
@@ -163,7 +163,7 @@ class RedditSource:
         s = self.settings
         if s.terms is not None:
             return list(s.terms)
-        accounts = [me] if me else []
+        accounts = dict.fromkeys(a.lstrip("@") for a in (me, *self.brand.handles) if a)
         return [*self.brand.keywords, *(f"u/{a}" for a in accounts)]
 
     def _auth_needed(self) -> SourceError:

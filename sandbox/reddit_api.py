@@ -9,8 +9,8 @@ Fault switches (``fail_next``, ``exhaust_budget``, ``revoke_tokens``) script 429
 unreadable bodies, write-then-fail and expired tokens. In test mode the rate-limit
 headers say ``used 0 / reset 0`` so prawcore never spaces requests out.
 
-Start it with :func:`serve` (the ``main.py sandbox`` entry point) or
-``with RedditSandbox() as sbx: ...`` in tests.
+Start it with :func:`serve` (foreground, the ``main.py sandbox`` entry point, like the X
+sandbox's), :func:`start` (background thread) or ``with RedditSandbox() as sbx:`` in tests.
 """
 
 from __future__ import annotations
@@ -260,6 +260,16 @@ class RedditSandbox:
             if fullname.startswith("t3_"):
                 data["removed_by_category"] = "moderator" if how == "removed" else "deleted"
 
+    def lock(self, fullname: str, locked: bool = True) -> None:
+        """Lock a thread or comment: replies to it are refused (THREAD_LOCKED)."""
+        with self._lock:
+            self._things[fullname]["data"]["locked"] = locked
+
+    def purge(self, fullname: str) -> None:
+        """Make an item vanish, as if it never existed (404, DELETED_COMMENT)."""
+        with self._lock:
+            self._things.pop(fullname, None)
+
     def thing(self, fullname: str) -> dict[str, Any]:
         with self._lock:
             return dict(self._things[fullname]["data"])
@@ -483,7 +493,7 @@ class RedditSandbox:
                 return self._mentions(user, params)
             if seg[0] == "comments" and len(seg) >= 2:
                 focus = seg[3] if len(seg) >= 4 else None
-                return self._thread(seg[1], focus, params)
+                return self._comments_page(seg[1], focus, params)
             if path == "/api/info":
                 names = [n for n in params.get("id", "").split(",") if n]
                 return 200, self._listing([n for n in names if self._visible(n)], params)
@@ -600,7 +610,9 @@ class RedditSandbox:
             out.append({"kind": "t1", "data": data})
         return out
 
-    def _thread(self, sid: str, focus: str | None, params: dict[str, str]) -> tuple[int, Any]:
+    def _comments_page(
+        self, sid: str, focus: str | None, params: dict[str, str]
+    ) -> tuple[int, Any]:
         link = f"t3_{sid}"
         if not self._visible(link):
             return 404, {"message": "Not Found", "error": 404}
@@ -703,6 +715,8 @@ class _Handler(BaseHTTPRequestHandler):
             log.exception("reddit sandbox failed on %s %s", self.command, self.path)
             status, out, data = 500, {"content-type": "application/json"}, b'{"error": 500}'
         self.send_response(status)
+        if headers.get("connection", "").lower() == "close":
+            self.send_header("connection", "close")  # else the client pools a dead socket
         for key, value in out.items():
             self.send_header(key, value)
         self.send_header("content-length", str(len(data)))
@@ -715,19 +729,45 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("reddit sandbox: " + format, *args)
 
 
-def serve(
-    host: str = "127.0.0.1", port: int = 0, sample_path: str | Path | None = None,
+def start(
+    host: str = "127.0.0.1", port: int = 8791, sample_path: str | Path | None = None,
     *, speed: float = 1.0, credentials: SandboxCredentials | None = None,
 ) -> RedditSandbox:
-    """Start the sandbox in a daemon thread for ``main.py sandbox`` / ``make run``.
+    """Start the sandbox in a daemon thread and return it (``.url``, ``.stop()``).
 
-    Sample lines are released at their ``offset_s`` (divided by ``speed``), rate-limit
-    headers are realistic, and any credentials are accepted unless given. Point the
-    Reddit source's ``oauth_url`` and ``reddit_url`` at the returned ``.url``.
+    Sample lines (platform "reddit") are released at their ``offset_s`` divided by
+    ``speed``; rate-limit headers are realistic; any credentials are accepted unless
+    ``credentials`` is given, and the username that logs in is the brand account.
     """
     sandbox = RedditSandbox(credentials=credentials, rate_headers="real", host=host, port=port)
     sandbox.start()
     if sample_path is not None:
         loaded = sandbox.feed_samples(sample_path, speed=speed, timed=True)
-        log.info("reddit sandbox: %d sample mentions scheduled", loaded)
+        log.info("reddit sandbox: %d sample items, released over time at speed %.1f",
+                 loaded, speed)
     return sandbox
+
+
+def serve(
+    host: str = "127.0.0.1", port: int = 8791, sample_path: str | Path | None = None,
+    *, speed: float = 1.0, credentials: SandboxCredentials | None = None,
+    stop: threading.Event | None = None,
+    on_ready: Callable[[RedditSandbox], None] | None = None,
+) -> None:
+    """Run the sandbox in the foreground until ``stop`` is set or Ctrl-C (``main.py sandbox``).
+
+    Point a Reddit source at it with ``oauth_url`` and ``reddit_url`` both set to
+    ``http://HOST:PORT``, and any MENTIONDESK_REDDIT_* values (the username becomes the
+    brand account, e.g. ``lumora_official`` for the Lumora samples).
+    """
+    sandbox = start(host, port, sample_path, speed=speed, credentials=credentials)
+    if on_ready:
+        on_ready(sandbox)
+    stop = stop or threading.Event()
+    try:
+        while not stop.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()

@@ -12,8 +12,8 @@ from pydantic import SecretStr
 from core.clock import ManualClock
 from core.errors import AuthError, MalformedResponse, RateLimited
 from listener.reddit_client import RedditCredentials
-from tests.reddit_support import CREDS, SBX, make_publisher, make_source, sandbox
 from responder.publisher import ReplyRequest
+from tests.reddit_support import CREDS, SBX, make_publisher, make_source, sandbox
 
 
 @pytest.fixture
@@ -229,9 +229,8 @@ def test_an_unreadable_body_is_malformed_and_moves_no_cursor(clock):
                        SecretStr("wrong")), "MENTIONDESK_REDDIT_PASSWORD"),
 ])
 def test_bad_credentials_are_one_clear_auth_error(clock, creds, names, caplog):
-    with sandbox(clock) as sbx:
-        with pytest.raises(AuthError) as caught:
-            make_source(sbx, clock, creds=creds).poll(None)
+    with sandbox(clock) as sbx, pytest.raises(AuthError) as caught:
+        make_source(sbx, clock, creds=creds).poll(None)
     message = str(caught.value)
     assert names in message and "\n" not in message
     assert "wrong" not in message and "wrong" not in caplog.text  # no secret in a line
@@ -286,9 +285,8 @@ def test_more_new_items_than_pages_say_so(clock):
 
 
 def test_a_missing_subreddit_pauses_the_source_with_a_clear_line(clock):
-    with sandbox(clock) as sbx:
-        with pytest.raises(AuthError, match="does not exist"):
-            make_source(sbx, clock, subreddits=["nosuchsub"], username_mentions=False).poll(None)
+    with sandbox(clock) as sbx, pytest.raises(AuthError, match="does not exist"):
+        make_source(sbx, clock, subreddits=["nosuchsub"], username_mentions=False).poll(None)
 
 
 def test_sample_mentions_feed_the_sandbox(clock, tmp_path: Path):
