@@ -163,8 +163,10 @@ class Pipeline:
                                  row["draft_id"])
                         posted += 1
                         continue
-                else:
-                    drafts.mark_posting(self.store, row["draft_id"], self.clock.now())
+                if not drafts.mark_posting(self.store, row["draft_id"], self.clock.now()):
+                    log.error("draft %d failed: gave up after %d attempts", row["draft_id"],
+                              row["attempts"])
+                    continue
                 result = publisher.publish(request)
             except PublishRefused as exc:
                 drafts.mark_refused(self.store, row["draft_id"], str(exc), exc.manual_url,
@@ -172,9 +174,9 @@ class Pipeline:
                 log.warning("draft %d refused by %s: %s", row["draft_id"], row["platform"], exc)
                 continue
             except (PublishError, ConflictError) as exc:
-                status = drafts.mark_retry(self.store, row["draft_id"], str(exc),
-                                           self.clock.now())
-                log.warning("draft %d not posted (%s): %s", row["draft_id"], status, exc)
+                drafts.mark_retry(self.store, row["draft_id"], str(exc), self.clock.now())
+                log.warning("draft %d not posted, will check and retry: %s", row["draft_id"],
+                            exc)
                 continue
             drafts.mark_posted(self.store, row["draft_id"], result, self.clock.now())
             posted += 1

@@ -40,7 +40,8 @@ def create(store: Store, mention_id: int, text: str, now: datetime) -> int | Non
 
 _QUEUE_SELECT = """
     SELECT d.id AS draft_id, d.text AS draft_text, d.version, d.status AS draft_status,
-           d.note, d.error, d.manual_url, d.created_at AS drafted_at,
+           d.note, d.error, d.manual_url, d.created_at AS drafted_at, d.posted_id,
+           d.posted_url, d.posted_at, d.approved_by, d.attempts,
            m.id AS mention_id, m.platform, m.platform_id, m.source, m.brand, m.text, m.url,
            m.lang, m.created_at, m.status, m.claimed_by, m.api_replyable, m.engagement,
            a.handle AS author_handle, a.name AS author_name, a.followers AS author_followers,
@@ -201,14 +202,27 @@ def to_publish(store: Store, limit: int) -> list[dict[str, Any]]:
     )
 
 
-def mark_posting(store: Store, draft_id: int, now: datetime) -> None:
-    """Committed before the platform call: after a crash we know to check first."""
+def mark_posting(store: Store, draft_id: int, now: datetime) -> bool:
+    """Count an attempt, committed before the platform call, so that after a crash or
+    an unclear failure the next run checks the platform before trying again.
+
+    Returns False (and marks the draft failed) once it has used up its attempts.
+    """
     with store.atomic() as db:
-        cur = db.execute(
-            "UPDATE drafts SET status = 'posting', attempts = attempts + 1, updated_at = ?"
-            " WHERE id = ? AND status = 'approved'", [to_iso(now), draft_id])
-        if cur.rowcount == 0:
+        row = db.execute("SELECT status, attempts, mention_id FROM drafts WHERE id = ?",
+                         [draft_id]).fetchone()
+        if row is None or row[0] not in ("approved", "posting"):
             raise ConflictError(f"draft {draft_id} is not approved")
+        if row[1] >= MAX_ATTEMPTS:
+            db.execute("UPDATE drafts SET status = 'failed', updated_at = ? WHERE id = ?",
+                       [to_iso(now), draft_id])
+            audit.record(db, now, SYSTEM, "post failed", mention_id=row[2],
+                         draft_id=draft_id, note=f"gave up after {row[1]} attempts")
+            return False
+        db.execute(
+            "UPDATE drafts SET status = 'posting', attempts = attempts + 1, updated_at = ?"
+            " WHERE id = ?", [to_iso(now), draft_id])
+        return True
 
 
 def mark_posted(store: Store, draft_id: int, posted: Posted, now: datetime) -> None:
@@ -227,17 +241,16 @@ def mark_posted(store: Store, draft_id: int, posted: Posted, now: datetime) -> N
                      after=posted.platform_id)
 
 
-def mark_retry(store: Store, draft_id: int, error: str, now: datetime) -> str:
-    """A failed attempt: back to approved for a later try, or failed after too many."""
+def mark_retry(store: Store, draft_id: int, error: str, now: datetime) -> None:
+    """A failed attempt. The draft stays in ``posting``: the reply may have gone out
+    (a time-out after the platform accepted it), so the next try checks first."""
     with store.atomic() as db:
-        attempts, mention_id = db.execute(
-            "SELECT attempts, mention_id FROM drafts WHERE id = ?", [draft_id]).fetchone()
-        status = "failed" if attempts >= MAX_ATTEMPTS else "approved"
-        db.execute("UPDATE drafts SET status = ?, error = ?, updated_at = ? WHERE id = ?",
-                   [status, error, to_iso(now), draft_id])
-        audit.record(db, now, SYSTEM, "post failed" if status == "failed" else "post retry",
-                     mention_id=mention_id, draft_id=draft_id, note=error)
-        return status
+        mention_id = db.execute("SELECT mention_id FROM drafts WHERE id = ?",
+                                [draft_id]).fetchone()[0]
+        db.execute("UPDATE drafts SET error = ?, updated_at = ? WHERE id = ?",
+                   [error, to_iso(now), draft_id])
+        audit.record(db, now, SYSTEM, "post retry", mention_id=mention_id, draft_id=draft_id,
+                     note=error)
 
 
 def mark_refused(store: Store, draft_id: int, reason: str, manual_url: str | None,
