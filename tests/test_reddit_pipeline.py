@@ -1,0 +1,102 @@
+"""The Reddit source and publisher, built by the registry, inside the real pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+import pytest
+
+from core.clock import ManualClock
+from listener.reddit import RedditSource
+from listener.registry import build_publisher, build_source
+from pipeline.jobs import Pipeline
+from responder.reddit_publisher import RedditPublisher
+from sandbox.reddit_api import RedditSandbox, SandboxCredentials
+from sentiment.classifier import Prediction
+from store import drafts, mentions, sources
+
+REDDIT_SOURCE = """
+[[sources]]
+platform = "reddit"
+name = "reddit-lumora"
+brand = "Lumora"
+subreddits = ["gadgets"]
+oauth_url = "{url}"
+reddit_url = "{url}"
+"""
+CREDS = SandboxCredentials(username="lumora_official")
+
+
+class Grumpy:
+    """A stand-in classifier (this test is about Reddit, not the model): all negative."""
+
+    name, version = "grumpy", "1"
+
+    def classify(self, texts: Sequence[str]) -> list[Prediction]:
+        return [Prediction("negative", {"negative": 0.9, "neutral": 0.05, "positive": 0.05})
+                for _ in texts]
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def sandbox(clock, monkeypatch):
+    for key, value in (("CLIENT_ID", CREDS.client_id), ("CLIENT_SECRET", CREDS.client_secret),
+                       ("USERNAME", CREDS.username), ("PASSWORD", CREDS.password)):
+        monkeypatch.setenv(f"MENTIONDESK_REDDIT_{key}", value)
+    with RedditSandbox(credentials=CREDS, now=lambda: clock.now().timestamp()) as sb:
+        sb.add_subreddit("gadgets")
+        yield sb
+
+
+@pytest.fixture
+def pipeline(sandbox, clock, make_settings, store):
+    settings = make_settings([], REDDIT_SOURCE.format(url=sandbox.url))
+    reddit = next(s for s in settings.sources if s.platform == "reddit")
+    source, publisher = (build_source(reddit, settings, clock),
+                         build_publisher(reddit, settings, clock))
+    assert isinstance(source, RedditSource) and isinstance(publisher, RedditPublisher)
+    assert source.client is publisher.client  # one praw.Reddit, one rate budget
+    return Pipeline(store=store, settings=settings, classifier=Grumpy(),
+                    sources={"reddit-lumora": source}, publishers={"reddit-lumora": publisher},
+                    clock=clock)
+
+
+def test_reply_posted_once_across_a_crash(pipeline, sandbox, store, clock):
+    post = sandbox.add_submission("gadgets", "Lumora hub broken", "please help, refund?", "ann",
+                                  created_utc=clock.now().timestamp() - 120)
+    pipeline.run_once()
+    draft = drafts.pending(store)[0]
+    drafts.approve(store, draft["draft_id"], "mia", draft["version"], clock.now())
+    # The crash: Reddit stored the reply but its answer was lost.
+    sandbox.fail_next(502, path="/api/comment", method="POST", commit=True)
+    assert pipeline.publish_batch() == 0
+    assert sandbox.count("POST", "/api/comment") == 1
+
+    clock.advance(120)
+    assert pipeline.publish_batch() == 1
+    assert sandbox.count("POST", "/api/comment") == 1  # found, not posted again
+    row = drafts.get(store, draft["draft_id"])
+    assert row["draft_status"] == "posted" and row["status"] == "replied"
+    ours = sandbox.comments_by(CREDS.username)
+    assert len(ours) == 1 and ours[0]["parent_id"] == post["name"]
+
+    clock.advance(60)  # our reply names Lumora, yet never comes back as a mention
+    assert pipeline.poll_source("reddit-lumora") == 0
+
+
+def test_a_rate_limit_pauses_the_source_until_its_reset(pipeline, sandbox, store,
+                                                          clock):
+    sandbox.add_submission("gadgets", "Lumora?", "", "ann",
+                           created_utc=clock.now().timestamp() - 60)
+    sandbox.fail_next(429)
+    assert pipeline.poll_source("reddit-lumora") == 0
+    until, reason = sources.paused_until(store, "reddit-lumora")
+    assert until == clock.now() + timedelta(seconds=30) and reason.startswith("rate")
+    clock.advance(31)
+    assert pipeline.poll_source("reddit-lumora") == 1
+    assert sum(mentions.counts_by_status(store).values()) == 1
