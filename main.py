@@ -188,7 +188,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_db)
 
     _add_web_commands(sub)
+    _add_model_commands(sub)
     return parser
+
+
+def _add_model_commands(sub: argparse._SubParsersAction) -> None:
+    """`model train` and `model eval` (the sentiment model; see docs/model.md)."""
+    from sentiment.model_cli import register
+
+    register(sub)
 
 
 def _add_web_commands(sub: argparse._SubParsersAction) -> None:

@@ -241,6 +241,9 @@ def load_classifier(settings: ModelSettings | None = None) -> TransformerClassif
                 raise ModelError(f"the default model is missing from {DEFAULT_MODEL_DIR}")
             model, tokenizer, version = _load_default(DEFAULT_MODEL_DIR)
             shown = "default"
+        elif (Path(name).expanduser() / MANIFEST).is_file():  # e.g. a `model train` output
+            model, tokenizer, version = _load_default(Path(name).expanduser())
+            shown = name
         else:
             model, tokenizer, version = _load_pretrained(name)
             shown = name
