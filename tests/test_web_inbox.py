@@ -402,3 +402,30 @@ def test_post_without_csrf_token_is_refused(as_user: Any, desk: Desk) -> None:
         assert wrong.status == 403, path
     assert desk.draft(draft_id)["status"] == "pending"
     assert page.request.get("/healthz").json()["db"] == "ok"
+
+
+def test_admin_adds_a_user_whose_session_ends_when_disabled(
+        as_user: Any, browser: Browser, desk: Desk) -> None:
+    admin = as_user("root")
+    admin.goto("/users")
+    form = admin.locator("form.adduser")
+    form.locator("input[name=username]").fill("temp")
+    form.locator("select[name=role]").select_option("viewer")
+    form.locator("input[name=password]").fill("temporary password")
+    form.locator("button").click()
+    expect(admin.locator(".flash-ok")).to_contain_text("Added temp")
+    ctx = browser.new_context(base_url=desk.url)
+    page = ctx.new_page()
+    log_in(page, "temp", "temporary password")
+    page.wait_for_url("**/queue")
+    expect(page.locator(".role")).to_have_text("viewer")
+    assert page.request.get("/users").status == 403  # not an admin
+    admin.locator("tr", has_text="temp").locator("button[value=disable]").click()
+    expect(admin.locator(".flash-ok")).to_contain_text("temp disabled")
+    page.goto("/queue")
+    assert "/login" in page.url
+    ctx.close()
+    admin.goto("/audit")
+    expect(admin.locator("tr.act-user-disabled")).to_contain_text("root")
+    ARTIFACTS.mkdir(exist_ok=True)
+    admin.screenshot(path=str(ARTIFACTS / "audit.png"))

@@ -68,10 +68,10 @@ def register_users(subparsers: argparse._SubParsersAction) -> argparse.ArgumentP
     return parser
 
 
-def read_password(from_stdin: bool, stdin: TextIO = sys.stdin) -> str:
+def read_password(from_stdin: bool, stdin: TextIO | None = None) -> str:
     """From stdin (scripts) or prompted twice without echo (people)."""
     if from_stdin:
-        password = stdin.readline().rstrip("\r\n")
+        password = (stdin or sys.stdin).readline().rstrip("\r\n")
     else:
         password = getpass.getpass(f"Password (at least {MIN_PASSWORD} characters): ")
         if getpass.getpass("Again: ") != password:
@@ -80,10 +80,11 @@ def read_password(from_stdin: bool, stdin: TextIO = sys.stdin) -> str:
 
 
 def run(args: argparse.Namespace, store: Store, clock: Clock | None = None,
-        stdin: TextIO = sys.stdin, out: TextIO = sys.stdout,
+        stdin: TextIO | None = None, out: TextIO | None = None,
         password_reader: Callable[[bool], str] | None = None) -> int:
     """Carry out a parsed ``users`` command; returns the exit status."""
     clock = clock or SystemClock()
+    out = out or sys.stdout
     now = clock.now()
     reader = password_reader or (lambda from_stdin: read_password(from_stdin, stdin))
     try:

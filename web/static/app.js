@@ -97,5 +97,17 @@ document.addEventListener("keydown", (ev) => {
   ev.preventDefault();
 });
 
+// New mentions arrive while an agent works: refresh an idle page every minute, never
+// one with a half-edited draft or a focused field.
+let dirty = false;
+document.addEventListener("input", () => { dirty = true; });
+setInterval(() => {
+  const a = document.activeElement;
+  const busy = a && a.matches && a.matches("input, textarea, select");
+  if (!dirty && !busy && document.visibilityState === "visible" && document.getElementById("queue")) {
+    location.reload();
+  }
+}, 60000);
+
 // Back/forward cache would show buttons still disabled from the last submit.
 window.addEventListener("pageshow", (ev) => { if (ev.persisted) location.reload(); });

@@ -1,0 +1,80 @@
+"""`main.py users ...`: accounts for the web inbox, with no default password."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+import main
+from store import users
+from store.schema import open_store
+from web import auth
+
+PASSWORD = "a long enough secret"
+
+
+@pytest.fixture
+def cli(make_settings, tmp_path, monkeypatch, capsys):
+    """Run main.py with the password on stdin; returns (exit status, stdout, stderr)."""
+    make_settings()
+    config = tmp_path / "config.toml"
+
+    def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        status = main.main(["--config", str(config), "users", *argv])
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    return run
+
+
+def test_first_admin_then_list_disable_and_reset(cli, tmp_path) -> None:
+    assert cli("add", "root", "--role", "admin", "--password-stdin",
+               stdin=PASSWORD + "\n")[0] == 0
+    assert cli("add", "alice", "--password-stdin", stdin=PASSWORD + "\n")[0] == 0
+    status, out, _ = cli("list")
+    assert status == 0 and "root" in out and "admin" in out and "alice" in out
+    assert PASSWORD not in out
+
+    store = open_store(tmp_path / "desk.db")
+    row = users.credentials(store, "alice")
+    assert row is not None and row["role"] == "agent"
+    assert row["password_hash"].startswith("$argon2") and PASSWORD not in row["password_hash"]
+    assert auth.authenticate(store, "alice", PASSWORD) is not None
+    assert auth.authenticate(store, "alice", "wrong password") is None
+    epoch = row["session_epoch"]
+
+    assert cli("reset-password", "alice", "--password-stdin",
+               stdin="another long secret\n")[0] == 0
+    assert auth.authenticate(store, "alice", PASSWORD) is None
+    assert auth.authenticate(store, "alice", "another long secret") is not None
+    assert users.credentials(store, "alice")["session_epoch"] > epoch  # sessions end
+
+    assert cli("disable", "alice")[0] == 0
+    assert auth.authenticate(store, "alice", "another long secret") is None
+    assert cli("enable", "alice")[0] == 0
+    assert cli("role", "alice", "drafter")[0] == 0
+    assert users.credentials(store, "alice")["role"] == "drafter"
+    store.close()
+
+
+def test_refusals_are_one_line(cli) -> None:
+    status, _, err = cli("add", "bob", "--password-stdin", stdin="short\n")
+    assert status == 1 and "at least" in err
+    assert cli("add", "bob", "--password-stdin", stdin=PASSWORD + "\n")[0] == 0
+    status, _, err = cli("add", "BOB", "--password-stdin", stdin=PASSWORD + "\n")
+    assert status == 1 and "already exists" in err
+    status, _, err = cli("disable", "nobody")
+    assert status == 1 and "no user" in err
+    status, _, err = cli("reset-password", "nobody", "--password-stdin",
+                         stdin=PASSWORD + "\n")
+    assert status == 1 and "no user" in err
+
+
+def test_session_secret_from_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv("MENTIONDESK_SESSION_SECRET", "s" * 40)
+    assert auth.session_secret() == ("s" * 40, False)
+    monkeypatch.delenv("MENTIONDESK_SESSION_SECRET")
+    first, ephemeral = auth.session_secret()
+    assert ephemeral and len(first) >= 32 and auth.session_secret()[0] != first
