@@ -127,12 +127,14 @@ def cmd_triage(args: argparse.Namespace, settings: Settings) -> int:
     with stream:
         texts = [line.rstrip("\n") for line in stream if line.strip()]
     classifier = load_classifier(settings.model)
+    from listener.filters import matches_brand
+
     handles = [h for b in settings.brands for h in b.handles]
-    from listener.filters import addresses_brand
+    keywords = [k for b in settings.brands for k in b.keywords]
 
     predictions: list[Prediction] = classifier.classify(texts)
     for text, prediction in zip(texts, predictions, strict=True):
-        context = Context(addressed=args.addressed or addresses_brand(text, handles),
+        context = Context(addressed=args.addressed or matches_brand(text, handles, keywords, []),
                           followers=args.followers, age_minutes=0)
         t = triage(text, prediction, context, settings.topics, settings.triage,
                    settings.sla.first_response_minutes)

@@ -166,7 +166,11 @@ class TriageSettings(Strict):
     ]
     help_words: list[str] = [
         "help", "support", "fix", "refund", "broken", "not working", "issue", "problem",
-        "cancel", "charged", "never arrived", "still waiting", "can't", "cannot",
+        "cancel", "charged", "never arrived", "still waiting", "can't", "cannot", "anyone else",
+        # The shipped model reads English; these catch common pleas in other languages.
+        "ayuda", "reembolso", "no funciona", "hilfe", "geht nicht", "störung", "erstattung",
+        "remboursement", "ne marche pas", "ajuda", "não funciona", "reembolso",
+        "返金", "障害", "繋がらない", "مساعدة", "متوقف",
     ]
     urgency_words: list[str] = [
         "outage", "down", "refund", "cancel", "safety", "fire", "smoke", "legal",

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 
 @lru_cache(maxsize=256)
 def _term_pattern(term: str) -> re.Pattern[str]:
-    # Word boundaries that also work for terms starting with @ or #.
-    return re.compile(rf"(?<![\w@#]){re.escape(term)}(?!\w)", re.IGNORECASE)
+    # Word boundaries for Latin script only: "Lumoraの" (Japanese has no spaces) still
+    # names the brand, "lumorafan" does not. A leading @ or # is allowed.
+    word = r"[A-Za-z0-9_\u00C0-\u024F]"
+    return re.compile(rf"(?<!{word}){re.escape(term)}(?!{word})", re.IGNORECASE)
+
+
+def normalise(text: str) -> str:
+    """Text as matching should see it: compatibility forms folded and invisible format
+    characters (zero-width spaces, bidi controls) removed, so "Lu\u200bmora" is found."""
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(c for c in folded if unicodedata.category(c) != "Cf")
 
 
 def mentions_term(text: str, term: str) -> bool:
-    return bool(_term_pattern(term).search(text))
+    return bool(_term_pattern(term).search(normalise(text)))
 
 
 def matches_brand(

@@ -26,10 +26,11 @@ def parse_line(line: str, created_at: datetime) -> tuple[Mention, str]:
     """One sample line as a Mention, and its kind (post, reply, comment, repost)."""
     item = json.loads(line)
     author = item["author"]
+    title = str(item.get("title") or "")  # a Reddit submission: title, then its body
     mention = Mention(
         platform="replay",
         platform_id=str(item["id"]),
-        text=str(item["text"]),
+        text=f"{title}\n\n{item['text']}" if title else str(item["text"]),
         author=Author(
             platform_id=str(author["id"]),
             handle=str(author["handle"]),

@@ -20,7 +20,7 @@ from core.errors import (
     SourceError,
 )
 from listener.base import MentionSource
-from listener.filters import addresses_brand
+from listener.filters import matches_brand
 from metrics.rollup import rollup
 from responder import drafting
 from responder.publisher import Publisher, ReplyRequest
@@ -101,8 +101,7 @@ class Pipeline:
         for row, prediction in zip(rows, predictions, strict=True):
             brand = self.settings.brand(row["brand"])
             context = triage_rules.Context(
-                addressed=row["platform"] == "reddit"
-                or addresses_brand(row["text"], brand.handles),
+                addressed=matches_brand(row["text"], brand.handles, brand.keywords, []),
                 followers=row["author_followers"],
                 age_minutes=(now - from_iso(row["created_at"])).total_seconds() / 60,
             )

@@ -34,7 +34,7 @@ class Triage:
 class Context:
     """What triage knows about a mention besides its text."""
 
-    addressed: bool  # the brand is spoken to (an @mention, a username mention, a thread)
+    addressed: bool  # the brand is named or spoken to (not just a thread it appears in)
     followers: int
     age_minutes: float
 
@@ -44,7 +44,7 @@ def _any_term(text: str, terms: list[str]) -> list[str]:
 
 
 def is_question(text: str, question_words: list[str]) -> bool:
-    if "?" in text or "？" in text:
+    if any(mark in text for mark in "?？؟"):
         return True
     words = re.sub(r"^(\s*[@#]\w+\s*)+", "", text).strip().lower().split()
     return bool(words) and words[0].strip(",.!") in question_words

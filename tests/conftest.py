@@ -36,7 +36,7 @@ data_dir = "{tmp}/data"
 name = "Lumora"
 handles = ["lumora", "lumorahelp"]
 keywords = ["Lumora"]
-exclusions = ["Lumora Falls"]
+exclusions = ["Lumora Falls", "Lumora Bistro"]
 signoff = "^Mia"
 
 [[sources]]
