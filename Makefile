@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup setup-dev chromium run test lint bench
+.PHONY: setup setup-dev chromium run test lint bench demo-sandbox
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,3 +38,10 @@ lint: setup-dev
 
 bench: setup-dev
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+# The demo through the real tweepy and praw clients, against local API sandboxes.
+demo-sandbox: setup
+	$(BIN)/python main.py sandbox & pid=$$!; trap "kill $$pid" EXIT; \
+	MENTIONDESK_REDDIT_CLIENT_ID=sandbox MENTIONDESK_REDDIT_CLIENT_SECRET=sandbox \
+	MENTIONDESK_REDDIT_USERNAME=lumora_official MENTIONDESK_REDDIT_PASSWORD=sandbox \
+	$(BIN)/python main.py --config config/sandbox.toml run
