@@ -136,6 +136,9 @@ def compile_query(query: str) -> Pred:
     return pred
 
 
+_HASHTAG = re.compile(r"#\w+")
+
+
 def _term(token: str) -> Pred:
     if token.startswith('"'):
         phrase = token.strip('"')
@@ -143,7 +146,10 @@ def _term(token: str) -> Pred:
     if ":" in token and not token.startswith(("@", "#", "$", "http")):
         name, value = token.split(":", 1)
         return _operator(name.lower(), value)
-    return lambda t, s: mentions_term(t["text"], token)
+    if token.startswith("#"):
+        return lambda t, s: mentions_term(t["text"], token)
+    # A bare keyword does not match the hashtag of the same word (that takes "#word").
+    return lambda t, s: mentions_term(_HASHTAG.sub(" ", t["text"]), token)
 
 
 def _operator(name: str, value: str) -> Pred:
