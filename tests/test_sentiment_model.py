@@ -192,3 +192,24 @@ def test_loads_both_data_formats(tmp_path: Path) -> None:
     csv_path = tmp_path / "a.csv"
     csv_path.write_text('text,sentiment\n"hi, there",neutral\n', encoding="utf-8")
     assert load_dataset(csv_path).texts == ["hi, there"]
+
+
+def test_model_eval_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from config.settings import BrandSettings, Settings
+    from sentiment.model_cli import register
+
+    (tmp_path / "val_text.txt").write_text(
+        "worst service ever, I hate this\nthank you so much, you are wonderful!\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "val_labels.txt").write_text("0\n2\n", encoding="utf-8")
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["model", "eval", "--data", str(tmp_path), "--json"])
+    settings = Settings(brands=[BrandSettings(name="Acme", handles=["acme"])])
+    assert args.func(args, settings) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["n"] == 2 and figures["model"] == "default"
+    assert figures["accuracy"] == 1.0
