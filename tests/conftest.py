@@ -97,3 +97,15 @@ def store(tmp_path):
     s = open_store(tmp_path / "desk.db")
     yield s
     s.close()
+
+
+class Grumpy:
+    """A stand-in classifier for tests about a platform, not the model: all negative."""
+
+    name, version = "grumpy", "1"
+
+    def classify(self, texts: list[str]) -> list:
+        from sentiment.classifier import Prediction
+
+        return [Prediction("negative", {"negative": 0.9, "neutral": 0.05, "positive": 0.05})
+                for _ in texts]

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
 
-from core.clock import ManualClock
 from listener.reddit import RedditSource
 from listener.registry import build_publisher, build_source
 from pipeline.jobs import Pipeline
 from responder.reddit_publisher import RedditPublisher
 from sandbox.reddit_api import RedditSandbox, SandboxCredentials
-from sentiment.classifier import Prediction
 from store import drafts, mentions, sources
+from tests.conftest import Grumpy
 
 REDDIT_SOURCE = """
 [[sources]]
@@ -27,20 +25,6 @@ reddit_url = "{url}"
 """
 CREDS = SandboxCredentials(username="lumora_official")
 
-
-class Grumpy:
-    """A stand-in classifier (this test is about Reddit, not the model): all negative."""
-
-    name, version = "grumpy", "1"
-
-    def classify(self, texts: Sequence[str]) -> list[Prediction]:
-        return [Prediction("negative", {"negative": 0.9, "neutral": 0.05, "positive": 0.05})
-                for _ in texts]
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
 
 
 @pytest.fixture

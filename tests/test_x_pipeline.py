@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
 
-from core.clock import ManualClock
 from listener.registry import build_publisher, build_source
 from listener.x_source import XSource
 from pipeline.jobs import Pipeline
 from responder.publisher import ReplyRequest
 from responder.x_publisher import XPublisher
 from sandbox.x_api import XSandbox
-from sentiment.classifier import Prediction
 from store import drafts, mentions, sources
+from tests.conftest import Grumpy
 
 X_SOURCE = """
 [[sources]]
@@ -27,20 +25,6 @@ max_retries = 0
 backoff_seconds = 0
 """
 
-
-class Grumpy:
-    """A stand-in classifier (this test is about X, not the model): all negative."""
-
-    name, version = "grumpy", "1"
-
-    def classify(self, texts: Sequence[str]) -> list[Prediction]:
-        return [Prediction("negative", {"negative": 0.9, "neutral": 0.05, "positive": 0.05})
-                for _ in texts]
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
 
 
 @pytest.fixture

@@ -7,16 +7,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from core.clock import ManualClock
 from core.errors import PublishError, PublishRefused
 from responder.publisher import ReplyRequest
 from sandbox.x_api import XSandbox
 from tests.x_support import make_publisher, make_source
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
 
 
 @pytest.fixture

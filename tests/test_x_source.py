@@ -13,11 +13,6 @@ from tests.x_support import Sleeps, make_source
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
 def sandbox(clock):
     with XSandbox(brand_handle="lumora", clock=clock) as sb:
         yield sb
