@@ -110,13 +110,29 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from metrics.report import table, to_csv
     from store import metrics
 
-    rows = metrics.hourly(_store(settings), brand=args.brand or "")
+    store = _store(settings)
+    rows = metrics.hourly(store, brand=args.brand or "")
     print(table(rows))
+    _print_read_budgets(store, settings)
     if args.csv:
         args.csv.parent.mkdir(parents=True, exist_ok=True)
         args.csv.write_text(to_csv(rows), encoding="utf-8")
         print(f"\nwrote {len(rows)} rows to {args.csv}")
     return 0
+
+
+def _print_read_budgets(store, settings: Settings) -> None:
+    """X sources with a monthly read cap: used, left and projected for the period."""
+    from config.settings import XSourceSettings
+    from listener.read_budget import summary
+    from store import sources
+
+    capped = [s for s in settings.sources
+              if isinstance(s, XSourceSettings) and s.monthly_read_cap]
+    for source in capped:
+        budget = summary(sources.get_cursor(store, source.name), source.monthly_read_cap,
+                         SystemClock().now(), source.read_cap_reset_day)
+        print(f"{source.name}: {budget.line()}")
 
 
 def cmd_triage(args: argparse.Namespace, settings: Settings) -> int:
