@@ -108,9 +108,11 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from metrics.report import table, to_csv
+    from pipeline.jobs import refresh_metrics
     from store import metrics
 
     store = _store(settings)
+    refresh_metrics(store, SystemClock().now())
     rows = metrics.hourly(store, brand=args.brand or "")
     print(table(rows))
     _print_read_budgets(store, settings)

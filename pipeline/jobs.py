@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from config.settings import Settings
 from core.clock import Clock, from_iso
@@ -34,6 +34,14 @@ log = logging.getLogger(__name__)
 
 AUTH_PAUSE = timedelta(days=3650)  # until an operator fixes credentials and restarts
 METRICS_WINDOW = timedelta(days=7)
+
+
+def refresh_metrics(store: Store, now: datetime) -> int:
+    """Recompute the hourly rollups of the last week (late replies change old hours)."""
+    since = (now - METRICS_WINDOW).strftime("%Y-%m-%dT%H")
+    rows = [h.as_row() for h in rollup(metric_store.facts(store, since))]
+    metric_store.save_hourly(store, rows)
+    return len(rows)
 
 
 @dataclass
@@ -185,11 +193,9 @@ class Pipeline:
 
     # --- metrics ----------------------------------------------------------------------
     def rollup_metrics(self) -> int:
-        since = (self.clock.now() - METRICS_WINDOW).strftime("%Y-%m-%dT%H")
-        rows = [h.as_row() for h in rollup(metric_store.facts(self.store, since))]
-        metric_store.save_hourly(self.store, rows)
-        log.info("metrics: %d hourly rows updated", len(rows))
-        return len(rows)
+        updated = refresh_metrics(self.store, self.clock.now())
+        log.info("metrics: %d hourly rows updated", updated)
+        return updated
 
     def run_once(self) -> None:
         """Every stage once, in order: `main.py poll --once`, and tests."""
