@@ -260,6 +260,12 @@ def load_classifier(settings: ModelSettings | None = None) -> TransformerClassif
     except ModelError:
         raise
     except OSError as exc:
+        if name == "default" or (Path(name).expanduser() / MANIFEST).is_file():
+            where = DEFAULT_MODEL_DIR if name == "default" else name
+            raise ModelError(
+                f"cannot load sentiment model {name!r}: files in {where} or the "
+                f"{BASE_PACKAGE} package are missing or unreadable"
+            ) from exc
         offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
         hint = (
             " (HF_HUB_OFFLINE is set, so hub names must already be in the local cache)"

@@ -139,6 +139,17 @@ def test_corrupt_model_directory_is_model_error(tmp_path: Path) -> None:
         load_classifier(ModelSettings(name=str(tmp_path)))
 
 
+def test_trained_model_directory_without_weights(tmp_path: Path) -> None:
+    import shutil
+
+    from sentiment.transformer import DEFAULT_MODEL_DIR
+
+    for name in ("manifest.json", "config.json"):
+        shutil.copy(DEFAULT_MODEL_DIR / name, tmp_path / name)
+    with pytest.raises(ModelError, match="missing or unreadable"):
+        load_classifier(ModelSettings(name=str(tmp_path)))
+
+
 def _tiny_roberta(directory: Path) -> None:
     import torch
     from transformers import AutoTokenizer, RobertaConfig, RobertaForSequenceClassification
