@@ -40,7 +40,7 @@ class ModelSettings(Strict):
     batch_size: int = Field(32, ge=1, le=1024)
     max_length: int = Field(128, ge=8, le=512)
     threads: int = Field(0, ge=0)  # 0: torch's default
-    quantize: bool = True  # int8 dynamic quantisation of Linear layers on CPU
+    quantize: bool = False  # int8 Linear layers: faster, but costs 0.9 points (docs/model.md)
     # For models whose id2label says LABEL_0..: map those names to ours.
     label_map: dict[str, Label] = {}
 
