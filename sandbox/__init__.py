@@ -3,3 +3,24 @@
 The real tweepy and praw clients talk to them in tests, in the demo, and when new
 agents practise without posting in public.
 """
+
+from __future__ import annotations
+
+import threading
+from typing import Protocol
+
+
+class _Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+def run_until_stopped(server: _Stoppable, stop: threading.Event | None) -> None:
+    """Keep a started sandbox serving in the foreground until ``stop`` or Ctrl-C."""
+    stop = stop or threading.Event()
+    try:
+        while not stop.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()

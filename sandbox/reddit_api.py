@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
+from sandbox import run_until_stopped
+
 log = logging.getLogger(__name__)
 
 MAX_BODY = 10_000
@@ -763,11 +765,4 @@ def serve(
     sandbox = start(host, port, sample_path, speed=speed, credentials=credentials)
     if on_ready:
         on_ready(sandbox)
-    stop = stop or threading.Event()
-    try:
-        while not stop.wait(0.2):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sandbox.stop()
+    run_until_stopped(sandbox, stop)

@@ -31,6 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 from core.clock import Clock, SystemClock
 from listener.filters import mentions_term
 from responder.length import X_LIMIT, x_length
+from sandbox import run_until_stopped
 
 log = logging.getLogger(__name__)
 
@@ -749,11 +750,4 @@ def serve(host: str = "127.0.0.1", port: int = 8790, sample_path: Path | str | N
     log.info("X sandbox listening on %s (brand @%s)", url, brand_handle)
     if on_ready:
         on_ready(sandbox)
-    stop = stop or threading.Event()
-    try:
-        while not stop.wait(0.2):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sandbox.stop()
+    run_until_stopped(sandbox, stop)
