@@ -60,25 +60,28 @@ class BrandSettings(Strict):
         return self
 
 
-class ReplaySourceSettings(Strict):
+class SourceBase(Strict):
+    """What every source has, whatever its platform."""
+
+    name: str = Field(min_length=1)  # unique; also the key of its cursor
+    brand: str  # the brands.name it listens for
+    interval_seconds: float = Field(60, gt=0)
+
+
+class ReplaySourceSettings(SourceBase):
     platform: Literal["replay"]
-    name: str = Field(min_length=1)
-    brand: str
     path: Path
     interval_seconds: float = Field(5, gt=0)
     speed: float = Field(1.0, gt=0)  # 2.0 releases mentions twice as fast
 
 
-class RedditSourceSettings(Strict):
+class RedditSourceSettings(SourceBase):
     """Reddit through praw: subreddit search, newest comments, username mentions.
 
     Credentials come from MENTIONDESK_REDDIT_* (config/secrets.py), never from here.
     """
 
     platform: Literal["reddit"]
-    name: str = Field(min_length=1)
-    brand: str
-    interval_seconds: float = Field(60, gt=0)
     subreddits: list[str] = Field(default_factory=lambda: ["all"], min_length=1)
     brand_subreddits: list[str] = []  # the brand's communities: every post there counts
     terms: list[str] | None = None  # overrides the brand's keywords (and u/account)
@@ -121,16 +124,13 @@ class RedditSourceSettings(Strict):
         return self
 
 
-class XSourceSettings(Strict):
+class XSourceSettings(SourceBase):
     """X (Twitter) through tweepy: recent search, optionally the mentions timeline.
 
     Credentials come from MENTIONDESK_X_* (config/secrets.py), never from here.
     """
 
     platform: Literal["x"]
-    name: str = Field(min_length=1)
-    brand: str
-    interval_seconds: float = Field(60, gt=0)
     query: str | None = None  # replaces the query built from the brand's terms
     languages: list[str] = []  # empty: the brand's languages
     include_mentions_timeline: bool = False
