@@ -87,3 +87,11 @@ def dumps(value: Any) -> str:
 
 def loads(text: str | None) -> Any:
     return json.loads(text) if text else None
+
+
+def decode(row: dict[str, Any]) -> dict[str, Any]:
+    """A query row with its JSON columns (engagement, scores, factors) as Python values."""
+    for key in ("engagement", "scores", "factors"):
+        if isinstance(row.get(key), str):
+            row[key] = loads(row[key]) or {}
+    return row

@@ -14,7 +14,7 @@ from core.clock import to_iso
 from core.errors import ConflictError, StoreError
 from responder.publisher import Posted
 from store import audit
-from store.db import Store, loads
+from store.db import Store, decode
 
 SYSTEM = "mentiondesk"
 MAX_ATTEMPTS = 5
@@ -38,7 +38,7 @@ def create(store: Store, mention_id: int, text: str, now: datetime) -> int | Non
         return draft_id
 
 
-_QUEUE_SELECT = """
+QUEUE_SELECT = """
     SELECT d.id AS draft_id, d.text AS draft_text, d.version, d.status AS draft_status,
            d.note, d.error, d.manual_url, d.created_at AS drafted_at, d.posted_id,
            d.posted_url, d.posted_at, d.approved_by, d.attempts,
@@ -52,12 +52,6 @@ _QUEUE_SELECT = """
 """
 
 
-def _decode(row: dict[str, Any]) -> dict[str, Any]:
-    for key in ("scores", "factors", "engagement"):
-        row[key] = loads(row[key]) or {}
-    return row
-
-
 def pending(store: Store, limit: int = 200, **filters: str) -> list[dict[str, Any]]:
     """Pending drafts, most urgent first. Filters: brand, platform, label, topic,
     claimed_by (exact values)."""
@@ -69,16 +63,16 @@ def pending(store: Store, limit: int = 200, **filters: str) -> list[dict[str, An
             where.append(f"{allowed[key]} = ?")
             params.append(value)
     rows = store.query(
-        f"{_QUEUE_SELECT} WHERE {' AND '.join(where)}"
+        f"{QUEUE_SELECT} WHERE {' AND '.join(where)}"
         " ORDER BY t.optional, t.priority DESC, m.created_at LIMIT ?",
         [*params, limit],
     )
-    return [_decode(r) for r in rows]
+    return [decode(r) for r in rows]
 
 
 def get(store: Store, draft_id: int) -> dict[str, Any] | None:
-    rows = store.query(f"{_QUEUE_SELECT} WHERE d.id = ?", [draft_id])
-    return _decode(rows[0]) if rows else None
+    rows = store.query(f"{QUEUE_SELECT} WHERE d.id = ?", [draft_id])
+    return decode(rows[0]) if rows else None
 
 
 def _current(db, draft_id: int) -> sqlite3.Row:

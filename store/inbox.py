@@ -13,8 +13,8 @@ from typing import Any
 from core.clock import to_iso
 from core.errors import ConflictError
 from store import audit
-from store.db import Store
-from store.drafts import _QUEUE_SELECT, _decode
+from store.db import Store, decode
+from store.drafts import QUEUE_SELECT
 
 # Draft states an agent must look at.
 ATTENTION = ("pending", "refused", "failed")
@@ -50,11 +50,11 @@ def queue(store: Store, filters: dict[str, str], limit: int = 300) -> list[dict[
     """
     where, params = _where(filters)
     rows = store.query(
-        f"{_QUEUE_SELECT} WHERE {where}"
+        f"{QUEUE_SELECT} WHERE {where}"
         " ORDER BY t.optional, t.priority DESC, m.created_at LIMIT ?",
         [*params, limit],
     )
-    return [_decode(r) for r in rows]
+    return [decode(r) for r in rows]
 
 
 def facet_counts(store: Store, filters: dict[str, str]) -> dict[str, list[tuple[str, int]]]:

@@ -9,7 +9,7 @@ from typing import Any
 from core.clock import to_iso
 from core.mention import Mention
 from store import sources
-from store.db import Store, dumps, loads
+from store.db import Store, decode, dumps
 
 
 def save_poll(
@@ -74,20 +74,13 @@ _MENTION_COLUMNS = """
 """
 
 
-def _decode(row: dict[str, Any]) -> dict[str, Any]:
-    for key in ("engagement", "scores", "factors"):
-        if isinstance(row.get(key), str):
-            row[key] = loads(row[key])
-    return row
-
-
 def untriaged(store: Store, limit: int) -> list[dict[str, Any]]:
     rows = store.query(
         f"SELECT {_MENTION_COLUMNS} FROM mentions m JOIN authors a ON a.id = m.author_id"
         " WHERE m.status = 'new' ORDER BY m.id LIMIT ?",
         [limit],
     )
-    return [_decode(r) for r in rows]
+    return [decode(r) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -133,7 +126,7 @@ def awaiting_draft(store: Store, limit: int) -> list[dict[str, Any]]:
         " WHERE m.status = 'needs_reply' ORDER BY t.priority DESC, m.id LIMIT ?",
         [limit],
     )
-    return [_decode(r) for r in rows]
+    return [decode(r) for r in rows]
 
 
 def get(store: Store, mention_id: int) -> dict[str, Any] | None:
@@ -144,7 +137,7 @@ def get(store: Store, mention_id: int) -> dict[str, Any] | None:
         " LEFT JOIN triage t ON t.mention_id = m.id WHERE m.id = ?",
         [mention_id],
     )
-    return _decode(rows[0]) if rows else None
+    return decode(rows[0]) if rows else None
 
 
 def thread(store: Store, mention_id: int) -> list[dict[str, Any]]:
