@@ -36,6 +36,7 @@ from datetime import timedelta
 from config.settings import Settings
 from core.clock import Clock
 from core.errors import ActionRefused, ConflictError
+from listener.platforms import platform_length
 from responder.policy import reply_problems
 from store import drafts, inbox
 from store.db import Store
@@ -45,6 +46,12 @@ from store.db import Store
 class Done:
     message: str  # one sentence the interface shows as is
     version: int | None = None  # the draft's version after the action, when it has one
+
+
+def text_problems(settings: Settings, platform: str, text: str) -> list[str]:
+    """Why ``text`` could not go out as a reply on ``platform``; empty when it can."""
+    limit = settings.responder.length_limits.get(platform, 280)
+    return reply_problems(text, platform_length(text, platform), limit, platform)
 
 
 def refusal(what: str, problems: list[str]) -> str:
@@ -58,9 +65,6 @@ class Actions:
     settings: Settings
     clock: Clock
 
-    def limit(self, platform: str) -> int:
-        return self.settings.responder.length_limits.get(platform, 280)
-
     def _draft(self, draft_id: int) -> dict:
         row = drafts.get(self.store, draft_id)
         if row is None:
@@ -72,11 +76,11 @@ class Actions:
         Interfaces show this beside a draft before the agent approves it."""
         row = self._draft(draft_id)
         text = row["draft_text"] if text is None else text
-        return reply_problems(text, row["platform"], self.limit(row["platform"]))
+        return text_problems(self.settings, row["platform"], text)
 
     def _checked(self, draft_id: int, text: str, what: str) -> dict:
         row = self._draft(draft_id)
-        if problems := reply_problems(text, row["platform"], self.limit(row["platform"])):
+        if problems := text_problems(self.settings, row["platform"], text):
             raise ActionRefused(refusal(what, problems))
         return row
 

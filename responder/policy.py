@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from responder.length import platform_length
-
 _ASK = re.compile(
     r"\b(send|share|post|tell|give|reply with|provide|include|type|enter|confirm|what(?:'s| is))"
     r"\b([^.!?]{0,60})", re.IGNORECASE)
@@ -29,14 +27,13 @@ def violations(text: str) -> list[str]:
     return [f"asks for {' and '.join(asked)} in public: move that to a DM"]
 
 
-def reply_problems(text: str, platform: str, limit: int) -> list[str]:
-    """Every reason ``text`` may not go out as a public reply on ``platform``, one short
-    clause each; empty when it may. ``limit`` is the platform's length limit (data, so
-    this module stays platform-neutral)."""
+def reply_problems(text: str, length: int, limit: int, platform: str) -> list[str]:
+    """Every reason ``text`` may not go out as a public reply, one short clause each;
+    empty when it may. The platform's ``length`` of the text and its ``limit`` come in
+    as data, so this module stays platform-neutral."""
     if not text.strip():
         return ["the reply is empty"]
     problems = violations(text)
-    length = platform_length(text, platform)
     if length > limit:
         problems.append(f"it is {length} characters and {platform} allows {limit}")
     return problems

@@ -13,8 +13,8 @@ from typing import TextIO
 from config.settings import Settings
 from core.clock import Clock
 from core.errors import ActionRefused
+from listener.platforms import platform_length
 from pipeline.actions import Actions
-from responder.length import platform_length
 from store import drafts
 from store.db import Store
 

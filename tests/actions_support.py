@@ -6,9 +6,10 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
-from config.settings import BrandSettings, ReplaySourceSettings, Settings
+from config.settings import BrandSettings, Settings
 from core.clock import ManualClock
 from core.mention import Author, Mention
+from listener.replay.settings import ReplaySourceSettings
 from store import drafts, mentions
 from store.db import Store
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from core.errors import ActionRefused
+from listener.replay.publisher import SinkPublisher
 from pipeline.actions import Actions
 from pipeline.jobs import Pipeline
-from responder.sink import SinkPublisher
 from store import audit, drafts
 from tests.actions_support import BAD_REPLIES, SOURCE, desk_settings, draft_row, seed
 
