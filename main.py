@@ -56,6 +56,7 @@ def build_pipeline(settings: Settings, clock: Clock):
     """Everything the daemon's jobs need, built from settings."""
     from listener.platforms import build_publisher, build_source
     from pipeline.jobs import Pipeline
+    from sentiment.embedding import Embedder
     from sentiment.transformer import load_classifier
 
     store = _store(settings)
@@ -65,7 +66,7 @@ def build_pipeline(settings: Settings, clock: Clock):
         store=store, settings=settings, classifier=classifier,
         sources={s.name: build_source(s, settings, clock) for s in settings.sources},
         publishers={s.name: build_publisher(s, settings, clock) for s in settings.sources},
-        clock=clock,
+        clock=clock, embedder=Embedder.load(),
     )
 
 

@@ -48,10 +48,14 @@ class Done:
     version: int | None = None  # the draft's version after the action, when it has one
 
 
-def text_problems(settings: Settings, platform: str, text: str) -> list[str]:
-    """Why ``text`` could not go out as a reply on ``platform``; empty when it can."""
-    limit = settings.responder.length_limits.get(platform, 280)
-    return reply_problems(text, platform_length(text, platform), limit, platform)
+def text_problems(settings: Settings, platform: str, brand: str, text: str) -> list[str]:
+    """Why ``text`` could not go out as ``brand``'s reply on ``platform``; empty when it
+    can."""
+    responder = settings.responder
+    limit = responder.length_limits.get(platform, 280)
+    allowed = next((b.allowed_promises for b in settings.brands if b.name == brand), [])
+    return reply_problems(text, platform_length(text, platform), limit, platform,
+                          responder.policy, allowed)
 
 
 def refusal(what: str, problems: list[str]) -> str:
@@ -76,11 +80,11 @@ class Actions:
         Interfaces show this beside a draft before the agent approves it."""
         row = self._draft(draft_id)
         text = row["draft_text"] if text is None else text
-        return text_problems(self.settings, row["platform"], text)
+        return text_problems(self.settings, row["platform"], row["brand"], text)
 
     def _checked(self, draft_id: int, text: str, what: str) -> dict:
         row = self._draft(draft_id)
-        if problems := text_problems(self.settings, row["platform"], text):
+        if problems := text_problems(self.settings, row["platform"], row["brand"], text):
             raise ActionRefused(refusal(what, problems))
         return row
 
