@@ -6,6 +6,8 @@
     python main.py review           approve, edit or reject drafts in the terminal
     python main.py report [--csv F] hourly reputation metrics
     python main.py triage FILE|-    triage texts (one per line), JSON per line
+    python main.py draft FILE|-     draft replies for texts (one per line), JSON per line;
+                                    --stats: acceptance per template; --reminders
     python main.py db migrate       apply pending schema migrations
     python main.py sandbox          local X and Reddit API servers fed from the sample
     python main.py serve            the web inbox alone (no daemon jobs)
@@ -241,7 +243,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_web_commands(sub)
     _add_model_commands(sub)
+    _add_draft_commands(sub)
     return parser
+
+
+def _add_draft_commands(sub: argparse._SubParsersAction) -> None:
+    """`draft FILE|-`, `draft --stats`, `draft --reminders` (see pipeline/draft_cli.py)."""
+    from pipeline.draft_cli import register
+
+    register(sub)
 
 
 def _add_model_commands(sub: argparse._SubParsersAction) -> None:

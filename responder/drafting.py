@@ -70,15 +70,16 @@ def language_name(code: str) -> str:
     return LANGUAGES.get(code.split("-")[0].lower(), code)
 
 
-def first_name(author_name: str, handle: str) -> str:
+def first_name(author_name: str) -> str:
     """The customer's first name when their display name looks like a person's."""
     words = author_name.strip().split()
     if not words or author_name.strip().lower() in NOT_A_NAME:
         return ""
     first = words[0]
-    if (not first.isalpha() or not 2 <= len(first) <= 20
-            or first.lower() == handle.lower().lstrip("@u/")):
+    if not first.isalpha() or not 2 <= len(first) <= 20:
         return ""
+    if first == first.lower() != first.upper():
+        return ""  # "noodle": a nickname, not a name to greet by
     return first if not first.isupper() else first.title()
 
 
@@ -87,7 +88,7 @@ def greeting(request: Request, brand: BrandSettings, settings: ResponderSettings
     """("Hi Dana", "Dana") — by name, else by handle, else "Hi there"."""
     casual, formal = settings.greetings.get(lang, settings.greetings["en"])
     word = formal if brand.formality == "formal" else casual
-    name = first_name(request.author_name, request.handle)
+    name = first_name(request.author_name)
     handle = request.handle.strip()
     if not name and handle and handle.lower() not in NOT_A_NAME:
         name = rules.address(handle)
@@ -209,7 +210,7 @@ def adapt(reply: str, old_handle: str, old_name: str, request: Request,
     """A past approved reply re-addressed to this mention's customer."""
     _, name = greeting(request, brand, settings, rules, brand.language)
     olds = [o for o in (rules.address(old_handle) if old_handle else "",
-                        first_name(old_name, old_handle), old_handle) if o]
+                        first_name(old_name), old_handle) if o]
     text = reply
     for old in olds:
         text = re.sub(rf"(?<![\w@/]){re.escape(old)}(?!\w)", name or settings.nobody, text)

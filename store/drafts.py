@@ -363,6 +363,20 @@ def outcomes(store: Store) -> list[dict[str, Any]]:
     return [decode(r) for r in rows]
 
 
+def unanswered(store: Store, posted_before: datetime, limit: int = 200
+               ) -> list[dict[str, Any]]:
+    """Our replies posted before ``posted_before`` that the customer has not answered
+    (no later mention of theirs in the conversation): candidates for a reminder."""
+    return store.query(
+        "SELECT d.id AS draft_id, d.text AS reply, d.posted_at, d.posted_url, m.id AS"
+        " mention_id, m.text, m.url, m.brand, a.handle FROM drafts d"
+        " JOIN mentions m ON m.id = d.mention_id JOIN authors a ON a.id = m.author_id"
+        " WHERE d.status = 'posted' AND d.posted_at < ? AND NOT EXISTS (SELECT 1 FROM"
+        " mentions n WHERE n.author_id = m.author_id AND n.created_at > d.posted_at AND"
+        " (n.conversation_id = m.conversation_id OR n.in_reply_to_id = d.posted_id))"
+        " ORDER BY d.posted_at LIMIT ?", [to_iso(posted_before), limit])
+
+
 def counts_by_status(store: Store) -> dict[str, int]:
     rows = store.query("SELECT status, count(*) AS n FROM drafts GROUP BY status")
     return {r["status"]: r["n"] for r in rows}

@@ -66,10 +66,13 @@ def test_template_keys_most_specific_first_and_praise_gets_thanks():
     ("🌶️ wifi goblin", "spicy", ""),
     ("[deleted]", "[deleted]", ""),
     ("kyle_from_ops", "kyle_from_ops", ""),
+    ("noodle", "noodle_disaster", ""),
+    ("Dana", "dana", "Dana"),
+    ("田中", "jp_hikari", "田中"),
     ("", "ann", ""),
 ])
 def test_first_name_only_when_it_looks_like_one(name, handle, expected):
-    assert first_name(name, handle) == expected
+    assert first_name(name) == expected
 
 
 def test_greets_by_name_else_handle_never_deleted():
