@@ -14,6 +14,7 @@ from core.errors import (
     AuthError,
     ConflictError,
     ModelError,
+    PostGone,
     PublishError,
     PublishRefused,
     RateLimited,
@@ -164,7 +165,8 @@ class Pipeline:
             request = ReplyRequest(
                 draft_id=row["draft_id"], platform=row["platform"],
                 in_reply_to_id=row["platform_id"], conversation_id=row["conversation_id"],
-                text=row["text"],
+                text=row["text"], attempted=row["status"] == "posting",
+                api_replyable=bool(row["api_replyable"]),
             )
             try:
                 if row["status"] == "posting":
@@ -180,6 +182,12 @@ class Pipeline:
                               row["attempts"])
                     continue
                 result = publisher.publish(request)
+            except PostGone as exc:
+                drafts.mark_refused(self.store, row["draft_id"], str(exc), None, self.clock.now())
+                mentions.redact(self.store, row["mention_id"], str(exc), self.clock.now())
+                log.warning("draft %d: the post is gone on %s; mention redacted",
+                            row["draft_id"], row["platform"])
+                continue
             except PublishRefused as exc:
                 drafts.mark_refused(self.store, row["draft_id"], str(exc), exc.manual_url,
                                     self.clock.now())

@@ -189,7 +189,8 @@ def to_publish(store: Store, limit: int) -> list[dict[str, Any]]:
     """Approved drafts, and drafts a crash left in ``posting`` (checked before retry)."""
     return store.query(
         "SELECT d.id AS draft_id, d.text, d.status, d.attempts, m.id AS mention_id,"
-        " m.platform, m.platform_id, m.conversation_id, m.source, m.created_at"
+        " m.platform, m.platform_id, m.conversation_id, m.source, m.created_at,"
+        " m.api_replyable"
         " FROM drafts d JOIN mentions m ON m.id = d.mention_id"
         " WHERE d.status IN ('approved', 'posting') ORDER BY d.approved_at LIMIT ?",
         [limit],

@@ -158,6 +158,13 @@ def m002_users(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_platforms_redaction(db: Database) -> None:
+    """When a mention was redacted because the platform reported the post gone (X's
+    terms: content deleted on X is deleted from the app within 24 hours)."""
+    db.execute("ALTER TABLE mentions ADD COLUMN redacted_at TEXT")
+
+
 def migrate(store: Store) -> list[str]:
     """Apply pending migrations; return their names."""
     with store.reading() as db:

@@ -111,7 +111,7 @@ def test_policy_refusal_marks_the_draft_with_a_manual_link(pipeline, sandbox, st
     row = drafts.get(store, draft["draft_id"])
     assert row["draft_status"] == "refused"
     assert row["manual_url"].startswith("https://x.com/intent/post?in_reply_to=")
-    assert sandbox.count("/2/tweets", "POST") == 1
+    assert sandbox.count("/2/tweets", "POST") == 0  # not replyable by API: no attempt
 
 
 def test_hostile_body_is_stored_intact(pipeline, sandbox, store, clock):

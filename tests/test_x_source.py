@@ -59,6 +59,7 @@ def test_incremental_poll_uses_since_id(sandbox, clock):
     first = source.poll(None)
     clock.advance(60)
     new = [sandbox.add_tweet(f"@lumora more {i}", "bob") for i in range(2)]
+    clock.advance(31)  # recent search shows posts about 30 s after they are made
     second = source.poll(first.cursor)
     assert sorted(m.platform_id for m in second.mentions) == sorted(new)
     assert sandbox.requests[-1].params["since_id"] == first.cursor["since_id"]
@@ -189,7 +190,7 @@ def test_sandbox_fed_from_the_samples_releases_posts_over_time(tmp_path, clock):
         loaded = sb.load_samples(SAMPLE, speed=10.0)
         source = make_source(sb, clock)
         assert loaded > 100 and source.poll(None).mentions == []  # nothing released yet
-        clock.advance(30)
+        clock.advance(60)  # released over the first 30 s, searchable 30 s later
         first = source.poll(None)
         clock.advance(60)
         rest = source.poll(first.cursor)
