@@ -22,8 +22,8 @@ from core.errors import (
 )
 from core.reply import ReplyRequest
 from listener.base import MentionSource, Publisher
-from listener.filters import matches_brand
-from listener.platforms import PLATFORMS
+from listener.filters import matches_brand, mentions_term
+from listener.platforms import PLATFORMS, address
 from metrics.rollup import rollup
 from responder import drafting
 from sentiment import triage as triage_rules
@@ -110,8 +110,12 @@ class Pipeline:
         records = []
         for row, prediction in zip(rows, predictions, strict=True):
             brand = self.settings.brand(row["brand"])
+            # Named by keyword or @handle, or spoken to the way the platform writes it
+            # (Reddit: u/handle).
+            spoken_to = [address(row["platform"], h) for h in brand.handles]
             context = triage_rules.Context(
-                addressed=matches_brand(row["text"], brand.handles, brand.keywords, []),
+                addressed=matches_brand(row["text"], brand.handles, brand.keywords, [])
+                or any(mentions_term(row["text"], term) for term in spoken_to if term),
                 followers=row["author_followers"],
                 age_minutes=(now - from_iso(row["created_at"])).total_seconds() / 60,
             )

@@ -309,3 +309,64 @@ def test_sample_mentions_feed_the_sandbox(clock, tmp_path: Path):
     assert [m.text for m in poll.mentions] == ["Lumora vs Hue\n\nAnyone?", "Avoid the strips"]
     assert poll.mentions[0].author.followers == 5321 and poll.mentions[0].engagement["score"] == 217
     assert poll.mentions[1].in_reply_to_id == poll.mentions[0].platform_id
+
+
+def test_a_busy_listing_that_reaches_the_cursor_gives_no_false_warning(clock):
+    """Two full pages inside the overlap window, down to items already read: nothing
+    was missed, so no "did not reach the cursor" note (it came every poll)."""
+    with sandbox(clock) as sbx:
+        post = sbx.add_submission("gadgets", "Lumora megathread", "", "ann",
+                                  created_utc=ts(clock, 3000))
+        for i in range(150):
+            sbx.add_comment(post["name"], f"Lumora old take {i}", f"o{i}",
+                            created_utc=ts(clock, 300 - i))
+        source = make_source(sbx, clock, search_submissions=False, comment_pages=2)
+        first = source.poll(None)
+        clock.advance(60)
+        for i in range(60):
+            sbx.add_comment(post["name"], f"Lumora new take {i}", f"n{i}",
+                            created_utc=ts(clock, 30 - i / 10))
+        poll = source.poll(first.cursor)
+    assert len(poll.mentions) == 60 and len(set(ids(poll))) == 60
+    assert not any("did not reach" in note for note in poll.notes)
+
+
+def test_a_late_search_index_is_caught_by_the_overlap_window(clock):
+    with sandbox(clock) as sbx:
+        sbx.search_lag_seconds = 240  # Reddit's search shows posts minutes late
+        source = make_source(sbx, clock, subreddit_comments=False, username_mentions=False)
+        first = source.poll(None)
+        late = sbx.add_submission("gadgets", "Lumora lamp flickers", "", "kim",
+                                  created_utc=ts(clock))
+        clock.advance(60)
+        second = source.poll(first.cursor)
+        newer = sbx.add_submission("gadgets", "Lumora fan", "", "lee", created_utc=ts(clock))
+        clock.advance(300)
+        third = source.poll(second.cursor)
+        clock.advance(60)
+        fourth = source.poll(third.cursor)
+    assert ids(second) == []  # not indexed yet
+    assert sorted(ids(third)) == sorted([late["name"], newer["name"]])
+    assert ids(fourth) == []  # and never twice
+
+
+def test_a_rate_limited_karma_lookup_keeps_the_stored_karma(clock, store):
+    from store import mentions
+
+    with sandbox(clock) as sbx:
+        post = sbx.add_submission("gadgets", "Lumora question", "", "carol",
+                                  created_utc=ts(clock, 100), karma=900)
+        source = make_source(sbx, clock, subreddit_comments=False, username_mentions=False)
+        first = source.poll(None)
+        mentions.save_poll(store, "reddit-lumora", "Lumora", first.mentions, first.cursor,
+                           clock.now())
+        clock.advance(7 * 3600)  # the karma cache expired
+        sbx.add_comment(post["name"], "Lumora still broken", "carol", created_utc=ts(clock))
+        sbx.fail_next(429, path="/api/user_data_by_account_ids")
+        fresh = make_source(sbx, clock, search_submissions=False, username_mentions=False)
+        second = fresh.poll(None)
+        mentions.save_poll(store, "reddit-lumora", "Lumora", second.mentions, second.cursor,
+                           clock.now())
+    assert any("karma unavailable" in note for note in second.notes)
+    karma = store.query("SELECT followers FROM authors WHERE handle = 'carol'")
+    assert karma == [{"followers": 900}]

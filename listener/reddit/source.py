@@ -147,10 +147,11 @@ class RedditSource:
 
         karma = self._karma_of([vars(t).get("author_fullname") for t, _ in kept.values()],
                                notes)
+        known = karma if self.settings.karma_lookup else None
         mentions = []
         for fullname, (thing, listing) in kept.items():
             try:
-                mentions.append(self._mention(thing, listing, karma))
+                mentions.append(self._mention(thing, listing, karma, known))
             except (KeyError, TypeError, ValueError) as exc:
                 dropped["unreadable"] += 1
                 notes.append(f"{fullname}: skipped, unreadable item ({exc!r})")
@@ -184,11 +185,16 @@ class RedditSource:
             recent = {}
         fetched: list[Any] = []
         after: str | None = None
-        reached = False
+        reached = False  # read down to the overlap floor, or to the listing's end
+        # What the cursor stands for is the newest item already read: reaching it means
+        # nothing older was missed, even when the overlap window was not read in full.
+        met_cursor = False
         for _ in range(pages):
             params = {"after": after} if after else {}
             page = self.client.read(f"{listing} listing", lambda p=params: list(page_of(p)))
             for thing in page:
+                if state and _created(thing) <= float(state["created_utc"]):
+                    met_cursor = True
                 if _created(thing) < floor:
                     reached = True
                     break
@@ -198,7 +204,7 @@ class RedditSource:
                 break
             after = str(vars(page[-1])["name"])
         notes = []
-        if state and not reached:
+        if state and not reached and not met_cursor:
             notes.append(f"{listing}: {pages} page(s) did not reach the cursor; older items "
                          f"may be missed (raise {listing.rstrip('s')}_pages or poll more often)")
         new = [t for t in fetched if str(vars(t)["name"]) not in recent]
@@ -265,13 +271,17 @@ class RedditSource:
                 self._karma[str(data.get("fullname", ""))] = (total, now)
         return {f: self._karma[f][0] for f in wanted if f in self._karma}
 
-    def _mention(self, thing: Any, listing: str, karma: dict[str, int]) -> Mention:
+    def _mention(self, thing: Any, listing: str, karma: dict[str, int],
+                 known: dict[str, int] | None) -> Mention:
+        """``known``: the karma figures this poll could read (None: karma is not looked
+        up); an author missing from it keeps the karma stored earlier."""
         data = _fields(thing)
         fullname = str(data["name"])
         created = datetime.fromtimestamp(float(data["created_utc"]), UTC)
         author_fullname = data.get("author_fullname") or ""
         author = Author(platform_id=str(author_fullname), handle=str(data["author"]),
-                        followers=karma.get(str(author_fullname), 0))
+                        followers=karma.get(str(author_fullname), 0),
+                        followers_known=known is None or str(author_fullname) in known)
         if isinstance(thing, Submission):
             text = str(data.get("title", ""))
             if data.get("selftext"):

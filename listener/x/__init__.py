@@ -30,7 +30,8 @@ def _publisher(source: XSourceSettings, settings: Settings, clock: Clock) -> XPu
 
 PLATFORM = Platform(
     name="x", settings=XSourceSettings, source=_source, publisher=_publisher,
-    reply_length=x_length, reply_limit=X_LIMIT, address=lambda handle: f"@{handle.lstrip('@')}",
+    reply_length=x_length, reply_limit=X_LIMIT,
+    address=lambda handle: f"@{handle.lstrip('@')}" if handle.lstrip("@") else "",
     secrets={
         "MENTIONDESK_X_BEARER_TOKEN": "X app-only bearer token, for search (read)",
         "MENTIONDESK_X_CONSUMER_KEY": "X OAuth 1.0a consumer key, for posting replies",
