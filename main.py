@@ -124,17 +124,17 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _print_read_budgets(store, settings: Settings) -> None:
-    """X sources with a monthly read cap: used, left and projected for the period."""
-    from listener.x.read_budget import summary
+    """X sources with a monthly read cap or spend cap: used, left and projected."""
+    from listener.x.read_budget import Budget, summary
     from listener.x.settings import XSourceSettings
     from store import sources
 
-    capped = [s for s in settings.sources
-              if isinstance(s, XSourceSettings) and s.monthly_read_cap]
-    for source in capped:
-        budget = summary(sources.get_cursor(store, source.name), source.monthly_read_cap,
-                         SystemClock().now(), source.read_cap_reset_day)
-        print(f"{source.name}: {budget.line()}")
+    for source in settings.sources:
+        budget = Budget.of(source) if isinstance(source, XSourceSettings) else None
+        if budget:
+            figures = summary(sources.get_cursor(store, source.name), budget.cap,
+                              SystemClock().now(), budget.reset_day, money=budget.money)
+            print(f"{source.name}: {figures.line()}")
 
 
 def cmd_triage(args: argparse.Namespace, settings: Settings) -> int:

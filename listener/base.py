@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from core.mention import Mention
@@ -29,6 +30,8 @@ class Poll:
     cursor: dict[str, Any]
     requests: int = 0  # API calls made, for rate budgets and benchmarks
     notes: list[str] = field(default_factory=list)  # worth a log line (e.g. partial errors)
+    # A rate limit stopped the poll part-way: store what it read, then wait until this.
+    retry_at: datetime | None = None
 
 
 class MentionSource(Protocol):

@@ -92,6 +92,8 @@ class Pipeline:
         brand = self.settings.sources_by_name()[name].brand
         new = mentions.save_poll(self.store, name, brand, result.mentions, result.cursor,
                                  self.clock.now())
+        if result.retry_at:  # rate limited part-way: what was read is kept, go on later
+            sources.pause(self.store, name, result.retry_at, "rate limited part-way")
         log.info("poll %s: %d fetched, %d new, %d requests", name, len(result.mentions), new,
                  result.requests)
         return new

@@ -625,20 +625,34 @@ class XSandbox:
     def _render(self, tweets: list[dict[str, Any]], params: dict[str, str]) -> dict[str, Any]:
         fields = set(filter(None, params.get("tweet.fields", "").split(",")))
         expansions = set(filter(None, params.get("expansions", "").split(",")))
-        data = []
-        user_ids: list[str] = []
-        for tweet in tweets:
+        def shape(tweet: dict[str, Any]) -> dict[str, Any]:
             out = {k: tweet[k] for k in ("id", "text", "edit_history_tweet_ids")}
             out.update({k: tweet[k] for k in fields if k in tweet})
-            data.append(out)
+            return out
+
+        data = [shape(t) for t in tweets]
+        user_ids: list[str] = []
+        referenced: list[dict[str, Any]] = []
+        for tweet in tweets:
             for name in ("author_id", "in_reply_to_user_id"):
                 uid = tweet.get(name)
                 if name in expansions and uid and uid not in user_ids:
                     user_ids.append(uid)
+            if "referenced_tweets.id" in expansions:
+                for ref in tweet.get("referenced_tweets", []):
+                    other = self.tweets.get(int(ref["id"]))
+                    if other and int(ref["id"]) not in self.deleted and other not in referenced:
+                        referenced.append(other)
+        for other in referenced:
+            uid = other["author_id"]
+            if "referenced_tweets.id.author_id" in expansions and uid not in user_ids:
+                user_ids.append(uid)
         answer: dict[str, Any] = {"data": data}
+        if referenced:
+            answer["includes"] = {"tweets": [shape(t) for t in referenced]}
         users = [self._user(uid, params) for uid in user_ids if uid not in self.suspended]
         if users:
-            answer["includes"] = {"users": users}
+            answer.setdefault("includes", {})["users"] = users
         errors = [{"value": uid, "detail": f"User has been suspended: [{uid}].",
                    "title": "Forbidden", "resource_type": "user", "parameter": "author_id",
                    "resource_id": uid, "type": "https://api.twitter.com/2/problems/resource-not-found"}
