@@ -235,8 +235,8 @@ def test_partial_errors_keep_the_posts_and_become_notes(sandbox, clock):
 
 
 def test_a_429_part_way_keeps_the_pages_read_and_the_next_poll_goes_on(sandbox, clock):
-    posted = {sandbox.add_tweet(f"@lumora backlog {i}", f"user{i}", created_at=_past(clock, 300 - i))
-              for i in range(250)}
+    posted = {sandbox.add_tweet(f"@lumora backlog {i}", f"user{i}",
+                                created_at=_past(clock, 300 - i)) for i in range(250)}
     source = make_source(sandbox, clock)
     sandbox.fail_next(429, skip=1, reset_in=300)  # page 2 of 3 is refused
     first = source.poll(None)
