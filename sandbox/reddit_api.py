@@ -663,7 +663,9 @@ class RedditSandbox:
         if len(text) > MAX_BODY:
             return error("TOO_LONG", f"this is too long (max: {MAX_BODY})", "text")
         target = self._things.get(thing_id)
-        if target is None or not self._visible(thing_id):
+        deleted = target is not None and "[deleted]" in (
+            target["data"].get("body"), target["data"].get("selftext"))
+        if target is None or not self._visible(thing_id) or deleted:
             kind = "DELETED_LINK" if thing_id.startswith("t3_") else "DELETED_COMMENT"
             return error(kind, "that item has been deleted", "parent")
         link = self._things[target["data"].get("link_id", thing_id)]["data"]

@@ -31,6 +31,8 @@ class Harness(Protocol):
         """The next read of a listing (after the first page where the API pages) is 429."""
     def lose_next_post_answer(self) -> None:
         """The next reply is made on the platform, but its answer is a 5xx."""
+    def delete(self, platform_id: str) -> None:
+        """Its author deletes the post."""
     def replies_to(self, platform_id: str) -> list[str]:
         """Ids of the brand's replies to the post ``platform_id`` on the platform."""
 
@@ -71,6 +73,9 @@ class XHarness:
 
     def lose_next_post_answer(self) -> None:
         self.sandbox.fail_next(503, path="/2/tweets", commit=True)
+
+    def delete(self, platform_id: str) -> None:
+        self.sandbox.delete(platform_id)
 
     def replies_to(self, platform_id: str) -> list[str]:
         return [t["id"] for t in self.sandbox.posts_by("lumora")
@@ -114,6 +119,9 @@ class RedditHarness:
 
     def lose_next_post_answer(self) -> None:
         self.sandbox.fail_next(502, path="/api/comment", method="POST", commit=True)
+
+    def delete(self, platform_id: str) -> None:
+        self.sandbox.remove(platform_id, "deleted")
 
     def replies_to(self, platform_id: str) -> list[str]:
         return [c["name"] for c in self.sandbox.comments_by("lumora_support")

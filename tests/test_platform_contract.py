@@ -106,3 +106,13 @@ def test_a_crash_after_the_post_never_posts_twice(world, store):
     row = drafts.get(store, draft["draft_id"])
     assert row["draft_status"] == "posted"
     assert world.replies_to(draft["platform_id"]) == [row["posted_id"]]
+
+
+def test_a_post_deleted_before_the_reply_is_refused_and_redacted(world, store):
+    (draft,) = approve_all(world, store, 1)
+    world.delete(draft["platform_id"])
+    publish_until_settled(world)
+    row = drafts.get(store, draft["draft_id"])
+    assert row["draft_status"] == "refused" and world.replies_to(draft["platform_id"]) == []
+    (mention,) = store.query("SELECT text, raw, redacted_at FROM mentions")
+    assert mention["text"] == "" and mention["raw"] == "{}" and mention["redacted_at"]
