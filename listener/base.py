@@ -75,4 +75,7 @@ class Platform:
     reply_length: Callable[[str], int]  # a reply's length as the platform counts it
     reply_limit: int  # the platform's own limit for a reply
     address: Callable[[str], str]  # how a reply names its author: "@ann", "u/ann"
+    # How the publisher tells, after an unclear answer, whether a reply went out: a
+    # lookup that sees new posts at once (docs/platforms.md lists them).
+    confirms: str
     secrets: dict[str, str] = field(default_factory=dict)  # env variable -> what it is for

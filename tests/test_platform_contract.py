@@ -19,8 +19,11 @@ NETWORKS = sorted(set(PLATFORMS) - OFFLINE)
 BRAND = BrandSettings(name="Lumora", handles=["lumora"], keywords=["Lumora", "lumora lamp"])
 
 
-def test_every_registered_network_has_a_harness():
+def test_every_registered_network_has_a_harness_and_states_how_it_confirms():
     assert set(NETWORKS) <= set(HARNESSES), "add the network's harness to platform_harness"
+    for name, platform in PLATFORMS.items():
+        assert platform.name == name and platform.confirms.strip()
+        assert platform.settings.model_fields["platform"].annotation.__args__ == (name,)
 
 
 @pytest.fixture(params=NETWORKS)

@@ -41,6 +41,8 @@ def _publisher(source: RedditSourceSettings, settings: Settings,
 PLATFORM = Platform(
     name="reddit", settings=RedditSourceSettings, source=_source, publisher=_publisher,
     reply_length=len, reply_limit=REDDIT_LIMIT, address=address,
+    confirms="the parent's direct replies, newest first (GET /comments/{id}/), for one by "
+             "the brand's account with the same text",
     secrets={
         "MENTIONDESK_REDDIT_CLIENT_ID": "Reddit script app client id",
         "MENTIONDESK_REDDIT_CLIENT_SECRET": "Reddit script app client secret",
