@@ -168,24 +168,33 @@ def cmd_triage(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
-    """Both local API sandboxes, fed from the sample, until Ctrl-C or SIGTERM."""
-    from sandbox import reddit_api, x_api
+    """Every network's local API sandbox, fed from the sample, until Ctrl-C or SIGTERM."""
+    import importlib
+
+    from sandbox import SERVERS, run_until_stopped
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    x_thread = threading.Thread(target=x_api.serve, daemon=True, kwargs={
-        "host": args.host, "port": args.x_port, "sample_path": args.sample,
-        "brand_handle": "lumora", "speed": args.speed, "stop": stop})
-    x_thread.start()
-    print(f"X API sandbox:      http://{args.host}:{args.x_port}\n"
-          f"Reddit API sandbox: http://{args.host}:{args.reddit_port}\n"
-          "Run the daemon against them: python main.py --config config/sandbox.toml run",
+    threads = []
+    for name, (module, default_port) in SERVERS.items():
+        port = getattr(args, f"{name}_port", None) or default_port
+        serve = importlib.import_module(module).serve
+        thread = threading.Thread(target=serve, daemon=True, name=f"{name}-sandbox", kwargs={
+            "host": args.host, "port": port, "sample_path": args.sample, "speed": args.speed,
+            "stop": stop})
+        thread.start()
+        threads.append(thread)
+        print(f"{name} API sandbox: http://{args.host}:{port}", flush=True)
+    print("Run the daemon against them: python main.py --config config/sandbox.toml run",
           flush=True)
-    try:
-        reddit_api.serve(args.host, args.reddit_port, args.sample, speed=args.speed, stop=stop)
-    finally:
-        stop.set()
-        x_thread.join(5)
+
+    class _Threads:
+        def stop(self) -> None:
+            stop.set()
+            for thread in threads:
+                thread.join(5)
+
+    run_until_stopped(_Threads(), stop)
     return 0
 
 
