@@ -182,13 +182,20 @@ def test_deleted_and_removed_items(clock):
 def test_a_429_backs_off_until_reset_then_recovers(clock):
     with sandbox(clock) as sbx:
         post = sbx.add_submission("gadgets", "Lumora", "", "ann", created_utc=ts(clock, 60))
+        comment = sbx.add_comment(post["name"], "Lumora again", "bo", created_utc=ts(clock, 30))
         source = make_source(sbx, clock)
-        sbx.fail_next(429, path="/r/gadgets/comments")
+        sbx.fail_next(429, path="/r/gadgets/search")  # nothing read yet: the poll fails
         with pytest.raises(RateLimited) as caught:
             source.poll(None)
         assert caught.value.reset_at == clock.now() + timedelta(seconds=30)
         clock.advance(31)
-        assert ids(source.poll(None)) == [post["name"]]
+        sbx.fail_next(429, path="/r/gadgets/comments")  # after the search listing was read
+        first = source.poll(None)
+        assert ids(first) == [post["name"]] and first.retry_at is not None
+        assert "search" in first.cursor and "comments" not in first.cursor
+        clock.advance(31)
+        second = source.poll(first.cursor)
+        assert ids(second) == [comment["name"]] and second.retry_at is None
 
 
 def test_a_spent_rate_budget_raises_instead_of_sleeping(clock):
@@ -198,12 +205,13 @@ def test_a_spent_rate_budget_raises_instead_of_sleeping(clock):
         first = source.poll(None)
         sbx.exhaust_budget(reset_seconds=300)
         before = len(sbx.requests)
-        with pytest.raises(RateLimited) as caught:
-            source.poll(first.cursor)  # the first answer says: 0 left for 300 s
-        assert len(sbx.requests) == before + 1  # refused before prawcore could sleep 300 s
-        assert caught.value.reset_at == clock.now() + timedelta(seconds=300)
+        # The first answer says: 0 left for 300 s. That listing is kept; the next one is
+        # refused before prawcore could sleep 300 s.
+        partial = source.poll(first.cursor)
+        assert len(sbx.requests) == before + 1
+        assert partial.retry_at == clock.now() + timedelta(seconds=300)
         with pytest.raises(RateLimited):
-            source.poll(first.cursor)
+            source.poll(partial.cursor)
         assert len(sbx.requests) == before + 1
 
 

@@ -31,7 +31,7 @@ from praw.models import Comment, Submission
 
 from config.settings import BrandSettings
 from core.clock import Clock
-from core.errors import AuthError, SourceError
+from core.errors import AuthError, RateLimited, SourceError
 from core.mention import Author, Mention
 from listener.base import Poll
 from listener.filters import is_own_post, matches_brand, mentions_term
@@ -104,31 +104,42 @@ class RedditSource:
         comment_subs = subs if "all" in s.subreddits else "+".join([*s.subreddits, *brand_subs])
         reddit = self.client.reddit
 
-        reads: dict[str, _Read] = {}
+        listings: list[tuple[str, int, Any]] = []
         keywords = [t for t in terms if not t.lower().startswith(("u/", "/u/"))]
         if s.search_submissions and keywords:
             query = " OR ".join(f'"{t}"' for t in keywords)
-            reads["search"] = self._read("search", s.search_pages, cursor.get("search"),
-                                         lambda params: reddit.subreddit(subs).search(
-                                             query, sort="new", time_filter="all",
-                                             limit=PAGE, params=params))
+            listings.append(("search", s.search_pages, lambda params: reddit.subreddit(
+                subs).search(query, sort="new", time_filter="all", limit=PAGE, params=params)))
         if s.brand_subreddits:
             community = "+".join(s.brand_subreddits)
-            reads["new"] = self._read("new", s.search_pages, cursor.get("new"),
-                                      lambda params: reddit.subreddit(community).new(
-                                          limit=PAGE, params=params))
+            listings.append(("new", s.search_pages, lambda params: reddit.subreddit(
+                community).new(limit=PAGE, params=params)))
         if s.subreddit_comments:
-            reads["comments"] = self._read("comments", s.comment_pages, cursor.get("comments"),
-                                           lambda params: reddit.subreddit(comment_subs).comments(
-                                               limit=PAGE, params=params))
+            listings.append(("comments", s.comment_pages, lambda params: reddit.subreddit(
+                comment_subs).comments(limit=PAGE, params=params)))
         if s.username_mentions:
             if not me:
                 raise self._auth_needed()
-            reads["mentions"] = self._read("mentions", s.mention_pages, cursor.get("mentions"),
-                                           lambda params: reddit.inbox.mentions(
-                                               limit=PAGE, params=params))
+            listings.append(("mentions", s.mention_pages, lambda params: reddit.inbox.mentions(
+                limit=PAGE, params=params)))
+
+        # Each listing has its own cursor: a rate limit part-way keeps the listings read
+        # in full (their items and cursors) and leaves the others for the next poll.
+        reads: dict[str, _Read] = {}
+        limited: RateLimited | None = None
+        for listing, pages, page_of in listings:
+            try:
+                reads[listing] = self._read(listing, pages, cursor.get(listing), page_of)
+            except RateLimited as exc:
+                if not reads:
+                    raise
+                limited = exc
+                break
 
         notes: list[str] = []
+        if limited:
+            notes.append(f"rate limited after {', '.join(reads)}; the other listings wait "
+                         f"until {limited.reset_at:%H:%M:%S}Z")
         kept: dict[str, tuple[Any, str]] = {}
         dropped = {"own": 0, "gone": 0, "no match": 0, "unreadable": 0}
         for listing, read in reads.items():
@@ -159,7 +170,7 @@ class RedditSource:
         log.debug("reddit %s: %d mentions, dropped %s", self.name, len(mentions), dropped)
         cursor["v"] = 1
         return Poll(mentions=mentions, cursor=cursor, requests=self.client.calls - calls,
-                    notes=notes)
+                    notes=notes, retry_at=limited.reset_at if limited else None)
 
     def _terms(self, me: str) -> list[str]:
         s = self.settings
