@@ -1,0 +1,94 @@
+"""The rollup tables' read side: sums over a range, grouped as the caller asks.
+
+Every dashboard chart, the report, the digest and the spike check read through
+``aggregate`` and ``top_authors``; none of them touches raw mentions except for
+examples (which may have been purged). Ranges are half-open, ``[since, until)``, in
+the grain's own text form: "YYYY-MM-DD" for days, "YYYY-MM-DDTHH" for hours (UTC).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from store.db import Store
+
+Grain = Literal["hour", "day"]
+TABLES = {"hour": ("rollup_hourly", "rollup_authors"),
+          "day": ("rollup_daily", "rollup_daily_authors")}
+DIMENSIONS = ("brand", "platform", "topic", "lang")
+_KEYS = {"hour", "day", *DIMENSIONS}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What to read: a range of buckets and optional exact filters ('' = all)."""
+
+    grain: Grain
+    since: str
+    until: str
+    brand: str = ""
+    platform: str = ""
+    topic: str = ""
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses, params = [f"{self.grain} >= ?", f"{self.grain} < ?"], [self.since, self.until]
+        for name in ("brand", "platform", "topic"):
+            if value := getattr(self, name):
+                clauses.append(f"{name} = ?")
+                params.append(value)
+        return " AND ".join(clauses), params
+
+
+_columns: dict[str, list[str]] = {}
+
+
+def sum_columns(store: Store) -> list[str]:
+    """The summable columns (the daily table holds exactly those)."""
+    if "day" not in _columns:
+        with store.reading() as db:
+            _columns["day"] = [c.name for c in db["rollup_daily"].columns
+                               if c.name not in _KEYS]
+    return _columns["day"]
+
+
+def aggregate(store: Store, scope: Scope, by: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Sums of every rollup column over ``scope``, one row per value of ``by`` (which
+    may name "bucket" and any of DIMENSIONS); ordered by ``by``."""
+    table = TABLES[scope.grain][0]
+    group = [scope.grain if b == "bucket" else b for b in by]
+    if unknown := set(group) - _KEYS:
+        raise ValueError(f"cannot group by {sorted(unknown)}")
+    where, params = scope.where()
+    select = [f"{g} AS {b}" for g, b in zip(group, by, strict=True)]
+    select += [f"coalesce(sum({c}), 0) AS {c}" for c in sum_columns(store)]
+    sql = f"SELECT {', '.join(select)} FROM {table} WHERE {where}"
+    if group:
+        sql += f" GROUP BY {', '.join(group)} ORDER BY {', '.join(group)}"
+    return store.query(sql, params)
+
+
+def top_authors(store: Store, scope: Scope, limit: int = 10) -> list[dict[str, Any]]:
+    """Authors with the most followers (karma) who mentioned the brand in ``scope``;
+    ``mentions`` counts their mentions in cells where they ranked in the kept top."""
+    table = TABLES[scope.grain][1]
+    where, params = scope.where()
+    return store.query(
+        f"SELECT platform, handle, max(followers) AS followers, sum(mentions) AS mentions,"
+        f" group_concat(DISTINCT brand) AS brands FROM {table} WHERE {where}"
+        f" GROUP BY platform, handle ORDER BY followers DESC, handle LIMIT ?",
+        [*params, limit])
+
+
+def values(store: Store, dimension: str) -> list[str]:
+    """Every value a dimension has taken, for the filter menus."""
+    if dimension not in DIMENSIONS:
+        raise ValueError(dimension)
+    return [r["v"] for r in store.query(
+        f"SELECT DISTINCT {dimension} AS v FROM rollup_daily ORDER BY v")]
+
+
+def first_bucket(store: Store, brand: str) -> str | None:
+    """The first hour this brand has any rollup for (the spike baseline's horizon)."""
+    row = store.query("SELECT min(hour) AS h FROM rollup_hourly WHERE brand = ?", [brand])
+    return row[0]["h"] if row else None
