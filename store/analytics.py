@@ -88,6 +88,11 @@ def values(store: Store, dimension: str) -> list[str]:
         f"SELECT DISTINCT {dimension} AS v FROM rollup_daily ORDER BY v")]
 
 
+def ready(store: Store) -> bool:
+    """Whether the file has the rollup tables (migration m008)."""
+    return bool(store.query("SELECT 1 FROM sqlite_master WHERE name = 'rollup_daily'"))
+
+
 def first_bucket(store: Store, brand: str) -> str | None:
     """The first hour this brand has any rollup for (the spike baseline's horizon)."""
     row = store.query("SELECT min(hour) AS h FROM rollup_hourly WHERE brand = ?", [brand])
