@@ -22,6 +22,8 @@ SECRETS: dict[str, str] = {
     "MENTIONDESK_REDDIT_USERNAME": "Reddit brand account username",
     "MENTIONDESK_REDDIT_PASSWORD": "Reddit brand account password",
     "MENTIONDESK_SESSION_SECRET": "key signing web inbox session cookies",
+    "MENTIONDESK_SPIKE_WEBHOOK_URL": "Slack-compatible incoming webhook for spike alerts",
+    "MENTIONDESK_DIGEST_WEBHOOK_URL": "Slack-compatible incoming webhook for daily digests",
 }
 
 

@@ -71,3 +71,7 @@ class ConflictError(StoreError):
 
 class ModelError(MentiondeskError):
     """The sentiment model could not be loaded or run."""
+
+
+class DeliveryError(MentiondeskError):
+    """A webhook did not take an alert or digest; the next run tries again."""

@@ -1,6 +1,6 @@
 """Server-side SVG charts, hand-written and pure: no CDN, no JavaScript, no plotting
 library. Each chart carries <title> and <desc> (named by aria-labelledby), axis
-labels, a legend, and per-mark <title> tooltips; colours are Okabe–Ito, which stay
+labels, a legend, and per-mark <title> tooltips; colours are Okabe-Ito, which stay
 distinct under the common colour-vision deficiencies. A mark may link somewhere
 (the inbox filtered to that point)."""
 

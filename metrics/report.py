@@ -1,4 +1,4 @@
-"""The marketing report (`main.py report`): rollups per day or hour × brand × platform
+"""The marketing report (`main.py report`): rollups per day or hour x brand x platform
 as a terminal table, CSV or JSON (pure)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Hourly rollups per hour × brand × platform × topic × language, from fact rows (pure).
+"""Hourly rollups per hour x brand x platform x topic x language, from fact rows (pure).
 
 Every number is attributed to the hour the *mention* was created, so a late reply or
 a late approval changes that old hour (the store marks it dirty and it is rebuilt).
@@ -179,7 +179,7 @@ def rollup(mentions: Iterable[MentionFact], drafts: Iterable[DraftFact], sla_s: 
 
 
 def net_sentiment(positive: int, negative: int, neutral: int) -> float:
-    """(positive − negative) / triaged, in [-1, 1]; 0 when nothing is triaged."""
+    """(positive - negative) / triaged, in [-1, 1]; 0 when nothing is triaged."""
     triaged = positive + negative + neutral
     return round((positive - negative) / triaged, 3) if triaged else 0.0
 

@@ -22,6 +22,7 @@ from core.errors import (
 from listener.base import MentionSource
 from listener.filters import matches_brand
 from metrics.rollup import DraftFact, MentionFact, rollup
+from pipeline import reporting
 from responder import drafting
 from responder.publisher import Publisher, ReplyRequest
 from sentiment import triage as triage_rules
@@ -207,10 +208,16 @@ class Pipeline:
 
     # --- metrics ----------------------------------------------------------------------
     def rollup_metrics(self) -> int:
-        updated = refresh_metrics(self.store, self.clock.now(),
-                                  self.settings.sla.first_response_minutes)
+        """Rebuild changed hours, then check for spikes and deliver pending alerts."""
+        now = self.clock.now()
+        updated = refresh_metrics(self.store, now, self.settings.sla.first_response_minutes)
         log.info("metrics: %d hours rebuilt", updated)
+        reporting.check_spikes(self.store, self.settings, now)
+        reporting.send_alerts(self.store, self.settings, now)
         return updated
+
+    def daily_digest(self) -> list[str]:
+        return reporting.write_digests(self.store, self.settings, self.clock.now())
 
     def run_once(self) -> None:
         """Every stage once, in order: `main.py poll --once`, and tests."""

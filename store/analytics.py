@@ -97,3 +97,26 @@ def first_bucket(store: Store, brand: str) -> str | None:
     """The first hour this brand has any rollup for (the spike baseline's horizon)."""
     row = store.query("SELECT min(hour) AS h FROM rollup_hourly WHERE brand = ?", [brand])
     return row[0]["h"] if row else None
+
+
+def examples(store: Store, brand: str, since: str, until: str, label: str = "",
+             limit: int = 3) -> list[dict[str, Any]]:
+    """Raw mentions created in [since, until) (ISO texts), widest reach first; empty
+    once retention has purged them."""
+    return store.query(
+        "SELECT m.id, m.platform, m.text, m.url, m.created_at, a.handle, a.followers, t.label,"
+        " t.topic FROM mentions m JOIN authors a ON a.id = m.author_id"
+        " JOIN triage t ON t.mention_id = m.id"
+        " WHERE m.brand = ? AND m.created_at >= ? AND m.created_at < ? AND (? = '' OR t.label = ?)"
+        " ORDER BY a.followers DESC, m.id LIMIT ?",
+        [brand, since, until, label, label, limit])
+
+
+def open_items(store: Store, brand: str, limit: int = 5) -> list[dict[str, Any]]:
+    """Drafts still waiting for an agent, most urgent first (as the inbox orders them)."""
+    return store.query(
+        "SELECT m.id, m.platform, m.text, m.url, m.created_at, a.handle, a.followers, t.label,"
+        " t.topic, t.priority FROM drafts d JOIN mentions m ON m.id = d.mention_id"
+        " JOIN authors a ON a.id = m.author_id JOIN triage t ON t.mention_id = m.id"
+        " WHERE d.status = 'pending' AND m.brand = ?"
+        " ORDER BY t.optional, t.priority DESC, m.created_at LIMIT ?", [brand, limit])

@@ -282,6 +282,7 @@ def m008_rollups(db: Database) -> None:
                 round(1.0 * (needs_reply - sla_breaches) / nullif(needs_reply, 0), 3)
                     AS sla_compliance,
                 approvals, round(approval_sum_s / nullif(approvals, 0)) AS mean_approval_s,
-                {'approval_median_s, approval_p90_s, ' if grain == 'hour' else ''}accepted_unedited, accepted_edited, rejected, reach
+                {'approval_median_s, approval_p90_s, ' if grain == 'hour' else ''}
+                accepted_unedited, accepted_edited, rejected, reach
             FROM {table}""")
 
