@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from metrics import charts
 from metrics.dashboard import TONES
-from metrics.summary import compare, format_change, kpis
+from metrics.summary import compare, format_change, format_value, kpis
 
 HEADLINE = ("volume", "negative_share", "net_sentiment", "complaints", "replies",
             "response_rate", "frt_median_min", "sla_breaches", "reach")
@@ -65,7 +65,9 @@ class Digest:
 
     def __post_init__(self) -> None:
         rows = compare(kpis(self.current), kpis(self.previous))
-        self.figures = [{**r, "change_text": format_change(r["change"], r["kind"])}
+        self.figures = [{**r, "change_text": format_change(r["change"], r["kind"]),
+                         "now_text": format_value(r["current"], r["kind"]),
+                         "before_text": format_value(r["previous"], r["kind"])}
                         for r in rows if r["key"] in HEADLINE]
 
     @property
@@ -88,9 +90,8 @@ class Digest:
         lines = [self.title, "=" * len(self.title), ""]
         width = max(len(f["metric"]) for f in self.figures)
         for f in self.figures:
-            shown = "–" if f["current"] is None else f["current"]
-            lines.append(f"{f['metric']:<{width}}  {shown!s:>10}  ({f['change_text']} vs the "
-                         "day before)")
+            lines.append(f"{f['metric']:<{width}}  {f['now_text']:>10}  ({f['change_text']} vs "
+                         "the day before)")
         lines += ["", "Mentions per hour (# negative, = neutral, + positive):"]
         top = max((h["negative"] + h["neutral"] + h["positive"] for h in self.hourly), default=0)
         scale = 40 / top if top > 40 else 1

@@ -80,6 +80,16 @@ def compare(current: dict[str, Any], previous: dict[str, Any]) -> list[dict[str,
             for key, label, kind in KPIS]
 
 
+def format_value(value: float | None, kind: str) -> str:
+    if value is None:
+        return "–"
+    if kind == "share":
+        return f"{value:.0%}"
+    if kind == "score":
+        return f"{value:+.2f}"
+    return f"{value:,}"
+
+
 def format_change(value: float | None, kind: str) -> str:
     if value is None:
         return "–"
