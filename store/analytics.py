@@ -16,8 +16,8 @@ from store.db import Store
 Grain = Literal["hour", "day"]
 TABLES = {"hour": ("rollup_hourly", "rollup_authors"),
           "day": ("rollup_daily", "rollup_daily_authors")}
-DIMENSIONS = ("brand", "platform", "topic", "lang")
-_KEYS = {"hour", "day", *DIMENSIONS}
+DIMENSIONS = ("brand", "platform", "topic")  # what both grains are split by
+_KEYS = {"hour", "day", "lang", *DIMENSIONS}
 
 
 @dataclass(frozen=True)
@@ -52,16 +52,17 @@ def sum_columns(store: Store) -> list[str]:
     return _columns["day"]
 
 
-def aggregate(store: Store, scope: Scope, by: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """Sums of every rollup column over ``scope``, one row per value of ``by`` (which
-    may name "bucket" and any of DIMENSIONS); ordered by ``by``."""
+def aggregate(store: Store, scope: Scope, by: tuple[str, ...] = (),
+              columns: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Sums of ``columns`` (default: every rollup column) over ``scope``, one row per
+    value of ``by`` ("bucket" and DIMENSIONS; "lang" for hours only), ordered by it."""
     table = TABLES[scope.grain][0]
     group = [scope.grain if b == "bucket" else b for b in by]
     if unknown := set(group) - _KEYS:
         raise ValueError(f"cannot group by {sorted(unknown)}")
     where, params = scope.where()
     select = [f"{g} AS {b}" for g, b in zip(group, by, strict=True)]
-    select += [f"coalesce(sum({c}), 0) AS {c}" for c in sum_columns(store)]
+    select += [f"coalesce(sum({c}), 0) AS {c}" for c in columns or sum_columns(store)]
     sql = f"SELECT {', '.join(select)} FROM {table} WHERE {where}"
     if group:
         sql += f" GROUP BY {', '.join(group)} ORDER BY {', '.join(group)}"
@@ -69,15 +70,33 @@ def aggregate(store: Store, scope: Scope, by: tuple[str, ...] = ()) -> list[dict
 
 
 def top_authors(store: Store, scope: Scope, limit: int = 10) -> list[dict[str, Any]]:
-    """Authors with the most followers (karma) who mentioned the brand in ``scope``;
-    ``mentions`` counts their mentions in cells where they ranked in the kept top."""
+    """Authors with the most followers (karma) who mentioned the brand in ``scope``,
+    with their mentions there (counted where they ranked among a cell's kept top).
+
+    Read from the widest reach down until ``limit`` authors are found, so a year
+    costs about what a week does.
+    """
     table = TABLES[scope.grain][1]
     where, params = scope.where()
-    return store.query(
-        f"SELECT platform, handle, max(followers) AS followers, sum(mentions) AS mentions,"
-        f" group_concat(DISTINCT brand) AS brands FROM {table} WHERE {where}"
-        f" GROUP BY platform, handle ORDER BY followers DESC, handle LIMIT ?",
-        [*params, limit])
+    hint = " INDEXED BY rollup_daily_authors_reach" if scope.grain == "day" else ""
+    found: dict[tuple[str, str], int] = {}
+    with store.reading() as db:
+        cursor = db.execute(f"SELECT platform, handle, followers FROM {table}{hint}"
+                            f" WHERE {where} ORDER BY followers DESC", params)
+        for platform, handle, followers in cursor:
+            found.setdefault((platform, handle), followers)
+            if len(found) == limit:
+                break
+        cursor.close()
+    if not found:
+        return []
+    handles = sorted({h for _, h in found})
+    counts = {(r["platform"], r["handle"]): r["mentions"] for r in store.query(
+        f"SELECT platform, handle, sum(mentions) AS mentions FROM {table} WHERE {where}"
+        f" AND handle IN ({', '.join('?' for _ in handles)}) GROUP BY platform, handle",
+        [*params, *handles])}
+    return [{"platform": p, "handle": h, "followers": f, "mentions": counts.get((p, h), 0)}
+            for (p, h), f in sorted(found.items(), key=lambda kv: (-kv[1], kv[0][1]))]
 
 
 def values(store: Store, dimension: str) -> list[str]:

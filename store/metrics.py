@@ -16,7 +16,7 @@ from sqlite_utils import Database
 from core.clock import to_iso
 from store.db import Store
 
-KEY = ("brand", "platform", "topic", "lang")
+DAY_KEY = ("brand", "platform", "topic")  # days are not split by language
 DAILY_TOP_AUTHORS = 10
 
 
@@ -91,7 +91,7 @@ def replace_hours(db: Database, hours: list[str], rows: list[dict[str, Any]],
 
 
 def _sum_columns(db: Database) -> list[str]:
-    skip = {"day", *KEY}
+    skip = {"day", *DAY_KEY}
     return [c.name for c in db["rollup_daily"].columns if c.name not in skip]
 
 
@@ -100,7 +100,7 @@ def _rebuild_day(db: Database, day: str) -> None:
     (ranking by followers decomposes: a day's top N are in some hour's top N)."""
     span = [day, day + "T99"]
     sums = _sum_columns(db)
-    key = ", ".join(KEY)
+    key = ", ".join(DAY_KEY)
     db.execute("DELETE FROM rollup_daily WHERE day = ?", [day])
     db.execute("DELETE FROM rollup_daily_authors WHERE day = ?", [day])
     db.execute(

@@ -186,18 +186,21 @@ _ROLLUP_SUMS = (
 def m008_rollups(db: Database) -> None:
     """Metrics kept forever: hourly and daily rollups, top authors, dirty-hour marks.
 
+    Hours are per brand x platform x topic x language; days (the dashboard's grain for
+    longer ranges) per brand x platform x topic, five times fewer rows to sum.
+
     Triggers mark the hour of every mention whose row, triage or draft changes, so
     the refresh rebuilds only those hours. Deleting mentions marks nothing: retention
     may purge raw rows and the rollups stand alone. ``metrics_hourly`` becomes a view.
     """
     sums = ",\n".join(f"    {c} {'REAL' if c.endswith('_s') else 'INTEGER'} NOT NULL DEFAULT 0"
                        for c in _ROLLUP_SUMS)
-    cell = "brand TEXT NOT NULL, platform TEXT NOT NULL, topic TEXT NOT NULL, lang TEXT NOT NULL"
+    cell = "brand TEXT NOT NULL, platform TEXT NOT NULL, topic TEXT NOT NULL"
     mark = "INSERT OR IGNORE INTO rollup_dirty (hour) VALUES (substr({}, 1, 13))"
     of_mention = mark.format("(SELECT created_at FROM mentions WHERE id = NEW.mention_id)")
     db.executescript(f"""
         CREATE TABLE rollup_hourly (
-            hour TEXT NOT NULL, {cell},
+            hour TEXT NOT NULL, {cell}, lang TEXT NOT NULL,
 {sums},
             frt_median_s REAL, frt_p90_s REAL, approval_median_s REAL, approval_p90_s REAL,
             PRIMARY KEY (hour, brand, platform, topic, lang)
@@ -205,19 +208,21 @@ def m008_rollups(db: Database) -> None:
         CREATE TABLE rollup_daily (
             day TEXT NOT NULL, {cell},
 {sums},
-            PRIMARY KEY (day, brand, platform, topic, lang)
+            PRIMARY KEY (day, brand, platform, topic)
         ) WITHOUT ROWID;
-        CREATE INDEX rollup_daily_brand ON rollup_daily(brand, day);
         CREATE TABLE rollup_authors (
-            hour TEXT NOT NULL, {cell}, handle TEXT NOT NULL,
+            hour TEXT NOT NULL, {cell}, lang TEXT NOT NULL, handle TEXT NOT NULL,
             followers INTEGER NOT NULL, mentions INTEGER NOT NULL,
             PRIMARY KEY (hour, brand, platform, topic, lang, handle)
         ) WITHOUT ROWID;
         CREATE TABLE rollup_daily_authors (
             day TEXT NOT NULL, {cell}, handle TEXT NOT NULL,
             followers INTEGER NOT NULL, mentions INTEGER NOT NULL,
-            PRIMARY KEY (day, brand, platform, topic, lang, handle)
+            PRIMARY KEY (day, brand, platform, topic, handle)
         ) WITHOUT ROWID;
+        -- Top authors of long ranges are read from the widest reach down.
+        CREATE INDEX rollup_daily_authors_reach ON rollup_daily_authors(followers);
+        CREATE INDEX rollup_daily_authors_handle ON rollup_daily_authors(handle, day);
         CREATE TABLE rollup_dirty (hour TEXT PRIMARY KEY) WITHOUT ROWID;
         INSERT OR IGNORE INTO rollup_dirty SELECT DISTINCT substr(created_at, 1, 13)
             FROM mentions;
@@ -268,7 +273,8 @@ def m008_rollups(db: Database) -> None:
         """)
     for grain, table in (("hour", "rollup_hourly"), ("day", "rollup_daily")):
         db.execute(f"""
-            CREATE VIEW v_{table.split('_')[1]} AS SELECT {grain}, brand, platform, topic, lang,
+            CREATE VIEW v_{table.split('_')[1]} AS SELECT {grain}, brand, platform, topic,
+                {'lang, ' if grain == 'hour' else ''}
                 volume, negative, neutral, positive,
                 round(1.0 * negative / max(volume, 1), 3) AS negative_share,
                 round(1.0 * neutral / max(volume, 1), 3) AS neutral_share,

@@ -4,7 +4,7 @@ posted to a webhook."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from metrics.digest import due_day, local_hours

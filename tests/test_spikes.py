@@ -40,7 +40,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["content-length"])))
                 if receiver.fail_left:
                     receiver.fail_left -= 1
@@ -101,7 +101,7 @@ def store_lines(store, items: list[tuple[datetime, dict]], now: datetime) -> Non
     mentions.save_poll(store, "replay", "Lumora", batch, {}, now)
     ids = {r["platform_id"]: r["id"] for r in store.query("SELECT id, platform_id FROM mentions")}
     records = []
-    for (at, x), m in zip(items, batch, strict=True):
+    for (_, x), m in zip(items, batch, strict=True):
         e = x["expected"]
         records.append(mentions.TriageRecord(
             mention_id=ids[m.platform_id], label=e["sentiment"],

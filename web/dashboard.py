@@ -24,6 +24,8 @@ from store import analytics
 from store.db import Store
 
 FILTERS = ("brand", "platform", "topic")
+SERIES_COLUMNS = ("volume", "negative", "neutral", "positive", "needs_reply", "sla_breaches")
+TOPIC_COLUMNS = ("volume", "complaints", "negative")
 FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
 
@@ -52,7 +54,8 @@ def _inbox_link(period: Period, filters: dict[str, str]) -> Callable[..., str]:
 
 
 def tables(store: Store, period: Period, filters: dict[str, str]) -> list[dashboard.Table]:
-    """The dashboard's tables for a period and filters (five rollup queries)."""
+    """The dashboard's tables for a period and filters (five rollup queries, each summing
+    only the columns its tables show)."""
     since, until = period.bounds()
     scope = analytics.Scope(period.grain, since, until, **filters)  # type: ignore[arg-type]
     before = period.previous()
@@ -60,8 +63,8 @@ def tables(store: Store, period: Period, filters: dict[str, str]) -> list[dashbo
     return dashboard.build(
         current=analytics.aggregate(store, scope)[0],
         previous=analytics.aggregate(store, previous)[0],
-        series=analytics.aggregate(store, scope, ("bucket", "platform")),
-        topics=analytics.aggregate(store, scope, ("topic",)),
+        series=analytics.aggregate(store, scope, ("bucket", "platform"), SERIES_COLUMNS),
+        topics=analytics.aggregate(store, scope, ("topic",), TOPIC_COLUMNS),
         authors=analytics.top_authors(store, scope),
         buckets=period.buckets(), link=_inbox_link(period, filters), grain=period.grain)
 
