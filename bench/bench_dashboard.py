@@ -18,19 +18,19 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from metrics import report  # noqa: E402
-from metrics.period import Period  # noqa: E402
-from metrics.rollup import DraftFact, MentionFact, rollup  # noqa: E402
-from store import analytics  # noqa: E402
-from store import metrics as metric_store  # noqa: E402
-from store.db import Store  # noqa: E402
-from store.schema import open_store  # noqa: E402
-from web.dashboard import SERIES_COLUMNS, TOPIC_COLUMNS, tables  # noqa: E402
+from metrics import report
+from metrics.period import Period
+from metrics.rollup import DraftFact, MentionFact, rollup
+from store import analytics
+from store import metrics as metric_store
+from store.db import Store
+from store.schema import open_store
+from web.dashboard import SERIES_COLUMNS, TOPIC_COLUMNS, tables
 
 START = date(2025, 11, 24)
 BRANDS = (("Lumora", 0.7), ("Nova", 0.3))
@@ -40,6 +40,7 @@ TOPICS = (("delivery", 0.2), ("billing", 0.15), ("outage", 0.1), ("app", 0.15),
 LANGS = (("en", 0.8), ("es", 0.07), ("de", 0.06), ("fr", 0.04), ("ja", 0.03))
 LABELS = (("negative", 0.4), ("neutral", 0.35), ("positive", 0.25))
 SLA_S = 3600
+Maker = Callable[[random.Random], Callable[[], object]]
 
 
 def pick(rng: random.Random, choices: tuple[tuple[str, float], ...]) -> str:
@@ -94,7 +95,7 @@ def build(path: Path, mentions: int) -> Store:
     return store
 
 
-def timed(runs: int, make: Callable[[random.Random], Callable[[], object]]) -> tuple[float, float]:
+def timed(runs: int, make: Maker) -> tuple[float, float]:
     rng = random.Random(7)
     samples = []
     for _ in range(runs):
@@ -120,33 +121,43 @@ def main() -> None:
         first = START + timedelta(days=rng.randrange(0, 365 - days + 1))
         return Period(first, first + timedelta(days=days - 1))
 
-    def scoped(days: int, rng: random.Random, brand: bool) -> analytics.Scope:
-        p = period(rng, days)
-        return analytics.Scope(p.grain, *p.bounds(), brand="Lumora" if brand else "")
+    def on_scope(days: int, brand: bool, run: Callable[[analytics.Scope], object]) -> Maker:
+        def make(rng: random.Random) -> Callable[[], object]:
+            p = period(rng, days)
+            scope = analytics.Scope(p.grain, *p.bounds(), brand="Lumora" if brand else "")
+            return lambda: run(scope)
+        return make
 
-    queries: dict[str, Callable[[random.Random], Callable[[], object]]] = {}
+    def on_period(days: int, run: Callable[[Period], object]) -> Maker:
+        def make(rng: random.Random) -> Callable[[], object]:
+            p = period(rng, days)
+            return lambda: run(p)
+        return make
+
+    def report_of(grain: str) -> Callable[[Period], object]:
+        return lambda p: report.table(report.rows(analytics.aggregate(
+            store, analytics.Scope(grain, *p.bounds(grain)), ("bucket", "brand", "platform"))))
+
+    queries: dict[str, Maker] = {}
     for days, name in ((1, "1 day (hourly)"), (30, "30 days"), (365, "365 days")):
         for brand in (False, True):
             tag = f"{name}{', one brand' if brand else ''}"
-            queries[f"totals, {tag}"] = lambda r, d=days, b=brand: (
-                lambda s=scoped(d, r, b): analytics.aggregate(store, s))
-            queries[f"series by platform, {tag}"] = lambda r, d=days, b=brand: (
-                lambda s=scoped(d, r, b): analytics.aggregate(store, s, ("bucket", "platform"),
-                                                             SERIES_COLUMNS))
-            queries[f"complaints by topic, {tag}"] = lambda r, d=days, b=brand: (
-                lambda s=scoped(d, r, b): analytics.aggregate(store, s, ("topic",), TOPIC_COLUMNS))
-            queries[f"top authors, {tag}"] = lambda r, d=days, b=brand: (
-                lambda s=scoped(d, r, b): analytics.top_authors(store, s))
-        queries[f"whole page (5 queries + charts), {name}"] = lambda r, d=days: (
-            lambda p=period(r, d): tables(store, p, {"brand": "", "platform": "",
-                                                       "topic": ""}))
-    queries["filter menus (3 distinct)"] = lambda r: (
-        lambda: [analytics.values(store, k) for k in ("brand", "platform", "topic")])
-    for days, name in ((30, "30 days by day"), (365, "365 days by day"), (2, "2 days by hour")):
-        grain = "hour" if days == 2 else "day"
-        queries[f"report, {name}"] = lambda r, d=days, g=grain: (
-            lambda p=period(r, d), g=g: report.table(report.rows(analytics.aggregate(
-                store, analytics.Scope(g, *p.bounds(g)), ("bucket", "brand", "platform")))))
+            queries[f"totals, {tag}"] = on_scope(
+                days, brand, lambda s: analytics.aggregate(store, s))
+            queries[f"series by platform, {tag}"] = on_scope(
+                days, brand, lambda s: analytics.aggregate(store, s, ("bucket", "platform"),
+                                                           SERIES_COLUMNS))
+            queries[f"complaints by topic, {tag}"] = on_scope(
+                days, brand, lambda s: analytics.aggregate(store, s, ("topic",), TOPIC_COLUMNS))
+            queries[f"top authors, {tag}"] = on_scope(
+                days, brand, lambda s: analytics.top_authors(store, s))
+        queries[f"whole page (5 queries + charts), {name}"] = on_period(
+            days, lambda p: tables(store, p, {"brand": "", "platform": "", "topic": ""}))
+    queries["filter menus (3 distinct)"] = on_period(
+        1, lambda p: [analytics.values(store, k) for k in ("brand", "platform", "topic")])
+    for days, name, grain in ((30, "30 days by day", "day"), (365, "365 days by day", "day"),
+                              (2, "2 days by hour", "hour")):
+        queries[f"report, {name}"] = on_period(days, report_of(grain))
 
     print(f"{'query':<52} {'p50 ms':>8} {'p95 ms':>8}   ({args.runs} runs each, ranges "
           f"drawn within {START}..{end})")
