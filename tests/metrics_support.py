@@ -6,7 +6,7 @@ import itertools
 from datetime import datetime, timedelta
 
 from core.mention import Author, Mention
-from responder.publisher import Posted
+from core.reply import Posted
 from store import drafts, mentions
 from store.db import Store
 
