@@ -17,7 +17,7 @@ from typing import Any
 
 from metrics import charts
 from metrics.rollup import BUCKET_LABELS, FRT_BUCKETS, net_sentiment, ratio
-from metrics.summary import compare, format_change, kpis
+from metrics.summary import compare, formatted, kpis
 
 Link = Callable[..., str]
 TONES = ("negative", "neutral", "positive")
@@ -188,7 +188,7 @@ def build(*, current: dict[str, Any], previous: dict[str, Any], series: list[dic
 
 def _summary(current: dict[str, Any], previous: dict[str, Any]) -> Table:
     rows = [{"metric": r["metric"], "current": r["current"], "previous": r["previous"],
-             "change": format_change(r["change"], r["kind"])}
+             "change": formatted(r["change"], r["kind"], change=True)}
             for r in compare(kpis(current), kpis(previous))]
     return Table("summary", "This period against the previous one",
                  [("metric", "metric"), ("current", "this period"),

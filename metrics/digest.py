@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from metrics import charts
 from metrics.dashboard import TONES
-from metrics.summary import compare, format_change, format_value, kpis
+from metrics.summary import compare, formatted, kpis
 
 HEADLINE = ("volume", "negative_share", "net_sentiment", "complaints", "replies",
             "response_rate", "frt_median_min", "sla_breaches", "reach")
@@ -65,9 +65,9 @@ class Digest:
 
     def __post_init__(self) -> None:
         rows = compare(kpis(self.current), kpis(self.previous))
-        self.figures = [{**r, "change_text": format_change(r["change"], r["kind"]),
-                         "now_text": format_value(r["current"], r["kind"]),
-                         "before_text": format_value(r["previous"], r["kind"])}
+        self.figures = [{**r, "change_text": formatted(r["change"], r["kind"], change=True),
+                         "now_text": formatted(r["current"], r["kind"]),
+                         "before_text": formatted(r["previous"], r["kind"])}
                         for r in rows if r["key"] in HEADLINE]
 
     @property

@@ -8,7 +8,7 @@ import io
 import json
 from typing import Any
 
-from metrics.summary import kpis
+from metrics.summary import KPIS, formatted, kpis
 
 # (key, heading in the terminal table); CSV and JSON use the keys.
 COLUMNS: list[tuple[str, str]] = [
@@ -29,14 +29,11 @@ def rows(aggregated: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for r in aggregated]
 
 
+_KINDS = {key: kind for key, _, kind in KPIS}
+
+
 def _cell(key: str, value: Any) -> str:
-    if value is None:
-        return "-"
-    if key == "net_sentiment":
-        return f"{value:+.2f}"
-    if key == "response_rate":
-        return f"{value:.0%}"
-    return str(value)
+    return formatted(value, _KINDS[key]) if key in _KINDS else str(value)
 
 
 def table(report: list[dict[str, Any]]) -> str:

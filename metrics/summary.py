@@ -80,21 +80,12 @@ def compare(current: dict[str, Any], previous: dict[str, Any]) -> list[dict[str,
             for key, label, kind in KPIS]
 
 
-def format_value(value: float | None, kind: str) -> str:
+def formatted(value: float | None, kind: str, *, change: bool = False) -> str:
+    """A KPI value (or, with ``change``, its change from ``change()``) for people."""
     if value is None:
         return "–"
     if kind == "share":
-        return f"{value:.0%}"
+        return f"{value * 100:+.1f} pts" if change else f"{value:.0%}"
     if kind == "score":
         return f"{value:+.2f}"
-    return f"{value:,}"
-
-
-def format_change(value: float | None, kind: str) -> str:
-    if value is None:
-        return "–"
-    if kind == "share":
-        return f"{value * 100:+.1f} pts"
-    if kind == "score":
-        return f"{value:+.2f}"
-    return f"{value:+.0%}"
+    return f"{value:+.0%}" if change else f"{value:,}"

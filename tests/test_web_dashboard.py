@@ -16,7 +16,7 @@ if not CHROMIUM.exists():
     pytest.skip("browser tests need Debian's chromium at /usr/bin/chromium",
                 allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 from config.settings import BrandSettings, Settings  # noqa: E402
 from core.clock import ManualClock  # noqa: E402
@@ -28,7 +28,6 @@ from web.auth import hash_password  # noqa: E402
 from web.server import WebService  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 PASSWORD = "correct horse battery"
 NOW = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 RANGE = "since=2026-11-20&until=2026-11-23"
@@ -64,14 +63,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     yield {"url": service.url, "store": store, "draft_id": draft_id}
     service.stop()
     store.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
