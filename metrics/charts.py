@@ -49,7 +49,7 @@ def _frame(chart_id: str, title: str, desc: str, body: list[str], legend: list[s
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" '
             f'viewBox="0 0 {W} {H}" width="100%" role="img" '
             f'aria-labelledby="{escape(chart_id)}-t {escape(chart_id)}-d" '
-            f'font-family="system-ui, sans-serif" font-size="11">'
+            f'font-family="system-ui, sans-serif" font-size="13">'
             f'<title id="{escape(chart_id)}-t">{escape(title)}</title>'
             f'<desc id="{escape(chart_id)}-d">{escape(desc)}</desc>')
     axes = (f'<text x="{LEFT + (W - LEFT - RIGHT) / 2}" y="{H - 6}" text-anchor="middle" '

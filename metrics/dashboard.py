@@ -60,7 +60,9 @@ def _by_bucket(series: list[dict[str, Any]], buckets: list[str]) -> dict[str, di
 
 
 def _label(bucket: str) -> str:
-    return bucket.replace("T", " ") + ":00" if "T" in bucket else bucket
+    """Short axis labels: "11-23" for a day or an hour's midnight, "14:00" for an hour."""
+    day, _, hour = bucket.partition("T")
+    return f"{hour}:00" if hour and hour != "00" else day[5:]
 
 
 def build(*, current: dict[str, Any], previous: dict[str, Any], series: list[dict[str, Any]],

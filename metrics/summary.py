@@ -48,7 +48,8 @@ def kpis(row: dict[str, Any]) -> dict[str, Any]:
         "positive": row["positive"],
         "negative_share": ratio(row["negative"], volume),
         "positive_share": ratio(row["positive"], volume),
-        "net_sentiment": net_sentiment(row["positive"], row["negative"], row["neutral"]),
+        "net_sentiment": net_sentiment(row["positive"], row["negative"], row["neutral"])
+        if row["positive"] + row["negative"] + row["neutral"] else None,
         "complaints": row["complaints"], "needs_reply": row["needs_reply"],
         "replies": row["replies"],
         "response_rate": ratio(row["answered"], row["needs_reply"]),
