@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -107,6 +107,41 @@ def timed(runs: int, make: Maker) -> tuple[float, float]:
     return statistics.median(samples), samples[min(len(samples) - 1, math.ceil(0.95 * runs) - 1)]
 
 
+def bench_refresh(path: Path, per_day: int) -> None:
+    """The daemon's incremental refresh over raw rows: a day's first rebuild, then one
+    late reply (one dirty hour) and a run with nothing changed."""
+    from core.clock import ManualClock
+    from core.mention import Author, Mention
+    from pipeline.jobs import refresh_metrics
+    from store import mentions
+
+    store = open_store(path)
+    rng = random.Random(3)
+    day = datetime(2026, 11, 23, tzinfo=UTC)
+    batch = [Mention("x", f"m{i}", f"text {i}", Author(f"a{i % 5000}", f"user{i % 5000}",
+                                                       followers=rng.randrange(10_000)),
+                     day + timedelta(seconds=rng.randrange(86_400)), lang="en")
+             for i in range(per_day)]
+    mentions.save_poll(store, "bench", "Lumora", batch, {}, day)
+    ids = [r["id"] for r in store.query("SELECT id FROM mentions")]
+    mentions.save_triage(store, [mentions.TriageRecord(
+        i, pick(rng, LABELS), {}, False, rng.random() < 0.5, False, "bench",
+        pick(rng, TOPICS), 0.5, {}, "bench", "1") for i in ids], day)
+    clock = ManualClock(day + timedelta(days=2))
+    for name, change in (("first rebuild of a day of raw mentions", None),
+                         ("one late reply: one dirty hour", ids[len(ids) // 2]),
+                         ("nothing changed", None)):
+        if change is not None:
+            with store.atomic() as db:
+                db.execute("UPDATE mentions SET status = 'replied', replied_at = ? WHERE id = ?",
+                           ["2026-11-24T10:00:00+00:00", change])
+        t = time.perf_counter()
+        hours = refresh_metrics(store, clock.now(), 60)
+        print(f"refresh, {name:<44} {(time.perf_counter() - t) * 1000:8.1f} ms"
+              f"  ({hours} hours rebuilt)")
+    store.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mentions", type=int, default=1_000_000)
@@ -166,6 +201,7 @@ def main() -> None:
         print(f"{name:<52} {p50:8.1f} {p95:8.1f}{'' if p95 < 200 else '  over 200 ms'}")
     store.close()
     print(f"database: {path} (reuse with --db)")
+    bench_refresh(Path(tempfile.mkdtemp()) / "refresh.db", args.mentions // 365)
 
 
 if __name__ == "__main__":

@@ -224,6 +224,8 @@ def m008_rollups(db: Database) -> None:
         CREATE INDEX rollup_daily_authors_reach ON rollup_daily_authors(followers);
         CREATE INDEX rollup_daily_authors_handle ON rollup_daily_authors(handle, day);
         CREATE TABLE rollup_dirty (hour TEXT PRIMARY KEY) WITHOUT ROWID;
+        -- An hour's drafts are found through its mentions, not by scanning every draft.
+        CREATE INDEX IF NOT EXISTS drafts_mention ON drafts(mention_id);
         INSERT OR IGNORE INTO rollup_dirty SELECT DISTINCT substr(created_at, 1, 13)
             FROM mentions;
 
