@@ -66,9 +66,9 @@ def synthetic_day(rng: random.Random, day: date, count: int,
             waited or rng.uniform(0, 86_400)))
         if needs:
             status = rng.choices(("posted", "rejected", "pending"), (0.85, 0.1, 0.05))[0]
-            version = 2 if rng.random() < 0.3 else 1
+            edited = rng.random() < 0.3
             approval = rng.lognormvariate(6.5, 1.0) if status == "posted" else None
-            drafts.append(DraftFact(hour, brand, platform, topic, lang, status, version,
+            drafts.append(DraftFact(hour, brand, platform, topic, lang, status, edited,
                                     approval))
     return facts, drafts
 

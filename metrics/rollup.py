@@ -61,7 +61,7 @@ class DraftFact:
     topic: str
     lang: str
     status: str
-    version: int  # > 1: an agent edited it before deciding
+    edited: bool  # an agent changed the text before deciding (the audit log says so)
     approval_s: float | None  # draft created -> approved
 
 
@@ -158,7 +158,7 @@ def rollup(mentions: Iterable[MentionFact], drafts: Iterable[DraftFact], sla_s: 
             row["approval_sum_s"] += d.approval_s
             row[APPROVAL_BUCKETS[bucket(d.approval_s)]] += 1
             approvals[cell].append(d.approval_s)
-            row["accepted_edited" if d.version > 1 else "accepted_unedited"] += 1
+            row["accepted_edited" if d.edited else "accepted_unedited"] += 1
         elif d.status == "rejected":
             row["rejected"] += 1
 

@@ -62,7 +62,9 @@ def draft_facts(db: Database, hour: str) -> list[dict[str, Any]]:
     """One row per draft of a mention created in ``hour`` (metrics.rollup.DraftFact)."""
     return list(db.query(
         "SELECT substr(m.created_at, 1, 13) AS hour, m.brand, m.platform,"
-        " coalesce(t.topic, '') AS topic, m.lang, d.status, d.version,"
+        " coalesce(t.topic, '') AS topic, m.lang, d.status,"
+        " EXISTS (SELECT 1 FROM audit au WHERE au.draft_id = d.id AND au.action = 'edited')"
+        "  AS edited,"
         " round((julianday(d.approved_at) - julianday(d.created_at)) * 86400) AS approval_s"
         " FROM drafts d JOIN mentions m ON m.id = d.mention_id"
         " LEFT JOIN triage t ON t.mention_id = m.id"

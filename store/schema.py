@@ -226,6 +226,8 @@ def m008_rollups(db: Database) -> None:
         CREATE TABLE rollup_dirty (hour TEXT PRIMARY KEY) WITHOUT ROWID;
         -- An hour's drafts are found through its mentions, not by scanning every draft.
         CREATE INDEX IF NOT EXISTS drafts_mention ON drafts(mention_id);
+        -- Draft acceptance reads whether an agent edited a draft from the audit log.
+        CREATE INDEX IF NOT EXISTS audit_draft ON audit(draft_id, action);
         INSERT OR IGNORE INTO rollup_dirty SELECT DISTINCT substr(created_at, 1, 13)
             FROM mentions;
 

@@ -102,6 +102,22 @@ def test_a_late_reply_rebuilds_its_old_hour_and_only_changed_hours_are_rebuilt(s
                        )[0]["r"] == 3
 
 
+def test_an_undone_approval_counts_once_and_only_real_edits_count_as_edits(store):
+    mention = seed(store, at(T9, 5))
+    draft_id = draft(store, mention, at(T9, 6))
+    drafts.approve(store, draft_id, "ann", 1, at(T9, 10))
+    refresh_metrics(store, at(T9, 11), SLA)
+    assert (cell(store)["approvals"], cell(store)["accepted_unedited"]) == (1, 1)
+    version = drafts.unapprove(store, draft_id, "ann", at(T9, 9), at(T9, 12))  # undo
+    refresh_metrics(store, at(T9, 13), SLA)
+    assert (cell(store)["approvals"], cell(store)["accepted_unedited"]) == (0, 0)
+    drafts.approve(store, draft_id, "ann", version, at(T9, 20))  # same text again
+    refresh_metrics(store, at(T9, 21), SLA)
+    row = cell(store)
+    assert (row["accepted_unedited"], row["accepted_edited"], row["approval_median_s"]) == (
+        1, 0, 14 * 60)
+
+
 def test_hours_with_no_data_have_no_rows_and_an_open_mention_breaches_by_time(store):
     seed(store, at(T9, 10))
     seed(store, at(T9, 10, hours=2))  # 11:10; nothing at 10
@@ -117,7 +133,8 @@ def test_hours_with_no_data_have_no_rows_and_an_open_mention_breaches_by_time(st
 def test_rollup_rows_have_exactly_the_table_columns(store, nine):
     rows, authors = rollup([MentionFact("2026-11-23T09", "B", "x", "t", "en", "negative", True,
                                         True, "h", 5, None, 10.0)],
-                           [DraftFact("2026-11-23T09", "B", "x", "t", "en", "pending", 1, None)],
+                           [DraftFact("2026-11-23T09", "B", "x", "t", "en", "pending", False,
+                                      None)],
                            3600)
     with store.reading() as db:
         columns = {c.name for c in db["rollup_hourly"].columns}
