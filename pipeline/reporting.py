@@ -32,48 +32,53 @@ def _inbox_url(settings: Settings, **query: str) -> str:
     return f"{settings.metrics.public_url.rstrip('/')}/queue?{urlencode(query)}"
 
 
+def _findings(store: Store, settings: Settings, brand: str, hour_start: datetime,
+              ) -> list[spikes.Finding]:
+    """The current hour's counts against the same hour on the previous days (those
+    since the brand's first data)."""
+    m = settings.metrics
+    first = analytics.first_day(store, brand)
+    if first is None:
+        return []
+    earliest = _hour_text(hour_start - timedelta(days=m.spike_baseline_days))
+    scope = analytics.Scope("hour", max(earliest, first),
+                            _hour_text(hour_start + timedelta(hours=1)), brand=brand)
+    by_hour = {r["bucket"]: r for r in analytics.aggregate(store, scope, ("bucket",),
+                                                           spikes.KINDS)}
+    same_hours = [h for d in range(1, m.spike_baseline_days + 1)
+                  if (h := _hour_text(hour_start - timedelta(days=d)))[:10] >= first]
+    minimum = {"negative": m.spike_min_negative, "volume": m.spike_min_volume}
+    findings = []
+    for kind in spikes.KINDS:  # each is also the name of its rollup column
+        rule = spikes.Rule(minimum[kind], m.spike_ratio, m.spike_sigma, m.spike_min_days)
+        history = [by_hour.get(h, {}).get(kind, 0) for h in same_hours]
+        count = by_hour.get(_hour_text(hour_start), {}).get(kind, 0)
+        if finding := spikes.check(count, history, rule, kind):
+            findings.append(finding)
+    return findings
+
+
 def check_spikes(store: Store, settings: Settings, now: datetime) -> list[int]:
     """Record an alert for each brand whose current hour spikes (outside its cool-down);
     returns the new alert ids. Sending is ``send_alerts``'s, so a failed post is retried
     without the spike being detected twice."""
     m = settings.metrics
-    rules = {"negative": spikes.Rule(m.spike_min_negative, m.spike_ratio, m.spike_sigma,
-                                     m.spike_min_days),
-             "volume": spikes.Rule(m.spike_min_volume, m.spike_ratio, m.spike_sigma,
-                                   m.spike_min_days)}
     hour_start = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    hour_end = hour_start + timedelta(hours=1)
     hour = _hour_text(hour_start)
     made = []
     for brand in settings.brands:
         if not spikes.cooled_down(alerts.last_alert_at(store, brand.name), now,
                                   timedelta(minutes=m.spike_cooldown_minutes)):
             continue
-        first = analytics.first_bucket(store, brand.name)
-        earliest = _hour_text(hour_start - timedelta(days=m.spike_baseline_days))
-        if first is None:
-            continue
-        rows = analytics.aggregate(store, analytics.Scope(
-            "hour", max(earliest, first[:10]), _hour_text(hour_start + timedelta(hours=1)),
-            brand=brand.name), ("bucket",))
-        by_hour = {r["bucket"]: r for r in rows}
-        days = [_hour_text(hour_start - timedelta(days=d))
-                for d in range(1, m.spike_baseline_days + 1)]
-        days = [h for h in days if h[:10] >= first[:10]]  # no history before its first day
-        findings = []
-        for kind in spikes.KINDS:
-            column = "volume" if kind == "volume" else "negative"
-            count = by_hour.get(hour, {}).get(column, 0)
-            history = [by_hour.get(h, {}).get(column, 0) for h in days]
-            if finding := spikes.check(count, history, rules[kind], kind):
-                findings.append(finding)
+        findings = _findings(store, settings, brand.name, hour_start)
         if not findings:
             continue
-        since, until = to_iso(hour_start), to_iso(hour_start + timedelta(hours=1))
-        examples = analytics.examples(store, brand.name, since, until, "negative",
-                                      m.spike_examples)
+        examples = analytics.examples(store, brand.name, to_iso(hour_start), to_iso(hour_end),
+                                      "negative", m.spike_examples)
         link = _inbox_url(settings, brand=brand.name, sentiment="negative",
                           since=hour_start.strftime("%Y-%m-%dT%H:%M"),
-                          until=(hour_start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+                          until=hour_end.strftime("%Y-%m-%dT%H:%M"))
         payload = spikes.message(brand.name, hour, findings, examples, link)
         made.append(alerts.record_alert(store, brand.name, hour, [f.kind for f in findings],
                                         payload, now))

@@ -112,10 +112,10 @@ def ready(store: Store) -> bool:
     return bool(store.query("SELECT 1 FROM sqlite_master WHERE name = 'rollup_daily'"))
 
 
-def first_bucket(store: Store, brand: str) -> str | None:
-    """The first hour this brand has any rollup for (the spike baseline's horizon)."""
-    row = store.query("SELECT min(hour) AS h FROM rollup_hourly WHERE brand = ?", [brand])
-    return row[0]["h"] if row else None
+def first_day(store: Store, brand: str) -> str | None:
+    """The first day this brand has any rollup for (the spike baseline's horizon)."""
+    return store.query("SELECT min(day) AS d FROM rollup_daily WHERE brand = ?",
+                       [brand])[0]["d"]
 
 
 def examples(store: Store, brand: str, since: str, until: str, label: str = "",

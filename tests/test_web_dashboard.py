@@ -155,6 +155,16 @@ def test_an_export_matches_its_table(viewer: Page) -> None:
                 for r in as_json["rows"]] == shown
 
 
+def test_logged_out_gets_no_numbers_and_unknown_exports_are_404(
+        browser: Browser, viewer: Page, served: dict) -> None:
+    anonymous = browser.new_context(base_url=served["url"])
+    response = anonymous.request.get("/dashboard/volume.csv", max_redirects=0)
+    assert response.status == 303 and "/login" in response.headers["location"]
+    anonymous.close()
+    assert viewer.request.get("/dashboard/nothing.csv").status == 404
+    assert viewer.request.get("/dashboard/volume.xlsx").status == 404
+
+
 def test_a_viewer_cannot_reach_agent_actions(viewer: Page, served: dict) -> None:
     viewer.goto("/dashboard")
     expect(viewer.locator("form[method=post]")).to_have_count(1)  # log-out only
