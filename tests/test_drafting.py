@@ -80,6 +80,8 @@ def test_greets_by_name_else_handle_never_deleted():
     assert draft(ask(name=""), BRAND, SETTINGS, rules()).text.startswith("Hi @dana_k,")
     reddit = draft(ask(handle="[deleted]", name=""), BRAND, SETTINGS, rules("reddit"))
     assert reddit.text.startswith("Hi there,") and "deleted" not in reddit.text
+    unexpanded = draft(ask(handle="", name=""), BRAND, SETTINGS, rules())  # X hid the author
+    assert unexpanded.text.startswith("Hi there,")
     formal = BRAND.model_copy(update={"formality": "formal"})
     assert draft(ask(), formal, SETTINGS, rules()).text.startswith("Hello Dana,")
 
