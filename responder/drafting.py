@@ -97,12 +97,15 @@ def greeting(request: Request, brand: BrandSettings, settings: ResponderSettings
 
 def template_keys(topic: str, label: str, question: bool) -> list[str]:
     """The base keys to try, most specific first. A topic's own template is for
-    problems and questions, so plain praise goes to its thank-you first."""
+    problems and questions, so plain praise goes to its thank-you first; an upset
+    customer's question gets an apology before "good question!"."""
     topic = "" if topic in ("", "general") else topic
     keys = [f"{topic}.{label}"] if topic else []
     if topic and (question or label != "positive"):
         keys.append(topic)
-    return [*keys, *(["question"] if question else []), label, "default"]
+    asked = ["question"] if question else []
+    tail = [label, *asked] if label == "negative" else [*asked, label]
+    return [*keys, *tail, "default"]
 
 
 def candidates(templates: dict[str, str | list[str]], bases: Sequence[str], lang: str,

@@ -55,6 +55,8 @@ def test_template_keys_most_specific_first_and_praise_gets_thanks():
     assert template_keys("delivery", "negative", False) == [
         "delivery.negative", "delivery", "negative", "default"]
     assert template_keys("general", "neutral", True) == ["question", "neutral", "default"]
+    # An upset customer's question is apologised for before it is called a good one.
+    assert template_keys("general", "negative", True) == ["negative", "question", "default"]
     # Praise about a topic is thanked, not answered with the topic's help text.
     assert template_keys("billing", "positive", False) == [
         "billing.positive", "positive", "default"]
