@@ -61,6 +61,7 @@ def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
     add("draft", pipeline.draft_batch, p.draft_interval_seconds)
     add("publish", pipeline.publish_batch, p.publish_interval_seconds)
     add("metrics", pipeline.rollup_metrics, settings.metrics.rollup_interval_seconds)
+    add("gone", pipeline.sweep_gone, p.gone_check_interval_seconds)
     return scheduler
 
 
