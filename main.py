@@ -4,7 +4,8 @@
                                     metrics) with the web inbox
     python main.py poll --once      every stage once, then exit
     python main.py review           approve, edit or reject drafts in the terminal
-    python main.py report [--csv F] hourly reputation metrics
+    python main.py report [--since D --until D --brand B --platform P --by day|hour
+                          --format table|csv|json] reputation metrics (read-only)
     python main.py triage FILE|-    triage texts (one per line), JSON per line
     python main.py db migrate       apply pending schema migrations
     python main.py sandbox          local X and Reddit API servers fed from the sample
@@ -107,19 +108,34 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from metrics.report import table, to_csv
-    from pipeline.jobs import refresh_metrics
-    from store import metrics
+    """Read-only: the daemon keeps the rollups current; the report never writes."""
+    from metrics import report
+    from metrics.period import parse
+    from store import analytics
+    from store import metrics as metric_store
+    from store.db import Store
 
-    store = _store(settings)
-    refresh_metrics(store, SystemClock().now())
-    rows = metrics.hourly(store, brand=args.brand or "")
-    print(table(rows))
-    _print_read_budgets(store, settings)
-    if args.csv:
-        args.csv.parent.mkdir(parents=True, exist_ok=True)
-        args.csv.write_text(to_csv(rows), encoding="utf-8")
-        print(f"\nwrote {len(rows)} rows to {args.csv}")
+    if not settings.app.database.exists():
+        raise MentiondeskError(f"no database at {settings.app.database}; start the daemon")
+    store = Store(settings.app.database, readonly=True)
+    if not analytics.ready(store):
+        raise MentiondeskError("the database has no rollups yet; run `main.py db migrate`"
+                               " or start the daemon")
+    period = parse(args.since, args.until, SystemClock().now().date())
+    scope = analytics.Scope(args.by, *period.bounds(args.by), brand=args.brand or "",
+                            platform=args.platform or "")
+    rows = report.rows(analytics.aggregate(store, scope, ("bucket", "brand", "platform")))
+    text = report.FORMATS[args.format](rows)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text, encoding="utf-8")
+        print(f"wrote {len(rows)} rows to {args.output}")
+    else:
+        print(text)
+    if args.format == "table":
+        _print_read_budgets(store, settings)
+        if pending := metric_store.pending_count(store):
+            print(f"note: {pending} hours changed since the daemon's last rollup refresh")
     return 0
 
 
@@ -223,9 +239,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("review", help="review drafts in the terminal").set_defaults(func=cmd_review)
 
-    p = sub.add_parser("report", help="hourly reputation metrics")
-    p.add_argument("--csv", type=Path, help="also export the rows to this CSV file")
+    p = sub.add_parser("report", help="reputation metrics per day or hour (read-only)")
+    p.add_argument("--since", help="first day, YYYY-MM-DD (default: 6 days before --until)")
+    p.add_argument("--until", help="last day, YYYY-MM-DD, inclusive (default: today, UTC)")
     p.add_argument("--brand", help="only this brand")
+    p.add_argument("--platform", help="only this platform")
+    p.add_argument("--by", choices=["day", "hour"], default="day", help="row per day or hour")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument("--output", type=Path, help="write to this file instead of printing")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("triage", help="triage texts, one per line; prints JSON lines")

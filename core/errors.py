@@ -81,3 +81,7 @@ class ActionRefused(MentiondeskError):
 
 class ModelError(MentiondeskError):
     """The sentiment model could not be loaded or run."""
+
+
+class DeliveryError(MentiondeskError):
+    """A webhook did not take an alert or digest; the next run tries again."""

@@ -24,7 +24,8 @@ from core.reply import ReplyRequest
 from listener.base import MentionSource, Publisher
 from listener.filters import matches_brand, mentions_term
 from listener.platforms import PLATFORMS, address
-from metrics.rollup import rollup
+from metrics.rollup import DraftFact, MentionFact, rollup
+from pipeline import reporting
 from responder import drafting
 from sentiment import triage as triage_rules
 from sentiment.classifier import Classifier
@@ -35,16 +36,30 @@ from store.db import Store
 log = logging.getLogger(__name__)
 
 AUTH_PAUSE = timedelta(days=3650)  # until an operator fixes credentials and restarts
-METRICS_WINDOW = timedelta(days=7)
 GONE_WINDOW = timedelta(days=7)  # how far back unanswered mentions are checked
+ROLLUP_BATCH_HOURS = 48  # hours rebuilt per write transaction
 
 
-def refresh_metrics(store: Store, now: datetime) -> int:
-    """Recompute the hourly rollups of the last week (late replies change old hours)."""
-    since = (now - METRICS_WINDOW).strftime("%Y-%m-%dT%H")
-    rows = [h.as_row() for h in rollup(metric_store.facts(store, since))]
-    metric_store.save_hourly(store, rows)
-    return len(rows)
+def refresh_metrics(store: Store, now: datetime, sla_minutes: int) -> int:
+    """Rebuild the rollups of the hours marked dirty, oldest first; returns how many.
+
+    Triggers mark hours whose mentions, triage or drafts changed (a late reply marks
+    its old hour); the last SLA window is marked here, since an unanswered mention
+    breaches the SLA by time passing alone.
+    """
+    sla_s = sla_minutes * 60
+    with store.atomic() as db:
+        metric_store.mark_since(db, now - timedelta(seconds=sla_s, hours=1))
+    rebuilt = 0
+    while hours := metric_store.dirty_hours(store, ROLLUP_BATCH_HOURS):
+        with store.atomic() as db:
+            facts = [MentionFact(**r) for h in hours
+                     for r in metric_store.mention_facts(db, h, now)]
+            draft_facts = [DraftFact(**r) for h in hours for r in metric_store.draft_facts(db, h)]
+            rows, authors = rollup(facts, draft_facts, sla_s)
+            metric_store.replace_hours(db, hours, rows, authors)
+        rebuilt += len(hours)
+    return rebuilt
 
 
 @dataclass
@@ -240,9 +255,16 @@ class Pipeline:
 
     # --- metrics ----------------------------------------------------------------------
     def rollup_metrics(self) -> int:
-        updated = refresh_metrics(self.store, self.clock.now())
-        log.info("metrics: %d hourly rows updated", updated)
+        """Rebuild changed hours, then check for spikes and deliver pending alerts."""
+        now = self.clock.now()
+        updated = refresh_metrics(self.store, now, self.settings.sla.first_response_minutes)
+        log.info("metrics: %d hours rebuilt", updated)
+        reporting.check_spikes(self.store, self.settings, now)
+        reporting.send_alerts(self.store, self.settings, now)
         return updated
+
+    def daily_digest(self) -> list[str]:
+        return reporting.write_digests(self.store, self.settings, self.clock.now())
 
     def run_once(self) -> None:
         """Every stage once, in order: `main.py poll --once`, and tests."""
