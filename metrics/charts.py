@@ -7,7 +7,7 @@ distinct under the common colour-vision deficiencies. A mark may link somewhere
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
 # Okabe & Ito (2008), a colour-blind-safe qualitative palette.
@@ -21,6 +21,7 @@ LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 58
 MAX_X_LABELS = 12
 
 Series = tuple[str, Sequence[float | None]]
+Scale = Callable[[float], float]  # a value to its y coordinate
 
 
 def colour(name: str, index: int) -> str:
@@ -72,7 +73,7 @@ def _legend(series: Sequence[Series], overlay: Series | None = None) -> list[str
     return out
 
 
-def _y_axis(ticks: list[float], scale, percent: bool = False) -> list[str]:
+def _y_axis(ticks: list[float], scale: Scale, percent: bool = False) -> list[str]:
     out = []
     for t in ticks:
         y = scale(t)
@@ -84,7 +85,7 @@ def _y_axis(ticks: list[float], scale, percent: bool = False) -> list[str]:
     return out
 
 
-def _x_labels(labels: Sequence[str], centre) -> list[str]:
+def _x_labels(labels: Sequence[str], centre: Callable[[int], float]) -> list[str]:
     every = max(1, math.ceil(len(labels) / MAX_X_LABELS))
     return [f'<text x="{centre(i):.1f}" y="{H - BOTTOM + 14}" text-anchor="middle" '
             f'fill="#555">{escape(label)}</text>'
@@ -97,7 +98,8 @@ def _empty(chart_id: str, title: str, x_label: str, y_label: str) -> str:
     return _frame(chart_id, title, "No data in this range.", [note], [], x_label, y_label)
 
 
-def _overlay(overlay: Series, xs: Sequence[float], scale, labels: Sequence[str]) -> list[str]:
+def _overlay(overlay: Series, xs: Sequence[float], scale: Scale, labels: Sequence[str],
+             ) -> list[str]:
     """A dashed line over the bars (e.g. the previous period), with titled points."""
     name, vals = overlay
     known = [(x, v, label) for x, v, label in zip(xs, vals, labels, strict=True)

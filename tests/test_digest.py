@@ -93,7 +93,12 @@ def test_digest_content_written_once_and_posted(make_settings, monkeypatch):
     assert "120,000 followers" in praise and "gorgeous" in praise
     assert "https://desk.example/dashboard?since=2026-11-17&until=2026-11-23&brand=Lumora" in text
     # The HTML version: the same figures, the chart, the links; user text escaped.
-    assert '<svg xmlns="http://www.w3.org/2000/svg"' in html and "<title" in html
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg"') == 2 and "<title" in html
+    week = lines[lines.index("The last seven days:") + 1:][:7]
+    assert [w.split()[:2] for w in week] == [["Tue", "17"], ["Wed", "18"], ["Thu", "19"],
+                                            ["Fri", "20"], ["Sat", "21"], ["Sun", "22"],
+                                            ["Mon", "23"]]
+    assert week[-2].endswith("##") and week[-1].count("#") == 7 and week[-1].count("+") == 3
     assert html.count('class="urgent"') == 5 and html.count('class="praise"') == 3
     assert "Open the dashboard" in html
     row = store.query("SELECT posted_at, error FROM digests WHERE day = '2026-11-23'")[0]
