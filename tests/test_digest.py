@@ -43,6 +43,20 @@ def test_local_days_and_when_the_digest_is_due():
         2026, 11, 23)
 
 
+def test_the_daemon_schedules_the_digest_beside_the_metrics_job(make_settings, clock):
+    from pipeline.daemon import DIGEST_CHECK_SECONDS, build_scheduler
+    from pipeline.jobs import Pipeline
+
+    settings = make_settings(extra=DIGEST)
+    pipeline = Pipeline(store=open_store(settings.app.database), settings=settings,
+                        classifier=None, sources={}, publishers={},  # type: ignore[arg-type]
+                        clock=clock)
+    jobs = {job.id: job for job in build_scheduler(pipeline).get_jobs()}
+    assert jobs["digest"].trigger.interval.total_seconds() == DIGEST_CHECK_SECONDS
+    assert jobs["metrics"].trigger.interval.total_seconds() == 60
+    pipeline.store.close()
+
+
 def test_digest_content_written_once_and_posted(make_settings, monkeypatch):
     settings = make_settings(extra=DIGEST)
     store = open_store(settings.app.database)
