@@ -320,9 +320,10 @@ def m005_responder(db: Database) -> None:
         ALTER TABLE mentions ADD COLUMN flags TEXT NOT NULL DEFAULT '[]';
         CREATE INDEX IF NOT EXISTS mentions_conversation ON mentions(conversation_id);
         CREATE INDEX IF NOT EXISTS drafts_mention ON drafts(mention_id);
+        -- Stands alone (no foreign keys): what agents taught outlives purged raw rows.
         CREATE TABLE reply_memory (
-            draft_id INTEGER PRIMARY KEY REFERENCES drafts(id),
-            mention_id INTEGER NOT NULL REFERENCES mentions(id),
+            draft_id INTEGER PRIMARY KEY,
+            mention_id INTEGER NOT NULL,
             brand TEXT NOT NULL,
             topic TEXT NOT NULL,
             mention_text TEXT NOT NULL,
