@@ -45,7 +45,7 @@ REFRESH_TTL = timedelta(days=90)
 WINDOW = 300  # seconds of the per-IP rate window
 POST = "app.bsky.feed.post"
 MAX_GRAPHEMES, MAX_BYTES = 300, 3000
-_B32 = "abcdefghijklmnopqrstuvwxyz234567"
+_B32 = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable: text order is time order
 
 
 # --- text rules (the sandbox's own) ----------------------------------------------------
@@ -56,15 +56,25 @@ def _is_extend(ch: str) -> bool:
             or 0xFE00 <= code <= 0xFE0F or 0xE0020 <= code <= 0xE007F or code == 0x200C)
 
 
+# Scripts whose virama joins the next consonant into one cluster (Unicode 15.1, GB9c).
+_CONJUNCT_SCRIPTS = ((0x0900, 0x09FF), (0x0A80, 0x0B7F), (0x0C00, 0x0C7F), (0x0D00, 0x0D7F))
+
+
+def _conjunct(prev: str, ch: str) -> bool:
+    return (bool(prev) and unicodedata.combining(prev) == 9
+            and unicodedata.category(ch) == "Lo"
+            and any(lo <= ord(ch) <= hi for lo, hi in _CONJUNCT_SCRIPTS))
+
+
 def grapheme_count(text: str) -> int:
     """User-perceived characters: marks, variation selectors, skin tones and tags extend
     the previous one, ZWJ joins two, regional indicators pair into flags, CR LF is one,
-    Hangul jamo sequences are one syllable."""
+    Hangul jamo sequences are one syllable, a virama joins Indic consonants."""
     count, prev, ri_open = 0, "", False
     join_next = False
     for ch in text:
         code = ord(ch)
-        if count and (_is_extend(ch) or code == 0x200D or join_next
+        if count and (_is_extend(ch) or code == 0x200D or join_next or _conjunct(prev, ch)
                       or (prev == "\r" and ch == "\n")
                       or (0x1160 <= code <= 0x11FF and prev and 0x1100 <= ord(prev) <= 0x11FF)):
             join_next = code == 0x200D
