@@ -7,7 +7,7 @@
     python main.py report [--csv F] hourly reputation metrics
     python main.py triage FILE|-    triage texts (one per line), JSON per line
     python main.py db migrate       apply pending schema migrations
-    python main.py sandbox          local X and Reddit API servers fed from the sample
+    python main.py sandbox          local X, Reddit and Bluesky API servers fed from the sample
     python main.py serve            the web inbox alone (no daemon jobs)
     python main.py users add NAME --role admin   web inbox accounts (add|list|disable|
                                     enable|reset-password|role); no default password
@@ -168,8 +168,8 @@ def cmd_triage(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
-    """Both local API sandboxes, fed from the sample, until Ctrl-C or SIGTERM."""
-    from sandbox import reddit_api, x_api
+    """The local API sandboxes, fed from the sample, until Ctrl-C or SIGTERM."""
+    from sandbox import bluesky_api, reddit_api, x_api
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -177,8 +177,13 @@ def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
         "host": args.host, "port": args.x_port, "sample_path": args.sample,
         "brand_handle": "lumora", "speed": args.speed, "stop": stop})
     x_thread.start()
+    bluesky_thread = threading.Thread(target=bluesky_api.serve, daemon=True, kwargs={
+        "host": args.host, "port": args.bluesky_port, "sample_path": args.sample,
+        "speed": args.speed, "stop": stop})
+    bluesky_thread.start()
     print(f"X API sandbox:      http://{args.host}:{args.x_port}\n"
           f"Reddit API sandbox: http://{args.host}:{args.reddit_port}\n"
+          f"Bluesky sandbox:    http://{args.host}:{args.bluesky_port}\n"
           "Run the daemon against them: python main.py --config config/sandbox.toml run",
           flush=True)
     try:
@@ -186,6 +191,7 @@ def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         stop.set()
         x_thread.join(5)
+        bluesky_thread.join(5)
     return 0
 
 
@@ -226,10 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="treat every text as addressed to the brand")
     p.set_defaults(func=cmd_triage)
 
-    p = sub.add_parser("sandbox", help="local X and Reddit API servers fed from the sample")
+    p = sub.add_parser("sandbox", help="local X, Reddit and Bluesky API servers fed from the "
+                       "sample")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--x-port", type=int, default=8790)
     p.add_argument("--reddit-port", type=int, default=8791)
+    p.add_argument("--bluesky-port", type=int, default=8792)
     p.add_argument("--sample", type=Path, default=Path("samples/lumora_mentions.jsonl"))
     p.add_argument("--speed", type=float, default=1.0)
     p.set_defaults(func=cmd_sandbox)

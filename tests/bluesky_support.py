@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from pydantic import SecretStr
 
 from config.settings import BrandSettings
@@ -22,10 +21,9 @@ BRAND = BrandSettings(name="Lumora", handles=["lumora"], keywords=["Lumora"],
                       exclusions=["Lumora Falls"])
 
 
-@pytest.fixture
-def sandbox(clock: ManualClock):
-    with BlueskySandbox(brand_handle=BRAND_HANDLE, app_password=PASSWORD, clock=clock) as sb:
-        yield sb
+def new_sandbox(clock: ManualClock) -> BlueskySandbox:
+    """A sandbox for the brand account on the test's clock (use it with ``with``)."""
+    return BlueskySandbox(brand_handle=BRAND_HANDLE, app_password=PASSWORD, clock=clock)
 
 
 def bluesky_settings(sandbox: BlueskySandbox, **overrides: Any) -> BlueskySourceSettings:

@@ -10,13 +10,19 @@ from core.errors import PublishError, PublishRefused
 from core.reply import ReplyRequest
 from listener.bluesky.length import BLUESKY_LIMIT, bluesky_length, graphemes
 from sandbox.bluesky_api import grapheme_count
-from tests.bluesky_support import (  # noqa: F401 (the sandbox fixture)
+from tests.bluesky_support import (
     BRAND_HANDLE,
     make_publisher,
-    sandbox,
+    new_sandbox,
 )
 
 CREATE = "com.atproto.repo.createRecord"
+
+
+@pytest.fixture
+def sandbox(clock):
+    with new_sandbox(clock) as sb:
+        yield sb
 
 
 def request(uri: str, text: str = "Hi, sorry about that. Please DM us. ^Mia",

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
 
 from core.errors import AuthError, RateLimited, SourceUnavailable
-from tests.bluesky_support import (  # noqa: F401 (the sandbox fixture)
+from tests.bluesky_support import (
     BRAND_HANDLE,
     make_client,
     make_source,
-    sandbox,
+    new_sandbox,
 )
 
 NOTIFICATIONS = "app.bsky.notification.listNotifications"
+
+
+@pytest.fixture
+def sandbox(clock):
+    with new_sandbox(clock) as sb:
+        yield sb
 
 
 def mentions_of(sandbox, n, clock, *, start_minutes=600, author="fan{}.bsky.social"):
@@ -242,3 +249,23 @@ def test_keyword_search_is_optional_sparing_and_filtered(sandbox, clock):
     clock.advance(600)
     assert ids(source.poll(quiet.cursor)) == [newer]
     assert sandbox.count("app.bsky.feed.searchPosts") == 2
+
+
+def test_the_sample_posts_reach_the_desk_as_the_demo_shows_them(sandbox, clock):
+    from tests.conftest import SAMPLE
+
+    rows = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
+    rows = [r for r in rows if r["platform"] == "bluesky"]
+    assert sandbox.load_samples(SAMPLE, speed=100, start=clock.now()) == len(rows)
+    clock.advance(10)  # every sample post is out
+    poll = make_source(sandbox, clock, keyword_search=True).poll(None)
+
+    kept = {sandbox.sample_uri(r["id"]) for r in rows if r["expected"]["category"] != "excluded"}
+    assert sorted(ids(poll)) == sorted(kept)  # mentions by facet, the rest by search
+    by_id = {m.platform_id: m for m in poll.mentions}
+    author = {r["id"]: r["author"]["id"] for r in rows}
+    follow_up = next(r for r in rows if r["kind"] == "reply"
+                     and author[r["in_reply_to_id"]] == r["author"]["id"])  # Tess, again
+    mention = by_id[sandbox.sample_uri(follow_up["id"])]
+    assert mention.in_reply_to_id == sandbox.sample_uri(follow_up["in_reply_to_id"])
+    assert mention.author.followers == follow_up["author"]["followers"]

@@ -171,7 +171,8 @@ class BlueskySource:
         for term in self.terms:
             state = dict(states.get(term) or {})
             mark = from_iso(state["mark"]) if state.get("mark") else None
-            stop = mark - self.overlap if mark else now - timedelta(hours=self.settings.backfill_hours)
+            stop = mark - self.overlap if mark else \
+                now - timedelta(hours=self.settings.backfill_hours)
             recent = dict(state.get("recent") or {})
 
             def page(api_cursor: str | None, term: str = term, stop: datetime = stop) -> Page:
