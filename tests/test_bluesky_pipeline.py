@@ -64,6 +64,7 @@ def test_a_mention_is_drafted_approved_and_replied_to_once_across_a_crash(
     draft = drafts.pending(store)[0]
     assert draft["draft_text"].startswith("Hi @ann.bsky.social")
     drafts.approve(store, draft["draft_id"], "mia", draft["version"], clock.now())
+    clock.advance(10)  # the undo window passes
 
     sandbox.lose_next_answer("com.atproto.repo.createRecord")  # posted, answer lost
     sandbox.fail_next(503, times=3, nsid="com.atproto.repo.listRecords")  # cannot check yet
