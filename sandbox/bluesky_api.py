@@ -296,6 +296,12 @@ class BlueskySandbox:
             self.events.append(Event(post["uri"], post["cid"], post["did"], reason, record,
                                      post["sort_at"], post["indexed"], subject))
 
+    def delete(self, uri: str) -> None:
+        """Its author deletes the post: gone from every view, its notification too."""
+        with self.lock:
+            self.posts.pop(uri, None)
+            self.events = [e for e in self.events if e.uri != uri]
+
     def add_like(self, author: str, subject: str, at: datetime | None = None) -> None:
         """A like of the brand's post ``subject``: a notification mentiondesk must ignore."""
         self._add_event(author, "like", "app.bsky.feed.like", subject, at)
@@ -559,6 +565,10 @@ def _bad(message: str) -> Answer:
     return 400, _err("InvalidRequest", message), {}
 
 
+def _too_many(name: str) -> Answer:
+    return _bad(f"Error: {name} must not have more than 25 elements")
+
+
 def _limit(params: dict[str, Any], default: int) -> int | None:
     try:
         value = int(params.get("limit", default))
@@ -665,7 +675,7 @@ def _get_posts(sb: BlueskySandbox, caller: str, params: dict[str, Any],
                body: dict[str, Any]) -> Answer:
     uris = params.get("uris") or []
     if len(uris) > 25:
-        return _bad("uris must not have more than 25 elements")
+        return _too_many("uris")
     with sb.lock:
         found = [sb.post_view(sb.posts[u]) for u in uris if u in sb.posts]
     return 200, {"posts": found}, {}
@@ -675,7 +685,7 @@ def _get_profiles(sb: BlueskySandbox, caller: str, params: dict[str, Any],
                   body: dict[str, Any]) -> Answer:
     actors = params.get("actors") or []
     if len(actors) > 25:
-        return _bad("actors must not have more than 25 elements")
+        return _too_many("actors")
     with sb.lock:
         dids = [a if a in sb.accounts else sb._dids.get(a.lower()) for a in actors]
         return 200, {"profiles": [sb.profile(d, True) for d in dids if d]}, {}
