@@ -32,7 +32,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from core.clock import Clock, SystemClock
@@ -138,7 +138,7 @@ def _b64(data: dict[str, Any]) -> str:
 
 @dataclass
 class Fault:
-    status: int
+    status: int  # 200: a 200 whose body is cut off
     times: int
     nsid: str | None = None
     skip: int = 0
@@ -362,6 +362,11 @@ class BlueskySandbox:
         with self.lock:
             self.faults.append(Fault(status, times, nsid, skip, reset_in=reset_in))
 
+    def malformed_next(self, nsid: str, *, after: bool = False) -> None:
+        """The next call of ``nsid`` answers 200 with a cut-off body (after its work)."""
+        with self.lock:
+            self.faults.append(Fault(200, 1, nsid, after=after))
+
     def lose_next_answer(self, nsid: str = "com.atproto.repo.createRecord",
                          status: int = 502) -> None:
         """The next call of ``nsid`` does its work, then answers ``status``."""
@@ -410,7 +415,7 @@ class BlueskySandbox:
     # -- HTTP --
 
     def dispatch(self, nsid: str, method: str, params: dict[str, Any], body: dict[str, Any],
-                 auth: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+                 auth: str) -> tuple[int, dict[str, Any] | bytes, dict[str, str]]:
         """Answer one XRPC call: (status, JSON body, headers)."""
         route = _ROUTES.get((method, nsid))
         if route is None:
@@ -421,6 +426,8 @@ class BlueskySandbox:
             allowed = allowed and ok
         fault = self._take_fault(nsid)
         if fault and not fault.after:
+            if fault.status == 200:
+                return 200, _CUT_OFF, headers
             if fault.status == 429:
                 reset = int(self.clock.now().timestamp() + fault.reset_in)
                 return 429, _err("RateLimitExceeded", "Rate Limit Exceeded"), {
@@ -437,6 +444,8 @@ class BlueskySandbox:
             caller = who
         status, payload, extra = route(self, caller, params, body)
         if fault and fault.after and status < 300:
+            if fault.status == 200:
+                return 200, _CUT_OFF, headers
             return fault.status, _err("InternalServerError", "Internal Server Error"), headers
         return status, payload, {**headers, **extra}
 
@@ -517,6 +526,8 @@ class BlueskySandbox:
                 nsid, request.method, params, body, request.headers.get("authorization", ""))
             with self.lock:
                 self.calls.append(Call(nsid, params, status))
+            if isinstance(payload, bytes):
+                return Response(payload, status, headers=headers, media_type="application/json")
             return JSONResponse(payload, status, headers=headers)
 
         return Starlette(routes=[Route("/xrpc/{nsid}", xrpc, methods=["GET", "POST"])])
@@ -555,6 +566,7 @@ class BlueskySandbox:
 # --- endpoints ----------------------------------------------------------------------------
 
 Answer = tuple[int, dict[str, Any], dict[str, str]]
+_CUT_OFF = b'{"notifications": [{"uri": "at://did:plc:x/app.bsky.feed.post/3k'  # a 200 cut short
 
 
 def _err(error: str, message: str) -> dict[str, Any]:

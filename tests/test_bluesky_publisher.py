@@ -93,6 +93,14 @@ def test_an_answer_lost_after_the_post_was_made_is_found_not_posted_again(sandbo
     assert publisher.find_posted(request(post)) == posted
 
 
+def test_an_unreadable_answer_to_the_post_is_confirmed_not_repeated(sandbox, clock):
+    post = sandbox.add_post("ann.bsky.social", f"@{BRAND_HANDLE} refund please")
+    sandbox.malformed_next(CREATE, after=True)
+    posted = make_publisher(sandbox, clock).publish(request(post))
+    [reply] = ours(sandbox)
+    assert posted.platform_id == reply["uri"] and sandbox.count(CREATE) == 1
+
+
 def test_a_5xx_before_the_post_leaves_nothing_and_the_retry_posts_once(sandbox, clock):
     post = sandbox.add_post("ann.bsky.social", f"@{BRAND_HANDLE} refund please")
     sandbox.fail_next(503, nsid=CREATE)

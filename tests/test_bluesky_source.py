@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from core.errors import AuthError, RateLimited, SourceUnavailable
+from core.errors import AuthError, MalformedResponse, RateLimited, SourceUnavailable
 from tests.bluesky_support import (
     BRAND_HANDLE,
     make_client,
@@ -176,6 +176,15 @@ def test_5xx_is_retried_then_reported_unavailable(sandbox, clock):
     sandbox.fail_next(503, times=3, nsid=NOTIFICATIONS)
     with pytest.raises(SourceUnavailable):
         source.poll(None)
+
+
+def test_an_unreadable_answer_moves_nothing(sandbox, clock):
+    mentions_of(sandbox, 2, clock)
+    source = make_source(sandbox, clock)
+    sandbox.malformed_next(NOTIFICATIONS)
+    with pytest.raises(MalformedResponse):
+        source.poll(None)
+    assert len(source.poll(None).mentions) == 2
 
 
 def test_the_session_is_kept_refreshed_and_only_recreated_when_refused(sandbox, clock):

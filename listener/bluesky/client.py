@@ -55,6 +55,11 @@ T = TypeVar("T")
 LOGIN_WINDOW = timedelta(minutes=5)  # createSession: 30 per 5 minutes per handle
 
 
+# What the SDK raises: its own errors, httpx's it does not wrap, and ValueError for a body
+# that is not JSON (pydantic_core's from_json).
+_VENDOR_ERRORS = (AtProtocolError, httpx.HTTPError, ValueError)
+
+
 class AmbiguousWrite(Exception):
     """A write whose outcome is unknown (5xx, time-out, lost connection): it may be posted."""
 
@@ -184,7 +189,7 @@ class BlueskyClient:
                                             fetch_bsky_profile=False)
                 del session  # None without the profile lookup; the session is on the client
                 current = Session.decode(self.client.export_session_string())
-            except (AtProtocolError, httpx.HTTPError) as exc:
+            except _VENDOR_ERRORS as exc:
                 failure = classify(exc, self.clock)
                 if failure.kind == "rate":
                     self._login_blocked_until = failure.reset_at
@@ -206,10 +211,10 @@ class BlueskyClient:
             answer = self.client.com.atproto.server.refresh_session(
                 headers={"Authorization": f"Bearer {current.refresh_jwt}"},
                 ignore_session_check=True)
-        except (AtProtocolError, httpx.HTTPError) as exc:
+        except _VENDOR_ERRORS as exc:
             failure = classify(exc, self.clock)
             if failure.kind not in ("expired", "relogin", "auth", "refused"):
-                raise
+                raise _error("bluesky: refreshing the session", failure) from None
             log.info("bluesky: session refresh refused (%s); logging in again", failure.message)
             self.did = ""
             self.login()
@@ -254,7 +259,7 @@ class BlueskyClient:
                     self.did = ""
                     self.login()
                     continue
-                except (AtProtocolError, httpx.HTTPError) as exc:
+                except _VENDOR_ERRORS as exc:
                     failure = classify(exc, self.clock)
                     if failure.kind in ("expired", "relogin") and attempt == 0:
                         if failure.kind == "expired":
