@@ -106,3 +106,13 @@ def test_the_sandbox_demo_config_has_a_bluesky_source():
     settings = load(REPO / "config" / "sandbox.toml", env={})
     [bluesky] = [s for s in settings.sources if s.platform == "bluesky"]
     assert bluesky.service_url == "http://127.0.0.1:8792" and bluesky.keyword_search
+
+
+def test_the_inbox_rules_measure_a_bluesky_reply_as_bluesky_does(make_settings):
+    from pipeline.actions import text_problems
+
+    settings = make_settings([])
+    wide = "é" * 290  # 290 graphemes: over X's 280, within Bluesky's 300
+    assert text_problems(settings, "bluesky", wide) == []
+    assert text_problems(settings, "bluesky", "é" * 301) != []
+    assert text_problems(settings, "bluesky", "👨‍👩‍👧" * 170) != []  # 3,060 bytes
