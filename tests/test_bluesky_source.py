@@ -178,6 +178,14 @@ def test_5xx_is_retried_then_reported_unavailable(sandbox, clock):
         source.poll(None)
 
 
+def test_a_post_with_a_bad_created_at_is_kept_at_its_indexing_time(sandbox, clock):
+    uri = sandbox.add_post("odd.bsky.social", f"@{BRAND_HANDLE} hi",
+                           created_at=clock.now() - timedelta(minutes=3))
+    sandbox.posts[uri]["record"]["createdAt"] = "last tuesday"  # clients write anything
+    [mention] = make_source(sandbox, clock).poll(None).mentions
+    assert mention.created_at == clock.now() - timedelta(minutes=3)
+
+
 def test_an_unreadable_answer_moves_nothing(sandbox, clock):
     mentions_of(sandbox, 2, clock)
     source = make_source(sandbox, clock)

@@ -138,7 +138,8 @@ class BlueskySource:
                 return found, api_cursor, exc
             budget[0] -= 1
             for item in page:
-                if from_iso(item["indexedAt"]) < stop:
+                at = _time(item.get("indexedAt"))
+                if at is not None and at < stop:
                     return found, None, None
                 if item["uri"] not in skip:
                     found.append(item)
@@ -150,7 +151,8 @@ class BlueskySource:
     def _marks(self, mark: datetime | None, recent: dict[str, str],
                found: list[dict[str, Any]]) -> dict[str, Any]:
         """The newest time seen and the uris within the overlap of it (to skip next time)."""
-        seen = {**recent, **{i["uri"]: i["indexedAt"] for i in found}}
+        seen = {**recent, **{i["uri"]: i["indexedAt"] for i in found
+                             if _time(i.get("indexedAt")) is not None}}
         times = [from_iso(t) for t in seen.values()]
         newest = max([*times, *([mark] if mark else [])], default=None)
         if newest is None:
@@ -241,11 +243,8 @@ class BlueskySource:
             return None
         uri, did = str(item["uri"]), str(author["did"])
         handle = str(author.get("handle") or "")
-        indexed = from_iso(item["indexedAt"])
-        try:
-            created = min(from_iso(str(record["createdAt"])), indexed)
-        except (KeyError, ValueError):
-            created = indexed
+        indexed = _time(item.get("indexedAt")) or self.clock.now()
+        created = min(_time(record.get("createdAt")) or indexed, indexed)
         reply = record.get("reply") or {}
         profile = did if handle in ("", "handle.invalid") else handle
         langs = record.get("langs") or []
@@ -267,6 +266,14 @@ class BlueskySource:
             engagement=engagement,
             raw=item,
         )
+
+
+def _time(text: Any) -> datetime | None:
+    """A timestamp from Bluesky; None when it is missing or unreadable (the post is kept)."""
+    try:
+        return from_iso(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
 
 
 _ENGAGEMENT = {"likeCount": "like_count", "repostCount": "repost_count",
