@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pydantic import SecretStr
 
 from config.settings import BrandSettings
-from core.clock import ManualClock, from_iso
+from core.clock import ManualClock
 from core.errors import RateLimited
 from listener.bluesky.client import BlueskyClient, Credentials
 from listener.bluesky.settings import BlueskySourceSettings
@@ -59,9 +59,8 @@ def main() -> None:
             got += [m.platform_id for m in poll.mentions]
             cursor = poll.cursor
             idle = idle + 1 if not poll.mentions else 0
-            paused = cursor.get("paused_until")
-            clock.advance(max(60.0, (from_iso(paused) - clock.now()).total_seconds() + 1)
-                          if paused else 60.0)
+            wait = (poll.retry_at - clock.now()).total_seconds() + 1 if poll.retry_at else 0
+            clock.advance(max(60.0, wait))  # the pipeline pauses the source until retry_at
         calls = sandbox.count(NOTIFICATIONS)
         throttled = sum(1 for c in sandbox.calls if c.nsid == NOTIFICATIONS and c.status == 429)
         minutes = (clock.now() - began).total_seconds() / 60

@@ -21,22 +21,17 @@ import json
 import logging
 import re
 import threading
-import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from urllib.parse import parse_qs
 
 from core.clock import Clock, SystemClock
 from sandbox import run_until_stopped
+from sandbox.server import Answer, AppServer, Incoming, make_app
 
 log = logging.getLogger(__name__)
 
@@ -200,9 +195,7 @@ class BlueskySandbox:
         self._seq = 0
         self._sample_uris: dict[str, str] = {}
         self.brand = self.add_account(brand_handle, "Lumora", followers=21000)
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self.url = ""
+        self._server: AppServer | None = None
 
     # -- data --
 
@@ -506,52 +499,42 @@ class BlueskySandbox:
 
     # -- server --
 
-    def app(self) -> Starlette:
-        async def xrpc(request: Request) -> JSONResponse:
-            nsid = request.path_params["nsid"]
-            params: dict[str, Any] = {}
-            for key in request.query_params:
-                values = request.query_params.getlist(key)
-                params[key] = values if key in _LIST_PARAMS else values[-1]
-            body: dict[str, Any] = {}
-            if request.method == "POST":
-                raw = await request.body()
-                try:
-                    body = json.loads(raw) if raw else {}
-                except ValueError:
-                    body = None  # type: ignore[assignment]
-                if not isinstance(body, dict):
-                    return JSONResponse(_err("InvalidRequest", "Invalid JSON body"), 400)
+    def answer(self, request: Incoming) -> Answer:
+        """One HTTP request: ``/xrpc/<nsid>`` through ``dispatch``, recorded for tests."""
+        nsid = request.path.removeprefix("/xrpc/").strip("/")
+        params: dict[str, Any] = {
+            key: values if key in _LIST_PARAMS else values[-1]
+            for key, values in parse_qs(request.query, keep_blank_values=True).items()}
+        body: Any = {}
+        if request.method == "POST" and request.body:
+            try:
+                body = json.loads(request.body)
+            except ValueError:
+                body = None
+        if not isinstance(body, dict):
+            status, payload, headers = 400, _err("InvalidRequest", "Invalid JSON body"), {}
+        else:
             status, payload, headers = self.dispatch(
                 nsid, request.method, params, body, request.headers.get("authorization", ""))
-            with self.lock:
-                self.calls.append(Call(nsid, params, status))
-            if isinstance(payload, bytes):
-                return Response(payload, status, headers=headers, media_type="application/json")
-            return JSONResponse(payload, status, headers=headers)
-
-        return Starlette(routes=[Route("/xrpc/{nsid}", xrpc, methods=["GET", "POST"])])
+        with self.lock:
+            self.calls.append(Call(nsid, params, status))
+        data = payload if isinstance(payload, bytes) else \
+            json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        return Answer(status, data, headers)
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serve in a daemon thread; returns the base URL (http://host:port)."""
-        config = uvicorn.Config(self.app(), host=host, port=port, log_level="warning",
-                                lifespan="off", access_log=False)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="bluesky-sandbox",
-                                        daemon=True)
-        self._thread.start()
-        while not self._server.started:
-            if not self._thread.is_alive():
-                raise OSError(f"bluesky sandbox could not listen on {host}:{port}")
-            time.sleep(0.01)
-        sock = self._server.servers[0].sockets[0].getsockname()
-        self.url = f"http://{sock[0]}:{sock[1]}"
-        return self.url
+        self._server = AppServer(make_app(self.answer), host, port, "bluesky-sandbox")
+        return self._server.start()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "sandbox not started"
+        return self._server.url
 
     def stop(self) -> None:
-        if self._server and self._thread:
-            self._server.should_exit = True
-            self._thread.join(timeout=5)
+        if self._server:
+            self._server.stop()
             self._server = None
 
     def __enter__(self) -> BlueskySandbox:
@@ -565,7 +548,7 @@ class BlueskySandbox:
 
 # --- endpoints ----------------------------------------------------------------------------
 
-Answer = tuple[int, dict[str, Any], dict[str, str]]
+Reply = tuple[int, dict[str, Any], dict[str, str]]
 _CUT_OFF = b'{"notifications": [{"uri": "at://did:plc:x/app.bsky.feed.post/3k'  # a 200 cut short
 
 
@@ -573,11 +556,11 @@ def _err(error: str, message: str) -> dict[str, Any]:
     return {"error": error, "message": message}
 
 
-def _bad(message: str) -> Answer:
+def _bad(message: str) -> Reply:
     return 400, _err("InvalidRequest", message), {}
 
 
-def _too_many(name: str) -> Answer:
+def _too_many(name: str) -> Reply:
     return _bad(f"Error: {name} must not have more than 25 elements")
 
 
@@ -590,7 +573,7 @@ def _limit(params: dict[str, Any], default: int) -> int | None:
 
 
 def _create_session(sb: BlueskySandbox, caller: str, params: dict[str, Any],
-                    body: dict[str, Any]) -> Answer:
+                    body: dict[str, Any]) -> Reply:
     identifier = str(body.get("identifier", "")).lower().lstrip("@")
     password = str(body.get("password", ""))
     did = identifier if identifier in sb.accounts else sb._dids.get(identifier)
@@ -614,14 +597,14 @@ def _create_session(sb: BlueskySandbox, caller: str, params: dict[str, Any],
 
 
 def _refresh_session(sb: BlueskySandbox, caller: str, params: dict[str, Any],
-                     body: dict[str, Any]) -> Answer:
+                     body: dict[str, Any]) -> Reply:
     with sb.lock:
         sb.sessions[caller].refresh.clear()  # refresh tokens are single use
         return 200, sb._tokens(caller), {}
 
 
 def _list_notifications(sb: BlueskySandbox, caller: str, params: dict[str, Any],
-                        body: dict[str, Any]) -> Answer:
+                        body: dict[str, Any]) -> Reply:
     if caller != sb.brand:
         return 200, {"notifications": []}, {}
     limit = _limit(params, 50)
@@ -655,7 +638,7 @@ def _list_notifications(sb: BlueskySandbox, caller: str, params: dict[str, Any],
 
 
 def _search_posts(sb: BlueskySandbox, caller: str, params: dict[str, Any],
-                  body: dict[str, Any]) -> Answer:
+                  body: dict[str, Any]) -> Reply:
     query = str(params.get("q", "")).strip()
     if not query:
         return _bad("Params must have the property \"q\"")
@@ -684,7 +667,7 @@ def _search_posts(sb: BlueskySandbox, caller: str, params: dict[str, Any],
 
 
 def _get_posts(sb: BlueskySandbox, caller: str, params: dict[str, Any],
-               body: dict[str, Any]) -> Answer:
+               body: dict[str, Any]) -> Reply:
     uris = params.get("uris") or []
     if len(uris) > 25:
         return _too_many("uris")
@@ -694,7 +677,7 @@ def _get_posts(sb: BlueskySandbox, caller: str, params: dict[str, Any],
 
 
 def _get_profiles(sb: BlueskySandbox, caller: str, params: dict[str, Any],
-                  body: dict[str, Any]) -> Answer:
+                  body: dict[str, Any]) -> Reply:
     actors = params.get("actors") or []
     if len(actors) > 25:
         return _too_many("actors")
@@ -704,7 +687,7 @@ def _get_profiles(sb: BlueskySandbox, caller: str, params: dict[str, Any],
 
 
 def _resolve_handle(sb: BlueskySandbox, caller: str, params: dict[str, Any],
-                    body: dict[str, Any]) -> Answer:
+                    body: dict[str, Any]) -> Reply:
     did = sb._dids.get(str(params.get("handle", "")).lower())
     return (200, {"did": did}, {}) if did else _bad("Unable to resolve handle")
 
@@ -739,7 +722,7 @@ def _check_post(record: dict[str, Any]) -> str | None:
 
 
 def _create_record(sb: BlueskySandbox, caller: str, params: dict[str, Any],
-                   body: dict[str, Any]) -> Answer:
+                   body: dict[str, Any]) -> Reply:
     repo = str(body.get("repo", ""))
     if repo not in (caller, sb.accounts[caller]["handle"]):
         return 400, _err("InvalidRequest", "Input/repo must be the authenticated account"), {}
@@ -769,7 +752,7 @@ def _create_record(sb: BlueskySandbox, caller: str, params: dict[str, Any],
 
 
 def _list_records(sb: BlueskySandbox, caller: str, params: dict[str, Any],
-                  body: dict[str, Any]) -> Answer:
+                  body: dict[str, Any]) -> Reply:
     limit = _limit(params, 50)
     if limit is None:
         return _bad("limit must be between 1 and 100")
@@ -794,7 +777,7 @@ def _list_records(sb: BlueskySandbox, caller: str, params: dict[str, Any],
     return 200, answer, {}
 
 
-_ROUTES: dict[tuple[str, str], Callable[..., Answer]] = {
+_ROUTES: dict[tuple[str, str], Callable[..., Reply]] = {
     ("POST", "com.atproto.server.createSession"): _create_session,
     ("POST", "com.atproto.server.refreshSession"): _refresh_session,
     ("GET", "app.bsky.notification.listNotifications"): _list_notifications,

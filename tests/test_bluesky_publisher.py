@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from core.errors import PublishError, PublishRefused
+from core.errors import PostGone, PublishError, PublishRefused
 from core.reply import ReplyRequest
 from listener.bluesky.length import BLUESKY_LIMIT, bluesky_length, graphemes
 from sandbox.bluesky_api import grapheme_count
@@ -152,7 +152,7 @@ def test_our_grapheme_count_agrees_with_the_sandboxs_own(text):
 def test_a_deleted_post_and_a_closed_thread_are_refused_for_good(sandbox, clock):
     publisher = make_publisher(sandbox, clock)
     gone = "at://did:plc:nobody/app.bsky.feed.post/3kgone"
-    with pytest.raises(PublishRefused, match="deleted"):
+    with pytest.raises(PostGone, match="deleted"):
         publisher.publish(request(gone))
     closed = sandbox.add_post("ann.bsky.social", f"@{BRAND_HANDLE} hi", reply_disabled=True)
     with pytest.raises(PublishRefused, match="thread settings") as caught:

@@ -30,7 +30,7 @@ from core.errors import ActionRefused, StoreError
 from pipeline.actions import Actions
 from store import audit, drafts, inbox, users
 from store.db import Store
-from web import auth
+from web import auth, dashboard
 from web.queue import FILTERS, build_items
 
 log = logging.getLogger(__name__)
@@ -352,6 +352,7 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
         Route("/users", users_page, methods=["GET"]),
         Route("/users", users_post, methods=["POST"]),
         Route("/healthz", healthz),
+        *dashboard.routes(store, clock, guard, render),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [

@@ -33,6 +33,9 @@ PLATFORM = Platform(
     name="bluesky", settings=BlueskySourceSettings, source=_source, publisher=_publisher,
     reply_length=bluesky_length, reply_limit=BLUESKY_LIMIT,
     address=lambda handle: f"@{handle.lstrip('@')}",
+    confirms="the account's own newest post records, read from its PDS "
+             "(com.atproto.repo.listRecords), which show a post the moment it is written, "
+             "for one with the same parent and text",
     secrets={
         "MENTIONDESK_BLUESKY_HANDLE": "Bluesky handle of the brand account, e.g. acme.bsky.social",
         "MENTIONDESK_BLUESKY_APP_PASSWORD": "Bluesky app password of the brand account "

@@ -23,7 +23,7 @@ from typing import Any
 from atproto import Client, models
 
 from core.clock import Clock, from_iso
-from core.errors import PublishError, PublishRefused, RateLimited, SourceError
+from core.errors import PostGone, PublishError, PublishRefused, RateLimited, SourceError
 from core.reply import Posted, ReplyRequest
 from listener.bluesky.client import AmbiguousWrite, BlueskyClient, Refused, as_dict, shared_client
 from listener.bluesky.length import BLUESKY_LIMIT, MAX_BYTES, bluesky_length, graphemes
@@ -68,7 +68,7 @@ class BlueskyPublisher:
             raise PublishRefused(f"bluesky: {reply.in_reply_to_id!r} is not an at:// post uri")
         parent = self._post(reply.in_reply_to_id)
         if parent is None:
-            raise PublishRefused("bluesky: the post was deleted; nothing to reply to")
+            raise PostGone("bluesky: the post answered was deleted")
         if (parent.get("viewer") or {}).get("replyDisabled"):
             raise PublishRefused("bluesky: the author's thread settings do not allow our reply; "
                                  "answer another way (a mention or a DM)", manual)

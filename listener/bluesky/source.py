@@ -11,8 +11,8 @@ indexed late can land just below the newest one already read: the walk stops onl
 A poll that runs out of pages or meets a 429 part-way keeps what it read: the cursor
 records the unread stretch as a gap (the API cursor to go on from, and where to stop),
 which later polls read after the new notifications, so a backlog drains across rate
-windows without losing or repeating anything. A 429 also stores ``paused_until``:
-until then, polls make no request at all.
+windows without losing or repeating anything. After a 429 the poll says when to go on
+(``Poll.retry_at``): the pipeline stores what was read and waits until then.
 
 Keyword search (``app.bsky.feed.searchPosts``) is off by default, as Bluesky asks: when
 on, it runs at most every ``search_interval_seconds``, a few pages per term.
@@ -64,10 +64,6 @@ class BlueskySource:
     def poll(self, cursor: dict[str, Any] | None) -> Poll:
         cursor = dict(cursor or {})
         now = self.clock.now()
-        paused = cursor.get("paused_until")
-        if paused and from_iso(paused) > now:
-            return Poll([], cursor, 0)
-        cursor.pop("paused_until", None)
         before = self.client.calls
         self.client.login()
         notes: list[str] = []
@@ -75,11 +71,10 @@ class BlueskySource:
         stopped = self._notifications(cursor, now, items, notes)
         if stopped is None and self.settings.keyword_search and self._search_due(cursor, now):
             stopped = self._search(cursor, now, items, notes)
-        if isinstance(stopped, RateLimited):
-            cursor["paused_until"] = to_iso(stopped.reset_at)
         mentions = [m for m in (self._mention(i) for i in self._with_followers(items, notes))
                     if m is not None]
-        return Poll(mentions, cursor, self.client.calls - before, notes)
+        return Poll(mentions, cursor, self.client.calls - before, notes,
+                    retry_at=stopped.reset_at if isinstance(stopped, RateLimited) else None)
 
     def _notifications(self, cursor: dict[str, Any], now: datetime,
                        items: dict[str, dict[str, Any]], notes: list[str]) -> SourceError | None:
