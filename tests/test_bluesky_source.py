@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from core.errors import AuthError, MalformedResponse, RateLimited, SourceUnavailable
+from sandbox.bluesky_api import BlueskySandbox
 from tests.bluesky_support import (
     BRAND_HANDLE,
     make_client,
@@ -149,6 +150,24 @@ def test_a_rate_limit_mid_poll_keeps_the_pages_read_and_drains_the_backlog(sandb
     got = ids(poll) + ids(rest)
     assert sorted(got) == sorted(backlog + fresh) and len(got) == len(set(got))
     assert rest.cursor["notifications"]["gaps"] == [] and rest.retry_at is None
+
+
+def test_a_spent_rate_budget_stops_the_poll_before_a_429(clock):
+    with BlueskySandbox(brand_handle=BRAND_HANDLE, clock=clock,
+                        endpoint_limits={NOTIFICATIONS: 2}) as sandbox:
+        backlog = mentions_of(sandbox, 350, clock)
+        source = make_source(sandbox, clock, follower_lookup=False)
+        poll = source.poll(None)
+        assert len(poll.mentions) == 200  # two pages, then "remaining 0": no third call
+        assert sandbox.count(NOTIFICATIONS) == 2
+        assert poll.retry_at == clock.now() + timedelta(seconds=300)
+        got = ids(poll)
+        while poll.retry_at:  # as the pipeline does: wait for the reset, go on
+            clock.advance((poll.retry_at - clock.now()).total_seconds() + 1)
+            poll = source.poll(poll.cursor)
+            got += ids(poll)
+        assert sorted(got) == sorted(backlog)
+        assert all(c.status == 200 for c in sandbox.calls)  # never a 429
 
 
 def test_a_page_budget_spreads_a_backlog_over_polls(sandbox, clock):

@@ -7,6 +7,10 @@ of its expiry (on mentiondesk's clock, injected below), and an ``ExpiredToken`` 
 (the PDS sends it with status 400) refreshes and repeats the call once. Only when the
 refresh token itself is refused does the client log in again.
 
+Rate limits: an answer that says ``ratelimit-remaining: 0`` stops further calls of that
+XRPC method here (``RateLimited``) until its ``ratelimit-reset``, so a spent budget ends a
+poll without a 429; a 429 itself becomes ``RateLimited`` too.
+
 atproto and httpx exceptions are caught here and nowhere else. ``_KINDS`` classifies
 them; reads become ``core.errors`` types (transient failures are retried with backoff
 first), a write whose outcome is unknown becomes ``AmbiguousWrite`` and is never
@@ -21,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -116,11 +120,13 @@ class _ClockedClient(Client):
     """atproto's client on mentiondesk's clock: token refresh and ``createdAt`` follow it."""
 
     def __init__(self, base_url: str, clock: Clock, timeout: float,
-                 on_request: Callable[[httpx.Request], None]) -> None:
+                 on_request: Callable[[httpx.Request], None],
+                 on_response: Callable[[httpx.Response], None]) -> None:
         # A proxy from the environment would capture loopback sandbox calls too.
         local = (urlsplit(base_url).hostname or "") in ("127.0.0.1", "localhost", "::1")
+        hooks = {"request": [on_request], "response": [on_response]}
         super().__init__(base_url, request=Request(timeout=timeout, trust_env=not local,
-                                                   event_hooks={"request": [on_request]}))
+                                                   event_hooks=hooks))
         self._clock = clock
 
     def get_current_time(self) -> datetime:
@@ -155,6 +161,7 @@ class BlueskyClient:
         self.settings, self.clock, self.sleep = settings, clock, sleep
         self._credentials = credentials
         self.calls = 0  # HTTP requests made, for polls' request counts
+        self._spent: dict[str, datetime] = {}  # XRPC method -> its rate window's reset
         self.lock = threading.RLock()
         self.client = self._new_client()
         self.did = ""
@@ -164,10 +171,28 @@ class BlueskyClient:
 
     def _new_client(self) -> _ClockedClient:
         return _ClockedClient(self.settings.service_url, self.clock,
-                              self.settings.timeout_seconds, self._counted)
+                              self.settings.timeout_seconds, self._before, self._after)
 
-    def _counted(self, request: httpx.Request) -> None:
+    def _before(self, request: httpx.Request) -> None:
+        """Count the request, or refuse it here while its method's budget is spent."""
+        spent_until = self._spent.get(request.url.path.rsplit("/", 1)[-1])
+        if spent_until and spent_until > self.clock.now():
+            raise RateLimited(f"bluesky: no requests left until {spent_until:%H:%M:%S} UTC "
+                              "(ratelimit-remaining 0)", spent_until)
         self.calls += 1
+
+    def _after(self, response: httpx.Response) -> None:
+        """Remember a method whose answer says its rate budget is spent, until the reset."""
+        nsid = response.request.url.path.rsplit("/", 1)[-1]
+        try:
+            remaining = int(response.headers.get("ratelimit-remaining", ""))
+            reset = datetime.fromtimestamp(int(response.headers.get("ratelimit-reset", "")), UTC)
+        except ValueError:
+            return
+        if remaining <= 0 and response.status_code < 300:
+            self._spent[nsid] = reset
+        else:
+            self._spent.pop(nsid, None)
 
     # -- session --
 
