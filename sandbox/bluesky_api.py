@@ -179,6 +179,7 @@ class BlueskySandbox:
         self.clock = clock or SystemClock()
         self.lock = threading.RLock()
         self.app_password = app_password  # None: any non-empty password
+        self.expired_status = 400  # what the PDS answers an expired token (some proxies: 401)
         self.index_lag = timedelta(seconds=index_lag_seconds)
         self.rate_limit, self.login_limit, self.login_daily_limit = (
             rate_limit, login_limit, login_daily_limit)
@@ -454,7 +455,7 @@ class BlueskySandbox:
                 expiry = (session.refresh if refresh else session.access).get(token)
                 if expiry is not None:
                     if expiry <= now:
-                        return 400, _err("ExpiredToken", "Token has expired")
+                        return self.expired_status, _err("ExpiredToken", "Token has expired")
                     return did
         return 400, _err("InvalidToken", "Token could not be verified")
 

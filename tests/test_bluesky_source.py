@@ -234,6 +234,20 @@ def test_the_session_is_kept_refreshed_and_only_recreated_when_refused(sandbox, 
     assert sandbox.count("com.atproto.server.createSession") == 2
 
 
+@pytest.mark.parametrize("status", [400, 401])
+def test_an_expired_token_answer_refreshes_and_repeats_the_call(sandbox, clock, status):
+    mentions_of(sandbox, 1, clock)
+    source = make_source(sandbox, clock, follower_lookup=False)
+    cursor = source.poll(None).cursor
+    sandbox.expired_status = status
+    sandbox.expire_access_tokens()
+    clock.advance(60)
+    fresh = mentions_of(sandbox, 1, clock, start_minutes=0.5, author="new{}.bsky.social")
+    assert ids(source.poll(cursor)) == fresh
+    assert [c.status for c in sandbox.calls[-3:]] == [status, 200, 200]  # refresh, repeat
+    assert sandbox.count("com.atproto.server.createSession") == 1
+
+
 def test_wrong_app_password_is_an_auth_error(sandbox, clock):
     source = make_source(sandbox, clock, client=make_client(sandbox, clock, password="nope"))
     with pytest.raises(AuthError, match="check the handle and app password"):
