@@ -31,7 +31,7 @@ from urllib.parse import parse_qs
 
 from core.clock import Clock, SystemClock
 from sandbox import run_until_stopped
-from sandbox.server import Answer, AppServer, Incoming, make_app
+from sandbox.server import Answer, AppServer, Incoming, Served
 
 log = logging.getLogger(__name__)
 
@@ -169,8 +169,10 @@ class _Session:
     refresh: dict[str, datetime] = field(default_factory=dict)
 
 
-class BlueskySandbox:
+class BlueskySandbox(Served):
     """State and HTTP server of the fake Bluesky; thread-safe, clock injectable."""
+
+    server_name = "bluesky-sandbox"
 
     def __init__(self, *, brand_handle: str = "lumora.bsky.social", app_password: str | None = None,
                  clock: Clock | None = None, index_lag_seconds: float = 0.0,
@@ -522,29 +524,6 @@ class BlueskySandbox:
         data = payload if isinstance(payload, bytes) else \
             json.dumps(payload, ensure_ascii=False).encode("utf-8")
         return Answer(status, data, headers)
-
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Serve in a daemon thread; returns the base URL (http://host:port)."""
-        self._server = AppServer(make_app(self.answer), host, port, "bluesky-sandbox")
-        return self._server.start()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "sandbox not started"
-        return self._server.url
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> BlueskySandbox:
-        if self._server is None:
-            self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 # --- endpoints ----------------------------------------------------------------------------
