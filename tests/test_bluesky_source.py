@@ -125,6 +125,22 @@ def test_a_late_indexed_post_below_the_newest_is_not_missed(sandbox, clock):
     assert ids(source.poll(again.cursor)) == []
 
 
+def test_the_brands_bluesky_handles_are_its_own_accounts(sandbox, clock):
+    from config.settings import BrandSettings
+    from listener.bluesky.source import BlueskySource
+    from tests.bluesky_support import bluesky_settings
+
+    helper = sandbox.add_post("lumorahelp.bsky.social", f"@{BRAND_HANDLE} over to you",
+                              created_at=clock.now() - timedelta(minutes=2))
+    fan = sandbox.add_post("fan.bsky.social", f"@{BRAND_HANDLE} hi",
+                           created_at=clock.now() - timedelta(minutes=1))
+    brand = BrandSettings(name="Lumora", handles=["lumora", "lumorahelp.bsky.social"],
+                          keywords=["Lumora"])
+    source = BlueskySource(bluesky_settings(sandbox), brand, clock, make_client(sandbox, clock))
+    assert ids(source.poll(None)) == [fan]
+    assert helper in sandbox.posts
+
+
 def test_a_rate_limit_on_the_first_page_raises_with_the_reset(sandbox, clock):
     mentions_of(sandbox, 3, clock)
     source = make_source(sandbox, clock)

@@ -55,7 +55,9 @@ class BlueskySource:
         self.client = client or shared_client(settings, clock)
         self.terms = settings.search_terms if settings.search_terms is not None \
             else list(brand.keywords)
-        self._own = {a.lower().lstrip("@") for a in settings.own_accounts}
+        # The brand's Bluesky handles (domain names, unlike X's) count as its own too.
+        self._own = {a.lower().lstrip("@") for a in
+                     [*settings.own_accounts, *(h for h in brand.handles if "." in h)]}
         self._followers: dict[str, tuple[int, datetime]] = {}
         self.overlap = timedelta(seconds=settings.overlap_seconds)
 
