@@ -56,7 +56,7 @@ from listener.bluesky.settings import BlueskySourceSettings
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-LOGIN_WINDOW = timedelta(minutes=5)  # createSession: 30 per 5 minutes per handle
+RATE_WINDOW = timedelta(minutes=5)  # Bluesky counts in 5-minute windows (a 429 without reset)
 
 
 # What the SDK raises: its own errors, httpx's it does not wrap, and ValueError for a body
@@ -112,7 +112,7 @@ def classify(exc: Exception, clock: Clock) -> Failure:
     if kind == "rate":
         reset_at = exc.reset_at if isinstance(exc, RateLimitExceededError) else None
         if reset_at is None or reset_at <= clock.now():
-            reset_at = clock.now() + LOGIN_WINDOW
+            reset_at = clock.now() + RATE_WINDOW
     return Failure(kind, message, reset_at)
 
 
