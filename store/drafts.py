@@ -174,13 +174,15 @@ def claim(store: Store, mention_id: int, actor: str, now: datetime,
                      mention_id=mention_id, before=holder or "", after=actor)
 
 
-def release(store: Store, mention_id: int, actor: str, now: datetime) -> None:
+def release(store: Store, mention_id: int, actor: str, now: datetime) -> bool:
+    """Give up the actor's own claim; False when it was not theirs (nothing released)."""
     with store.atomic() as db:
         cur = db.execute(
             "UPDATE mentions SET claimed_by = NULL, claimed_at = NULL"
             " WHERE id = ? AND claimed_by = ?", [mention_id, actor])
         if cur.rowcount:
             audit.record(db, now, actor, "released", mention_id=mention_id)
+        return bool(cur.rowcount)
 
 
 # --- publishing -------------------------------------------------------------------
