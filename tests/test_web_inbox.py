@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +19,12 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 
 from config.settings import BrandSettings, ReplaySourceSettings, Settings  # noqa: E402
 from core.clock import ManualClock  # noqa: E402
-from core.mention import Author, Mention  # noqa: E402
 from pipeline.jobs import Pipeline  # noqa: E402
 from responder.sink import SinkPublisher  # noqa: E402
-from store import audit, drafts, mentions, users  # noqa: E402
+from store import audit, drafts, users  # noqa: E402
 from store.db import Store  # noqa: E402
 from store.schema import open_store  # noqa: E402
+from tests.web_support import SOURCE, seed  # noqa: E402
 from web.auth import hash_password  # noqa: E402
 from web.server import WebService  # noqa: E402
 
@@ -34,7 +33,6 @@ ARTIFACTS = REPO / "test-artifacts"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "correct horse battery"
-SOURCE = "replay"
 ROLES = {"alice": "agent", "bob": "agent", "dana": "drafter", "vera": "viewer",
          "root": "admin"}
 
@@ -51,31 +49,9 @@ class Desk:
             sources={}, publishers={SOURCE: SinkPublisher(sink, clock)}, clock=clock)
         self._n = 0
 
-    def seed(self, text: str, draft: str, *, handle: str = "casey", name: str = "Casey",
-             label: str = "negative", priority: float = 0.5, topic: str = "delivery",
-             minutes_ago: float = 20, conversation: str = "", followers: int = 4200,
-             ) -> tuple[int, int]:
+    def seed(self, text: str, draft: str, **kw: Any) -> tuple[int, int]:
         """A triaged mention with a pending draft, as the pipeline leaves it."""
-        self._n += 1
-        pid = f"{self._n:04d}{abs(hash(text)) % 10_000}"
-        mention = Mention(
-            platform="replay", platform_id=pid, text=text,
-            author=Author(f"u-{handle}", handle, name, followers),
-            created_at=self.clock.now() - timedelta(minutes=minutes_ago),
-            url=f"https://x.example/{handle}/status/{pid}", conversation_id=conversation)
-        mentions.save_poll(self.store, SOURCE, "Acme", [mention], {}, self.clock.now())
-        mention_id = self.store.query("SELECT id FROM mentions WHERE platform_id = ?",
-                                      [pid])[0]["id"]
-        scores = {"negative": 0.1, "neutral": 0.1, "positive": 0.1, label: 0.8}
-        mentions.save_triage(self.store, [mentions.TriageRecord(
-            mention_id=mention_id, label=label, scores=scores, complaint=label == "negative",
-            needs_reply=True, optional=False, reason="complaint addressed to the brand",
-            topic=topic, priority=priority,
-            factors={"negativity": 0.8, "reach": 0.2, "urgency": 0.0, "waiting": 0.3},
-            model_name="test", model_version="1")], self.clock.now())
-        draft_id = drafts.create(self.store, mention_id, draft, self.clock.now())
-        assert draft_id is not None
-        return mention_id, draft_id
+        return seed(self.store, self.clock, text, draft, **kw)
 
     def draft(self, draft_id: int) -> dict[str, Any]:
         return self.store.query("SELECT * FROM drafts WHERE id = ?", [draft_id])[0]

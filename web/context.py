@@ -59,6 +59,7 @@ class Web:
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"),
             autoescape=True,  # every {{ }} is escaped; user text never goes through |safe
+            trim_blocks=True, lstrip_blocks=True,  # a page of 50 items stays small
         )
         env.filters["when"] = _fmt_time
         env.filters["thousands"] = lambda n: f"{int(n or 0):,}"
@@ -76,7 +77,7 @@ class Web:
 
     def fragment(self, name: str, **context: Any) -> str:
         """A template rendered to text, for partial updates."""
-        return self.templates.env.get_template(name).render(**context)
+        return self.templates.env.get_template(name).render(**context).strip()
 
     @staticmethod
     def flash(request: Request, kind: str, text: str) -> None:

@@ -239,7 +239,9 @@ def routes(web: Web) -> list[Route]:
     def label(request: Request, user: User, form: FormData | None) -> Response:
         mention_id = int(request.path_params["mention_id"])
         draft_id = _int(form.get("draft") if form else None, 0) or None
-        field, value = _text(form, "field", 20), _text(form, "value", 100)
+        field, _, value = _text(form, "fix", 100).partition("=")
+        if field == "topic":
+            value = _text(form, "topic", 100)
         allowed = {"label": ("negative", "neutral", "positive"), "topic": tuple(topics()),
                    "needs_reply": ("0",)}
         if value not in allowed.get(field, ()):
@@ -247,11 +249,12 @@ def routes(web: Web) -> list[Route]:
                           f"Not done: {value!r} is not a {field}.", draft_id)
         now = clock.now()
         try:
-            changed = inbox.correct_label(store, mention_id, field, value, user.username, now)
-            if field == "needs_reply" and draft_id:
+            if field == "needs_reply" and draft_id:  # closing it is the agent's action
                 drafts.reject(store, draft_id, user.username,
                               _int(form.get("version") if form else None),
                               "no reply needed (label corrected)", now)
+            changed = inbox.correct_label(store, mention_id, field, value, user.username, now)
+            if field == "needs_reply" and draft_id:
                 return answer(request, user, form, True, "Closed: no reply needed, and the "
                               "model's label is corrected.", removed=[draft_id])
         except (ConflictError, StoreError) as exc:
