@@ -19,10 +19,9 @@ from core.errors import ConflictError
 from store import audit, drafts, inbox, sessions, users
 from store.db import Store
 from store.schema import open_store
+from tests.web_support import seed
 from web import auth
 from web.app import SESSION_COOKIE, BodyLimit, create_app
-
-from tests.web_support import seed
 
 PASSWORD = "correct horse battery"
 SECRET = "test-secret-" + "y" * 24
@@ -325,7 +324,7 @@ def test_release_says_when_nothing_was_released(desk, store, clock) -> None:
 
 
 def test_a_long_rejection_note_still_shows_its_confirmation(desk, store, clock) -> None:
-    mention_id, draft_id = seed(store, clock, "@acme x", "Hi")
+    _, draft_id = seed(store, clock, "@acme x", "Hi")
     alice = desk()
     log_in(alice, "alice")
     note = "spam " * 1000
