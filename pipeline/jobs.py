@@ -19,11 +19,12 @@ from core.errors import (
     RateLimited,
     SourceError,
 )
-from listener.base import MentionSource
+from core.reply import ReplyRequest
+from listener.base import MentionSource, Publisher
 from listener.filters import matches_brand
+from listener.platforms import PLATFORMS
 from metrics.rollup import rollup
 from responder import drafting
-from responder.publisher import Publisher, ReplyRequest
 from sentiment import triage as triage_rules
 from sentiment.classifier import Classifier
 from store import drafts, mentions, sources
@@ -131,13 +132,17 @@ class Pipeline:
         made = 0
         topics = {t.name: t for t in self.settings.topics}
         for row in mentions.awaiting_draft(self.store, self.settings.pipeline.batch_size):
+            platform = PLATFORMS[row["platform"]]
             text = drafting.draft(
-                platform=row["platform"], handle=row["author_handle"],
+                handle=row["author_handle"],
                 author_name=row["author_name"], brand=self.settings.brand(row["brand"]),
                 topic=topics.get(row["topic"]), label=row["label"],
                 question=triage_rules.is_question(row["text"],
                                                   self.settings.triage.question_words),
                 settings=self.settings.responder,
+                limit=self.settings.responder.length_limits.get(platform.name,
+                                                                platform.reply_limit),
+                length=platform.reply_length, address=platform.address,
             )
             if drafts.create(self.store, row["id"], text, self.clock.now()) is not None:
                 made += 1

@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from core.clock import from_iso
 from core.errors import ConflictError, StoreError
-from responder.length import platform_length
+from listener.platforms import platform_length
 from store import drafts, inbox, users
 from web.auth import User
 from web.context import Web
