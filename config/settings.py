@@ -158,6 +158,7 @@ class PipelineSettings(Strict):
     draft_interval_seconds: float = Field(5, gt=0)
     publish_interval_seconds: float = Field(5, gt=0)
     batch_size: int = Field(64, ge=1)  # rows one job run handles at most
+    undo_seconds: float = Field(10, ge=0, le=600)  # an approved reply waits this long
 
 
 class Settings(Strict):

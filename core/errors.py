@@ -69,5 +69,9 @@ class ConflictError(StoreError):
     """A state change lost a race: the row changed since the caller last read it."""
 
 
+class ActionRefused(MentiondeskError):
+    """An agent's action was not done; the message is one sentence saying why."""
+
+
 class ModelError(MentiondeskError):
     """The sentiment model could not be loaded or run."""

@@ -155,7 +155,9 @@ class Pipeline:
         """Post approved drafts. A draft a crash left in ``posting`` is first checked
         against the platform, so each approved reply goes out exactly once."""
         posted = 0
-        for row in drafts.to_publish(self.store, self.settings.pipeline.batch_size):
+        p = self.settings.pipeline
+        ready = self.clock.now() - timedelta(seconds=p.undo_seconds)
+        for row in drafts.to_publish(self.store, p.batch_size, approved_before=ready):
             publisher = self.publishers.get(row["source"])
             if publisher is None:
                 log.error("draft %d: source %s is no longer configured; left approved",

@@ -56,6 +56,7 @@ def test_reply_posted_once_across_a_crash(pipeline, sandbox, store, clock):
     pipeline.run_once()
     draft = drafts.pending(store)[0]
     drafts.approve(store, draft["draft_id"], "mia", draft["version"], clock.now())
+    clock.advance(10)  # the undo window passes
     # The crash: Reddit stored the reply but its answer was lost.
     sandbox.fail_next(502, path="/api/comment", method="POST", commit=True)
     assert pipeline.publish_batch() == 0

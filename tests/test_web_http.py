@@ -317,7 +317,7 @@ def test_release_says_when_nothing_was_released(desk, store, clock) -> None:
     alice = desk()
     log_in(alice, "alice")
     reply = post(alice, f"/mentions/{mention_id}/release", json=True, draft=draft_id).json()
-    assert reply["ok"] is False and reply["message"].startswith("Nothing released")
+    assert reply["ok"] is False and reply["message"].startswith("Nothing to release")
     post(alice, f"/mentions/{mention_id}/claim", json=True, draft=draft_id)
     reply = post(alice, f"/mentions/{mention_id}/release", json=True, draft=draft_id).json()
     assert reply["ok"] and reply["message"].startswith("Released")
@@ -332,7 +332,7 @@ def test_a_long_rejection_note_still_shows_its_confirmation(desk, store, clock) 
     assert len(alice.cookies[SESSION_COOKIE]) < 4000
     page = alice.get("/queue").text
     assert "Draft rejected: spam spam" in page
-    assert drafts.get(store, draft_id)["note"] == note.strip()[:2000]
+    assert drafts.get(store, draft_id)["note"] == note[:2000].strip()
 
 
 def test_one_item_is_redrawn_after_an_action(desk, store, clock) -> None:
@@ -344,7 +344,7 @@ def test_one_item_is_redrawn_after_an_action(desk, store, clock) -> None:
     assert reply["html"].startswith(f'<article class="item card" id="m{mention_id}"')
     assert "Assigned to you" in reply["html"]
     reply = post(alice, f"/drafts/{draft_id}/skip", json=True).json()
-    assert reply["removed"] == [draft_id] and "end of the queue" in reply["message"]
+    assert reply["removed"] == [draft_id] and "end of your queue" in reply["message"]
 
 
 def test_assign_note_and_label_correction(desk, store, clock) -> None:

@@ -58,6 +58,7 @@ class Desk:
         return self.store.query("SELECT * FROM drafts WHERE id = ?", [draft_id])[0]
 
     def publish(self) -> int:
+        self.clock.advance(self.settings.pipeline.undo_seconds)  # the undo window passes
         return self.pipeline.publish_batch()
 
     def sink_texts(self) -> list[str]:
@@ -217,6 +218,23 @@ def test_approve_publishes_the_reply(as_user: Any, desk: Desk) -> None:
     page.goto(f"/audit?mention={mention_id}")
     expect(page.locator("tr.act-approved")).to_contain_text("alice")
     expect(page.locator("tr.act-posted")).to_have_count(1)
+
+
+def test_policy_and_length_hold_in_the_browser(as_user: Any, desk: Desk) -> None:
+    bad = "Hi @casey, please reply with your password and card number here"
+    mention_id, draft_id = desk.seed("@acme I can't log in", bad)
+    page = as_user("alice")
+    card = item(page, mention_id)
+    expect(card.locator(".policy-warn")).to_contain_text("asks for password and card number")
+    card.locator("button.approve").click()
+    expect(page.locator(".flash-error")).to_contain_text(
+        "Not approved: asks for password and card number in public")
+    item(page, mention_id).locator("textarea").fill("x" * 5000)
+    item(page, mention_id).locator("button.save").click()
+    expect(page.locator(".flash-error")).to_contain_text("Not saved: it is 5000 characters")
+    assert (desk.draft(draft_id)["status"], desk.draft(draft_id)["text"]) == ("pending", bad)
+    desk.publish()
+    assert bad not in desk.sink_texts()
 
 
 def test_edit_then_approve_with_the_keyboard(as_user: Any, desk: Desk) -> None:

@@ -107,6 +107,7 @@ def test_policy_refusal_marks_the_draft_with_a_manual_link(pipeline, sandbox, st
     draft = drafts.pending(store)[0]
     assert not draft["api_replyable"]  # known at triage time, shown in the queue
     drafts.approve(store, draft["draft_id"], "mia", draft["version"], clock.now())
+    clock.advance(10)  # the undo window passes
     assert pipeline.publish_batch() == 0
     row = drafts.get(store, draft["draft_id"])
     assert row["draft_status"] == "refused"

@@ -25,6 +25,7 @@ from starlette.templating import Jinja2Templates
 
 from config.settings import Settings
 from core.clock import Clock, from_iso
+from pipeline.actions import Actions
 from store.db import Store
 from web import auth
 
@@ -64,13 +65,16 @@ class Web:
         env.filters["when"] = _fmt_time
         env.filters["thousands"] = lambda n: f"{int(n or 0):,}"
         self.templates = Jinja2Templates(env=env)
+        # Approve, edit, reject, claim, skip, undo: one set of rules for every interface.
+        self.actions = Actions(self.store, self.settings, self.clock)
 
     def render(self, request: Request, name: str, user: auth.User | None, status: int = 200,
                **context: Any) -> Response:
         flashes = request.session.pop("flash", [])
+        undo = request.session.pop("undo", None)
         return self.templates.TemplateResponse(
             request, name,
-            {"user": user, "csrf": auth.csrf_token(request), "flashes": flashes,
+            {"user": user, "csrf": auth.csrf_token(request), "flashes": flashes, "undo": undo,
              "now": self.clock.now(), "active_nav": name.split(".")[0], **context},
             status_code=status,
         )

@@ -20,9 +20,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from core.clock import from_iso
-from core.errors import ConflictError, StoreError
-from listener.platforms import platform_length
-from store import drafts, inbox, users
+from core.errors import ActionRefused, ConflictError, StoreError
+from store import inbox, users
 from web.auth import User
 from web.context import Web
 from web.queue import FILTERS, build_items, ranking
@@ -61,7 +60,8 @@ def routes(web: Web) -> list[Route]:
         return f"/queue{'?' + query if query and chr(10) not in query else ''}"
 
     def answer(request: Request, user: User, form: FormData | None, ok: bool, message: str,
-               draft_id: int | None = None, removed: list[int] | None = None) -> Response:
+               draft_id: int | None = None, removed: list[int] | None = None,
+               undo: int | None = None) -> Response:
         """The outcome, as JSON with the item redrawn for fetch, else flash + redirect."""
         log.info("%s %s: %s", user.username, request.url.path, message)
         if not web.wants_json(request):
@@ -78,7 +78,7 @@ def routes(web: Web) -> list[Route]:
                     store, settings, clock.now(), [row])[0],
                     **item_context(request, user, _text(form, "back", 2000)))
         return JSONResponse({"ok": ok, "message": message, "html": html, "removed": gone,
-                             "draft": draft_id})
+                             "draft": draft_id, "undo": undo})
 
     # --- the page -----------------------------------------------------------------
 
@@ -131,45 +131,37 @@ def routes(web: Web) -> list[Route]:
     def draft_action(request: Request, user: User, form: FormData | None,
                      action: str) -> Response:
         draft_id = int(request.path_params["draft_id"])
-        draft = drafts.get(store, draft_id)
-        if draft is None:
-            return answer(request, user, form, False, f"Draft {draft_id} no longer exists.",
-                          removed=[draft_id])
         version = _int(form.get("version") if form else None)
-        text = _text(form, "text") if form is not None and "text" in form \
-            else draft["draft_text"]
-        now = clock.now()
+        text = form.get("text") if form is not None else None
+        text = text if isinstance(text, str) else None
+        acts = web.actions
         try:
-            if action in ("edit", "approve") and not text:
-                raise ConflictError("a reply cannot be empty")
             if action == "edit":
-                drafts.edit(store, draft_id, user.username, version, text, now)
-                message = "Draft saved."
+                done = acts.edit(draft_id, user.username, version, text or "")
             elif action == "approve":
-                limit = settings.responder.length_limits.get(draft["platform"], 280)
-                length = platform_length(text, draft["platform"])
-                if length > limit:
-                    raise ConflictError(f"the reply is {length} characters; "
-                                        f"{draft['platform']} allows {limit}")
-                drafts.approve(store, draft_id, user.username, version, now, text=text)
-                message = (f"Approved: the reply to @{draft['author_handle']} goes out with "
-                           "the next publish run.")
+                done = acts.approve(draft_id, user.username, version, text)
             elif action == "reject":
-                note = _text(form, "note", MAX_NOTE)
-                drafts.reject(store, draft_id, user.username, version, note, now)
-                message = "Draft rejected" + (f": {note}" if note else ".")
+                done = acts.reject(draft_id, user.username, version,
+                                   _text(form, "note", MAX_NOTE))
+            elif action == "undo":
+                done = acts.undo(draft_id, user.username)
             elif action == "handled":
-                inbox.replied_by_hand(store, draft_id, user.username, now)
-                message = "Marked as replied by hand."
-            else:  # skip
-                drafts.skip(store, draft_id, user.username, now)
+                done = acts.replied_by_hand(draft_id, user.username)
+            else:  # skip: the item goes to the end of this agent's queue
+                done = acts.skip(draft_id, user.username)
                 skipped = [d for d in request.session.get("skipped", []) if d != draft_id]
                 request.session["skipped"] = [*skipped, draft_id][-MAX_SKIPPED:]
-                return answer(request, user, form, True, "Skipped: it moved to the end of "
-                              "the queue.", removed=[draft_id])
-        except (ConflictError, StoreError) as exc:
-            return answer(request, user, form, False, f"Not done: {exc}.", draft_id)
-        return answer(request, user, form, True, message, draft_id)
+                return answer(request, user, form, True, done.message, removed=[draft_id])
+        except ActionRefused as exc:
+            return answer(request, user, form, False, str(exc), draft_id)
+        except StoreError as exc:
+            return answer(request, user, form, False, f"The database refused: {exc}",
+                          draft_id)
+        undo = action == "approve" and settings.pipeline.undo_seconds > 0
+        if undo and not web.wants_json(request):
+            request.session["undo"] = draft_id  # the next page offers Undo for this one
+        return answer(request, user, form, True, done.message, draft_id,
+                      undo=draft_id if undo else None)
 
     def draft_route(action: str, permission: str) -> Any:
         @web.guard(permission)
@@ -184,19 +176,15 @@ def routes(web: Web) -> list[Route]:
                      action: str) -> Response:
         mention_id = int(request.path_params["mention_id"])
         draft_id = _int(form.get("draft") if form else None, 0) or None
-        now = clock.now()
         try:
             if action == "release":
-                ok = drafts.release(store, mention_id, user.username, now)
-                message = ("Released: colleagues can pick it up." if ok else
-                           "Nothing released: it was not assigned to you.")
-                return answer(request, user, form, ok, message, draft_id)
-            drafts.claim(store, mention_id, user.username, now,
-                         takeover=action == "takeover")
-        except ConflictError as exc:
-            return answer(request, user, form, False, f"Not done: {exc}.", draft_id)
-        return answer(request, user, form, True, "Taken over: it is yours now."
-                      if action == "takeover" else "Assigned to you.", draft_id)
+                done = web.actions.release(mention_id, user.username)
+                return answer(request, user, form, done.message.startswith("Released"),
+                              done.message, draft_id)
+            done = web.actions.claim(mention_id, user.username, takeover=action == "takeover")
+        except ActionRefused as exc:
+            return answer(request, user, form, False, str(exc), draft_id)
+        return answer(request, user, form, True, done.message, draft_id)
 
     def claim_route(action: str) -> Any:
         @web.guard("claim")
@@ -250,13 +238,15 @@ def routes(web: Web) -> list[Route]:
         now = clock.now()
         try:
             if field == "needs_reply" and draft_id:  # closing it is the agent's action
-                drafts.reject(store, draft_id, user.username,
-                              _int(form.get("version") if form else None),
-                              "no reply needed (label corrected)", now)
+                web.actions.reject(draft_id, user.username,
+                                   _int(form.get("version") if form else None),
+                                   "no reply needed (label corrected)")
             changed = inbox.correct_label(store, mention_id, field, value, user.username, now)
             if field == "needs_reply" and draft_id:
                 return answer(request, user, form, True, "Closed: no reply needed, and the "
                               "model's label is corrected.", removed=[draft_id])
+        except ActionRefused as exc:
+            return answer(request, user, form, False, str(exc), draft_id)
         except (ConflictError, StoreError) as exc:
             return answer(request, user, form, False, f"Not done: {exc}.", draft_id)
         shown = {"label": "Tone", "topic": "Topic"}.get(field, field)
@@ -275,10 +265,9 @@ def routes(web: Web) -> list[Route]:
         for pick in picks[:500]:
             draft_id, _, version = pick.partition(":")
             try:
-                drafts.reject(store, int(draft_id), user.username, int(version), note_text,
-                              clock.now())
+                web.actions.reject(_int(draft_id), user.username, _int(version), note_text)
                 done.append(int(draft_id))
-            except (ValueError, ConflictError, StoreError) as exc:
+            except (ActionRefused, StoreError) as exc:
                 refused.append(str(exc))
         verb = "Rejected as spam" if action == "spam" else "Closed without reply"
         message = f"{verb}: {len(done)}."
@@ -295,6 +284,7 @@ def routes(web: Web) -> list[Route]:
         Route("/drafts/{draft_id:int}/reject", draft_route("reject", "reject"),
               methods=["POST"]),
         Route("/drafts/{draft_id:int}/skip", draft_route("skip", "skip"), methods=["POST"]),
+        Route("/drafts/{draft_id:int}/undo", draft_route("undo", "approve"), methods=["POST"]),
         Route("/drafts/{draft_id:int}/handled", draft_route("handled", "approve"),
               methods=["POST"]),
         Route("/mentions/{mention_id:int}/claim", claim_route("claim"), methods=["POST"]),

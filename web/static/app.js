@@ -111,6 +111,19 @@ function setTotal(delta) {
   if (total) total.textContent = Math.max(0, Number(total.textContent) - delta);
 }
 
+function offerUndo(draftId, token) {
+  const form = document.createElement("form");
+  form.method = "post"; form.action = `/drafts/${draftId}/undo`; form.className = "inline undo";
+  form.dataset.fetch = "";
+  const csrf = document.createElement("input");
+  csrf.type = "hidden"; csrf.name = "csrf_token"; csrf.value = token;
+  const button = document.createElement("button");
+  button.className = "undo"; button.textContent = "Undo";
+  form.append(csrf, button);
+  form.addEventListener("submit", onSubmit);
+  document.querySelector(".flashes").append(form);
+}
+
 async function onSubmit(ev) {
   const form = ev.currentTarget;
   const button = ev.submitter;
@@ -138,6 +151,7 @@ async function onSubmit(ev) {
     return;
   }
   flash(reply.ok ? "ok" : "error", reply.message);
+  if (reply.undo) offerUndo(reply.undo, body.get("csrf_token"));
   if (reply.login) { form.querySelectorAll("button").forEach((b) => { b.disabled = false; }); return; }
   if (reply.ok && /\/(approve|edit|reject)$/.test(action) && reply.draft) forget(reply.draft);
   for (const id of reply.removed || []) {
@@ -147,15 +161,14 @@ async function onSubmit(ev) {
   }
   if (reply.html) {
     const old = document.querySelector(`article.item[data-draft="${reply.draft}"]`);
-    if (old) {
-      const tmp = document.createElement("template");
-      tmp.innerHTML = reply.html.trim();
-      const fresh = tmp.content.firstElementChild;
-      old.replaceWith(fresh);
-      wire(fresh);
-      fresh.addEventListener("click", () => select(items().indexOf(fresh), false));
-      select(items().indexOf(fresh), false);
-    }
+    const tmp = document.createElement("template");
+    tmp.innerHTML = reply.html.trim();
+    const fresh = tmp.content.firstElementChild;
+    if (old) old.replaceWith(fresh);
+    else { (items()[0] || document.querySelector(".pager") || document.getElementById("queue").lastChild).before(fresh); setTotal(-1); }
+    wire(fresh);
+    fresh.addEventListener("click", () => select(items().indexOf(fresh), false));
+    select(items().indexOf(fresh), !old);
   } else {
     form.querySelectorAll("button").forEach((b) => { b.disabled = false; });
   }
