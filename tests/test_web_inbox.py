@@ -25,7 +25,7 @@ from pipeline.jobs import Pipeline  # noqa: E402
 from store import audit, drafts, users  # noqa: E402
 from store.db import Store  # noqa: E402
 from store.schema import open_store  # noqa: E402
-from tests.web_support import SOURCE, seed  # noqa: E402
+from tests.actions_support import SOURCE, seed  # noqa: E402
 from web.auth import hash_password  # noqa: E402
 from web.server import WebService  # noqa: E402
 
@@ -52,6 +52,7 @@ class Desk:
 
     def seed(self, text: str, draft: str, **kw: Any) -> tuple[int, int]:
         """A triaged mention with a pending draft, as the pipeline leaves it."""
+        kw = {"name": "Casey", "minutes_ago": 20, "followers": 4200, "waiting": 0.3, **kw}
         return seed(self.store, self.clock, text, draft, **kw)
 
     def draft(self, draft_id: int) -> dict[str, Any]:
