@@ -100,6 +100,17 @@ class Store:
                 return list(db.query(sql, params))
         return [dict(row) for row in self._reader().execute(sql, params).fetchall()]
 
+    def data_version(self) -> int:
+        """A number that changes whenever anyone (this process or another) commits to
+        the file: a cheap key for caching read results. A connection of its own, so
+        every other connection's commits count."""
+        with self._lock:
+            conn = getattr(self, "_watch", None)
+            if conn is None:
+                conn = self._watch = sqlite3.connect(self.path, check_same_thread=False)
+                self._readers.append(conn)
+            return conn.execute("PRAGMA data_version").fetchone()[0]
+
     def journal_mode(self) -> str:
         return self.query("PRAGMA journal_mode")[0]["journal_mode"]
 

@@ -144,7 +144,7 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
         client = _client(request)
         account = users.name_key(name)[:200]
         if web.throttle.blocked(account, client):
-            log.warning("log-in refused by the throttle from %s for account #%s", client,
+            log.debug("log-in refused by the throttle from %s for account #%s", client,
                         auth.name_digest(account, session_secret))
             web.flash(request, "error", "Too many failed attempts from here; wait 15 minutes "
                                         "or ask an admin to unlock the account.")

@@ -12,7 +12,7 @@ import logging
 import math
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -51,13 +51,18 @@ def routes(web: Web) -> list[Route]:
     def topics() -> list[str]:
         return sorted({t.name for t in settings.topics} | {"general"})
 
-    def item_context(request: Request, user: User, back: str) -> dict[str, Any]:
-        return {"user": user, "csrf": request.session.get("csrf", ""), "back": back,
+    def item_context(request: Request, user: User) -> dict[str, Any]:
+        return {"user": user, "csrf": request.session.get("csrf", ""),
                 "assignees": users.names(store), "topics": topics()}
 
-    def back_url(form: FormData | None) -> str:
-        query = _text(form, "back", 2000)
-        return f"/queue{'?' + query if query and chr(10) not in query else ''}"
+    def back_url(request: Request) -> str:
+        """The queue page the form was on (its filters and page), from the same-origin
+        Referer; the plain queue otherwise."""
+        ref = urlsplit(request.headers.get("referer", ""))
+        same = ref.netloc in ("", request.url.netloc)
+        if same and ref.path == "/queue" and "\n" not in ref.query:
+            return "/queue" + (f"?{ref.query}" if ref.query else "")
+        return "/queue"
 
     def answer(request: Request, user: User, form: FormData | None, ok: bool, message: str,
                draft_id: int | None = None, removed: list[int] | None = None,
@@ -66,7 +71,7 @@ def routes(web: Web) -> list[Route]:
         log.info("%s %s: %s", user.username, request.url.path, message)
         if not web.wants_json(request):
             web.flash(request, "ok" if ok else "error", message)
-            return RedirectResponse(back_url(form), 303)
+            return RedirectResponse(back_url(request), 303)
         gone, html = list(removed or []), ""
         if draft_id is not None and draft_id not in gone:
             row = inbox.item(store, draft_id, ranking(settings, clock.now()))
@@ -76,7 +81,7 @@ def routes(web: Web) -> list[Route]:
                 row["skipped"] = draft_id in request.session.get("skipped", [])
                 html = web.fragment("_item.html", it=build_items(
                     store, settings, clock.now(), [row])[0],
-                    **item_context(request, user, _text(form, "back", 2000)))
+                    **item_context(request, user))
         return JSONResponse({"ok": ok, "message": message, "html": html, "removed": gone,
                              "draft": draft_id, "undo": undo})
 
@@ -88,7 +93,7 @@ def routes(web: Web) -> list[Route]:
         if filters["assignee"] == "me":
             filters["assignee"] = user.username
         size = settings.web.page_size
-        total, counts = inbox.facet_counts(store, filters)
+        total, counts = web.facets(filters)
         pages = max(1, math.ceil(total / size))
         page = min(max(1, _int(request.query_params.get("page"), 1)), pages)
         now = clock.now()
@@ -97,10 +102,9 @@ def routes(web: Web) -> list[Route]:
                            limit=size, offset=(page - 1) * size)
         items = build_items(store, settings, now, rows)
         active = {k: v for k, v in filters.items() if v}
-        here = {**active, **({"page": str(page)} if page > 1 else {})}
         return web.render(
             request, "queue.html", user, items=items, counts=counts, total=total,
-            filters=filters, active=active, back=urlencode(here), page=page, pages=pages,
+            filters=filters, active=active, filtered=bool(active), page=page, pages=pages,
             first=(page - 1) * size + 1 if total else 0, last=(page - 1) * size + len(items),
             page_url=lambda n: "/queue?" + urlencode({**active, "page": n}),
             filter_url=lambda key, value: "/queue?" + urlencode(
@@ -108,8 +112,8 @@ def routes(web: Web) -> list[Route]:
                 {k: v for k, v in active.items() if k != key}),
             sla_minutes=settings.sla.first_response_minutes, unassigned=inbox.UNASSIGNED,
             saved_replies=settings.web.saved_replies,
-            **{k: v for k, v in item_context(request, user, urlencode(here)).items()
-               if k not in ("user", "csrf", "back")})
+            **{k: v for k, v in item_context(request, user).items()
+               if k not in ("user", "csrf")})
 
     @web.guard("read")
     def updates(request: Request, user: User, form: Any) -> Response:
@@ -122,7 +126,7 @@ def routes(web: Web) -> list[Route]:
         found = inbox.alerts(store, ranking(settings, now), since,
                              high=settings.web.alert_priority,
                              warn_minutes=settings.web.sla_warn_minutes)
-        total, _ = inbox.facet_counts(store, {})
+        total, _ = web.facets({})
         return JSONResponse({**found, "total": total,
                              "now": now.isoformat(timespec="seconds")})
 
