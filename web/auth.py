@@ -36,6 +36,7 @@ MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # argon2 hashes any length; a megabyte "password" is an attack
 SESSION_HOURS = 12  # one working day
 SECRET_FILE = "session_secret"
+SWEEP_AT = 10_000  # throttle entries kept before expired ones are swept
 
 # What each role may do; admin may do everything.
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -149,6 +150,9 @@ class Throttle:
     def failed(self, account: str, address: str) -> None:
         now = self._now().timestamp()
         with self._lock:
+            if len(self._fails) > SWEEP_AT:  # names a sprayer made up and never retried
+                for key in list(self._fails):
+                    self._recent(key, now)
             for key in self._keys(account, address).values():
                 self._fails.setdefault(key, _Window()).times.append(now)
 
