@@ -14,6 +14,7 @@ from core.errors import (
     AuthError,
     ConflictError,
     ModelError,
+    PostGone,
     PublishError,
     PublishRefused,
     RateLimited,
@@ -21,9 +22,10 @@ from core.errors import (
 )
 from core.reply import ReplyRequest
 from listener.base import MentionSource, Publisher
-from listener.filters import matches_brand
-from listener.platforms import PLATFORMS
-from metrics.rollup import rollup
+from listener.filters import matches_brand, mentions_term
+from listener.platforms import PLATFORMS, address
+from metrics.rollup import DraftFact, MentionFact, rollup
+from pipeline import reporting
 from responder import drafting
 from sentiment import triage as triage_rules
 from sentiment.classifier import Classifier
@@ -34,15 +36,29 @@ from store.db import Store
 log = logging.getLogger(__name__)
 
 AUTH_PAUSE = timedelta(days=3650)  # until an operator fixes credentials and restarts
-METRICS_WINDOW = timedelta(days=7)
+ROLLUP_BATCH_HOURS = 48  # hours rebuilt per write transaction
 
 
-def refresh_metrics(store: Store, now: datetime) -> int:
-    """Recompute the hourly rollups of the last week (late replies change old hours)."""
-    since = (now - METRICS_WINDOW).strftime("%Y-%m-%dT%H")
-    rows = [h.as_row() for h in rollup(metric_store.facts(store, since))]
-    metric_store.save_hourly(store, rows)
-    return len(rows)
+def refresh_metrics(store: Store, now: datetime, sla_minutes: int) -> int:
+    """Rebuild the rollups of the hours marked dirty, oldest first; returns how many.
+
+    Triggers mark hours whose mentions, triage or drafts changed (a late reply marks
+    its old hour); the last SLA window is marked here, since an unanswered mention
+    breaches the SLA by time passing alone.
+    """
+    sla_s = sla_minutes * 60
+    with store.atomic() as db:
+        metric_store.mark_since(db, now - timedelta(seconds=sla_s, hours=1))
+    rebuilt = 0
+    while hours := metric_store.dirty_hours(store, ROLLUP_BATCH_HOURS):
+        with store.atomic() as db:
+            facts = [MentionFact(**r) for h in hours
+                     for r in metric_store.mention_facts(db, h, now)]
+            draft_facts = [DraftFact(**r) for h in hours for r in metric_store.draft_facts(db, h)]
+            rows, authors = rollup(facts, draft_facts, sla_s)
+            metric_store.replace_hours(db, hours, rows, authors)
+        rebuilt += len(hours)
+    return rebuilt
 
 
 @dataclass
@@ -91,6 +107,8 @@ class Pipeline:
         brand = self.settings.sources_by_name()[name].brand
         new = mentions.save_poll(self.store, name, brand, result.mentions, result.cursor,
                                  self.clock.now())
+        if result.retry_at:  # rate limited part-way: what was read is kept, go on later
+            sources.pause(self.store, name, result.retry_at, "rate limited part-way")
         log.info("poll %s: %d fetched, %d new, %d requests", name, len(result.mentions), new,
                  result.requests)
         return new
@@ -109,8 +127,12 @@ class Pipeline:
         records = []
         for row, prediction in zip(rows, predictions, strict=True):
             brand = self.settings.brand(row["brand"])
+            # Named by keyword or @handle, or spoken to the way the platform writes it
+            # (Reddit: u/handle).
+            spoken_to = [address(row["platform"], h) for h in brand.handles]
             context = triage_rules.Context(
-                addressed=matches_brand(row["text"], brand.handles, brand.keywords, []),
+                addressed=matches_brand(row["text"], brand.handles, brand.keywords, [])
+                or any(mentions_term(row["text"], term) for term in spoken_to if term),
                 followers=row["author_followers"],
                 age_minutes=(now - from_iso(row["created_at"])).total_seconds() / 60,
             )
@@ -166,7 +188,8 @@ class Pipeline:
             request = ReplyRequest(
                 draft_id=row["draft_id"], platform=row["platform"],
                 in_reply_to_id=row["platform_id"], conversation_id=row["conversation_id"],
-                text=row["text"],
+                text=row["text"], attempted=row["status"] == "posting",
+                api_replyable=bool(row["api_replyable"]),
             )
             try:
                 if row["status"] == "posting":
@@ -182,6 +205,12 @@ class Pipeline:
                               row["attempts"])
                     continue
                 result = publisher.publish(request)
+            except PostGone as exc:
+                drafts.mark_refused(self.store, row["draft_id"], str(exc), None, self.clock.now())
+                mentions.redact(self.store, row["mention_id"], str(exc), self.clock.now())
+                log.warning("draft %d: the post is gone on %s; mention redacted",
+                            row["draft_id"], row["platform"])
+                continue
             except PublishRefused as exc:
                 drafts.mark_refused(self.store, row["draft_id"], str(exc), exc.manual_url,
                                     self.clock.now())
@@ -200,9 +229,16 @@ class Pipeline:
 
     # --- metrics ----------------------------------------------------------------------
     def rollup_metrics(self) -> int:
-        updated = refresh_metrics(self.store, self.clock.now())
-        log.info("metrics: %d hourly rows updated", updated)
+        """Rebuild changed hours, then check for spikes and deliver pending alerts."""
+        now = self.clock.now()
+        updated = refresh_metrics(self.store, now, self.settings.sla.first_response_minutes)
+        log.info("metrics: %d hours rebuilt", updated)
+        reporting.check_spikes(self.store, self.settings, now)
+        reporting.send_alerts(self.store, self.settings, now)
         return updated
+
+    def daily_digest(self) -> list[str]:
+        return reporting.write_digests(self.store, self.settings, self.clock.now())
 
     def run_once(self) -> None:
         """Every stage once, in order: `main.py poll --once`, and tests."""

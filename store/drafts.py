@@ -213,7 +213,8 @@ def to_publish(store: Store, limit: int, approved_before: datetime | None = None
     ready = "9999" if approved_before is None else to_iso(approved_before)
     return store.query(
         "SELECT d.id AS draft_id, d.text, d.status, d.attempts, m.id AS mention_id,"
-        " m.platform, m.platform_id, m.conversation_id, m.source, m.created_at"
+        " m.platform, m.platform_id, m.conversation_id, m.source, m.created_at,"
+        " m.api_replyable"
         " FROM drafts d JOIN mentions m ON m.id = d.mention_id"
         " WHERE d.status = 'posting' OR (d.status = 'approved' AND d.approved_at <= ?)"
         " ORDER BY d.approved_at LIMIT ?",

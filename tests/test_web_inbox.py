@@ -15,7 +15,7 @@ if not CHROMIUM.exists():
     pytest.skip("web browser tests need Debian's chromium at /usr/bin/chromium "
                 "(apt-get install chromium; .ci/run installs it)", allow_module_level=True)
 
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, Page, expect  # noqa: E402
 
 from config.settings import BrandSettings, Settings  # noqa: E402
 from core.clock import ManualClock  # noqa: E402
@@ -31,8 +31,6 @@ from web.server import WebService  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "correct horse battery"
 ROLES = {"alice": "agent", "bob": "agent", "dana": "drafter", "vera": "viewer",
          "root": "admin"}
@@ -83,14 +81,6 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     yield Desk(store, clock, settings, service.url, tmp / "sink.jsonl")
     service.stop()
     store.close()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield b
-        b.close()
 
 
 _states: dict[str, Any] = {}

@@ -8,6 +8,7 @@ through the store's per-thread WAL reader.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 from collections.abc import Awaitable, Callable
@@ -119,6 +120,10 @@ class Web:
         for a visitor without a session."""
 
         def wrap(view: View) -> Handler:
+            if inspect.iscoroutinefunction(view):
+                raise TypeError(f"{view.__name__}: the guard wraps plain functions (they run "
+                                "in the thread pool, so SQLite never blocks the event loop)")
+
             @wraps(view)
             async def run(request: Request) -> Response:
                 user = await run_in_threadpool(auth.current_user, request, self.store,
