@@ -425,3 +425,29 @@ def test_audit_filters_and_csv(desk, store, clock) -> None:
     assert lines[0].startswith("id,at,actor,action") and len(lines) == 2
     assert "'=cmd" in text and ",=cmd" not in text
     assert len(audit.entries(store, actor="alice")) == 1
+
+
+def test_refusals_reach_the_page_as_messages(desk, store, clock) -> None:
+    users.add(store, "dana", "drafter", auth.hash_password(PASSWORD), clock.now())
+    _, draft_id = seed(store, clock, "@acme x", "Hi")
+    dana = desk()
+    log_in(dana, "dana")
+    reply = post(dana, f"/drafts/{draft_id}/approve", json=True, version="1")
+    assert reply.status_code == 403 and reply.json()["message"] == \
+        "Your role (drafter) may not do this."
+    forged = dana.post(f"/drafts/{draft_id}/edit", data={"csrf_token": "forged"},
+                       headers={"accept": "application/json"})
+    assert forged.status_code == 403 and "CSRF" in forged.json()["message"]
+    assert drafts.get(store, draft_id)["draft_status"] == "pending"
+
+
+def test_an_admin_lets_a_refused_address_try_again(desk) -> None:
+    sprayer = desk(address="198.51.100.9")
+    for i in range(20):
+        log_in(sprayer, f"user{i}", "Winter2026!")
+    assert log_in(sprayer, "alice").status_code == 429
+    admin = desk(address="10.0.0.9")
+    log_in(admin, "root")
+    assert "198.51.100.9" in admin.get("/users").text
+    post(admin, "/users", action="unblock", address="198.51.100.9")
+    assert log_in(sprayer, "alice").status_code == 303

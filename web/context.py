@@ -114,6 +114,12 @@ class Web:
     def wants_json(request: Request) -> bool:
         return "application/json" in request.headers.get("accept", "")
 
+    def refuse(self, request: Request, message: str) -> Response:
+        """403, as JSON for the page's fetch code (it shows the message) or as text."""
+        if self.wants_json(request):
+            return JSONResponse({"ok": False, "message": message}, status_code=403)
+        return PlainTextResponse(message, status_code=403)
+
     def guard(self, permission: str) -> Callable[[View], Handler]:
         """Log-in and role checks, then (for POST) the form and its CSRF token, in
         front of a plain handler run in the thread pool. Nothing of a body is read
@@ -141,16 +147,15 @@ class Web:
                         target = "/" + target.split("/", 3)[-1] if "://" in target else target
                     return RedirectResponse("/login?" + urlencode({"next": target}), 303)
                 if not user.can(permission):
-                    return PlainTextResponse(
-                        f"your role ({user.role}) may not do this", status_code=403)
+                    return self.refuse(request, f"Your role ({user.role}) may not do this.")
                 form = None
                 if request.method not in ("GET", "HEAD"):
                     form = await request.form(max_files=0, max_fields=MAX_FIELDS)
                     if not auth.csrf_ok(request, form):
                         log.warning("refused %s %s: missing or wrong CSRF token",
                                     request.method, request.url.path)
-                        return PlainTextResponse("CSRF token missing or wrong; reload the "
-                                                 "page and try again", status_code=403)
+                        return self.refuse(request, "CSRF token missing or wrong; reload the "
+                                                    "page and try again.")
                 return await run_in_threadpool(view, request, user, form)
 
             return run
