@@ -49,6 +49,7 @@ class Store:
         self._lock = threading.RLock()
         self._local = threading.local()  # per thread: reader connection, in-transaction flag
         self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()  # never the write lock: reads must not wait
 
     @contextmanager
     def atomic(self) -> Iterator[sqlite_utils.Database]:
@@ -95,7 +96,7 @@ class Store:
                 raise StoreError(f"cannot read database {self.path}: {exc}") from exc
             conn.row_factory = sqlite3.Row
             self._local.reader = conn
-            with self._lock:
+            with self._readers_lock:
                 self._readers.append(conn)
         return conn
 
@@ -111,7 +112,7 @@ class Store:
         """A number that changes whenever anyone (this process or another) commits to
         the file: a cheap key for caching read results. A connection of its own, so
         every other connection's commits count."""
-        with self._lock:
+        with self._readers_lock:
             conn = getattr(self, "_watch", None)
             if conn is None:
                 conn = self._watch = sqlite3.connect(self.path, check_same_thread=False)
@@ -122,7 +123,7 @@ class Store:
         return self.query("PRAGMA journal_mode")[0]["journal_mode"]
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._readers_lock:
             for conn in self._readers:
                 conn.close()
             self._readers.clear()

@@ -451,3 +451,20 @@ def test_an_admin_lets_a_refused_address_try_again(desk) -> None:
     assert "198.51.100.9" in admin.get("/users").text
     post(admin, "/users", action="unblock", address="198.51.100.9")
     assert log_in(sprayer, "alice").status_code == 303
+
+
+def test_counts_follow_every_change(desk, store, clock) -> None:
+    _, first = seed(store, clock, "@acme one", "Hi", label="negative")
+    alice = desk()
+    log_in(alice, "alice")
+
+    def counts() -> tuple[str, str]:
+        page = alice.get("/queue").text
+        negative = re.search(r'data-value="negative">.*?class="count">(\d+)<', page, re.S)
+        return re.search(r'id="total">(\d+)<', page).group(1), negative.group(1)
+
+    assert counts() == ("1", "1")
+    seed(store, clock, "@acme two", "Hi", label="negative")  # the daemon, meanwhile
+    assert counts() == ("2", "2")
+    drafts.reject(store, first, "bob", 1, "", clock.now())  # a colleague, meanwhile
+    assert counts() == ("1", "1")
