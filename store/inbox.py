@@ -31,6 +31,7 @@ FACETS: dict[str, str] = {
     "assignee": "COALESCE(m.claimed_by, '-')",
 }
 SEARCH = "q"  # free-text filter: mention, draft, author handle or an internal note
+SCOPE = "scope"  # "all": every draft whatever its state (answered, closed), for search
 _FROM = (" FROM drafts d JOIN mentions m ON m.id = d.mention_id"
          " JOIN authors a ON a.id = m.author_id JOIN triage t ON t.mention_id = m.id")
 CORRECTABLE = {"label": "label", "topic": "topic", "needs_reply": "needs_reply"}
@@ -70,6 +71,8 @@ def _where(filters: dict[str, str], skip: str | tuple[str, ...] = ()) -> tuple[s
     # A refused draft leaves the queue once an agent replied by hand.
     clauses = [f"d.status IN ({marks})", "NOT (d.status != 'pending' AND m.status = 'replied')"]
     params: list[Any] = list(ATTENTION)
+    if filters.get(SCOPE) == "all":
+        clauses, params = ["1"], []
     for key, value in filters.items():
         if value and key in FACETS and key not in skip:
             clauses.append(f"{FACETS[key]} = ?")

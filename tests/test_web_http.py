@@ -468,3 +468,20 @@ def test_counts_follow_every_change(desk, store, clock) -> None:
     assert counts() == ("2", "2")
     drafts.reject(store, first, "bob", 1, "", clock.now())  # a colleague, meanwhile
     assert counts() == ("1", "1")
+
+
+def test_search_reaches_answered_and_closed_mentions_when_asked(desk, store, clock) -> None:
+    done, done_draft = seed(store, clock, "@acme the toaster burns bread", "Hi @casey")
+    drafts.reject(store, done_draft, "bob", 1, "duplicate", clock.now())
+    open_, _ = seed(store, clock, "@acme my toaster is loud", "Hi")
+    alice = desk()
+    log_in(alice, "alice")
+
+    def found(**params: str) -> set[int]:
+        page = alice.get("/queue", params=params).text
+        return {int(m) for m in re.findall(r'<article class="item[^"]*" id="m(\d+)"', page)}
+
+    assert found(q="toaster") == {open_}
+    assert found(q="toaster", scope="all") == {open_, done}
+    page = alice.get("/queue", params={"q": "toaster", "scope": "all"}).text
+    assert 'class="badge st-rejected">rejected<' in page

@@ -13,7 +13,7 @@ from sentiment.triage import waiting_share
 from store import inbox, mentions
 from store.db import Store
 
-FILTERS = (*inbox.FACETS, inbox.SEARCH)
+FILTERS = (*inbox.FACETS, inbox.SEARCH, inbox.SCOPE)
 
 
 def duration(seconds: float) -> str:

@@ -249,6 +249,11 @@ document.addEventListener("keydown", (ev) => {
     case "x": { const box = q("input.pick"); if (box) { box.checked = !box.checked; countPicked(); } break; }
     case "o": { const link = q("a.orig"); if (link) window.open(link.href, "_blank", "noopener"); break; }
     case "t": savedPanel(true); break;
+    case "u": press(document.querySelector(".flashes form.undo button")); break;
+    case "m": focusEnd(q("form.assign select")); break;
+    case "l": { const fix = q("form.fix button"); if (fix) { fix.closest("details").open = true; fix.focus(); } break; }
+    case "y": press(q("form.fix button.noreply")); break;
+    case "h": { const link = q("a.ghost-link"); if (link) location.assign(link.href); break; }
     case "/": focusEnd(document.querySelector("form.search input[name=q]")); break;
     case "[": press(document.querySelector(".pager a[rel=prev]")); break;
     case "]": press(document.querySelector(".pager a[rel=next]")); break;
