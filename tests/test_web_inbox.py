@@ -533,3 +533,17 @@ def test_saved_replies_notes_and_keys(as_user: Any, desk: Desk) -> None:
     desk.seed("@acme smoke coming out of the charger!", "Hi", handle="sky", priority=0.95)
     page.evaluate("poll()")
     expect(page.locator("#notices")).to_contain_text("1 new high-priority mention")
+
+
+def test_undo_an_approval_from_the_keyboard(as_user: Any, desk: Desk) -> None:
+    mention_id, draft_id = desk.seed("@acme the lamp buzzes", "Hi @casey, sorry! Please DM us.",
+                                     priority=0.97)
+    page = as_user("alice")
+    item(page, mention_id).locator(".text").click()
+    page.keyboard.press("a")
+    expect(page.locator(".flash-ok")).to_contain_text("unless you undo it")
+    expect(item(page, mention_id)).to_have_count(0)
+    page.keyboard.press("u")
+    expect(page.locator(".flash-ok")).to_contain_text("Undone")
+    expect(item(page, mention_id)).to_have_count(1)  # back in place, without a reload
+    assert desk.draft(draft_id)["status"] == "pending"
