@@ -185,6 +185,9 @@ class PipelineSettings(Strict):
     publish_interval_seconds: float = Field(5, gt=0)
     batch_size: int = Field(64, ge=1)  # rows one job run handles at most
     undo_seconds: float = Field(10, ge=0, le=600)  # an approved reply waits this long
+    # How often unanswered mentions are checked for deletion on their platform (X wants
+    # deleted posts gone from the app within 24 hours; each X lookup is a paid post read).
+    gone_check_interval_seconds: float = Field(21600, gt=0)
 
 
 class Settings(Strict):
