@@ -61,7 +61,7 @@ QUEUE_SELECT = """
     SELECT d.id AS draft_id, d.text AS draft_text, d.version, d.status AS draft_status,
            d.note, d.error, d.manual_url, d.created_at AS drafted_at, d.posted_id,
            d.posted_url, d.posted_at, d.approved_by, d.attempts, d.first_text, d.template,
-           d.lang AS draft_lang, d.notes, d.options, d.article_url, m.flags,
+           d.lang AS draft_lang, d.notes AS draft_notes, d.options, d.article_url, m.flags,
            m.id AS mention_id, m.platform, m.platform_id, m.source, m.brand, m.text, m.url,
            m.lang, m.created_at, m.status, m.claimed_by, m.api_replyable, m.engagement,
            a.handle AS author_handle, a.name AS author_name, a.followers AS author_followers,

@@ -38,15 +38,16 @@ def desk_settings(tmp_path, **pipeline: float) -> Settings:
 
 
 def seed_mention(store: Store, clock: ManualClock, text: str, *, handle: str = "casey",
-                 name: str | None = None, topic: str = "delivery", label: str = "negative",
+                 name: str = "", topic: str = "delivery", label: str = "negative",
                  conversation: str = "", brand: str = "Acme", needs: bool = True,
                  reason: str = "complaint", lang: str = "en", minutes_ago: float = 5,
-                 in_reply_to: str = "") -> int:
-    """One triaged mention (needing a reply unless ``needs`` is False); its id."""
+                 in_reply_to: str = "", priority: float = 0.5, followers: int = 100,
+                 waiting: float = 0.0) -> int:
+    """One triaged mention (needing a reply unless ``needs`` is False); its id.
+    ``waiting`` is the waiting factor triage saw (the inbox re-ages it when read)."""
     pid = f"a{next(_ids)}"
     mention = Mention(platform="replay", platform_id=pid, text=text, lang=lang,
-                      author=Author(f"u-{handle}", handle,
-                                    handle.title() if name is None else name, 100),
+                      author=Author(f"u-{handle}", handle, name or handle.title(), followers),
                       created_at=clock.now() - timedelta(minutes=minutes_ago),
                       url=f"https://x.example/{handle}/status/{pid}",
                       conversation_id=conversation or pid, in_reply_to_id=in_reply_to)
@@ -55,7 +56,9 @@ def seed_mention(store: Store, clock: ManualClock, text: str, *, handle: str = "
     mentions.save_triage(store, [mentions.TriageRecord(
         mention_id=mention_id, label=label, scores={label: 0.8}, complaint=label == "negative",
         needs_reply=needs, optional=False, reason=reason if needs else "praise", topic=topic,
-        priority=0.5, factors={}, model_name="test", model_version="1")], clock.now())
+        priority=priority,
+        factors={"negativity": 0.8, "reach": 0.2, "urgency": 0.0, "waiting": waiting},
+        model_name="test", model_version="1")], clock.now())
     return mention_id
 
 

@@ -17,7 +17,7 @@ from store.db import Store
 
 def routes(store: Store, guard: Callable, render: Callable) -> list[Route]:
     @guard("users")
-    async def page(request: Request, user: Any, form: Any) -> Response:
+    def page(request: Request, user: Any, form: Any) -> Response:
         return render(request, "replies.html", user, lines=table(drafts.outcomes(store)),
                       outcomes=OUTCOMES)
 
