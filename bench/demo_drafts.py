@@ -77,7 +77,7 @@ def main() -> int:
         limit = settings.responder.length_limits.get(r["platform"],
                                                      PLATFORMS[r["platform"]].reply_limit)
         length = PLATFORMS[r["platform"]].reply_length(r["draft"])
-        problems = text_problems(settings, r["platform"], r["brand"], r["draft"])
+        problems = text_problems(settings, r["platform"], r["draft"], r["brand"])
         over += length > limit
         refused += bool(problems)
         print(f"  draft [{r['template']}, {r['draft_lang']}, {length}/{limit}]: {r['draft']}")

@@ -50,9 +50,9 @@ class Done:
     version: int | None = None  # the draft's version after the action, when it has one
 
 
-def text_problems(settings: Settings, platform: str, brand: str, text: str) -> list[str]:
+def text_problems(settings: Settings, platform: str, text: str, brand: str = "") -> list[str]:
     """Why ``text`` could not go out as ``brand``'s reply on ``platform``; empty when it
-    can."""
+    can (a brand's ``allowed_promises`` only apply when ``brand`` is given)."""
     responder = settings.responder
     limit = responder.length_limits.get(platform, 280)
     allowed = next((b.allowed_promises for b in settings.brands if b.name == brand), [])
@@ -82,11 +82,11 @@ class Actions:
         Interfaces show this beside a draft before the agent approves it."""
         row = self._draft(draft_id)
         text = row["draft_text"] if text is None else text
-        return text_problems(self.settings, row["platform"], row["brand"], text)
+        return text_problems(self.settings, row["platform"], text, row["brand"])
 
     def _checked(self, draft_id: int, text: str, what: str) -> dict:
         row = self._draft(draft_id)
-        if problems := text_problems(self.settings, row["platform"], row["brand"], text):
+        if problems := text_problems(self.settings, row["platform"], text, row["brand"]):
             raise ActionRefused(refusal(what, problems))
         return row
 
