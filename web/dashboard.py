@@ -79,7 +79,7 @@ def routes(store: Store, clock: Clock, guard: Callable, render: Callable) -> lis
         return parse(q.get("since"), q.get("until"), clock.now().date())
 
     @guard("read")
-    async def page(request: Request, user: Any, form: Any) -> Response:
+    def page(request: Request, user: Any, form: Any) -> Response:
         period, filters = period_of(request), _filters(request)
         shown = tables(store, period, filters)
         for t in shown:
@@ -92,7 +92,7 @@ def routes(store: Store, clock: Clock, guard: Callable, render: Callable) -> lis
                       choices={k: analytics.values(store, k) for k in FILTERS})
 
     @guard("read")
-    async def export(request: Request, user: Any, form: Any) -> Response:
+    def export(request: Request, user: Any, form: Any) -> Response:
         name, fmt = request.path_params["name"], request.path_params["fmt"]
         if fmt not in FORMATS:
             return PlainTextResponse("format must be csv or json", status_code=404)
