@@ -485,3 +485,17 @@ def test_search_reaches_answered_and_closed_mentions_when_asked(desk, store, clo
     assert found(q="toaster", scope="all") == {open_, done}
     page = alice.get("/queue", params={"q": "toaster", "scope": "all"}).text
     assert 'class="badge st-rejected">rejected<' in page
+
+
+def test_an_admin_ends_every_session_of_a_user(desk, store) -> None:
+    phone, laptop, admin = desk(), desk(address="10.0.0.2"), desk(address="10.0.0.9")
+    log_in(phone, "alice")
+    log_in(laptop, "alice")
+    log_in(admin, "root")
+    assert re.search(r'data-user="alice">.*?<td class="nowrap">2', admin.get("/users").text,
+                     re.S)
+    post(admin, "/users", action="end-sessions", username="alice")
+    assert "Ended 2 session(s) of alice." in admin.get("/users").text
+    assert phone.get("/queue").status_code == 303 and laptop.get("/queue").status_code == 303
+    assert admin.get("/queue").status_code == 200
+    assert audit.entries(store, action="sessions ended")[0]["actor"] == "root"
