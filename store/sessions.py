@@ -46,11 +46,6 @@ def revoke_user(db: Database, user_id: int) -> int:
     return db.execute("DELETE FROM web_sessions WHERE user_id = ?", [user_id]).rowcount
 
 
-def count_for(store: Store, user_id: int) -> int:
-    return store.query("SELECT count(*) AS n FROM web_sessions WHERE user_id = ?",
-                       [user_id])[0]["n"]
-
-
 def live_counts(store: Store, now: datetime) -> dict[int, int]:
     """Open sessions per user id."""
     return {r["user_id"]: r["n"] for r in store.query(
