@@ -129,7 +129,7 @@ class ResponderSettings(Strict):
         "positive": "Thank you {handle}, that means a lot to the team! {signoff}",
     }
     kb_line: str = "This may help: {kb_link} "
-    length_limits: dict[str, int] = {"x": 280, "reddit": 10_000, "replay": 280}
+    length_limits: dict[str, int] = {"x": 280, "reddit": 10_000, "replay": 280, "bluesky": 300}
 
     @model_validator(mode="after")
     def _templates_render(self) -> ResponderSettings:
