@@ -141,7 +141,8 @@ def test_a_stranger_guessing_cannot_lock_a_colleague_out(desk) -> None:
     stranger = desk(address="203.0.113.9")
     for _ in range(5):
         assert log_in(stranger, "alice", "wrong password!").status_code == 401
-    assert log_in(stranger, "alice").status_code == 429  # even the right one, from there
+    refused = log_in(stranger, "alice")  # even the right password, from there
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "900"
     assert log_in(desk(address="10.0.0.7"), "alice").status_code == 303  # alice's desk
 
 
@@ -500,3 +501,20 @@ def test_an_admin_ends_every_session_of_a_user(desk, store) -> None:
     assert phone.get("/queue").status_code == 303 and laptop.get("/queue").status_code == 303
     assert admin.get("/queue").status_code == 200
     assert audit.entries(store, action="sessions ended")[0]["actor"] == "root"
+
+
+def test_the_throttle_forgets_after_its_window_and_sweeps_made_up_names(monkeypatch) -> None:
+    clock = ManualClock()
+    throttle = auth.Throttle(clock.now)
+    for _ in range(5):
+        throttle.failed("alice", "203.0.113.1")
+    assert throttle.blocked("alice", "203.0.113.1")
+    assert throttle.locked() == {"accounts": ["alice"], "addresses": []}
+    clock.advance(minutes=15)
+    assert not throttle.blocked("alice", "203.0.113.1")
+    monkeypatch.setattr(auth, "SWEEP_AT", 20)
+    for i in range(10):  # a sprayer's made-up names, never tried again
+        throttle.failed(f"nobody{i}", f"198.51.100.{i}")
+    clock.advance(minutes=16)
+    throttle.failed("bob", "10.0.0.1")
+    assert len(throttle._fails) == 3  # only bob's fresh entries are left
