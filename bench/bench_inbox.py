@@ -223,8 +223,9 @@ def main() -> None:
         service.start()
         url = service.url
         agent = log_in(url, "alice", PASSWORD)
-        size = len(agent.open(url + "/queue").read())
-        print(f"page of 50 items: {size / 1024:.0f} KB")
+        first = agent.open(url + "/queue").read()
+        print(f"page of 50 items: {len(first) / 1024:.0f} KB, "
+              f"{len(re.findall(rb'<[a-zA-Z]', first)):,} elements")
         phases = (("quiet (no writer)", False, False), ("while the writer ingests", True, False),
                   ("while the writer ingests and a stranger sprays log-ins", True, True))
         for n, (title, write, spray) in enumerate(phases):
