@@ -22,6 +22,7 @@ import sqlite_utils
 from core.errors import StoreError
 
 BUSY_TIMEOUT_MS = 10_000
+READER_MMAP_BYTES = 256 * 2**20
 
 
 class Store:
@@ -92,6 +93,9 @@ class Store:
                 conn = sqlite3.connect(self.path, check_same_thread=False,
                                        isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
                 conn.execute("PRAGMA query_only=ON")
+                # Pages straight from the OS cache: another connection's commit empties
+                # this one's page cache, and the queue reads the whole attention set.
+                conn.execute(f"PRAGMA mmap_size={READER_MMAP_BYTES}")
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot read database {self.path}: {exc}") from exc
             conn.row_factory = sqlite3.Row

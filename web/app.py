@@ -148,8 +148,10 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
                         auth.name_digest(account, session_secret))
             web.flash(request, "error", "Too many failed attempts from here; wait 15 minutes "
                                         "or ask an admin to unlock the account.")
-            return web.render(request, "login.html", None, status=429, next=target,
-                              first_run=False)
+            refused = web.render(request, "login.html", None, status=429, next=target,
+                                 first_run=False)
+            refused.headers["retry-after"] = str(int(web.throttle.window_s))
+            return refused
         user = auth.authenticate(store, name, password)
         if user is None:
             web.throttle.failed(account, client)
