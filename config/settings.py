@@ -199,7 +199,8 @@ class ResponderSettings(Strict):
         "positive": ["Thank you {name}, that means a lot to the team! {emoji}{signoff}"],
     }
     kb_line: str = "This may help: {kb_link} "
-    length_limits: dict[str, int] = {"x": 280, "reddit": 10_000, "replay": 280, "bluesky": 300}
+    # Overrides only: a platform not listed keeps its network's own limit (listener.platforms).
+    length_limits: dict[str, Annotated[int, Field(gt=0)]] = {}
     policy: PolicySettings = PolicySettings()
     knowledge_base: list[KbArticle] = []
     kb_threshold: float = Field(0.45, ge=-1, le=1)  # below this similarity: no article

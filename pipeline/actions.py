@@ -38,7 +38,7 @@ from datetime import timedelta
 from config.settings import Settings
 from core.clock import Clock, from_iso
 from core.errors import ActionRefused, ConflictError
-from listener.platforms import platform_length
+from listener.platforms import platform_length, reply_limit
 from responder.policy import reply_problems, second_reply
 from store import drafts, inbox
 from store.db import Store
@@ -54,7 +54,7 @@ def text_problems(settings: Settings, platform: str, text: str, brand: str = "")
     """Why ``text`` could not go out as ``brand``'s reply on ``platform``; empty when it
     can (a brand's ``allowed_promises`` only apply when ``brand`` is given)."""
     responder = settings.responder
-    limit = responder.length_limits.get(platform, 280)
+    limit = reply_limit(settings, platform)
     allowed = next((b.allowed_promises for b in settings.brands if b.name == brand), [])
     return reply_problems(text, platform_length(text, platform), limit, platform,
                           responder.policy, allowed)
