@@ -111,6 +111,10 @@ class Actions:
                 text: str | None = None) -> Done:
         """Approve the text the agent saw (or ``text``, saved first as an edit)."""
         row = self._draft(draft_id)
+        if row["template"] == drafts.REMINDER:
+            raise ActionRefused(refusal("approved", [
+                "this is a follow-up reminder and we already replied in public, so follow "
+                "up in a private message and reject the reminder to close it"]))
         text = row["draft_text"] if text is None else _normal(text)
         self._checked(draft_id, text, "approved")
         if thread := drafts.reply_in_thread(self.store, row["mention_id"]):

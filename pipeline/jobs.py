@@ -213,6 +213,28 @@ class Pipeline:
             log.info("publishing: %d replies posted", posted)
         return posted
 
+    # --- follow-up ----------------------------------------------------------------------
+    def remind_unanswered(self) -> int:
+        """Our posted replies the customer has not answered after
+        ``responder.reminder_hours`` come back to the queue, once per reply, as a
+        reminder draft suggesting a private follow-up; returns how many."""
+        r = self.settings.responder
+        if not r.reminder_hours:
+            return 0
+        now = self.clock.now()
+        made = 0
+        for row in drafts.unanswered(self.store, now - timedelta(hours=r.reminder_hours)):
+            who = address(row["platform"], row["handle"])
+            note = (f"Reminder: no answer from {who} {r.reminder_hours:g} h after our reply "
+                    f"({row['posted_url'] or row['url']}). Follow up in a private message if "
+                    "it helps, then reject this reminder to close it.")
+            if drafts.remind(self.store, row["draft_id"], r.reminder_text.format(handle=who),
+                             note, now) is not None:
+                made += 1
+        if made:
+            log.info("reminders: %d unanswered replies back in the queue", made)
+        return made
+
     # --- deletions --------------------------------------------------------------------
     def sweep_gone(self) -> int:
         """Redact unanswered mentions whose posts their platform reports deleted (X's
