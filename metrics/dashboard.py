@@ -2,7 +2,8 @@
 
 Each chart is drawn from exactly the rows of its table, and the CSV/JSON export
 writes the same rows, so what is seen, what is downloaded and what is drawn agree.
-``link(**filters)`` makes the URL of the mentions behind a row (the filtered inbox).
+``link(**filters)`` makes the URL of the mentions behind a row or a bar (the
+mentions list, filtered to it).
 """
 
 from __future__ import annotations
@@ -106,7 +107,9 @@ def build(*, current: dict[str, Any], previous: dict[str, Any], series: list[dic
                           f"Stacked mentions per {unit} by platform; the dashed line is the "
                           "previous period.", labels,
                           [(p, [r[p] for r in rows]) for p in platforms],
-                          x_label=unit, y_label="mentions", links=bucket_links,
+                          x_label=unit, y_label="mentions",
+                          part_links=[[link(bucket=b, platform=p) for b in buckets]
+                                      for p in platforms],
                           overlay=("previous period", [r["previous"] for r in rows]))
     tables.append(t)
 
@@ -115,10 +118,12 @@ def build(*, current: dict[str, Any], previous: dict[str, Any], series: list[dic
             for b in buckets]
     t = Table("tone", "Tone over time", [("bucket", unit), *((x, x) for x in TONES),
                                          ("negative_share", "negative share")], rows,
-              [link(bucket=b, sentiment="negative") for b in buckets])
+              bucket_links)
     t.chart = charts.bars("chart-tone", t.title, f"Stacked mentions per {unit} by tone.",
                           labels, [(tone, [r[tone] for r in rows]) for tone in TONES],
-                          x_label=unit, y_label="mentions", links=t.links)
+                          x_label=unit, y_label="mentions",
+                          part_links=[[link(bucket=b, sentiment=tone) for b in buckets]
+                                      for tone in TONES])
     tables.append(t)
 
     rows = [{"bucket": b, "triaged": _triaged(per_bucket[b]), "net_sentiment": _net(per_bucket[b]),
