@@ -170,3 +170,15 @@ def test_a_rate_limited_post_is_retried_later(sandbox, clock):
         publisher.publish(request(post))
     assert not isinstance(caught.value, PublishRefused)
     assert ours(sandbox) == []
+
+
+def test_gone_names_the_deleted_posts_in_batches_of_25(sandbox, clock):
+    posts = [sandbox.add_post(f"u{i}.bsky.social", f"@{BRAND_HANDLE} {i}") for i in range(30)]
+    sandbox.delete(posts[3])
+    sandbox.delete(posts[27])
+    publisher = make_publisher(sandbox, clock)
+    assert publisher.gone(posts) == {posts[3], posts[27]}
+    assert sandbox.count("app.bsky.feed.getPosts") == 2
+    sandbox.fail_next(503, times=3, nsid="app.bsky.feed.getPosts")
+    with pytest.raises(PublishError):  # unknown is never "gone"
+        publisher.gone(posts)

@@ -133,6 +133,18 @@ class BlueskyPublisher:
                 return None
         return None
 
+    def gone(self, platform_ids: list[str]) -> set[str]:
+        """The posts Bluesky no longer shows (``app.bsky.feed.getPosts`` omits a deleted
+        post, and one whose account was deactivated or taken down), 25 a call."""
+        uris = [u for u in platform_ids if u.startswith("at://")]
+        shown: set[str] = set()
+        for start in range(0, len(uris), 25):
+            batch = uris[start:start + 25]
+            answer = self._read("posts, to see which were deleted",
+                                lambda c, b=batch: c.get_posts(b))
+            shown |= {p.uri for p in answer.posts}
+        return set(uris) - shown
+
     # -- helpers --
 
     def _post(self, uri: str) -> dict[str, Any] | None:
