@@ -177,14 +177,15 @@ def build(*, current: dict[str, Any], previous: dict[str, Any], series: list[dic
     t = Table("sla", "SLA compliance",
               [("bucket", unit), ("needs_reply", "needing a reply"),
                ("sla_breaches", "breaches"), ("compliance", "compliance"),
-               ("previous", "previous period")], rows, bucket_links)
+               ("previous", "previous period")], rows,
+              [link(bucket=b, needs_reply="1") for b in buckets])
     t.chart = charts.lines("chart-sla", t.title,
                            f"Share of mentions needing a reply answered within the SLA, per "
                            f"{unit}, against the previous period.", labels,
                            [("compliance", [r["compliance"] for r in rows]),
                             ("previous period", [r["previous"] for r in rows])],
                            x_label=unit, y_label="answered within SLA", low=0, high=1,
-                           percent=True, links=bucket_links)
+                           percent=True, links=t.links)
     tables.append(t)
 
     outcomes = [("approved unedited", current["accepted_unedited"]),

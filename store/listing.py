@@ -22,7 +22,11 @@ COLUMNS: dict[str, str] = {
     "sentiment": "t.label",
     "topic": f"coalesce(nullif(t.topic, ''), '{UNTRIAGED}')",
     "status": "m.status",
+    # "1": the mention needs a reply, as the rollups count it (triage says so and no
+    # agent closed it without one); "0": it does not
+    "needs_reply": "CAST((coalesce(t.needs_reply, 0) AND m.status != 'no_action') AS TEXT)",
 }
+TRIAGE_FILTERS = ("sentiment", "topic", "needs_reply")
 FILTERS = (*COLUMNS, *inbox.NARROW)
 TRIAGED = " LEFT JOIN triage t ON t.mention_id = m.id"
 
@@ -38,7 +42,7 @@ def count(store: Store, filters: dict[str, str]) -> int:
     """How many mentions the filters match (the number a dashboard point shows);
     triage is joined only when a filter needs it, so a year's count reads one index."""
     where, params = _where(filters)
-    join = TRIAGED if any(filters.get(k) for k in ("sentiment", "topic")) else ""
+    join = TRIAGED if any(filters.get(k) for k in TRIAGE_FILTERS) else ""
     return store.query(f"SELECT count(*) AS n FROM mentions m{join} WHERE {where}",
                        params)[0]["n"]
 
