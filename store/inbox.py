@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from core.clock import to_iso
+from core.clock import from_iso, to_iso
 from core.errors import ConflictError
 from store import audit
 from store.db import Store, decode
@@ -42,7 +42,7 @@ NARROW: dict[str, str] = {
 }
 _FROM = (" FROM drafts d JOIN mentions m ON m.id = d.mention_id"
          " JOIN authors a ON a.id = m.author_id JOIN triage t ON t.mention_id = m.id")
-CORRECTABLE = {"label": "label", "topic": "topic", "needs_reply": "needs_reply"}
+CORRECTABLE = ("label", "topic", "needs_reply")  # triage columns an agent may correct
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,6 @@ class Ranking:
             [self.waiting_weight, to_iso(self.now), self.sla_minutes])
 
     def waiting(self, created_at: str) -> float:
-        from core.clock import from_iso
-
         minutes = (self.now - from_iso(created_at)).total_seconds() / 60
         return round(min(1.0, max(0.0, minutes / self.sla_minutes)), 3)
 
@@ -241,9 +239,9 @@ def correct_label(store: Store, mention_id: int, field: str, value: str, actor: 
     """An agent's correction of the model's tone (``label``), ``topic`` or
     ``needs_reply``: kept in ``label_corrections`` (with what the model said, for
     training) and applied to the triage row. False when nothing changed."""
-    column = CORRECTABLE.get(field)
-    if column is None:
+    if field not in CORRECTABLE:
         raise ConflictError(f"{field!r} cannot be corrected")
+    column = field
     with store.atomic() as db:
         row = db.execute(f"SELECT {column} FROM triage WHERE mention_id = ?",
                          [mention_id]).fetchone()
