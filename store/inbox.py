@@ -109,8 +109,8 @@ def queue(store: Store, filters: dict[str, str], ranking: Ranking, *,
 
     Filters (exact values): brand, platform, sentiment, topic, status, assignee
     (``UNASSIGNED`` for nobody's); ``q`` searches text; ``since``/``until``/``author``
-    narrow (NARROW). Each row's ``priority`` is the
-    live one (``model_priority`` keeps triage's), ``factors["waiting"]`` likewise.
+    narrow (NARROW). Each row's ``priority`` is the live one (``model_priority`` keeps
+    triage's), ``factors["waiting"]`` likewise.
     The order is found on narrow rows first, so a deep page costs no more than the first.
     """
     where, params = _where(filters)
