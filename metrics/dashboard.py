@@ -131,14 +131,15 @@ def build(*, current: dict[str, Any], previous: dict[str, Any], series: list[dic
     t = Table("sentiment", "Net sentiment trend",
               [("bucket", unit), ("triaged", "triaged"), ("net_sentiment", "net sentiment"),
                ("previous", "previous period")],
-              rows, bucket_links, note="(positive − negative) / triaged, from −1 to +1")
+              rows, [link(bucket=b, triaged="1") for b in buckets],
+              note="(positive − negative) / triaged, from −1 to +1")
     t.chart = charts.lines("chart-sentiment", t.title,
                            f"Net sentiment per {unit} against the previous period; gaps where "
                            "nothing was triaged.", labels,
                            [("net sentiment", [r["net_sentiment"] for r in rows]),
                             ("previous period", [r["previous"] for r in rows])],
                            x_label=unit, y_label="net sentiment", low=-1, high=1,
-                           links=bucket_links)
+                           links=t.links)
     tables.append(t)
 
     rows = [{"topic": r["topic"], "mentions": r["volume"], "complaints": r["complaints"],

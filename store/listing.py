@@ -25,8 +25,9 @@ COLUMNS: dict[str, str] = {
     # "1": the mention needs a reply, as the rollups count it (triage says so and no
     # agent closed it without one); "0": it does not
     "needs_reply": "CAST((coalesce(t.needs_reply, 0) AND m.status != 'no_action') AS TEXT)",
+    "triaged": "CAST(t.mention_id IS NOT NULL AS TEXT)",  # "1": the model has seen it
 }
-TRIAGE_FILTERS = ("sentiment", "topic", "needs_reply")
+TRIAGE_FILTERS = ("sentiment", "topic", "needs_reply", "triaged")
 FILTERS = (*COLUMNS, *inbox.NARROW)
 TRIAGED = " LEFT JOIN triage t ON t.mention_id = m.id"
 

@@ -110,7 +110,8 @@ def test_every_point_lists_as_many_mentions_as_it_counts(world, vera, since, unt
                                        {"brand": brand, "platform": "", "topic": ""})}
     checked = 0
     for name, column in (("volume", "total"), ("topics", "mentions"),
-                         ("authors", "mentions"), ("sla", "needs_reply")):
+                         ("authors", "mentions"), ("sla", "needs_reply"),
+                         ("sentiment", "triaged")):
         table = shown[name]
         assert table.rows and len(table.links) == len(table.rows)
         for row, link in zip(table.rows, table.links, strict=True):
