@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
 from config.settings import BrandSettings, Settings, TopicSettings, WebSettings
@@ -518,3 +519,35 @@ def test_the_throttle_forgets_after_its_window_and_sweeps_made_up_names(monkeypa
     clock.advance(minutes=16)
     throttle.failed("bob", "10.0.0.1")
     assert len(throttle._fails) == 3  # only bob's fresh entries are left
+
+
+def test_password_hashing_and_page_handlers_run_off_the_event_loop(desk, monkeypatch) -> None:
+    on_loop: list[str] = []
+
+    def loop_running() -> bool:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        return True
+
+    page = users.names
+
+    class CheckedHasher(PasswordHasher):
+        def verify(self, *args: Any) -> Any:
+            if loop_running():
+                on_loop.append("argon2")
+            return super().verify(*args)
+
+    def checked_names(*args: Any) -> Any:
+        if loop_running():
+            on_loop.append("queue page")
+        return page(*args)
+
+    monkeypatch.setattr(auth, "_hasher", CheckedHasher())
+    monkeypatch.setattr(users, "names", checked_names)
+    alice = desk()
+    assert log_in(alice, "alice").status_code == 303
+    assert log_in(desk(address="10.0.0.5"), "nobody", "x").status_code == 401
+    assert alice.get("/queue").status_code == 200
+    assert on_loop == []
