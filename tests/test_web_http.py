@@ -271,9 +271,12 @@ def test_head_queue_answers_like_get(desk) -> None:
 # --- the queue ----------------------------------------------------------------------------
 
 def test_every_pending_item_is_reachable_and_counted(desk, store, clock) -> None:
-    for i in range(120):
-        seed(store, clock, f"@acme order {i} is late " + "and I am upset " * 15,
-             f"Hi @casey, sorry about order {i}. " * 3, priority=0.3 + (i % 7) / 100)
+    for i in range(120):  # full-length posts and drafts, each with a note: a heavy page
+        post_text = (f"@acme order {i} is late " + "and I am upset " * 20)[:280]
+        reply = (f"Hi @casey, sorry about order {i}. " * 9)[:280]
+        mention_id, _ = seed(store, clock, post_text, reply, priority=0.3 + (i % 7) / 100)
+        inbox.add_note(store, mention_id, "bob", "Called the depot, they will check tomorrow.",
+                       clock.now())
     alice = desk()
     log_in(alice, "alice")
     pages = [alice.get(f"/queue?page={n}") for n in (1, 2, 3)]
