@@ -7,6 +7,8 @@
     python main.py report [--since D --until D --brand B --platform P --by day|hour
                           --format table|csv|json] reputation metrics (read-only)
     python main.py triage FILE|-    triage texts (one per line), JSON per line
+    python main.py draft FILE|-     draft replies for texts (one per line), JSON per line;
+                                    --stats: acceptance per template; --reminders
     python main.py db migrate       apply pending schema migrations
     python main.py sandbox          local X, Reddit and Bluesky API servers fed from the sample
     python main.py serve            the web inbox alone (no daemon jobs)
@@ -57,6 +59,7 @@ def build_pipeline(settings: Settings, clock: Clock):
     """Everything the daemon's jobs need, built from settings."""
     from listener.platforms import build_publisher, build_source
     from pipeline.jobs import Pipeline
+    from sentiment.embedding import Embedder
     from sentiment.transformer import load_classifier
 
     store = _store(settings)
@@ -66,7 +69,7 @@ def build_pipeline(settings: Settings, clock: Clock):
         store=store, settings=settings, classifier=classifier,
         sources={s.name: build_source(s, settings, clock) for s in settings.sources},
         publishers={s.name: build_publisher(s, settings, clock) for s in settings.sources},
-        clock=clock,
+        clock=clock, embedder=Embedder.load(),
     )
 
 
@@ -272,7 +275,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_web_commands(sub)
     _add_model_commands(sub)
+    _add_draft_commands(sub)
     return parser
+
+
+def _add_draft_commands(sub: argparse._SubParsersAction) -> None:
+    """`draft FILE|-`, `draft --stats`, `draft --reminders` (see pipeline/draft_cli.py)."""
+    from pipeline.draft_cli import register
+
+    register(sub)
 
 
 def _add_model_commands(sub: argparse._SubParsersAction) -> None:

@@ -23,12 +23,13 @@ from core.errors import (
 from core.reply import ReplyRequest
 from listener.base import MentionSource, Publisher
 from listener.filters import matches_brand, mentions_term
-from listener.platforms import PLATFORMS, address
+from listener.platforms import address
 from metrics.rollup import DraftFact, MentionFact, rollup
 from pipeline import reporting
-from responder import drafting
+from pipeline.replies import Replies
 from sentiment import triage as triage_rules
 from sentiment.classifier import Classifier
+from sentiment.embedding import Embedder
 from store import drafts, mentions, sources
 from store import metrics as metric_store
 from store.db import Store
@@ -70,8 +71,10 @@ class Pipeline:
     sources: dict[str, MentionSource]
     publishers: dict[str, Publisher]
     clock: Clock
+    embedder: Embedder | None = None  # the knowledge base and past replies need it
 
     def __post_init__(self) -> None:
+        self.replies = Replies(self.settings, self.embedder)
         for name, source in self.sources.items():
             sources.ensure(self.store, name, source.platform)
             _, reason = sources.paused_until(self.store, name)
@@ -152,26 +155,8 @@ class Pipeline:
 
     # --- drafting ---------------------------------------------------------------------
     def draft_batch(self) -> int:
-        made = 0
-        topics = {t.name: t for t in self.settings.topics}
-        for row in mentions.awaiting_draft(self.store, self.settings.pipeline.batch_size):
-            platform = PLATFORMS[row["platform"]]
-            text = drafting.draft(
-                handle=row["author_handle"],
-                author_name=row["author_name"], brand=self.settings.brand(row["brand"]),
-                topic=topics.get(row["topic"]), label=row["label"],
-                question=triage_rules.is_question(row["text"],
-                                                  self.settings.triage.question_words),
-                settings=self.settings.responder,
-                limit=self.settings.responder.length_limits.get(platform.name,
-                                                                platform.reply_limit),
-                length=platform.reply_length, address=platform.address,
-            )
-            if drafts.create(self.store, row["id"], text, self.clock.now()) is not None:
-                made += 1
-        if made:
-            log.info("drafting: %d drafts waiting for approval", made)
-        return made
+        return self.replies.draft_batch(self.store, self.clock.now(),
+                                        self.settings.pipeline.batch_size)
 
     # --- publishing -------------------------------------------------------------------
     def publish_batch(self) -> int:
