@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 AUTH_PAUSE = timedelta(days=3650)  # until an operator fixes credentials and restarts
 GONE_WINDOW = timedelta(days=7)  # how far back unanswered mentions are checked
 ROLLUP_BATCH_HOURS = 48  # hours rebuilt per write transaction
+# Replies unanswered for longer than reminder_hours plus this are history, not follow-ups
+# (turning reminders on does not bring back a year of old conversations).
+REMINDER_WINDOW = timedelta(days=7)
 
 
 def refresh_metrics(store: Store, now: datetime, sla_minutes: int) -> int:
@@ -223,7 +226,9 @@ class Pipeline:
             return 0
         now = self.clock.now()
         made = 0
-        for row in drafts.unanswered(self.store, now - timedelta(hours=r.reminder_hours)):
+        due = now - timedelta(hours=r.reminder_hours)
+        for row in drafts.unanswered(self.store, due, posted_after=due - REMINDER_WINDOW,
+                                     unreminded=True):
             who = address(row["platform"], row["handle"])
             note = (f"Reminder: no answer from {who} {r.reminder_hours:g} h after our reply "
                     f"({row['posted_url'] or row['url']}). Follow up in a private message if "

@@ -365,18 +365,24 @@ def outcomes(store: Store) -> list[dict[str, Any]]:
     return [decode(r) for r in rows]
 
 
-def unanswered(store: Store, posted_before: datetime, limit: int = 200
-               ) -> list[dict[str, Any]]:
-    """Our replies posted before ``posted_before`` that the customer has not answered
-    (no later mention of theirs in the conversation): candidates for a reminder."""
+def unanswered(store: Store, posted_before: datetime, *, posted_after: datetime | None = None,
+               unreminded: bool = False, limit: int = 200) -> list[dict[str, Any]]:
+    """Our replies posted before ``posted_before`` (and after ``posted_after``) that the
+    customer has not answered (no later mention of theirs in the conversation):
+    candidates for a reminder; ``unreminded`` leaves out those already reminded, so a
+    backlog of reminded replies never hides newer ones behind ``limit``."""
+    reminded = (" AND NOT EXISTS (SELECT 1 FROM audit r WHERE r.draft_id = d.id"
+                " AND r.action = ?)") if unreminded else ""
     return store.query(
         "SELECT d.id AS draft_id, d.text AS reply, d.posted_at, d.posted_url, m.id AS"
         " mention_id, m.text, m.url, m.brand, m.platform, a.handle FROM drafts d"
         " JOIN mentions m ON m.id = d.mention_id JOIN authors a ON a.id = m.author_id"
-        " WHERE d.status = 'posted' AND d.posted_at < ? AND NOT EXISTS (SELECT 1 FROM"
-        " mentions n WHERE n.author_id = m.author_id AND n.created_at > d.posted_at AND"
-        " (n.conversation_id = m.conversation_id OR n.in_reply_to_id = d.posted_id))"
-        " ORDER BY d.posted_at LIMIT ?", [to_iso(posted_before), limit])
+        " WHERE d.status = 'posted' AND d.posted_at < ? AND d.posted_at > ? AND NOT EXISTS"
+        " (SELECT 1 FROM mentions n WHERE n.author_id = m.author_id AND n.created_at >"
+        " d.posted_at AND (n.conversation_id = m.conversation_id OR n.in_reply_to_id ="
+        f" d.posted_id)){reminded} ORDER BY d.posted_at LIMIT ?",
+        [to_iso(posted_before), to_iso(posted_after) if posted_after else "",
+         *([REMINDER] if unreminded else []), limit])
 
 
 def remind(store: Store, posted_draft_id: int, text: str, note: str, now: datetime

@@ -247,6 +247,29 @@ def test_no_reminder_when_the_customer_answered_or_reminders_are_off(desk):
     assert desk.remind_unanswered() == 0
 
 
+def test_reminders_skip_old_history_and_reminded_replies_never_block_new_ones(desk):
+    remind_after(desk, 24)
+    old = seed(desk, "@lumora my parcel never arrived", handle="dana", conversation="c1",
+               minutes_ago=30)
+    desk.draft_batch()
+    post(desk, old)
+    desk.clock.advance(days=9)  # enabled long after: that reply is history
+    assert desk.remind_unanswered() == 0
+    for i in range(3):
+        m = seed(desk, f"@lumora hub {i} is offline again", handle=f"sam{i}",
+                 conversation=f"k{i}", minutes_ago=30)
+        desk.draft_batch()
+        post(desk, m)
+        desk.clock.advance(hours=1)
+    desk.clock.advance(hours=24)
+    assert desk.remind_unanswered() == 3
+    # Reminded replies leave the job's list, so they never fill its limit; the old one
+    # is still unanswered (and listed by `draft --reminders`) but out of the window.
+    assert [r["handle"] for r in drafts.unanswered(desk.store, desk.clock.now(),
+                                                   unreminded=True)] == ["dana"]
+    assert desk.remind_unanswered() == 0
+
+
 def test_the_daemon_schedules_reminders_only_when_they_are_on(desk):
     from pipeline.daemon import build_scheduler
 
