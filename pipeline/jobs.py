@@ -220,11 +220,14 @@ class Pipeline:
     def remind_unanswered(self) -> int:
         """Our posted replies the customer has not answered after
         ``responder.reminder_hours`` come back to the queue, once per reply, as a
-        reminder draft suggesting a private follow-up; returns how many."""
+        reminder draft suggesting a private follow-up; returns how many. Reminders the
+        customer has answered since leave the queue."""
         r = self.settings.responder
         if not r.reminder_hours:
             return 0
         now = self.clock.now()
+        if closed := drafts.close_answered_reminders(self.store, now):
+            log.info("reminders: %d closed, the customer answered", closed)
         made = 0
         due = now - timedelta(hours=r.reminder_hours)
         for row in drafts.unanswered(self.store, due, posted_after=due - REMINDER_WINDOW,

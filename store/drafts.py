@@ -18,6 +18,7 @@ from store.db import Store, decode, dumps
 
 SYSTEM = "mentiondesk"
 REMINDER = "reminder"  # the template name (and audit action) of a follow-up reminder
+ANSWERED = "the customer answered"  # why the desk closed a reminder itself
 MAX_ATTEMPTS = 5
 
 
@@ -179,7 +180,9 @@ def reject(store: Store, draft_id: int, actor: str, version: int, note: str,
             "UPDATE drafts SET status = 'rejected', note = ?, updated_at = ? WHERE id = ?",
             [note, to_iso(now), draft_id],
         )
-        db.execute("UPDATE mentions SET status = 'no_action' WHERE id = ?", [row[3]])
+        # A rejected reminder leaves its mention answered: a posted reply stays a reply.
+        db.execute("UPDATE mentions SET status = 'no_action' WHERE id = ?"
+                   " AND status != 'replied'", [row[3]])
         audit.record(db, now, actor, "rejected", mention_id=row[3], draft_id=draft_id,
                      before=row[2], note=note)
 
@@ -405,6 +408,25 @@ def remind(store: Store, posted_draft_id: int, text: str, note: str, now: dateti
         audit.record(db, now, SYSTEM, REMINDER, mention_id=row[0], draft_id=posted_draft_id,
                      after=f"draft {draft_id}: {text}", note=note)
         return draft_id
+
+
+def close_answered_reminders(store: Store, now: datetime) -> int:
+    """Reminders whose customer has written back since our reply leave the queue (the
+    answer is in the queue itself); returns how many."""
+    with store.atomic() as db:
+        rows = db.execute(
+            "SELECT r.id, r.mention_id, r.text FROM drafts r JOIN drafts d ON d.mention_id ="
+            " r.mention_id AND d.status = 'posted' JOIN mentions m ON m.id = r.mention_id"
+            " WHERE r.template = ? AND r.status = 'pending' AND EXISTS (SELECT 1 FROM"
+            " mentions n WHERE n.author_id = m.author_id AND n.created_at > d.posted_at AND"
+            " (n.conversation_id = m.conversation_id OR n.in_reply_to_id = d.posted_id))",
+            [REMINDER]).fetchall()
+        for draft_id, mention_id, text in rows:
+            db.execute("UPDATE drafts SET status = 'rejected', note = ?, updated_at = ?"
+                       " WHERE id = ?", [ANSWERED, to_iso(now), draft_id])
+            audit.record(db, now, SYSTEM, "rejected", mention_id=mention_id,
+                         draft_id=draft_id, before=text, note=ANSWERED)
+        return len(rows)
 
 
 def counts_by_status(store: Store) -> dict[str, int]:

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from core.clock import to_iso
 from store.db import Store
+from store.drafts import REMINDER
 
 DAY_KEY = ("brand", "platform", "topic")  # days are not split by language
 DAILY_TOP_AUTHORS = 10
@@ -68,8 +69,8 @@ def draft_facts(db: Database, hour: str) -> list[dict[str, Any]]:
         " round((julianday(d.approved_at) - julianday(d.created_at)) * 86400) AS approval_s"
         " FROM drafts d JOIN mentions m ON m.id = d.mention_id"
         " LEFT JOIN triage t ON t.mention_id = m.id"
-        " WHERE m.created_at >= ? AND m.created_at < ?",
-        _span(hour),
+        " WHERE m.created_at >= ? AND m.created_at < ? AND d.template != ?",  # no reminders
+        [*_span(hour), REMINDER],
     ))
 
 

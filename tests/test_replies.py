@@ -19,6 +19,7 @@ from pipeline.draft_cli import draft_items, read_items
 from pipeline.jobs import Pipeline
 from responder.acceptance import table
 from store import drafts, mentions
+from store import metrics as metric_store
 from store.schema import open_store
 from tests.actions_support import seed_mention
 
@@ -232,6 +233,12 @@ def test_an_unanswered_reply_comes_back_to_the_queue_once(desk):
         actions.approve(reminder["draft_id"], "ann", reminder["version"])
     actions.reject(reminder["draft_id"], "ann", reminder["version"], "followed up by DM")
     assert desk.remind_unanswered() == 0
+    # Closing the reminder leaves the mention answered and our reply posted.
+    assert mentions.get(desk.store, first)["status"] == "replied"
+    assert draft_of(desk, first)["status"] == "posted"
+    hour = mentions.get(desk.store, first)["created_at"][:13]
+    with desk.store.atomic() as db:  # the rejection judges no draft in the metrics
+        assert [f["status"] for f in metric_store.draft_facts(db, hour)] == ["posted"]
 
 
 def test_no_reminder_when_the_customer_answered_or_reminders_are_off(desk):
@@ -245,6 +252,26 @@ def test_no_reminder_when_the_customer_answered_or_reminders_are_off(desk):
     seed(desk, "@lumora got it, thanks", handle="dana", conversation="c1", needs=False,
          minutes_ago=60)
     assert desk.remind_unanswered() == 0
+
+
+def test_a_reminder_leaves_the_queue_when_the_customer_answers(desk):
+    remind_after(desk, 24)
+    first = seed(desk, "@lumora my parcel never arrived", handle="dana", conversation="c1",
+                 minutes_ago=30)
+    desk.draft_batch()
+    post(desk, first)
+    desk.clock.advance(hours=25)
+    assert desk.remind_unanswered() == 1
+    reminder = next(r for r in desk.store.query("SELECT * FROM drafts WHERE mention_id = ?",
+                                                [first]) if r["status"] == "pending")
+    seed(desk, "@lumora it came today, thanks", handle="dana", conversation="c1",
+         needs=False, minutes_ago=5)
+    assert desk.remind_unanswered() == 0
+    closed = drafts.get(desk.store, reminder["id"])
+    assert (closed["draft_status"], closed["note"]) == ("rejected", drafts.ANSWERED)
+    assert mentions.get(desk.store, first)["status"] == "replied"
+    assert desk.store.query("SELECT actor FROM audit WHERE action = 'rejected' AND"
+                            " draft_id = ?", [reminder["id"]])[0]["actor"] == drafts.SYSTEM
 
 
 def test_reminders_skip_old_history_and_reminded_replies_never_block_new_ones(desk):
