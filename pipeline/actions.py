@@ -60,6 +60,17 @@ def text_problems(settings: Settings, platform: str, text: str, brand: str = "")
                           responder.policy, allowed)
 
 
+REMINDER_REFUSAL = ("this is a follow-up reminder and we already replied in public, so "
+                    "follow up in a private message and reject the reminder to close it")
+
+
+def draft_problems(settings: Settings, row: dict) -> list[str]:
+    """Why a queued draft (a ``drafts.get`` row) could not go out as it stands."""
+    if row.get("template") == drafts.REMINDER:
+        return [REMINDER_REFUSAL]
+    return text_problems(settings, row["platform"], row["draft_text"], row["brand"])
+
+
 def refusal(what: str, problems: list[str]) -> str:
     """One sentence naming every problem: 'Not approved: a; and b.'"""
     return f"Not {what}: {'; and '.join(problems)}."
@@ -81,8 +92,7 @@ class Actions:
         """Why ``text`` (default: the draft's own) could not be sent; empty when fine.
         Interfaces show this beside a draft before the agent approves it."""
         row = self._draft(draft_id)
-        text = row["draft_text"] if text is None else text
-        return text_problems(self.settings, row["platform"], text, row["brand"])
+        return draft_problems(self.settings, row if text is None else {**row, "draft_text": text})
 
     def _checked(self, draft_id: int, text: str, what: str) -> dict:
         row = self._draft(draft_id)
@@ -112,9 +122,7 @@ class Actions:
         """Approve the text the agent saw (or ``text``, saved first as an edit)."""
         row = self._draft(draft_id)
         if row["template"] == drafts.REMINDER:
-            raise ActionRefused(refusal("approved", [
-                "this is a follow-up reminder and we already replied in public, so follow "
-                "up in a private message and reject the reminder to close it"]))
+            raise ActionRefused(refusal("approved", [REMINDER_REFUSAL]))
         text = row["draft_text"] if text is None else _normal(text)
         self._checked(draft_id, text, "approved")
         if thread := drafts.reply_in_thread(self.store, row["mention_id"]):

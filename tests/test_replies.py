@@ -229,6 +229,10 @@ def test_an_unanswered_reply_comes_back_to_the_queue_once(desk):
     assert [(t["mention_id"], t["draft_id"]) for t in trail] == [
         (first, draft_of(desk, first)["id"])]
     # In the queue like any draft, but never a second public reply: DM, then close it.
+    assert actions.problems(reminder["draft_id"])[0].startswith("this is a follow-up")
+    from web.queue import build_items
+    shown = build_items(desk.store, desk.settings, desk.clock.now(), [reminder])[0]
+    assert shown["problems"] == actions.problems(reminder["draft_id"])  # before any click
     with pytest.raises(ActionRefused, match="follow-up reminder"):
         actions.approve(reminder["draft_id"], "ann", reminder["version"])
     actions.reject(reminder["draft_id"], "ann", reminder["version"], "followed up by DM")
