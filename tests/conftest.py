@@ -109,3 +109,11 @@ class Grumpy:
 
         return [Prediction("negative", {"negative": 0.9, "neutral": 0.05, "positive": 0.05})
                 for _ in texts]
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The base sentence encoder, loaded once per test session."""
+    from sentiment.embedding import Embedder
+
+    return Embedder.load()
