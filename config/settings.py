@@ -52,6 +52,10 @@ class BrandSettings(Strict):
     exclusions: list[str] = []
     languages: list[str] = []  # empty: any language
     signoff: str = ""  # appended to every draft, e.g. "^Mia"
+    # Overrides of the triage model: a mention with one of these always / never needs a
+    # reply (always wins), added to [triage] always_reply_words.
+    always_reply_words: list[str] = []
+    never_reply_words: list[str] = []
 
     @model_validator(mode="after")
     def _has_terms(self) -> BrandSettings:
@@ -159,8 +163,28 @@ class TopicSettings(Strict):
 
 
 class TriageSettings(Strict):
-    # A mention is a complaint when its negative score reaches this.
+    # Decision thresholds of the model's heads; None: the model's own, chosen on
+    # validation data when it was trained (docs/model.md). complaint_threshold is
+    # the negative score that makes a complaint for a model without a complaint head.
+    needs_reply_threshold: float | None = Field(None, ge=0, le=1)
     complaint_threshold: float = Field(0.5, ge=0, le=1)
+    spam_threshold: float | None = Field(None, ge=0, le=1)
+    sarcasm_threshold: float | None = Field(None, ge=0, le=1)
+    # The needs_reply bar drops to this (when lower than the model's) where more than
+    # the model says a reply may be owed: a help word, question or urgency word in a
+    # mention addressed to the brand, someone answering our reply, a mention not in
+    # English (the model reads English best).
+    lowered_threshold: float = Field(0.15, ge=0, le=1)
+    bystander_priority: float = Field(0.5, ge=0, le=1)  # priority factor for bystanders
+    # Safety and fraud: these always need a reply, whatever the model says.
+    always_reply_words: list[str] = [
+        "smoke", "smoking", "burning", "fire", "melted", "melting", "sparks", "sparking",
+        "electric shock", "hacked", "fraud", "unauthorized", "unauthorised",
+    ]
+    # Topic by meaning (encoder similarity to each topic's name, description and
+    # keywords) or by keyword hits; below topic_min_similarity the topic is "general".
+    topic_method: Literal["meaning", "keywords"] = "meaning"
+    topic_min_similarity: float = Field(0.25, ge=-1, le=1)
     question_words: list[str] = [
         "how", "why", "what", "when", "where", "can", "could", "does", "is", "will",
     ]
