@@ -16,6 +16,7 @@ from pipeline.jobs import Pipeline
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 4.0
+DIGEST_CHECK_SECONDS = 60  # the digest job writes only when a local day's digest is due
 
 
 class Service(Protocol):
@@ -61,6 +62,7 @@ def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
     add("draft", pipeline.draft_batch, p.draft_interval_seconds)
     add("publish", pipeline.publish_batch, p.publish_interval_seconds)
     add("metrics", pipeline.rollup_metrics, settings.metrics.rollup_interval_seconds)
+    add("digest", pipeline.daily_digest, DIGEST_CHECK_SECONDS)
     return scheduler
 
 

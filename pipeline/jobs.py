@@ -14,15 +14,18 @@ from core.errors import (
     AuthError,
     ConflictError,
     ModelError,
+    PostGone,
     PublishError,
     PublishRefused,
     RateLimited,
     SourceError,
 )
-from listener.base import MentionSource
-from metrics.rollup import rollup
+from core.reply import ReplyRequest
+from listener.base import MentionSource, Publisher
+from listener.platforms import PLATFORMS, address
+from metrics.rollup import DraftFact, MentionFact, rollup
+from pipeline import reporting
 from responder import drafting
-from responder.publisher import Publisher, ReplyRequest
 from sentiment import triage as triage_rules
 from sentiment.batch import Item, triage_items
 from sentiment.classifier import Classifier
@@ -35,15 +38,29 @@ from store.db import Store
 log = logging.getLogger(__name__)
 
 AUTH_PAUSE = timedelta(days=3650)  # until an operator fixes credentials and restarts
-METRICS_WINDOW = timedelta(days=7)
+ROLLUP_BATCH_HOURS = 48  # hours rebuilt per write transaction
 
 
-def refresh_metrics(store: Store, now: datetime) -> int:
-    """Recompute the hourly rollups of the last week (late replies change old hours)."""
-    since = (now - METRICS_WINDOW).strftime("%Y-%m-%dT%H")
-    rows = [h.as_row() for h in rollup(metric_store.facts(store, since))]
-    metric_store.save_hourly(store, rows)
-    return len(rows)
+def refresh_metrics(store: Store, now: datetime, sla_minutes: int) -> int:
+    """Rebuild the rollups of the hours marked dirty, oldest first; returns how many.
+
+    Triggers mark hours whose mentions, triage or drafts changed (a late reply marks
+    its old hour); the last SLA window is marked here, since an unanswered mention
+    breaches the SLA by time passing alone.
+    """
+    sla_s = sla_minutes * 60
+    with store.atomic() as db:
+        metric_store.mark_since(db, now - timedelta(seconds=sla_s, hours=1))
+    rebuilt = 0
+    while hours := metric_store.dirty_hours(store, ROLLUP_BATCH_HOURS):
+        with store.atomic() as db:
+            facts = [MentionFact(**r) for h in hours
+                     for r in metric_store.mention_facts(db, h, now)]
+            draft_facts = [DraftFact(**r) for h in hours for r in metric_store.draft_facts(db, h)]
+            rows, authors = rollup(facts, draft_facts, sla_s)
+            metric_store.replace_hours(db, hours, rows, authors)
+        rebuilt += len(hours)
+    return rebuilt
 
 
 @dataclass
@@ -93,6 +110,8 @@ class Pipeline:
         brand = self.settings.sources_by_name()[name].brand
         new = mentions.save_poll(self.store, name, brand, result.mentions, result.cursor,
                                  self.clock.now())
+        if result.retry_at:  # rate limited part-way: what was read is kept, go on later
+            sources.pause(self.store, name, result.retry_at, "rate limited part-way")
         log.info("poll %s: %d fetched, %d new, %d requests", name, len(result.mentions), new,
                  result.requests)
         return new
@@ -108,7 +127,10 @@ class Pipeline:
                  followers=row["author_followers"],
                  age_minutes=(now - from_iso(row["created_at"])).total_seconds() / 60,
                  author=row["author_handle"], platform_lang=row["lang"],
-                 thread=ThreadFacts(**mentions.thread_facts(self.store, row)))
+                 thread=ThreadFacts(**mentions.thread_facts(self.store, row)),
+                 # Spoken to the way the platform writes it, too (Reddit: u/handle).
+                 addressed_as=tuple(address(row["platform"], h)
+                                    for h in self.settings.brand(row["brand"]).handles))
             for row in rows
         ]  # fmt: skip
         try:
@@ -137,13 +159,17 @@ class Pipeline:
         made = 0
         topics = {t.name: t for t in self.settings.topics}
         for row in mentions.awaiting_draft(self.store, self.settings.pipeline.batch_size):
+            platform = PLATFORMS[row["platform"]]
             text = drafting.draft(
-                platform=row["platform"], handle=row["author_handle"],
+                handle=row["author_handle"],
                 author_name=row["author_name"], brand=self.settings.brand(row["brand"]),
                 topic=topics.get(row["topic"]), label=row["label"],
                 question=triage_rules.is_question(row["text"],
                                                   self.settings.triage.question_words),
                 settings=self.settings.responder,
+                limit=self.settings.responder.length_limits.get(platform.name,
+                                                                platform.reply_limit),
+                length=platform.reply_length, address=platform.address,
             )
             if drafts.create(self.store, row["id"], text, self.clock.now()) is not None:
                 made += 1
@@ -156,7 +182,9 @@ class Pipeline:
         """Post approved drafts. A draft a crash left in ``posting`` is first checked
         against the platform, so each approved reply goes out exactly once."""
         posted = 0
-        for row in drafts.to_publish(self.store, self.settings.pipeline.batch_size):
+        p = self.settings.pipeline
+        ready = self.clock.now() - timedelta(seconds=p.undo_seconds)
+        for row in drafts.to_publish(self.store, p.batch_size, approved_before=ready):
             publisher = self.publishers.get(row["source"])
             if publisher is None:
                 log.error("draft %d: source %s is no longer configured; left approved",
@@ -165,7 +193,8 @@ class Pipeline:
             request = ReplyRequest(
                 draft_id=row["draft_id"], platform=row["platform"],
                 in_reply_to_id=row["platform_id"], conversation_id=row["conversation_id"],
-                text=row["text"],
+                text=row["text"], attempted=row["status"] == "posting",
+                api_replyable=bool(row["api_replyable"]),
             )
             try:
                 if row["status"] == "posting":
@@ -181,6 +210,12 @@ class Pipeline:
                               row["attempts"])
                     continue
                 result = publisher.publish(request)
+            except PostGone as exc:
+                drafts.mark_refused(self.store, row["draft_id"], str(exc), None, self.clock.now())
+                mentions.redact(self.store, row["mention_id"], str(exc), self.clock.now())
+                log.warning("draft %d: the post is gone on %s; mention redacted",
+                            row["draft_id"], row["platform"])
+                continue
             except PublishRefused as exc:
                 drafts.mark_refused(self.store, row["draft_id"], str(exc), exc.manual_url,
                                     self.clock.now())
@@ -199,9 +234,16 @@ class Pipeline:
 
     # --- metrics ----------------------------------------------------------------------
     def rollup_metrics(self) -> int:
-        updated = refresh_metrics(self.store, self.clock.now())
-        log.info("metrics: %d hourly rows updated", updated)
+        """Rebuild changed hours, then check for spikes and deliver pending alerts."""
+        now = self.clock.now()
+        updated = refresh_metrics(self.store, now, self.settings.sla.first_response_minutes)
+        log.info("metrics: %d hours rebuilt", updated)
+        reporting.check_spikes(self.store, self.settings, now)
+        reporting.send_alerts(self.store, self.settings, now)
         return updated
+
+    def daily_digest(self) -> list[str]:
+        return reporting.write_digests(self.store, self.settings, self.clock.now())
 
     def run_once(self) -> None:
         """Every stage once, in order: `main.py poll --once`, and tests."""

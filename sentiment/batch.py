@@ -33,12 +33,14 @@ class Item:
     platform_lang: str = ""  # the platform's own language tag, if any
     thread: ThreadFacts = field(default_factory=ThreadFacts)
     addressed: bool | None = None  # None: the text names one of the brand's terms
+    addressed_as: tuple[str, ...] = ()  # more ways to address the brand (u/handle)
 
 
 def _addressed(item: Item) -> bool:
     if item.addressed is not None:
         return item.addressed
-    terms = tuple(f"@{h.lstrip('@')}" for h in item.brand.handles) + tuple(item.brand.keywords)
+    terms = (tuple(f"@{h.lstrip('@')}" for h in item.brand.handles)
+             + tuple(item.brand.keywords) + tuple(t for t in item.addressed_as if t))
     return matcher(terms).any(normalise(item.text))
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from core.clock import to_iso
 from core.errors import ConflictError, StoreError
-from responder.publisher import Posted
+from core.reply import Posted
 from store import audit
 from store.db import Store, decode
 
@@ -174,25 +174,51 @@ def claim(store: Store, mention_id: int, actor: str, now: datetime,
                      mention_id=mention_id, before=holder or "", after=actor)
 
 
-def release(store: Store, mention_id: int, actor: str, now: datetime) -> None:
+def release(store: Store, mention_id: int, actor: str, now: datetime) -> bool:
+    """Give the actor's claim back; False when the actor held none."""
     with store.atomic() as db:
         cur = db.execute(
             "UPDATE mentions SET claimed_by = NULL, claimed_at = NULL"
             " WHERE id = ? AND claimed_by = ?", [mention_id, actor])
         if cur.rowcount:
             audit.record(db, now, actor, "released", mention_id=mention_id)
+        return bool(cur.rowcount)
 
 
 # --- publishing -------------------------------------------------------------------
 
-def to_publish(store: Store, limit: int) -> list[dict[str, Any]]:
-    """Approved drafts, and drafts a crash left in ``posting`` (checked before retry)."""
+def unapprove(store: Store, draft_id: int, actor: str, approved_after: datetime,
+              now: datetime) -> int:
+    """Take an approval back while it still waits in the undo window (approved after
+    ``approved_after``); the draft is pending again. Returns its new version."""
+    with store.atomic() as db:
+        row = db.execute("SELECT status, approved_at, version, mention_id, text FROM drafts"
+                         " WHERE id = ?", [draft_id]).fetchone()
+        if row is None:
+            raise ConflictError(f"draft {draft_id} does not exist")
+        if row[0] != "approved" or row[1] <= to_iso(approved_after):
+            raise ConflictError(f"the reply of draft {draft_id} is already on its way")
+        db.execute(
+            "UPDATE drafts SET status = 'pending', approved_by = NULL, approved_at = NULL,"
+            " version = version + 1, updated_at = ? WHERE id = ?", [to_iso(now), draft_id])
+        audit.record(db, now, actor, "undone", mention_id=row[3], draft_id=draft_id,
+                     before=row[4])
+        return row[2] + 1
+
+
+def to_publish(store: Store, limit: int, approved_before: datetime | None = None
+               ) -> list[dict[str, Any]]:
+    """Approved drafts whose undo window ended by ``approved_before`` (all when None),
+    and drafts a crash left in ``posting`` (checked before retry)."""
+    ready = "9999" if approved_before is None else to_iso(approved_before)
     return store.query(
         "SELECT d.id AS draft_id, d.text, d.status, d.attempts, m.id AS mention_id,"
-        " m.platform, m.platform_id, m.conversation_id, m.source, m.created_at"
+        " m.platform, m.platform_id, m.conversation_id, m.source, m.created_at,"
+        " m.api_replyable"
         " FROM drafts d JOIN mentions m ON m.id = d.mention_id"
-        " WHERE d.status IN ('approved', 'posting') ORDER BY d.approved_at LIMIT ?",
-        [limit],
+        " WHERE d.status = 'posting' OR (d.status = 'approved' AND d.approved_at <= ?)"
+        " ORDER BY d.approved_at LIMIT ?",
+        [ready, limit],
     )
 
 

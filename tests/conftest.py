@@ -72,6 +72,20 @@ def write_jsonl(path: Path, lines: list[dict]) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium (Debian's, driven by Playwright) for the session's browser
+    tests; their modules skip themselves when /usr/bin/chromium is missing."""
+    from playwright.sync_api import sync_playwright
+
+    args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=args)
+        yield b
+        b.close()
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()

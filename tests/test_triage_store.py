@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from listener.registry import build_publisher, build_source
+from listener.platforms import build_publisher, build_source
 from pipeline.jobs import Pipeline
 from sentiment.classifier import Prediction
 from store import drafts
@@ -57,10 +57,11 @@ def test_roles_language_heads_and_model_version_are_stored(make_settings, clock)
     store = pipeline.store
     for d in drafts.pending(store, limit=10):
         drafts.approve(store, d["draft_id"], "ann", d["version"], clock.now())
+    clock.advance(10)  # the undo window passes
     assert pipeline.publish_batch() == 1
 
     pipeline.classifier = Unsure("v2")  # a retrained model is deployed
-    clock.advance(101)
+    clock.advance(91)
     pipeline.run_once()
 
     rows = {r["platform_id"]: r for r in store.query(
