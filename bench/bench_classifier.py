@@ -1,8 +1,9 @@
 """Throughput of the sentiment classifier, measured in one run (not a test).
 
 (a) transformers.pipeline, one text at a time (the naive way)
-(b) mentiondesk's classifier (length-sorted batches, inference_mode, int8 if configured)
-(c) bare batched fp32 forward of the same model (input order, padded batches)
+(b) mentiondesk's classifier at the default settings: every head, length-sorted
+    batches, ONNX Runtime fp32 (``--runtime torch``, ``--quantize`` for the others)
+(c) bare batched fp32 torch forward of the same tone model (input order, padded)
 
     python bench/bench_classifier.py [--data PATH] [--n 1000] [--threads 2]
 """
@@ -31,7 +32,7 @@ FALLBACK = [
 ]
 
 
-def _texts(data: Path | None, n: int) -> list[str]:
+def bench_texts(data: Path | None, n: int) -> list[str]:
     if data is None and SHARED.is_dir():
         data = SHARED
     texts = load_dataset(data).texts if data else FALLBACK * (n // len(FALLBACK) + 1)
@@ -49,20 +50,21 @@ def main() -> None:
     parser.add_argument("--n-pipeline", type=int, default=300, help="texts for (a)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--no-quantize", action="store_true")
+    parser.add_argument("--quantize", action="store_true", help="int8 (torch runtime)")
+    parser.add_argument("--runtime", choices=["onnx", "torch"], default="onnx")
     parser.add_argument("--model", default="default")
     args = parser.parse_args()
 
     import torch
     from transformers import pipeline
 
-    texts = _texts(args.data, args.n)
+    texts = bench_texts(args.data, args.n)
     settings = ModelSettings(
         name=args.model, threads=args.threads, batch_size=args.batch_size,
-        quantize=not args.no_quantize,
+        quantize=args.quantize, runtime=args.runtime,
     )  # fmt: skip
     ours = load_classifier(settings)
-    fp32 = load_classifier(settings.model_copy(update={"quantize": False}))
+    fp32 = load_classifier(settings.model_copy(update={"quantize": False, "runtime": "torch"}))
     model, tokenizer = fp32.model, fp32.tokenizer
     ours.classify(texts[:64])  # warm-up
     fp32.classify(texts[:64])
@@ -89,7 +91,8 @@ def main() -> None:
     c = _rate(len(texts), time.perf_counter() - started)
 
     print(f"model {ours.name} version {ours.version}, threads {torch.get_num_threads()}, "
-          f"int8 {ours.quantized}, {len(texts)} texts")  # fmt: skip
+          f"int8 {ours.quantized}, runtime {'onnx' if ours.onnx else 'torch'}, heads "
+          f"{len(ours.head_names)}, {len(texts)} texts")  # fmt: skip
     print(f"(a) pipeline, one text at a time: {a:8.1f} texts/s")
     print(f"(b) mentiondesk classifier:       {b:8.1f} texts/s")
     print(f"(c) bare batched fp32 forward:    {c:8.1f} texts/s")

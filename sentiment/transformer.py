@@ -23,6 +23,7 @@ from typing import Any
 from config.settings import ModelSettings
 from core.errors import ModelError
 from sentiment.classifier import LABELS, Prediction
+from sentiment.onnx_runner import sigmoid, softmax
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +193,7 @@ class TransformerClassifier:
         quantized: bool = False,
         heads: Any = None,
         thresholds: dict[str, float] | None = None,
+        onnx: Any = None,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
@@ -208,6 +210,7 @@ class TransformerClassifier:
 
             self.net = TriageNet(model, heads).eval()
         self.head_names: tuple[str, ...] = tuple(heads.names) if heads is not None else ()
+        self.onnx = onnx  # an OnnxNet running self.net's export, or None: torch
 
     def classify(self, texts: Sequence[str]) -> list[Prediction]:
         """One prediction per text, in input order; shorter texts are batched together
@@ -227,6 +230,17 @@ class TransformerClassifier:
             with torch.inference_mode():
                 for start in range(0, len(order), self.batch_size):
                     chunk = order[start : start + self.batch_size]
+                    if self.onnx is not None:
+                        batch = self.tokenizer.pad(
+                            {"input_ids": [encoded[i] for i in chunk]}, return_tensors="np"
+                        )
+                        tone, head_logits = self.onnx(batch["input_ids"],
+                                                      batch["attention_mask"])
+                        rows = zip(softmax(tone).tolist(), sigmoid(head_logits).tolist(),
+                                   strict=True)
+                        for i, (row, head_row) in zip(chunk, rows, strict=True):
+                            results[i] = self._prediction(row, head_row)
+                        continue
                     batch = self.tokenizer.pad(
                         {"input_ids": [encoded[i] for i in chunk]}, return_tensors="pt"
                     )
@@ -239,13 +253,16 @@ class TransformerClassifier:
                         yes = [[] for _ in chunk]
                     probs = torch.softmax(logits.float(), dim=-1).tolist()
                     for i, row, head_row in zip(chunk, probs, yes, strict=True):
-                        scores = dict(zip(self.labels, row, strict=True))
-                        best = max(scores, key=scores.__getitem__)
-                        results[i] = Prediction(best, {k: scores[k] for k in LABELS},
-                                                dict(zip(self.head_names, head_row, strict=False)))
+                        results[i] = self._prediction(row, head_row)
         except Exception as exc:  # vendor errors stop here
             raise ModelError(f"sentiment model {self.name!r} failed to classify: {exc}") from exc
         return [r for r in results if r is not None]
+
+    def _prediction(self, probs: list[float], head_probs: list[float]) -> Prediction:
+        scores = dict(zip(self.labels, probs, strict=True))
+        best = max(scores, key=scores.__getitem__)
+        heads = dict(zip(self.head_names, head_probs, strict=True)) if self.head_names else {}
+        return Prediction(best, {k: scores[k] for k in LABELS}, heads)
 
 
 def quantize_dynamic(model: Any) -> Any:
@@ -295,6 +312,13 @@ def load_classifier(settings: ModelSettings | None = None) -> TransformerClassif
         labels = _label_order(model.config.id2label, dict(settings.label_map), shown)
         if settings.quantize:
             model = quantize_dynamic(model)
+        onnx = None
+        if settings.runtime == "onnx" and heads is not None and not settings.quantize:
+            from sentiment.heads import TriageNet
+            from sentiment.onnx_runner import cache_dir, load_onnx
+
+            onnx = load_onnx(TriageNet(model, heads).eval(), tokenizer, version,
+                             cache_dir(settings.cache_dir), settings.threads)  # fmt: skip
     except ModelError:
         raise
     except OSError as exc:
@@ -317,7 +341,8 @@ def load_classifier(settings: ModelSettings | None = None) -> TransformerClassif
     except Exception as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"cannot load sentiment model {name!r}: {reason[:200]}") from exc
-    log.info("loaded sentiment model %s version %s (int8=%s)", shown, version, settings.quantize)
+    log.info("loaded sentiment model %s version %s (int8=%s, runtime %s)", shown, version,
+             settings.quantize, "onnx" if onnx is not None else "torch")
     return TransformerClassifier(
         model,
         tokenizer,
@@ -329,4 +354,5 @@ def load_classifier(settings: ModelSettings | None = None) -> TransformerClassif
         quantized=settings.quantize,
         heads=heads,
         thresholds=thresholds,
+        onnx=onnx,
     )

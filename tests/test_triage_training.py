@@ -102,7 +102,7 @@ def test_heads_train_choose_thresholds_and_load(tmp_path):
     manifest = json.loads((model / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["heads"]["thresholds"] == section["thresholds"]
 
-    trained = load_classifier(ModelSettings(name=str(model)))
+    trained = load_classifier(ModelSettings(name=str(model), runtime="torch"))
     assert trained.thresholds == section["thresholds"]
     (prediction,) = trained.classify([REQUESTS.format("x")])
     assert set(prediction.heads) == set(HEADS)
