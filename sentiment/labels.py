@@ -30,6 +30,7 @@ from sentiment.evaluate import DataError
 LABELS_DIR = Path(__file__).resolve().parent / "labels"
 LABELS_FILE = LABELS_DIR / "labels.tsv"
 WRITTEN_FILE = LABELS_DIR / "written.tsv"  # our own short examples, texts included
+TOPICS_FILE = LABELS_DIR / "topics.tsv"  # Lumora-style mentions with their topic
 SAMPLE_FILE = Path(__file__).resolve().parents[1] / "samples" / "lumora_mentions.jsonl"
 Split = Literal["train", "val", "test"]
 COLUMNS = ("key", "source", "nr", "cp", "sp", "sc")  # nr cp sp sc in HEADS order

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``model train`` and ``model eval`` to main.py's subparsers."""
-    from sentiment.labels import LABELS_FILE
+    from sentiment.labels import LABELS_FILE, TOPICS_FILE
     from sentiment.transformer import DEFAULT_MODEL_DIR
 
     model = subparsers.add_parser("model", help="train or evaluate the sentiment model")
@@ -64,6 +64,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-quantize", action="store_true", help="run in fp32")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(func=cmd_eval)  # fmt: skip
+
+    p = sub.add_parser("topics", help="topic accuracy on a labelled set (topic<TAB>text)")
+    p.add_argument("--data", type=Path, default=TOPICS_FILE,
+                   help=f"default: {TOPICS_FILE.name}, Lumora-style mentions for "
+                   "config/demo.toml's topics")
+    p.set_defaults(func=cmd_topics)
+
+
+def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
+    """Top-1 topic accuracy on a labelled set: by keywords, and by meaning."""
+    from sentiment.embedding import Embedder
+    from sentiment.topics import TopicFinder, keyword_topics, read_topic_set, topic_accuracy
+
+    if not settings.topics:
+        print("no [[topics]] configured; pass --config with topics")
+        return 2
+    pairs = read_topic_set(args.data)
+    texts = [text for _, text in pairs]
+    finder = TopicFinder(list(settings.topics), Embedder.load().embed,
+                         settings.triage.topic_min_similarity)  # fmt: skip
+    by_keywords = topic_accuracy(pairs, keyword_topics(texts, list(settings.topics)))
+    by_meaning = topic_accuracy(pairs, finder.topics_of(texts))
+    print(f"{args.data} ({len(pairs)} mentions, topics: "
+          f"{', '.join(t.name for t in settings.topics)}, else general)")  # fmt: skip
+    print(f"top-1 accuracy by keywords: {by_keywords:.3f}")
+    print(f"top-1 accuracy by meaning:  {by_meaning:.3f} "
+          f"(min similarity {settings.triage.topic_min_similarity})")  # fmt: skip
+    return 0
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:

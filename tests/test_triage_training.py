@@ -106,3 +106,24 @@ def test_heads_train_choose_thresholds_and_load(tmp_path):
     assert trained.thresholds == section["thresholds"]
     (prediction,) = trained.classify([REQUESTS.format("x")])
     assert set(prediction.heads) == set(HEADS)
+
+
+def test_model_eval_reports_every_head_on_the_held_out_labels(tmp_path, capsys):
+    import argparse
+
+    from config.settings import BrandSettings, Settings
+    from sentiment.model_cli import register
+
+    data, labels = _tiny_data(tmp_path)
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["model", "eval", "--data", str(data), "--labels", str(labels),
+                              "--json"])
+    settings = Settings(brands=[BrandSettings(name="Acme", handles=["acme"])])
+    assert args.func(args, settings) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["split"] == "test" and report["n"] > 0  # the e/f keys, plus the sample's
+    assert set(report["heads"]) == set(HEADS)
+    assert report["heads"]["needs_reply"]["n"] == report["n"]
+    assert {"needs_reply (airline)", "needs_reply (all)"} <= set(report["triage"])
+    assert [row["threshold"] for row in report["trade_off"]][:2] == [0.05, 0.1]
