@@ -7,8 +7,10 @@
     python main.py report [--since D --until D --brand B --platform P --by day|hour
                           --format table|csv|json] reputation metrics (read-only)
     python main.py triage FILE|-    triage texts (one per line), JSON per line
+    python main.py draft FILE|-     draft replies for texts (one per line), JSON per line;
+                                    --stats: acceptance per template; --reminders
     python main.py db migrate       apply pending schema migrations
-    python main.py sandbox          local X and Reddit API servers fed from the sample
+    python main.py sandbox          local X, Reddit and Bluesky API servers fed from the sample
     python main.py serve            the web inbox alone (no daemon jobs)
     python main.py users add NAME --role admin   web inbox accounts (add|list|disable|
                                     enable|reset-password|role); no default password
@@ -58,16 +60,18 @@ def build_pipeline(settings: Settings, clock: Clock):
     from listener.platforms import build_publisher, build_source
     from pipeline.jobs import Pipeline
     from sentiment.batch import topic_finder_for
+    from sentiment.embedding import Embedder
     from sentiment.transformer import load_classifier
 
     store = _store(settings)
     classifier = load_classifier(settings.model)
     log.info("model %s (version %s)", classifier.name, classifier.version)
+    embedder = Embedder.load()  # one sentence encoder: knowledge base, past replies, topics
     return Pipeline(
         store=store, settings=settings, classifier=classifier,
         sources={s.name: build_source(s, settings, clock) for s in settings.sources},
         publishers={s.name: build_publisher(s, settings, clock) for s in settings.sources},
-        clock=clock, topic_finder=topic_finder_for(settings),
+        clock=clock, embedder=embedder, topic_finder=topic_finder_for(settings, embedder),
     )
 
 
@@ -262,10 +266,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="treat every text as addressed to the brand")
     p.set_defaults(func=cmd_triage)
 
-    p = sub.add_parser("sandbox", help="local X and Reddit API servers fed from the sample")
+    p = sub.add_parser("sandbox", help="local X, Reddit and Bluesky API servers fed from the "
+                       "sample")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--x-port", type=int, default=8790)
     p.add_argument("--reddit-port", type=int, default=8791)
+    p.add_argument("--bluesky-port", type=int, default=8792)
     p.add_argument("--sample", type=Path, default=Path("samples/lumora_mentions.jsonl"))
     p.add_argument("--speed", type=float, default=1.0)
     p.set_defaults(func=cmd_sandbox)
@@ -276,7 +282,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_web_commands(sub)
     _add_model_commands(sub)
+    _add_draft_commands(sub)
     return parser
+
+
+def _add_draft_commands(sub: argparse._SubParsersAction) -> None:
+    """`draft FILE|-`, `draft --stats`, `draft --reminders` (see pipeline/draft_cli.py)."""
+    from pipeline.draft_cli import register
+
+    register(sub)
 
 
 def _add_model_commands(sub: argparse._SubParsersAction) -> None:

@@ -63,6 +63,7 @@ def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
     add("publish", pipeline.publish_batch, p.publish_interval_seconds)
     add("metrics", pipeline.rollup_metrics, settings.metrics.rollup_interval_seconds)
     add("digest", pipeline.daily_digest, DIGEST_CHECK_SECONDS)
+    add("gone", pipeline.sweep_gone, p.gone_check_interval_seconds)
     return scheduler
 
 

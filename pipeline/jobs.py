@@ -22,13 +22,13 @@ from core.errors import (
 )
 from core.reply import ReplyRequest
 from listener.base import MentionSource, Publisher
-from listener.platforms import PLATFORMS, address
+from listener.platforms import address
 from metrics.rollup import DraftFact, MentionFact, rollup
 from pipeline import reporting
-from responder import drafting
-from sentiment import triage as triage_rules
+from pipeline.replies import Replies
 from sentiment.batch import Item, triage_items
 from sentiment.classifier import Classifier
+from sentiment.embedding import Embedder
 from sentiment.roles import ThreadFacts
 from sentiment.topics import TopicFinder
 from store import drafts, mentions, sources
@@ -38,6 +38,7 @@ from store.db import Store
 log = logging.getLogger(__name__)
 
 AUTH_PAUSE = timedelta(days=3650)  # until an operator fixes credentials and restarts
+GONE_WINDOW = timedelta(days=7)  # how far back unanswered mentions are checked
 ROLLUP_BATCH_HOURS = 48  # hours rebuilt per write transaction
 
 
@@ -71,9 +72,11 @@ class Pipeline:
     sources: dict[str, MentionSource]
     publishers: dict[str, Publisher]
     clock: Clock
+    embedder: Embedder | None = None  # the knowledge base and past replies need it
     topic_finder: TopicFinder | None = None  # topic by meaning; None: by keywords
 
     def __post_init__(self) -> None:
+        self.replies = Replies(self.settings, self.embedder)
         for name, source in self.sources.items():
             sources.ensure(self.store, name, source.platform)
             _, reason = sources.paused_until(self.store, name)
@@ -156,26 +159,8 @@ class Pipeline:
 
     # --- drafting ---------------------------------------------------------------------
     def draft_batch(self) -> int:
-        made = 0
-        topics = {t.name: t for t in self.settings.topics}
-        for row in mentions.awaiting_draft(self.store, self.settings.pipeline.batch_size):
-            platform = PLATFORMS[row["platform"]]
-            text = drafting.draft(
-                handle=row["author_handle"],
-                author_name=row["author_name"], brand=self.settings.brand(row["brand"]),
-                topic=topics.get(row["topic"]), label=row["label"],
-                question=triage_rules.is_question(row["text"],
-                                                  self.settings.triage.question_words),
-                settings=self.settings.responder,
-                limit=self.settings.responder.length_limits.get(platform.name,
-                                                                platform.reply_limit),
-                length=platform.reply_length, address=platform.address,
-            )
-            if drafts.create(self.store, row["id"], text, self.clock.now()) is not None:
-                made += 1
-        if made:
-            log.info("drafting: %d drafts waiting for approval", made)
-        return made
+        return self.replies.draft_batch(self.store, self.clock.now(),
+                                        self.settings.pipeline.batch_size)
 
     # --- publishing -------------------------------------------------------------------
     def publish_batch(self) -> int:
@@ -231,6 +216,31 @@ class Pipeline:
         if posted:
             log.info("publishing: %d replies posted", posted)
         return posted
+
+    # --- deletions --------------------------------------------------------------------
+    def sweep_gone(self) -> int:
+        """Redact unanswered mentions whose posts their platform reports deleted (X's
+        terms: within 24 hours). Only mentions still waiting for an agent are looked up:
+        on X each lookup is a paid post read."""
+        now = self.clock.now()
+        redacted = 0
+        for name, publisher in self.publishers.items():
+            rows = mentions.unanswered(self.store, name, now - GONE_WINDOW)
+            for start in range(0, len(rows), 100):
+                chunk = rows[start:start + 100]
+                try:
+                    gone = publisher.gone([r["platform_id"] for r in chunk])
+                except PublishError as exc:
+                    log.warning("deletion check of %s skipped: %s", name, exc)
+                    break
+                for row in chunk:
+                    if row["platform_id"] in gone:
+                        mentions.redact(self.store, row["id"],
+                                        "the post was deleted on the platform", now)
+                        redacted += 1
+        if redacted:
+            log.info("deletions: %d mentions redacted", redacted)
+        return redacted
 
     # --- metrics ----------------------------------------------------------------------
     def rollup_metrics(self) -> int:

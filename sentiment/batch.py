@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from config.settings import BrandSettings, Settings
 from core.terms import matcher, normalise
@@ -19,6 +20,9 @@ from sentiment.language import detect
 from sentiment.roles import ThreadFacts, thread_role
 from sentiment.topics import TopicFinder
 from sentiment.triage import Context, Triage, triage
+
+if TYPE_CHECKING:
+    from sentiment.embedding import Embedder
 
 
 @dataclass(frozen=True)
@@ -77,12 +81,15 @@ def triage_items(
     return results
 
 
-def topic_finder_for(settings: Settings) -> TopicFinder | None:
-    """The meaning-based topic finder the settings ask for (loads the sentence
-    encoder), or None for keyword topics or when no topics are configured."""
+def topic_finder_for(settings: Settings, embedder: Embedder | None = None
+                     ) -> TopicFinder | None:
+    """The meaning-based topic finder the settings ask for (on ``embedder``, else the
+    sentence encoder loaded here), or None for keyword topics or no topics configured."""
     if settings.triage.topic_method != "meaning" or not settings.topics:
         return None
-    from sentiment.embedding import Embedder
+    if embedder is None:
+        from sentiment.embedding import Embedder
 
-    return TopicFinder(list(settings.topics), Embedder.load().embed,
+        embedder = Embedder.load()
+    return TopicFinder(list(settings.topics), embedder.embed,
                        settings.triage.topic_min_similarity)

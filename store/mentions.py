@@ -138,6 +138,31 @@ def awaiting_draft(store: Store, limit: int) -> list[dict[str, Any]]:
     return [decode(r) for r in rows]
 
 
+_ANSWERS_US = """
+    SELECT m.id FROM mentions m WHERE m.status = 'no_action' AND m.flags = '[]'
+    AND NOT EXISTS (SELECT 1 FROM drafts x WHERE x.mention_id = m.id)
+    AND EXISTS (SELECT 1 FROM drafts d JOIN mentions o ON o.id = d.mention_id
+                WHERE d.status = 'posted' AND (
+                    (m.in_reply_to_id != '' AND m.in_reply_to_id = d.posted_id)
+                    OR (o.conversation_id != '' AND o.conversation_id = m.conversation_id
+                        AND o.author_id = m.author_id AND m.created_at > d.posted_at)))
+"""
+
+
+def reopen_answers(store: Store) -> int:
+    """Follow-up: a customer who writes back after our reply goes back to the queue,
+    even when triage alone would not have answered (a "thanks, still broken" reads
+    positive). Their history shows beside the new draft (``thread``)."""
+    with store.atomic() as db:
+        ids = [r[0] for r in db.execute(_ANSWERS_US).fetchall()]
+        for mention_id in ids:
+            db.execute("UPDATE triage SET needs_reply = 1, optional = 0,"
+                       " reason = 'answered our reply', priority = MIN(1.0, priority * 10)"
+                       " WHERE mention_id = ?", [mention_id])
+            db.execute("UPDATE mentions SET status = 'needs_reply' WHERE id = ?", [mention_id])
+    return len(ids)
+
+
 def get(store: Store, mention_id: int) -> dict[str, Any] | None:
     rows = store.query(
         f"SELECT {_MENTION_COLUMNS}, t.label, t.scores, t.complaint, t.needs_reply,"
@@ -191,12 +216,31 @@ def thread_facts(store: Store, row: dict[str, Any]) -> dict[str, Any]:
 
 def redact(store: Store, mention_id: int, reason: str, now: datetime) -> None:
     """Forget what the post said, keeping the row (drafts, metrics and the audit log
-    point at it): the platform reported the post gone."""
+    point at it): the platform reported the post gone. A draft still pending is
+    refused and the mention leaves the queue."""
     with store.atomic() as db:
         db.execute(
             "UPDATE mentions SET text = '', raw = '{}', url = '', engagement = '{}',"
             " redacted_at = ? WHERE id = ? AND redacted_at IS NULL", [to_iso(now), mention_id])
+        db.execute("UPDATE drafts SET status = 'refused', error = ?, updated_at = ?"
+                   " WHERE mention_id = ? AND status = 'pending'",
+                   [reason, to_iso(now), mention_id])
+        db.execute("UPDATE mentions SET status = 'no_action' WHERE id = ?"
+                   " AND status IN ('new', 'needs_reply', 'drafted')", [mention_id])
         audit.record(db, now, "mentiondesk", "redacted", mention_id=mention_id, note=reason)
+
+
+def unanswered(store: Store, source: str, since: datetime, limit: int = 1000
+               ) -> list[dict[str, Any]]:
+    """Mentions of ``source`` since ``since`` still waiting for an agent (no draft, or a
+    pending one): the ones worth checking for deletion on the platform."""
+    return store.query(
+        "SELECT m.id, m.platform_id FROM mentions m"
+        " LEFT JOIN drafts d ON d.mention_id = m.id AND d.status != 'rejected'"
+        " WHERE m.source = ? AND m.created_at >= ? AND m.redacted_at IS NULL"
+        " AND m.status IN ('new', 'needs_reply', 'drafted')"
+        " AND (d.id IS NULL OR d.status = 'pending') ORDER BY m.id LIMIT ?",
+        [source, to_iso(since), limit])
 
 
 def counts_by_status(store: Store) -> dict[str, int]:

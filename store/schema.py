@@ -166,6 +166,56 @@ def m003_platforms_redaction(db: Database) -> None:
 
 
 @migrations()
+def m007_inbox(db: Database) -> None:
+    """Web sessions kept on the server (revocable), internal notes on mentions, the
+    agents' corrections of the model's labels, and a case-folded unique user name key."""
+    import unicodedata
+
+    db.executescript(
+        """
+        CREATE TABLE web_sessions (
+            token_hash TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            client TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX web_sessions_user ON web_sessions(user_id);
+        CREATE TABLE mention_notes (
+            id INTEGER PRIMARY KEY,
+            mention_id INTEGER NOT NULL REFERENCES mentions(id),
+            author TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX mention_notes_mention ON mention_notes(mention_id);
+        CREATE TABLE label_corrections (
+            id INTEGER PRIMARY KEY,
+            mention_id INTEGER NOT NULL REFERENCES mentions(id),
+            field TEXT NOT NULL CHECK (field IN ('label', 'topic', 'needs_reply')),
+            model_value TEXT NOT NULL,
+            value TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX label_corrections_mention ON label_corrections(mention_id);
+        CREATE INDEX audit_actor ON audit(actor);
+        CREATE INDEX audit_mention ON audit(mention_id);
+        CREATE INDEX IF NOT EXISTS inbox_mentions_conversation ON mentions(conversation_id);
+        CREATE INDEX IF NOT EXISTS inbox_mentions_author ON mentions(author_id);
+        ALTER TABLE users ADD COLUMN name_key TEXT;
+        """
+    )
+    seen: set[str] = set()
+    for user_id, name in db.execute("SELECT id, username FROM users ORDER BY id").fetchall():
+        key = unicodedata.normalize("NFKC", name).casefold()
+        if key not in seen:  # an older look-alike twin keeps no key (and cannot log in)
+            seen.add(key)
+            db.execute("UPDATE users SET name_key = ? WHERE id = ?", [key, user_id])
+    db.execute("CREATE UNIQUE INDEX users_name_key ON users(name_key)")
+
+
+@migrations()
 def m004_triage(db: Database) -> None:
     """Triage keeps what the model's heads and the thread said: spam, sarcasm, the
     mention's language and role in its thread, the head probabilities and the rules
@@ -320,3 +370,38 @@ def m008_rollups(db: Database) -> None:
                 accepted_unedited, accepted_edited, rejected, reach
             FROM {table}""")
 
+
+@migrations()
+def m005_responder(db: Database) -> None:
+    """What drafting knew (template, language, notes, article, other options), flags on
+    mentions (private data, spam, a second reply in a thread), and the memory of
+    approved replies that later drafts learn from."""
+    db.executescript(
+        """
+        ALTER TABLE drafts ADD COLUMN first_text TEXT NOT NULL DEFAULT '';
+        ALTER TABLE drafts ADD COLUMN template TEXT NOT NULL DEFAULT '';
+        ALTER TABLE drafts ADD COLUMN lang TEXT NOT NULL DEFAULT '';
+        ALTER TABLE drafts ADD COLUMN notes TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE drafts ADD COLUMN options TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE drafts ADD COLUMN article_url TEXT NOT NULL DEFAULT '';
+        ALTER TABLE mentions ADD COLUMN flags TEXT NOT NULL DEFAULT '[]';
+        CREATE INDEX IF NOT EXISTS mentions_conversation ON mentions(conversation_id);
+        CREATE INDEX IF NOT EXISTS drafts_mention ON drafts(mention_id);
+        -- Stands alone (no foreign keys): what agents taught outlives purged raw rows.
+        CREATE TABLE reply_memory (
+            draft_id INTEGER PRIMARY KEY,
+            mention_id INTEGER NOT NULL,
+            brand TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            mention_text TEXT NOT NULL,
+            author_handle TEXT NOT NULL,
+            author_name TEXT NOT NULL,
+            reply TEXT NOT NULL,
+            drafted TEXT NOT NULL,
+            edited INTEGER NOT NULL,
+            approved_by TEXT NOT NULL,
+            approved_at TEXT NOT NULL
+        );
+        CREATE INDEX reply_memory_topic ON reply_memory(brand, topic, approved_at);
+        """
+    )

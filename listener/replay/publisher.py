@@ -47,6 +47,10 @@ class SinkPublisher:
                 return Posted(platform_id=item["id"], posted_at=from_iso(item["posted_at"]))
         return None
 
+    def gone(self, platform_ids: list[str]) -> set[str]:
+        """A replayed post is never deleted."""
+        return set()
+
     def replies(self) -> list[dict]:
         if not self.path.exists():
             return []
