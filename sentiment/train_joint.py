@@ -21,7 +21,7 @@ from typing import Any
 from sentiment.classifier import HEADS, LABELS
 from sentiment.evaluate import compute_metrics
 from sentiment.labels import LABELS_FILE, join
-from sentiment.train import FROZEN, _batches, load_training_data
+from sentiment.train import FROZEN, _batches, load_training_data, optimizer_step
 from sentiment.train_heads import choose_thresholds, encode_features
 from sentiment.transformer import MANIFEST, WEIGHTS, TransformerClassifier, load_model_dir
 
@@ -43,7 +43,7 @@ def fine_tune_jointly(
     out_dir: Path,
     labels_path: Path = LABELS_FILE,
     *,
-    steps: int = 600,
+    steps: int = 1500,
     batch_size: int = 32,
     lr: float = 3e-5,
     head_lr: float = 3e-4,
@@ -122,14 +122,8 @@ def fine_tune_jointly(
         batch = tokenizer.pad({"input_ids": [tone_ids[i] for i in b]}, return_tensors="pt")
         tone_logits, _ = net(batch["input_ids"], batch["attention_mask"])
         loss = loss + tone_loss(tone_logits, torch.tensor([tone_y[i] for i in b]))
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_([p for p in net.parameters() if p.requires_grad], 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        running = 0.98 * running + 0.02 * loss.item() if step > 1 else loss.item()
-        bar.update(1)
-        bar.set_postfix(loss=f"{running:.3f}", refresh=False)
+        running = optimizer_step(loss, [p for p in net.parameters() if p.requires_grad],
+                                 optimizer, scheduler, bar, running if step > 1 else None)
         done = step
         if max_minutes is not None and time.monotonic() - started > max_minutes * 60:
             log.warning("time budget spent: stopping at step %d of %d", step, steps)
