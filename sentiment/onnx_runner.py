@@ -86,7 +86,12 @@ def load_onnx(net: Any, tokenizer: Any, version: str, folder: Path, threads: int
     path = folder / f"triage-{version}.onnx"
     if not path.is_file():
         log.info("exporting model %s to %s (once per model version)", version, path)
-        export(net, tokenizer, path)
+        try:
+            export(net, tokenizer, path)
+        except OSError as exc:  # a read-only or full cache folder: slower, not broken
+            log.warning("cannot write %s (%s): running the model in torch (slower); "
+                        "set [model] cache_dir", path, exc.strerror or exc)
+            return None
     return OnnxNet(path, threads)
 
 

@@ -289,3 +289,11 @@ def test_onnx_runtime_gives_the_torch_results(classifier, tmp_path: Path) -> Non
             assert fast.scores[key] == pytest.approx(slow.scores[key], abs=1e-4)
         for head, value in slow.heads.items():
             assert fast.heads[head] == pytest.approx(value, abs=1e-4)
+
+
+def test_an_unwritable_onnx_cache_falls_back_to_torch(tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be", encoding="utf-8")
+    slow = load_classifier(ModelSettings(cache_dir=blocked / "cache"))
+    assert slow.onnx is None
+    assert slow.classify(["@united my bag is lost"])[0].heads
