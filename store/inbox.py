@@ -32,6 +32,14 @@ FACETS: dict[str, str] = {
 }
 SEARCH = "q"  # free-text filter: mention, draft, author handle or an internal note
 SCOPE = "scope"  # "all": every draft whatever its state (answered, closed), for search
+# Narrowing filters (web/filters.py checks them): since/until as stored UTC text, a
+# half-open range on the mention's creation; author: a handle (any case).
+NARROW: dict[str, str] = {
+    "since": "m.created_at >= ?",
+    "until": "m.created_at < ?",
+    # through authors' ids: the mentions(author_id) index, not a scan of the range
+    "author": "m.author_id IN (SELECT id FROM authors WHERE handle = ? COLLATE NOCASE)",
+}
 _FROM = (" FROM drafts d JOIN mentions m ON m.id = d.mention_id"
          " JOIN authors a ON a.id = m.author_id JOIN triage t ON t.mention_id = m.id")
 CORRECTABLE = ("label", "topic", "needs_reply")  # triage columns an agent may correct
@@ -75,6 +83,9 @@ def _where(filters: dict[str, str], skip: str | tuple[str, ...] = ()) -> tuple[s
         if value and key in FACETS and key not in skip:
             clauses.append(f"{FACETS[key]} = ?")
             params.append(value)
+    narrowing, more = narrow(filters)
+    clauses += narrowing
+    params += more
     if text := filters.get(SEARCH, "").strip():
         clauses.append(
             "(m.text LIKE ? ESCAPE '\\' OR d.text LIKE ? ESCAPE '\\'"
@@ -84,6 +95,12 @@ def _where(filters: dict[str, str], skip: str | tuple[str, ...] = ()) -> tuple[s
     return " AND ".join(clauses), params
 
 
+def narrow(filters: dict[str, str]) -> tuple[list[str], list[Any]]:
+    """SQL clauses and parameters of the NARROW filters set in ``filters``."""
+    keys = [k for k in NARROW if filters.get(k)]
+    return [NARROW[k] for k in keys], [filters[k] for k in keys]
+
+
 def queue(store: Store, filters: dict[str, str], ranking: Ranking, *,
           skipped: tuple[int, ...] = (), limit: int = 50, offset: int = 0,
           ) -> list[dict[str, Any]]:
@@ -91,8 +108,9 @@ def queue(store: Store, filters: dict[str, str], ranking: Ranking, *,
     thank-yous, higher priority now, then the longest waiting.
 
     Filters (exact values): brand, platform, sentiment, topic, status, assignee
-    (``UNASSIGNED`` for nobody's); ``q`` searches text. Each row's ``priority`` is the
-    live one (``model_priority`` keeps triage's), ``factors["waiting"]`` likewise.
+    (``UNASSIGNED`` for nobody's); ``q`` searches text; ``since``/``until``/``author``
+    narrow (NARROW). Each row's ``priority`` is the live one (``model_priority`` keeps
+    triage's), ``factors["waiting"]`` likewise.
     The order is found on narrow rows first, so a deep page costs no more than the first.
     """
     where, params = _where(filters)

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
 from config.settings import BrandSettings, Settings, TopicSettings, WebSettings
@@ -270,9 +271,12 @@ def test_head_queue_answers_like_get(desk) -> None:
 # --- the queue ----------------------------------------------------------------------------
 
 def test_every_pending_item_is_reachable_and_counted(desk, store, clock) -> None:
-    for i in range(120):
-        seed(store, clock, f"@acme order {i} is late " + "and I am upset " * 15,
-             f"Hi @casey, sorry about order {i}. " * 3, priority=0.3 + (i % 7) / 100)
+    for i in range(120):  # full-length posts and drafts, each with a note: a heavy page
+        post_text = (f"@acme order {i} is late " + "and I am upset " * 20)[:280]
+        reply = (f"Hi @casey, sorry about order {i}. " * 9)[:280]
+        mention_id, _ = seed(store, clock, post_text, reply, priority=0.3 + (i % 7) / 100)
+        inbox.add_note(store, mention_id, "bob", "Called the depot, they will check tomorrow.",
+                       clock.now())
     alice = desk()
     log_in(alice, "alice")
     pages = [alice.get(f"/queue?page={n}") for n in (1, 2, 3)]
@@ -518,3 +522,35 @@ def test_the_throttle_forgets_after_its_window_and_sweeps_made_up_names(monkeypa
     clock.advance(minutes=16)
     throttle.failed("bob", "10.0.0.1")
     assert len(throttle._fails) == 3  # only bob's fresh entries are left
+
+
+def test_password_hashing_and_page_handlers_run_off_the_event_loop(desk, monkeypatch) -> None:
+    on_loop: list[str] = []
+
+    def loop_running() -> bool:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        return True
+
+    page = users.names
+
+    class CheckedHasher(PasswordHasher):
+        def verify(self, *args: Any) -> Any:
+            if loop_running():
+                on_loop.append("argon2")
+            return super().verify(*args)
+
+    def checked_names(*args: Any) -> Any:
+        if loop_running():
+            on_loop.append("queue page")
+        return page(*args)
+
+    monkeypatch.setattr(auth, "_hasher", CheckedHasher())
+    monkeypatch.setattr(users, "names", checked_names)
+    alice = desk()
+    assert log_in(alice, "alice").status_code == 303
+    assert log_in(desk(address="10.0.0.5"), "nobody", "x").status_code == 401
+    assert alice.get("/queue").status_code == 200
+    assert on_loop == []

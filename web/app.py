@@ -24,7 +24,7 @@ from config.settings import Settings
 from core.clock import Clock
 from store import inbox, users
 from store.db import Store
-from web import admin, auth, dashboard, desk, replies_admin
+from web import admin, auth, dashboard, desk, mentions, replies_admin
 from web.context import HERE, MAX_FIELDS, Web
 
 log = logging.getLogger(__name__)
@@ -204,6 +204,7 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
         *admin.routes(web),
         Route("/healthz", healthz),
         *dashboard.routes(store, clock, web.guard, web.render),
+        *mentions.routes(web),
         *replies_admin.routes(store, web.guard, web.render),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

@@ -13,7 +13,7 @@ from sentiment.triage import waiting_share
 from store import inbox, mentions
 from store.db import Store
 
-FILTERS = (*inbox.FACETS, inbox.SEARCH, inbox.SCOPE)
+FILTERS = (*inbox.FACETS, inbox.SEARCH, inbox.SCOPE, *inbox.NARROW)
 
 
 def duration(seconds: float) -> str:
