@@ -2,9 +2,10 @@
 
 (a) transformers.pipeline, one text at a time (the naive way)
 (b) mentiondesk's classifier at the default settings: every head, length-sorted
-    batches, ONNX Runtime fp32 (``--runtime torch``, ``--quantize`` for the others)
+    batches, ONNX Runtime int8 (``--runtime torch``, ``--fp32`` for the others)
 (c) bare batched fp32 torch forward of the same tone model (input order, padded)
-(d) the classifier as (b) but on the torch runtime (every head, sorted batches)
+(d) the classifier as (b) but on the torch runtime in fp32 (the previous default)
+(e) the classifier as (b) but in fp32 (ONNX Runtime)
 
     python bench/bench_classifier.py [--data PATH] [--n 1000] [--threads 2]
 """
@@ -51,7 +52,7 @@ def main() -> None:
     parser.add_argument("--n-pipeline", type=int, default=300, help="texts for (a)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--quantize", action="store_true", help="int8 (torch runtime)")
+    parser.add_argument("--fp32", action="store_true", help="no int8 for (b)")
     parser.add_argument("--runtime", choices=["onnx", "torch"], default="onnx")
     parser.add_argument("--model", default="default")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved, best kept")
@@ -63,10 +64,11 @@ def main() -> None:
     texts = bench_texts(args.data, args.n)
     settings = ModelSettings(
         name=args.model, threads=args.threads, batch_size=args.batch_size,
-        quantize=args.quantize, runtime=args.runtime,
+        quantize=not args.fp32, runtime=args.runtime,
     )  # fmt: skip
     ours = load_classifier(settings)
     fp32 = load_classifier(settings.model_copy(update={"quantize": False, "runtime": "torch"}))
+    onnx_fp32 = load_classifier(settings.model_copy(update={"quantize": False}))
     model, tokenizer = fp32.model, fp32.tokenizer
     ours.classify(texts[:64])  # warm-up
     fp32.classify(texts[:64])
@@ -90,14 +92,15 @@ def main() -> None:
     # Interleaved rounds, best of each: on a shared machine the load moves between
     # measurements, and the best round is the one least disturbed.
     runs = {"a": (one_at_a_time, len(sample)), "b": (lambda: ours.classify(texts), len(texts)),
-            "c": (bare_forward, len(texts)), "d": (lambda: fp32.classify(texts), len(texts))}
+            "c": (bare_forward, len(texts)), "d": (lambda: fp32.classify(texts), len(texts)),
+            "e": (lambda: onnx_fp32.classify(texts), len(texts))}
     best = dict.fromkeys(runs, 0.0)
     for _ in range(args.rounds):
         for key, (run, count) in runs.items():
             started = time.perf_counter()
             run()
             best[key] = max(best[key], _rate(count, time.perf_counter() - started))
-    a, b, c, d = best["a"], best["b"], best["c"], best["d"]
+    a, b, c, d, e = best["a"], best["b"], best["c"], best["d"], best["e"]
 
     print(f"model {ours.name} version {ours.version}, threads {torch.get_num_threads()}, "
           f"int8 {ours.quantized}, runtime {'onnx' if ours.onnx else 'torch'}, heads "
@@ -106,9 +109,10 @@ def main() -> None:
     print(f"(a) pipeline, one text at a time: {a:8.1f} texts/s")
     print(f"(b) mentiondesk classifier:       {b:8.1f} texts/s")
     print(f"(c) bare batched fp32 forward:    {c:8.1f} texts/s")
-    print(f"(d) classifier on torch runtime:  {d:8.1f} texts/s")
+    print(f"(d) classifier, torch fp32:       {d:8.1f} texts/s")
+    print(f"(e) classifier, ONNX fp32:        {e:8.1f} texts/s")
     print(f"ratios: (b)/(a) {b / a:.2f}x   (b)/(c) {b / c:.2f}x   (c)/(a) {c / a:.2f}x   "
-          f"(b)/(d) {b / d:.2f}x")
+          f"(b)/(d) {b / d:.2f}x   (e)/(a) {e / a:.2f}x")
 
 
 if __name__ == "__main__":

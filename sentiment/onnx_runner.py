@@ -73,10 +73,22 @@ class OnnxNet:
         return tone, heads
 
 
-def load_onnx(net: Any, tokenizer: Any, version: str, folder: Path, threads: int
-              ) -> OnnxNet | None:
-    """The cached export of this model version (exported first if missing), or None when
-    ONNX Runtime or the exporter is not installed (the caller stays on torch)."""
+def quantize(source: Path, path: Path) -> None:
+    """int8 weights, one scale per output channel, activations quantised on the fly."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        quantize_dynamic(str(source), str(tmp), per_channel=True, weight_type=QuantType.QInt8)
+    tmp.replace(path)
+
+
+def load_onnx(net: Any, tokenizer: Any, version: str, folder: Path, threads: int,
+              int8: bool = False) -> OnnxNet | None:
+    """The cached export of this model version (exported first if missing; quantised to
+    int8 too with ``int8``), or None when ONNX Runtime or the exporter is not installed
+    or the cache cannot be written (the caller stays on torch)."""
     try:
         import onnx  # noqa: F401  (the exporter needs it)
         import onnxruntime  # noqa: F401
@@ -92,6 +104,15 @@ def load_onnx(net: Any, tokenizer: Any, version: str, folder: Path, threads: int
             log.warning("cannot write %s (%s): running the model in torch (slower); "
                         "set [model] cache_dir", path, exc.strerror or exc)
             return None
+    if int8:
+        quantized = folder / f"triage-{version}-int8.onnx"
+        if not quantized.is_file():
+            try:
+                quantize(path, quantized)
+            except OSError as exc:
+                log.warning("cannot write %s (%s): running in torch", quantized, exc)
+                return None
+        path = quantized
     return OnnxNet(path, threads)
 
 

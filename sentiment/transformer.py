@@ -310,15 +310,16 @@ def load_classifier(settings: ModelSettings | None = None) -> TransformerClassif
             heads, thresholds, shown = None, {}, name
         model.eval()
         labels = _label_order(model.config.id2label, dict(settings.label_map), shown)
-        if settings.quantize:
-            model = quantize_dynamic(model)
         onnx = None
-        if settings.runtime == "onnx" and heads is not None and not settings.quantize:
+        if settings.runtime == "onnx" and heads is not None:
             from sentiment.heads import TriageNet
             from sentiment.onnx_runner import cache_dir, load_onnx
 
             onnx = load_onnx(TriageNet(model, heads).eval(), tokenizer, version,
-                             cache_dir(settings.cache_dir), settings.threads)  # fmt: skip
+                             cache_dir(settings.cache_dir), settings.threads,
+                             int8=settings.quantize)  # fmt: skip
+        if settings.quantize and onnx is None:
+            model = quantize_dynamic(model)
     except ModelError:
         raise
     except OSError as exc:

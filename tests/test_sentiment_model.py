@@ -278,12 +278,13 @@ def test_the_version_names_the_weights_and_the_heads(classifier, tmp_path: Path)
     assert directory_version(copy) not in (changed, classifier.version)
 
 
-def test_onnx_runtime_gives_the_torch_results(classifier, tmp_path: Path) -> None:
+def test_onnx_runtime_gives_the_torch_results(classifier, fp32_classifier) -> None:
     assert classifier.onnx is not None  # the default settings run ONNX Runtime
-    torch_run = load_classifier(ModelSettings(runtime="torch"))
+    assert fp32_classifier.onnx is not None and not fp32_classifier.quantized
+    torch_run = load_classifier(ModelSettings(runtime="torch", quantize=False))
     assert torch_run.onnx is None and torch_run.version == classifier.version
-    for fast, slow in zip(classifier.classify(SAMPLE[:16]), torch_run.classify(SAMPLE[:16]),
-                          strict=True):
+    for fast, slow in zip(fp32_classifier.classify(SAMPLE[:16]),
+                          torch_run.classify(SAMPLE[:16]), strict=True):
         assert fast.label == slow.label
         for key in LABELS:
             assert fast.scores[key] == pytest.approx(slow.scores[key], abs=1e-4)
