@@ -229,7 +229,8 @@ class ResponderSettings(Strict):
         "positive": ["Thank you {name}, that means a lot to the team! {emoji}{signoff}"],
     }
     kb_line: str = "This may help: {kb_link} "
-    length_limits: dict[str, int] = {"x": 280, "reddit": 10_000, "replay": 280, "bluesky": 300}
+    # Overrides only: a platform not listed keeps its network's own limit (listener.platforms).
+    length_limits: dict[str, Annotated[int, Field(gt=0)]] = {}
     policy: PolicySettings = PolicySettings()
     knowledge_base: list[KbArticle] = []
     kb_threshold: float = Field(0.45, ge=-1, le=1)  # below this similarity: no article
@@ -246,6 +247,10 @@ class ResponderSettings(Strict):
     past_reply_days: int = Field(180, ge=1)  # how far back approved replies are reused
     repeat_window_hours: float = Field(24, ge=0)  # no sentence twice to one author within
     reminder_hours: float = Field(0, ge=0)  # remind when the customer has not answered; 0 off
+    # The private follow-up a reminder suggests ({handle}: the customer as the platform
+    # names them); a second public reply would break the one-reply-per-thread rule.
+    reminder_text: str = ("Hi {handle}, just checking in: is everything sorted now? If not, "
+                          "tell us here and we'll pick it up.")
 
     @model_validator(mode="after")
     def _templates_render(self) -> ResponderSettings:
@@ -255,7 +260,8 @@ class ResponderSettings(Strict):
                                    "kb_title", "emoji", "signoff", "kb_line")}
         variants = [(key, text) for key, value in self.templates.items()
                     for text in ([value] if isinstance(value, str) else value)]
-        for key, template in [*variants, ("kb_line", self.kb_line)]:
+        for key, template in [*variants, ("kb_line", self.kb_line),
+                              ("reminder_text", self.reminder_text)]:
             try:
                 text = template.format(**sample)
             except (KeyError, IndexError, ValueError) as exc:

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 4.0
 DIGEST_CHECK_SECONDS = 60  # the digest job writes only when a local day's digest is due
+REMINDER_CHECK_SECONDS = 300  # unanswered replies are due by the hour; minutes late is fine
 
 
 class Service(Protocol):
@@ -64,6 +65,8 @@ def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
     add("metrics", pipeline.rollup_metrics, settings.metrics.rollup_interval_seconds)
     add("digest", pipeline.daily_digest, DIGEST_CHECK_SECONDS)
     add("gone", pipeline.sweep_gone, p.gone_check_interval_seconds)
+    if settings.responder.reminder_hours:
+        add("reminders", pipeline.remind_unanswered, REMINDER_CHECK_SECONDS)
     return scheduler
 
 

@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 AUTH_PAUSE = timedelta(days=3650)  # until an operator fixes credentials and restarts
 GONE_WINDOW = timedelta(days=7)  # how far back unanswered mentions are checked
 ROLLUP_BATCH_HOURS = 48  # hours rebuilt per write transaction
+# Replies unanswered for longer than reminder_hours plus this are history, not follow-ups
+# (turning reminders on does not bring back a year of old conversations).
+REMINDER_WINDOW = timedelta(days=7)
 
 
 def refresh_metrics(store: Store, now: datetime, sla_minutes: int) -> int:
@@ -216,6 +219,30 @@ class Pipeline:
         if posted:
             log.info("publishing: %d replies posted", posted)
         return posted
+
+    # --- follow-up ----------------------------------------------------------------------
+    def remind_unanswered(self) -> int:
+        """Our posted replies the customer has not answered after
+        ``responder.reminder_hours`` come back to the queue, once per reply, as a
+        reminder draft suggesting a private follow-up; returns how many."""
+        r = self.settings.responder
+        if not r.reminder_hours:
+            return 0
+        now = self.clock.now()
+        made = 0
+        due = now - timedelta(hours=r.reminder_hours)
+        for row in drafts.unanswered(self.store, due, posted_after=due - REMINDER_WINDOW,
+                                     unreminded=True):
+            who = address(row["platform"], row["handle"])
+            note = (f"Reminder: no answer from {who} {r.reminder_hours:g} h after our reply "
+                    f"({row['posted_url'] or row['url']}). Follow up in a private message if "
+                    "it helps, then reject this reminder to close it.")
+            if drafts.remind(self.store, row["draft_id"], r.reminder_text.format(handle=who),
+                             note, now) is not None:
+                made += 1
+        if made:
+            log.info("reminders: %d unanswered replies back in the queue", made)
+        return made
 
     # --- deletions --------------------------------------------------------------------
     def sweep_gone(self) -> int:
