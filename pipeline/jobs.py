@@ -22,14 +22,15 @@ from core.errors import (
 )
 from core.reply import ReplyRequest
 from listener.base import MentionSource, Publisher
-from listener.filters import matches_brand, mentions_term
 from listener.platforms import address
 from metrics.rollup import DraftFact, MentionFact, rollup
 from pipeline import reporting
 from pipeline.replies import Replies
-from sentiment import triage as triage_rules
+from sentiment.batch import Item, triage_items
 from sentiment.classifier import Classifier
 from sentiment.embedding import Embedder
+from sentiment.roles import ThreadFacts
+from sentiment.topics import TopicFinder
 from store import drafts, mentions, sources
 from store import metrics as metric_store
 from store.db import Store
@@ -75,6 +76,7 @@ class Pipeline:
     publishers: dict[str, Publisher]
     clock: Clock
     embedder: Embedder | None = None  # the knowledge base and past replies need it
+    topic_finder: TopicFinder | None = None  # topic by meaning; None: by keywords
 
     def __post_init__(self) -> None:
         self.replies = Replies(self.settings, self.embedder)
@@ -125,32 +127,34 @@ class Pipeline:
         rows = mentions.untriaged(self.store, self.settings.pipeline.batch_size)
         if not rows:
             return 0
+        now = self.clock.now()
+        items = [
+            Item(text=row["text"], brand=self.settings.brand(row["brand"]),
+                 followers=row["author_followers"],
+                 age_minutes=(now - from_iso(row["created_at"])).total_seconds() / 60,
+                 author=row["author_handle"], platform_lang=row["lang"],
+                 thread=ThreadFacts(**mentions.thread_facts(self.store, row)),
+                 # Spoken to the way the platform writes it, too (Reddit: u/handle).
+                 addressed_as=tuple(address(row["platform"], h)
+                                    for h in self.settings.brand(row["brand"]).handles))
+            for row in rows
+        ]  # fmt: skip
         try:
-            predictions = self.classifier.classify([r["text"] for r in rows])
+            results = triage_items(items, self.classifier, self.settings, self.topic_finder)
         except ModelError as exc:
             log.error("triage skipped: %s", exc)
             return 0
-        now = self.clock.now()
-        records = []
-        for row, prediction in zip(rows, predictions, strict=True):
-            brand = self.settings.brand(row["brand"])
-            # Named by keyword or @handle, or spoken to the way the platform writes it
-            # (Reddit: u/handle).
-            spoken_to = [address(row["platform"], h) for h in brand.handles]
-            context = triage_rules.Context(
-                addressed=matches_brand(row["text"], brand.handles, brand.keywords, [])
-                or any(mentions_term(row["text"], term) for term in spoken_to if term),
-                followers=row["author_followers"],
-                age_minutes=(now - from_iso(row["created_at"])).total_seconds() / 60,
-            )
-            t = triage_rules.triage(row["text"], prediction, context, self.settings.topics,
-                                    self.settings.triage, self.settings.sla.first_response_minutes)
-            records.append(mentions.TriageRecord(
+        records = [
+            mentions.TriageRecord(
                 mention_id=row["id"], label=prediction.label, scores=prediction.scores,
                 complaint=t.complaint, needs_reply=t.needs_reply, optional=t.optional,
                 reason=t.reason, topic=t.topic, priority=t.priority, factors=t.factors,
                 model_name=self.classifier.name, model_version=self.classifier.version,
-            ))
+                spam=t.spam, sarcasm=t.sarcasm, language=t.language, role=t.role,
+                heads={k: round(v, 4) for k, v in prediction.heads.items()}, rules=t.rules,
+            )
+            for row, (prediction, t) in zip(rows, results, strict=True)
+        ]  # fmt: skip
         mentions.save_triage(self.store, records, now)
         needing = sum(r.needs_reply for r in records)
         log.info("triage: %d mentions, %d need a reply", len(records), needing)
