@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.errors import ConfigError
+
 Label = Literal["negative", "neutral", "positive"]
 
 
@@ -231,6 +233,11 @@ class PipelineSettings(Strict):
     draft_interval_seconds: float = Field(5, gt=0)
     publish_interval_seconds: float = Field(5, gt=0)
     batch_size: int = Field(64, ge=1)  # rows one job run handles at most
+    triage_batch_size: int = Field(512, ge=1)  # mentions one triage run classifies at most
+    publish_lease_seconds: float = Field(90, gt=0)  # longer than one post and its check
+    publish_max_attempts: int = Field(5, ge=1)
+    publish_retry_seconds: float = Field(30, ge=0)  # first back-off; doubles per attempt
+    publish_retry_max_seconds: float = Field(3600, ge=0)
 
 
 class Settings(Strict):
@@ -259,7 +266,12 @@ class Settings(Strict):
         return self
 
     def brand(self, name: str) -> BrandSettings:
-        return next(b for b in self.brands if b.name == name)
+        """The brand called ``name``; a row stored under a brand since renamed or removed
+        raises ConfigError (a row to set aside, not a crash)."""
+        for brand in self.brands:
+            if brand.name == name:
+                return brand
+        raise ConfigError("settings", "brands", f"no brand named {name!r} (renamed or removed?)")
 
     def sources_by_name(self) -> dict[str, SourceSettings]:
         return {s.name: s for s in self.sources}

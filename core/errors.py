@@ -61,6 +61,14 @@ class PublishRefused(PublishError):
         super().__init__(message)
 
 
+class PublishRateLimited(PublishError):
+    """The platform's posting limit (429): no post of this source before ``reset_at``."""
+
+    def __init__(self, message: str, reset_at: datetime) -> None:
+        self.reset_at = reset_at
+        super().__init__(message)
+
+
 class StoreError(MentiondeskError):
     """The database refused an operation (locked too long, disk full, bad state)."""
 

@@ -5,7 +5,12 @@ run picks up the rows still in the earlier state. No stage calls the next."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import os
+import random
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from config.settings import Settings
@@ -13,8 +18,10 @@ from core.clock import Clock, from_iso
 from core.errors import (
     AuthError,
     ConflictError,
+    MentiondeskError,
     ModelError,
     PublishError,
+    PublishRateLimited,
     PublishRefused,
     RateLimited,
     SourceError,
@@ -22,11 +29,12 @@ from core.errors import (
 from listener.base import MentionSource
 from listener.filters import matches_brand
 from metrics.rollup import rollup
+from pipeline import telemetry
 from responder import drafting
 from responder.publisher import Publisher, ReplyRequest
 from sentiment import triage as triage_rules
-from sentiment.classifier import Classifier
-from store import drafts, mentions, sources
+from sentiment.classifier import Classifier, Prediction
+from store import drafts, mentions, set_aside, sources
 from store import metrics as metric_store
 from store.db import Store
 
@@ -44,6 +52,14 @@ def refresh_metrics(store: Store, now: datetime) -> int:
     return len(rows)
 
 
+def _owner() -> str:
+    """Who holds a publishing lease: this host and process, unique per start."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+ROW_ERRORS = (MentiondeskError, ValueError, TypeError, KeyError)  # one bad row's failures
+
+
 @dataclass
 class Pipeline:
     store: Store
@@ -52,6 +68,8 @@ class Pipeline:
     sources: dict[str, MentionSource]
     publishers: dict[str, Publisher]
     clock: Clock
+    rng: random.Random = field(default_factory=random.Random)  # back-off jitter
+    owner: str = field(default_factory=_owner)
 
     def __post_init__(self) -> None:
         for name, source in self.sources.items():
@@ -68,128 +86,214 @@ class Pipeline:
         until, reason = sources.paused_until(self.store, name)
         if until and until > now:
             log.debug("source %s paused until %s: %s", name, until, reason)
+            telemetry.POLLS.labels(name, "paused").inc()
             return 0
         source = self.sources[name]
         try:
             result = source.poll(sources.get_cursor(self.store, name))
-        except RateLimited as exc:
-            sources.pause(self.store, name, exc.reset_at, f"rate limited: {exc}")
-            log.warning("source %s rate limited until %s", name, exc.reset_at.isoformat())
-            return 0
-        except AuthError as exc:
-            sources.pause(self.store, name, now + AUTH_PAUSE, f"auth: {exc}")
-            log.error("source %s paused: credentials refused (%s); fix them and restart",
-                      name, exc)
-            return 0
         except SourceError as exc:
-            sources.record_error(self.store, name, str(exc))
-            log.warning("source %s failed, will retry next interval: %s", name, exc)
+            self._source_failed(name, exc, now)
             return 0
         for note in result.notes:
             log.warning("source %s: %s", name, note)
         brand = self.settings.sources_by_name()[name].brand
         new = mentions.save_poll(self.store, name, brand, result.mentions, result.cursor,
-                                 self.clock.now())
+                                 self.clock.now(), requests=result.requests)
+        telemetry.POLLS.labels(name, "ok").inc()
+        telemetry.MENTIONS.labels(name).inc(new)
         log.info("poll %s: %d fetched, %d new, %d requests", name, len(result.mentions), new,
                  result.requests)
         return new
 
+    def _source_failed(self, name: str, exc: SourceError, now: datetime) -> None:
+        """Pause on a rate limit or refused credentials; otherwise retry next interval."""
+        telemetry.POLLS.labels(name, "error").inc()
+        telemetry.ERRORS.labels("poll", type(exc).__name__).inc()
+        if isinstance(exc, RateLimited):
+            sources.pause(self.store, name, exc.reset_at, f"rate limited: {exc}", now)
+            log.warning("source %s rate limited until %s", name, exc.reset_at.isoformat())
+        elif isinstance(exc, AuthError):
+            sources.pause(self.store, name, now + AUTH_PAUSE, f"auth: {exc}", now)
+            log.error("source %s paused: credentials refused (%s); fix them and restart",
+                      name, exc)
+        else:
+            sources.record_error(self.store, name, str(exc), now)
+            log.warning("source %s failed, will retry next interval: %s", name, exc)
+
+    def _set_aside(self, stage: str, row: dict, reason: str) -> None:
+        set_aside.hold(self.store, stage, row["id"], reason, self.clock.now(), row["source"])
+        telemetry.SET_ASIDE.labels(stage).inc()
+        log.error("%s: mention %s set aside (main.py doctor lists it): %s", stage, row["id"],
+                  reason)
+
     # --- triage -----------------------------------------------------------------------
     def triage_batch(self) -> int:
-        rows = mentions.untriaged(self.store, self.settings.pipeline.batch_size)
+        """Triage up to ``triage_batch_size`` new mentions; a row that cannot be triaged
+        (unknown brand, unreadable fields, a text the model fails on) is set aside."""
+        started = time.perf_counter()
+        rows = mentions.untriaged(self.store, self.settings.pipeline.triage_batch_size)
         if not rows:
             return 0
-        try:
-            predictions = self.classifier.classify([r["text"] for r in rows])
-        except ModelError as exc:
-            log.error("triage skipped: %s", exc)
-            return 0
+        predictions = self._classify(rows)
         now = self.clock.now()
         records = []
         for row, prediction in zip(rows, predictions, strict=True):
-            brand = self.settings.brand(row["brand"])
-            context = triage_rules.Context(
-                addressed=matches_brand(row["text"], brand.handles, brand.keywords, []),
-                followers=row["author_followers"],
-                age_minutes=(now - from_iso(row["created_at"])).total_seconds() / 60,
-            )
-            t = triage_rules.triage(row["text"], prediction, context, self.settings.topics,
-                                    self.settings.triage, self.settings.sla.first_response_minutes)
-            records.append(mentions.TriageRecord(
-                mention_id=row["id"], label=prediction.label, scores=prediction.scores,
-                complaint=t.complaint, needs_reply=t.needs_reply, optional=t.optional,
-                reason=t.reason, topic=t.topic, priority=t.priority, factors=t.factors,
-                model_name=self.classifier.name, model_version=self.classifier.version,
-            ))
+            if prediction is None:
+                continue
+            try:
+                records.append(self._triage_one(row, prediction, now))
+            except ROW_ERRORS as exc:
+                self._set_aside("triage", row, f"{type(exc).__name__}: {exc}")
         mentions.save_triage(self.store, records, now)
         needing = sum(r.needs_reply for r in records)
+        telemetry.TRIAGED.inc(len(records))
+        telemetry.TRIAGE_SECONDS.observe(time.perf_counter() - started)
         log.info("triage: %d mentions, %d need a reply", len(records), needing)
-        return len(records)
+        return len(rows)
+
+    def _classify(self, rows: list[dict]) -> list[Prediction | None]:
+        """The whole batch at once; if the model fails, text by text, so only the texts
+        it fails on are set aside (and a model that fails on everything stops here)."""
+        try:
+            return list(self.classifier.classify([r["text"] for r in rows]))
+        except ModelError as exc:
+            telemetry.ERRORS.labels("triage", type(exc).__name__).inc()
+            log.warning("triage batch failed (%s); classifying one by one", exc)
+        predictions: list[Prediction | None] = []
+        for i, row in enumerate(rows):
+            try:
+                predictions.append(self.classifier.classify([row["text"]])[0])
+            except ModelError as exc:
+                if i == 0 and len(rows) > 1 and not self._model_works(rows[1:]):
+                    raise  # the model itself is broken: nothing is the rows' fault
+                predictions.append(None)
+                self._set_aside("triage", row, f"model error: {exc}")
+        return predictions
+
+    def _model_works(self, rows: list[dict]) -> bool:
+        try:
+            self.classifier.classify([rows[0]["text"]])
+        except ModelError:
+            return False
+        return True
+
+    def _triage_one(self, row: dict, prediction: Prediction,
+                    now: datetime) -> mentions.TriageRecord:
+        brand = self.settings.brand(row["brand"])
+        context = triage_rules.Context(
+            addressed=matches_brand(row["text"], brand.handles, brand.keywords, []),
+            followers=row["author_followers"],
+            age_minutes=(now - from_iso(row["created_at"])).total_seconds() / 60,
+        )
+        t = triage_rules.triage(row["text"], prediction, context, self.settings.topics,
+                                self.settings.triage, self.settings.sla.first_response_minutes)
+        return mentions.TriageRecord(
+            mention_id=row["id"], label=prediction.label, scores=prediction.scores,
+            complaint=t.complaint, needs_reply=t.needs_reply, optional=t.optional,
+            reason=t.reason, topic=t.topic, priority=t.priority, factors=t.factors,
+            model_name=self.classifier.name, model_version=self.classifier.version,
+        )
 
     # --- drafting ---------------------------------------------------------------------
     def draft_batch(self) -> int:
         made = 0
         topics = {t.name: t for t in self.settings.topics}
-        for row in mentions.awaiting_draft(self.store, self.settings.pipeline.batch_size):
-            text = drafting.draft(
-                platform=row["platform"], handle=row["author_handle"],
-                author_name=row["author_name"], brand=self.settings.brand(row["brand"]),
-                topic=topics.get(row["topic"]), label=row["label"],
-                question=triage_rules.is_question(row["text"],
-                                                  self.settings.triage.question_words),
-                settings=self.settings.responder,
-            )
+        rows = mentions.awaiting_draft(self.store, self.settings.pipeline.batch_size)
+        for row in rows:
+            try:
+                text = drafting.draft(
+                    platform=row["platform"], handle=row["author_handle"],
+                    author_name=row["author_name"], brand=self.settings.brand(row["brand"]),
+                    topic=topics.get(row["topic"]), label=row["label"],
+                    question=triage_rules.is_question(row["text"],
+                                                      self.settings.triage.question_words),
+                    settings=self.settings.responder,
+                )
+            except ROW_ERRORS as exc:
+                self._set_aside("draft", row, f"{type(exc).__name__}: {exc}")
+                continue
             if drafts.create(self.store, row["id"], text, self.clock.now()) is not None:
                 made += 1
+        telemetry.DRAFTED.inc(made)
         if made:
             log.info("drafting: %d drafts waiting for approval", made)
-        return made
+        return len(rows)
 
     # --- publishing -------------------------------------------------------------------
     def publish_batch(self) -> int:
-        """Post approved drafts. A draft a crash left in ``posting`` is first checked
-        against the platform, so each approved reply goes out exactly once."""
+        """Post approved drafts, each under this process's lease. A draft an earlier
+        attempt may have posted is first checked against the platform, so each approved
+        reply goes out exactly once, however many processes publish."""
         posted = 0
-        for row in drafts.to_publish(self.store, self.settings.pipeline.batch_size):
+        p = self.settings.pipeline
+        for row in drafts.to_publish(self.store, p.batch_size, self.clock.now()):
             publisher = self.publishers.get(row["source"])
             if publisher is None:
                 log.error("draft %d: source %s is no longer configured; left approved",
                           row["draft_id"], row["source"])
                 continue
+            attempt = drafts.mark_posting(
+                self.store, row["draft_id"], self.clock.now(), owner=self.owner,
+                lease_seconds=p.publish_lease_seconds, max_attempts=p.publish_max_attempts)
+            if attempt is None:
+                continue  # another process holds it, or it changed since the read
             request = ReplyRequest(
                 draft_id=row["draft_id"], platform=row["platform"],
                 in_reply_to_id=row["platform_id"], conversation_id=row["conversation_id"],
                 text=row["text"],
             )
-            try:
-                if row["status"] == "posting":
-                    found = publisher.find_posted(request)
-                    if found is not None:
-                        drafts.mark_posted(self.store, row["draft_id"], found, self.clock.now())
-                        log.info("draft %d was already posted before a restart",
-                                 row["draft_id"])
-                        posted += 1
-                        continue
-                if not drafts.mark_posting(self.store, row["draft_id"], self.clock.now()):
-                    log.error("draft %d failed: gave up after %d attempts", row["draft_id"],
-                              row["attempts"])
-                    continue
-                result = publisher.publish(request)
-            except PublishRefused as exc:
-                drafts.mark_refused(self.store, row["draft_id"], str(exc), exc.manual_url,
-                                    self.clock.now())
-                log.warning("draft %d refused by %s: %s", row["draft_id"], row["platform"], exc)
-                continue
-            except (PublishError, ConflictError) as exc:
-                drafts.mark_retry(self.store, row["draft_id"], str(exc), self.clock.now())
-                log.warning("draft %d not posted, will check and retry: %s", row["draft_id"],
-                            exc)
-                continue
-            drafts.mark_posted(self.store, row["draft_id"], result, self.clock.now())
-            posted += 1
+            outcome = self._attempt(publisher, request, attempt, row["source"])
+            telemetry.PUBLISH.labels(row["platform"], outcome).inc()
+            posted += outcome in ("posted", "found")
         if posted:
             log.info("publishing: %d replies posted", posted)
         return posted
+
+    def _attempt(self, publisher: Publisher, request: ReplyRequest, attempt: drafts.Attempt,
+                 source: str) -> str:
+        """One leased attempt: check if needed, post if allowed; returns the outcome."""
+        draft_id = request.draft_id
+        try:
+            if attempt.check_first:
+                found = publisher.find_posted(request)
+                if found is not None:
+                    drafts.mark_posted(self.store, draft_id, found, self.clock.now())
+                    log.info("draft %d was already posted by an earlier attempt", draft_id)
+                    return "found"
+            if attempt.last:
+                drafts.mark_failed(self.store, draft_id, self.clock.now())
+                log.error("draft %d failed: gave up after %d attempts", draft_id,
+                          attempt.attempts - 1)
+                return "failed"
+            result = publisher.publish(request)
+        except PublishRateLimited as exc:
+            now = self.clock.now()
+            drafts.pause_publishing(self.store, source, exc.reset_at)
+            drafts.mark_retry(self.store, draft_id, str(exc), exc.reset_at, now,
+                              owner=self.owner, counted=False)
+            log.warning("posting on %s paused until %s: %s", source, exc.reset_at, exc)
+            return "rate_limited"
+        except PublishRefused as exc:
+            drafts.mark_refused(self.store, draft_id, str(exc), exc.manual_url,
+                                self.clock.now())
+            log.warning("draft %d refused by %s: %s", draft_id, request.platform, exc)
+            return "refused"
+        except (PublishError, ConflictError) as exc:
+            now = self.clock.now()
+            retry_at = now + self._backoff(attempt.attempts)
+            drafts.mark_retry(self.store, draft_id, str(exc), retry_at, now, owner=self.owner)
+            telemetry.ERRORS.labels("publish", type(exc).__name__).inc()
+            log.warning("draft %d not posted (attempt %d), will check and retry at %s: %s",
+                        draft_id, attempt.attempts, retry_at.isoformat(timespec="seconds"), exc)
+            return "retry"
+        drafts.mark_posted(self.store, draft_id, result, self.clock.now())
+        return "posted"
+
+    def _backoff(self, attempts: int) -> timedelta:
+        """Exponential back-off with jitter, so retries spread out over an outage."""
+        p = self.settings.pipeline
+        base = min(p.publish_retry_max_seconds, p.publish_retry_seconds * 2 ** (attempts - 1))
+        return timedelta(seconds=base * (0.5 + self.rng.random()))
 
     # --- metrics ----------------------------------------------------------------------
     def rollup_metrics(self) -> int:

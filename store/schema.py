@@ -158,6 +158,35 @@ def m002_users(db: Database) -> None:
     )
 
 
+
+@migrations()
+def m006_operations(db: Database) -> None:
+    """Publishing leases and retry times; per-source health; rows set aside with a reason."""
+    db.executescript(
+        """
+        ALTER TABLE drafts ADD COLUMN lease_owner TEXT;
+        ALTER TABLE drafts ADD COLUMN lease_until TEXT;
+        ALTER TABLE drafts ADD COLUMN next_attempt_at TEXT;
+        ALTER TABLE sources ADD COLUMN last_success_at TEXT;
+        ALTER TABLE sources ADD COLUMN last_error_at TEXT;
+        ALTER TABLE sources ADD COLUMN errors INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sources ADD COLUMN requests INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sources ADD COLUMN publish_paused_until TEXT;
+        ALTER TABLE mentions ADD COLUMN raw_purged_at TEXT;
+        CREATE TABLE set_aside (
+            id INTEGER PRIMARY KEY,
+            stage TEXT NOT NULL,
+            mention_id INTEGER REFERENCES mentions(id),
+            source TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL,
+            at TEXT NOT NULL,
+            released_at TEXT
+        );
+        CREATE UNIQUE INDEX set_aside_held ON set_aside(stage, mention_id)
+            WHERE released_at IS NULL;
+        """
+    )
+
 def migrate(store: Store) -> list[str]:
     """Apply pending migrations; return their names."""
     with store.reading() as db:
