@@ -26,6 +26,8 @@ class AppSettings(Strict):
     database: Path = Path("data/mentiondesk.db")
     data_dir: Path = Path("data")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one object per line
+    raw_retention_days: int = Field(0, ge=0)  # purge raw API payloads after N days; 0 keeps
     agent_name: str = ""  # who acts in `main.py review`; defaults to $USER
 
 

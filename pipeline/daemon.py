@@ -16,6 +16,7 @@ from pipeline.jobs import Pipeline
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 4.0
+RETENTION_INTERVAL_S = 3600.0
 
 
 class Service(Protocol):
@@ -61,6 +62,8 @@ def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
     add("draft", pipeline.draft_batch, p.draft_interval_seconds)
     add("publish", pipeline.publish_batch, p.publish_interval_seconds)
     add("metrics", pipeline.rollup_metrics, settings.metrics.rollup_interval_seconds)
+    if settings.app.raw_retention_days:
+        add("retention", pipeline.purge_raw, RETENTION_INTERVAL_S)
     return scheduler
 
 

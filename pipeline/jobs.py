@@ -34,7 +34,7 @@ from responder import drafting
 from responder.publisher import Publisher, ReplyRequest
 from sentiment import triage as triage_rules
 from sentiment.classifier import Classifier, Prediction
-from store import drafts, mentions, set_aside, sources
+from store import drafts, mentions, operations, set_aside, sources
 from store import metrics as metric_store
 from store.db import Store
 
@@ -44,12 +44,24 @@ AUTH_PAUSE = timedelta(days=3650)  # until an operator fixes credentials and res
 METRICS_WINDOW = timedelta(days=7)
 
 
+def _recent_rollups(store: Store, now: datetime) -> tuple[str, list[dict]]:
+    since = (now - METRICS_WINDOW).strftime("%Y-%m-%dT%H")
+    return since, [h.as_row() for h in rollup(metric_store.facts(store, since))]
+
+
 def refresh_metrics(store: Store, now: datetime) -> int:
     """Recompute the hourly rollups of the last week (late replies change old hours)."""
-    since = (now - METRICS_WINDOW).strftime("%Y-%m-%dT%H")
-    rows = [h.as_row() for h in rollup(metric_store.facts(store, since))]
+    _, rows = _recent_rollups(store, now)
     metric_store.save_hourly(store, rows)
     return len(rows)
+
+
+def hourly_report(store: Store, now: datetime, brand: str = "") -> list[dict]:
+    """The stored rollups, the last week recomputed in memory: current, writing nothing
+    (``main.py report`` runs beside the daemon, perhaps as another user)."""
+    since, recent = _recent_rollups(store, now)
+    older = [r for r in metric_store.hourly(store, brand=brand) if r["hour"] < since]
+    return older + [r for r in recent if not brand or r["brand"] == brand]
 
 
 def _owner() -> str:
@@ -300,6 +312,14 @@ class Pipeline:
         updated = refresh_metrics(self.store, self.clock.now())
         log.info("metrics: %d hourly rows updated", updated)
         return updated
+
+    def purge_raw(self) -> int:
+        """Retention: drop raw payloads older than ``app.raw_retention_days`` (0 keeps)."""
+        days = self.settings.app.raw_retention_days
+        purged = operations.purge_raw(self.store, days, self.clock.now()) if days else 0
+        if purged:
+            log.info("retention: dropped the raw payloads of %d mentions", purged)
+        return purged
 
     def run_once(self) -> None:
         """Every stage once, in order: `main.py poll --once`, and tests."""
