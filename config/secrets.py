@@ -22,6 +22,7 @@ SECRETS: dict[str, str] = {
     "MENTIONDESK_REDDIT_USERNAME": "Reddit brand account username",
     "MENTIONDESK_REDDIT_PASSWORD": "Reddit brand account password",
     "MENTIONDESK_SESSION_SECRET": "key signing web inbox session cookies",
+    "MENTIONDESK_METRICS_TOKEN": "bearer token /metrics asks for (unset: /metrics is open)",
 }
 
 

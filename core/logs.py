@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 REDACTED = "[redacted]"
 # Credentials a vendor library may print in an error: headers, OAuth parameters.
 _PATTERNS = re.compile(
-    r"(?i)(bearer\s+|oauth_(?:signature|token|consumer_key)=\"?|"
+    r"(?i)(bearer\s+|oauth_(?:signature|token|consumer_key)=(?:\\?\")?|"
     r"(?:access_token|client_secret|password)[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,]+)")
 NOISY = ("apscheduler", "urllib3", "prawcore", "httpx")
 

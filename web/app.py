@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -30,7 +30,7 @@ from core.errors import ConflictError, StoreError
 from responder.length import platform_length
 from store import audit, drafts, inbox, users
 from store.db import Store
-from web import auth
+from web import auth, ops
 from web.queue import FILTERS, build_items
 
 log = logging.getLogger(__name__)
@@ -334,15 +334,6 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
             flash(request, "error", f"Not done: {exc}.")
         return RedirectResponse("/users", 303)
 
-    async def healthz(request: Request) -> Response:
-        try:
-            counts = inbox.health(store)
-        except Exception as exc:  # the operator wants a status, not a stack trace
-            log.exception("health check failed")
-            return JSONResponse({"ok": False, "db": str(exc)}, status_code=503)
-        return JSONResponse({"ok": True, "db": "ok", "journal_mode": store.journal_mode(),
-                             "now": clock.now().isoformat(timespec="seconds"), **counts})
-
     routes = [
         Route("/", home),
         Route("/login", login_page, methods=["GET"]),
@@ -364,7 +355,7 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
         Route("/audit", audit_page),
         Route("/users", users_page, methods=["GET"]),
         Route("/users", users_post, methods=["POST"]),
-        Route("/healthz", healthz),
+        *ops.routes(store, guard, render),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [
