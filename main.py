@@ -55,7 +55,7 @@ def _store(settings: Settings):
 
 def build_pipeline(settings: Settings, clock: Clock):
     """Everything the daemon's jobs need, built from settings."""
-    from listener.registry import build_publisher, build_source
+    from listener.platforms import build_publisher, build_source
     from pipeline.jobs import Pipeline
     from sentiment.transformer import load_classifier
 
@@ -127,8 +127,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 def _print_read_budgets(store, settings: Settings) -> None:
     """X sources with a monthly read cap: used, left and projected for the period."""
-    from config.settings import XSourceSettings
-    from listener.read_budget import summary
+    from listener.x.read_budget import summary
+    from listener.x.settings import XSourceSettings
     from store import sources
 
     capped = [s for s in settings.sources

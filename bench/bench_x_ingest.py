@@ -18,9 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from config.settings import BrandSettings, XSourceSettings
+from config.settings import BrandSettings
 from core.clock import ManualClock
-from listener.x_source import XSource
+from listener.x.settings import XSourceSettings
+from listener.x.source import XSource
 from sandbox.x_api import XSandbox
 from store import mentions, sources
 from store.schema import open_store

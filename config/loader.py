@@ -20,8 +20,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from config.settings import ReplaySourceSettings, Settings
+from config.settings import Settings
 from core.errors import ConfigError
+from listener.platforms import PLATFORMS
+from listener.replay.settings import ReplaySourceSettings
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "demo.toml"
 ENV_PREFIX = "MENTIONDESK_"
@@ -51,7 +53,7 @@ def _key(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "(top level)"
 
 
-_PLATFORM_TAGS = {"replay", "x", "reddit"}
+_PLATFORM_TAGS = set(PLATFORMS)
 
 
 def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:

@@ -10,17 +10,12 @@ import os
 
 from pydantic import SecretStr
 
-# Every secret mentiondesk reads, with what it is for.
+from listener.platforms import PLATFORMS
+
+# Every secret mentiondesk reads, with what it is for: each platform's (listed in its
+# folder, listener/<platform>/__init__.py) and the web inbox's.
 SECRETS: dict[str, str] = {
-    "MENTIONDESK_X_BEARER_TOKEN": "X app-only bearer token, for search (read)",
-    "MENTIONDESK_X_CONSUMER_KEY": "X OAuth 1.0a consumer key, for posting replies",
-    "MENTIONDESK_X_CONSUMER_SECRET": "X OAuth 1.0a consumer secret",
-    "MENTIONDESK_X_ACCESS_TOKEN": "X OAuth 1.0a access token of the brand account",
-    "MENTIONDESK_X_ACCESS_TOKEN_SECRET": "X OAuth 1.0a access token secret",
-    "MENTIONDESK_REDDIT_CLIENT_ID": "Reddit script app client id",
-    "MENTIONDESK_REDDIT_CLIENT_SECRET": "Reddit script app client secret",
-    "MENTIONDESK_REDDIT_USERNAME": "Reddit brand account username",
-    "MENTIONDESK_REDDIT_PASSWORD": "Reddit brand account password",
+    **{name: what for p in PLATFORMS.values() for name, what in p.secrets.items()},
     "MENTIONDESK_SESSION_SECRET": "key signing web inbox session cookies",
     "MENTIONDESK_METRICS_TOKEN": "bearer token /metrics asks for (unset: /metrics is open)",
 }

@@ -7,19 +7,15 @@ Secrets are never settings: they come from environment variables (see ``secrets`
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from config.base import Strict
 from core.errors import ConfigError
+from listener.platforms import PLATFORMS
 
 Label = Literal["negative", "neutral", "positive"]
-
-
-class Strict(BaseModel):
-    """Unknown keys are errors: a typo must not be silently ignored."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class AppSettings(Strict):
@@ -64,93 +60,10 @@ class BrandSettings(Strict):
         return self
 
 
-class SourceBase(Strict):
-    """What every source has, whatever its platform."""
-
-    name: str = Field(min_length=1)  # unique; also the key of its cursor
-    brand: str  # the brands.name it listens for
-    interval_seconds: float = Field(60, gt=0)
-
-
-class ReplaySourceSettings(SourceBase):
-    platform: Literal["replay"]
-    path: Path
-    interval_seconds: float = Field(5, gt=0)
-    speed: float = Field(1.0, gt=0)  # 2.0 releases mentions twice as fast
-
-
-class RedditSourceSettings(SourceBase):
-    """Reddit through praw: subreddit search, newest comments, username mentions.
-
-    Credentials come from MENTIONDESK_REDDIT_* (config/secrets.py), never from here.
-    """
-
-    platform: Literal["reddit"]
-    subreddits: list[str] = Field(default_factory=lambda: ["all"], min_length=1)
-    brand_subreddits: list[str] = []  # the brand's communities: every post there counts
-    terms: list[str] | None = None  # overrides the brand's keywords (and u/account)
-    exclusions: list[str] | None = None  # overrides the brand's exclusions
-    search_submissions: bool = True
-    subreddit_comments: bool = True
-    username_mentions: bool = True
-    thread_title_match: bool = True  # a comment counts when its thread's title names the brand
-    search_pages: int = Field(3, ge=1, le=10)
-    comment_pages: int = Field(1, ge=1, le=10)
-    mention_pages: int = Field(1, ge=1, le=10)
-    overlap_seconds: float = Field(600, ge=0)  # re-read window for late-indexed items
-    first_poll_max_age_hours: float = Field(24, gt=0)
-    own_accounts: list[str] = []  # more brand accounts whose posts are never mentions
-    karma_lookup: bool = True
-    oauth_url: str = "https://oauth.reddit.com"
-    reddit_url: str = "https://www.reddit.com"
-    user_agent: str = ""  # "" builds "python:mentiondesk:<version> (by /u/<username>)"
-    timeout_seconds: float = Field(16, gt=0, le=120)
-    max_inline_wait_seconds: int = Field(5, ge=0, le=60)
-
-    @model_validator(mode="after")
-    def _reddit_values(self) -> RedditSourceSettings:
-        import re
-        from urllib.parse import urlsplit
-
-        for sub in [*self.subreddits, *self.brand_subreddits]:
-            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_]{1,20}", sub):
-                raise ValueError(f"subreddits: {sub!r} is not a subreddit name (no r/ prefix)")
-        for key in ("oauth_url", "reddit_url"):
-            parts = urlsplit(getattr(self, key))
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise ValueError(f"{key}: needs an http(s) URL")
-        if self.reddit_url.endswith("/"):
-            raise ValueError("reddit_url: no trailing slash (praw appends /api/v1/...)")
-        if urlsplit(self.oauth_url).path.strip("/") and not self.oauth_url.endswith("/"):
-            raise ValueError("oauth_url: a base URL with a path needs a trailing slash")
-        if self.user_agent and not re.fullmatch(r"\S+:\S+:\S+ \(by /?u/[\w-]+\)", self.user_agent):
-            raise ValueError("user_agent: use <platform>:<app id>:<version> (by /u/<username>)")
-        return self
-
-
-class XSourceSettings(SourceBase):
-    """X (Twitter) through tweepy: recent search, optionally the mentions timeline.
-
-    Credentials come from MENTIONDESK_X_* (config/secrets.py), never from here.
-    """
-
-    platform: Literal["x"]
-    query: str | None = None  # replaces the query built from the brand's terms
-    languages: list[str] = []  # empty: the brand's languages
-    include_mentions_timeline: bool = False
-    api_base_url: str = "https://api.twitter.com"
-    query_max_length: int = Field(512, ge=1)
-    max_results: int = Field(100, ge=10, le=100)
-    monthly_read_cap: int | None = Field(None, gt=0)  # posts per period; None: no governor
-    read_cap_reset_day: int = Field(1, ge=1, le=28)  # day of the month the cap resets
-    backfill_hours: float = Field(24, gt=0, le=168)  # how far back the first poll reads
-    timeout_seconds: float = Field(10, gt=0)
-    max_retries: int = Field(3, ge=0, le=10)
-    backoff_seconds: float = Field(1.0, ge=0)
-
-
+# Each platform's source settings model lives in its folder (listener/<platform>/settings.py);
+# the registry lists them, and "platform" picks the model.
 SourceSettings = Annotated[
-    ReplaySourceSettings | RedditSourceSettings | XSourceSettings,
+    Union[tuple(p.settings for p in PLATFORMS.values())],  # noqa: UP007 (built at runtime)
     Field(discriminator="platform"),
 ]
 

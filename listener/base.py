@@ -1,11 +1,20 @@
-"""The interface every mention source implements."""
+"""What every platform provides: a mention source, a reply publisher, and a ``Platform``
+description that the registry (``listener.platforms``) lists."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from core.mention import Mention
+from core.reply import Posted, ReplyRequest
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from config.settings import Settings
+    from core.clock import Clock
 
 
 @dataclass(frozen=True)
@@ -32,3 +41,35 @@ class MentionSource(Protocol):
         Raises only ``core.errors.SourceError`` subclasses.
         """
         ...
+
+
+class Publisher(Protocol):
+    platform: str
+
+    def publish(self, reply: ReplyRequest) -> Posted:
+        """Post the reply. Raises ``PublishRefused`` (for good) or ``PublishError``."""
+        ...
+
+    def find_posted(self, reply: ReplyRequest) -> Posted | None:
+        """Our reply if it is already on the platform: the check before a retry
+        of a draft that a crash left in ``posting``."""
+        ...
+
+
+@dataclass(frozen=True)
+class Platform:
+    """One network as the rest of mentiondesk sees it.
+
+    ``source`` and ``publisher`` build the adapters from a source's settings; they
+    import the vendor SDK lazily, so reading the registry (as ``config.settings`` does
+    to learn the settings models) costs no SDK import.
+    """
+
+    name: str  # the ``platform`` value in config and in every Mention
+    settings: type[BaseModel]  # the source settings model; its ``platform`` literal is ``name``
+    source: Callable[[Any, Settings, Clock], MentionSource]
+    publisher: Callable[[Any, Settings, Clock], Publisher]
+    reply_length: Callable[[str], int]  # a reply's length as the platform counts it
+    reply_limit: int  # the platform's own limit for a reply
+    address: Callable[[str], str]  # how a reply names its author: "@ann", "u/ann"
+    secrets: dict[str, str] = field(default_factory=dict)  # env variable -> what it is for

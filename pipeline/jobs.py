@@ -26,12 +26,13 @@ from core.errors import (
     RateLimited,
     SourceError,
 )
-from listener.base import MentionSource
+from core.reply import ReplyRequest
+from listener.base import MentionSource, Publisher
 from listener.filters import matches_brand
+from listener.platforms import PLATFORMS
 from metrics.rollup import rollup
 from pipeline import telemetry
 from responder import drafting
-from responder.publisher import Publisher, ReplyRequest
 from sentiment import triage as triage_rules
 from sentiment.classifier import Classifier, Prediction
 from store import drafts, mentions, operations, set_aside, sources
@@ -213,13 +214,17 @@ class Pipeline:
         rows = mentions.awaiting_draft(self.store, self.settings.pipeline.batch_size)
         for row in rows:
             try:
+                platform = PLATFORMS[row["platform"]]
                 text = drafting.draft(
-                    platform=row["platform"], handle=row["author_handle"],
+                    handle=row["author_handle"],
                     author_name=row["author_name"], brand=self.settings.brand(row["brand"]),
                     topic=topics.get(row["topic"]), label=row["label"],
                     question=triage_rules.is_question(row["text"],
                                                       self.settings.triage.question_words),
                     settings=self.settings.responder,
+                    limit=self.settings.responder.length_limits.get(platform.name,
+                                                                    platform.reply_limit),
+                    length=platform.reply_length, address=platform.address,
                 )
             except ROW_ERRORS as exc:
                 self._set_aside("draft", row, f"{type(exc).__name__}: {exc}")

@@ -1,12 +1,15 @@
 """Reply drafts from templates: the customer's handle, the brand's voice and sign-off,
-a knowledge-base link when the topic has one, within the platform's length limit."""
+a knowledge-base link when the topic has one, within the platform's length limit.
+
+Platform-neutral: the caller passes the platform's rules (``listener.platforms``): how a
+reply names its author ("@ann", "u/ann"), how it counts length, and the limit."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from config.settings import BrandSettings, ResponderSettings, TopicSettings
-from responder.length import platform_length
 
 ELLIPSIS = "…"
 
@@ -19,13 +22,8 @@ def template_for(
     return next(templates[k] for k in keys if k in templates)
 
 
-def handle_for(platform: str, handle: str) -> str:
-    return f"u/{handle}" if platform == "reddit" else f"@{handle.lstrip('@')}"
-
-
 def draft(
     *,
-    platform: str,
     handle: str,
     author_name: str,
     brand: BrandSettings,
@@ -33,31 +31,33 @@ def draft(
     label: str,
     question: bool,
     settings: ResponderSettings,
+    limit: int,
+    length: Callable[[str], int],
+    address: Callable[[str], str],
 ) -> str:
     template = template_for(settings.templates, topic.name if topic else "", label, question)
     kb_link = topic.kb_link if topic else ""
     values = {
-        "handle": handle_for(platform, handle),
+        "handle": address(handle),
         "name": author_name or handle,
         "brand": brand.name,
         "kb_link": kb_link,
         "signoff": brand.signoff,
     }
-    limit = settings.length_limits.get(platform, 280)
     for kb_line in (settings.kb_line.format(**values) if kb_link else "", ""):
         text = _clean(template.format(kb_line=kb_line, **values))
-        if platform_length(text, platform) <= limit:
+        if length(text) <= limit:
             return text
-    return _shorten(text, platform, limit)
+    return _shorten(text, length, limit)
 
 
 def _clean(text: str) -> str:
     return re.sub(r"[ \t]+", " ", text).strip()
 
 
-def _shorten(text: str, platform: str, limit: int) -> str:
+def _shorten(text: str, length: Callable[[str], int], limit: int) -> str:
     """Cut at a word boundary so the text fits; the agent sees and can edit it."""
     words = text.split(" ")
-    while words and platform_length(" ".join(words) + ELLIPSIS, platform) > limit:
+    while words and length(" ".join(words) + ELLIPSIS) > limit:
         words.pop()
     return " ".join(words) + ELLIPSIS

@@ -1,6 +1,6 @@
 """A local server that speaks the X API v2 subset mentiondesk uses.
 
-The real tweepy client talks to it (through ``listener.x_client``'s base URL) in
+The real tweepy client talks to it (through ``listener.x.client``'s base URL) in
 tests, in the benchmark, in ``main.py sandbox`` and in the default demo, so the
 listener and publisher run end to end without posting in public. Shapes follow
 ``shared/api/README.md``: recent search and the mentions timeline with ``since_id``,
@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from core.clock import Clock, SystemClock
 from listener.filters import mentions_term
-from responder.length import X_LIMIT, x_length
+from listener.x.length import X_LIMIT, x_length
 from sandbox import run_until_stopped
 
 log = logging.getLogger(__name__)

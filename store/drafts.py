@@ -13,7 +13,7 @@ from typing import Any
 
 from core.clock import to_iso
 from core.errors import ConflictError, StoreError
-from responder.publisher import Posted
+from core.reply import Posted
 from store import audit
 from store.db import Store, decode
 

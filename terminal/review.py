@@ -13,7 +13,7 @@ from typing import TextIO
 from config.settings import Settings
 from core.clock import Clock
 from core.errors import ConflictError
-from responder.length import platform_length
+from listener.platforms import platform_length
 from responder.policy import violations
 from store import drafts
 from store.db import Store

@@ -8,11 +8,12 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from config.settings import BrandSettings, RedditSourceSettings
+from config.settings import BrandSettings
 from core.clock import ManualClock
-from listener.reddit import RedditSource
-from listener.reddit_client import RedditClient, RedditCredentials
-from responder.reddit_publisher import RedditPublisher
+from listener.reddit.client import RedditClient, RedditCredentials
+from listener.reddit.publisher import RedditPublisher
+from listener.reddit.settings import RedditSourceSettings
+from listener.reddit.source import RedditSource
 from sandbox.reddit_api import RedditSandbox, SandboxCredentials
 
 BRAND = BrandSettings(name="Lumora", handles=["lumora"], keywords=["Lumora", "lumora lamp"],

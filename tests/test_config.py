@@ -14,6 +14,7 @@ from config import settings as settings_module
 from config.loader import load
 from config.secrets import SECRETS, secret
 from core.errors import ConfigError
+from listener.platforms import PLATFORMS
 from tests.conftest import BASE_TOML, REPO
 
 
@@ -129,9 +130,11 @@ def test_secrets_come_from_environment_and_hide_in_repr(monkeypatch):
 
 
 def _models() -> list[type[BaseModel]]:
-    return [obj for obj in vars(settings_module).values()
-            if isinstance(obj, type) and issubclass(obj, BaseModel)
-            and obj.__module__ == settings_module.__name__ and obj is not settings_module.Strict]
+    """config.settings' models and every platform's source settings model."""
+    own = [obj for obj in vars(settings_module).values()
+           if isinstance(obj, type) and issubclass(obj, BaseModel)
+           and obj.__module__ == settings_module.__name__]
+    return own + [p.settings for p in PLATFORMS.values()]
 
 
 def test_every_setting_and_secret_is_documented():

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from config.settings import BrandSettings, ResponderSettings, TopicSettings
+from listener.platforms import PLATFORMS
+from listener.x.length import x_length
 from responder.drafting import draft, template_for
-from responder.length import x_length
 from responder.policy import violations
 
 BRAND = BrandSettings(name="Lumora", handles=["lumora"], signoff="^Mia")
@@ -12,8 +13,12 @@ DELIVERY = TopicSettings(name="delivery", kb_link="https://help.lumora.example/o
 
 
 def make(topic=DELIVERY, label="negative", platform="x", settings=None, handle="ann"):
-    return draft(platform=platform, handle=handle, author_name="Ann", brand=BRAND, topic=topic,
-                 label=label, question=False, settings=settings or ResponderSettings())
+    rules = PLATFORMS[platform]
+    settings = settings or ResponderSettings()
+    return draft(handle=handle, author_name="Ann", brand=BRAND, topic=topic,
+                 label=label, question=False, settings=settings,
+                 limit=settings.length_limits[platform], length=rules.reply_length,
+                 address=rules.address)
 
 
 def test_template_order_is_most_specific_first():

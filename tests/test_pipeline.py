@@ -9,7 +9,7 @@ import pytest
 
 from core.errors import RateLimited
 from listener.base import Poll
-from listener.registry import build_publisher, build_source
+from listener.platforms import build_publisher, build_source
 from pipeline.jobs import Pipeline
 from store import drafts, sources
 from store.schema import open_store
@@ -128,7 +128,7 @@ def test_crash_after_the_platform_call_does_not_post_twice(make_settings, classi
     settings, pipeline = _one_approved(make_settings, classifier, clock)
     row = drafts.to_publish(pipeline.store, 10, clock.now())[0]
     drafts.mark_posting(pipeline.store, row["draft_id"], clock.now())
-    from responder.publisher import ReplyRequest
+    from core.reply import ReplyRequest
 
     pipeline.publishers["replay"].publish(ReplyRequest(
         row["draft_id"], "replay", row["platform_id"], "", row["text"]))

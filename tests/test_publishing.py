@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from listener.registry import build_publisher, build_source
+from listener.platforms import build_publisher, build_source
 from pipeline.jobs import Pipeline
 from sandbox.x_api import XSandbox
 from store import audit, drafts

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from listener.reddit import RedditSource
-from listener.registry import build_publisher, build_source
+from listener.platforms import build_publisher, build_source
+from listener.reddit.publisher import RedditPublisher
+from listener.reddit.source import RedditSource
 from pipeline.jobs import Pipeline
-from responder.reddit_publisher import RedditPublisher
 from sandbox.reddit_api import RedditSandbox, SandboxCredentials
 from store import drafts, mentions, sources
 from tests.conftest import Grumpy

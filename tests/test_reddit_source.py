@@ -11,8 +11,8 @@ from pydantic import SecretStr
 
 from core.clock import ManualClock
 from core.errors import AuthError, MalformedResponse, RateLimited
-from listener.reddit_client import RedditCredentials
-from responder.publisher import ReplyRequest
+from core.reply import ReplyRequest
+from listener.reddit.client import RedditCredentials
 from tests.reddit_support import CREDS, SBX, make_publisher, make_source, sandbox
 
 
@@ -237,8 +237,8 @@ def test_bad_credentials_are_one_clear_auth_error(clock, creds, names, caplog):
 
 
 def test_missing_credentials_name_the_variable(clock, monkeypatch):
-    from listener.reddit import RedditSource
-    from listener.reddit_client import RedditClient
+    from listener.reddit.client import RedditClient
+    from listener.reddit.source import RedditSource
     from tests.reddit_support import BRAND, settings
 
     for name in ("CLIENT_ID", "CLIENT_SECRET", "USERNAME", "PASSWORD"):

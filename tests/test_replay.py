@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from listener.replay import ReplaySource
+from listener.replay.source import ReplaySource
 from tests.conftest import mention_line
 
 

@@ -18,11 +18,12 @@ if not CHROMIUM.exists():
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright  # noqa: E402
 
-from config.settings import BrandSettings, ReplaySourceSettings, Settings  # noqa: E402
+from config.settings import BrandSettings, Settings  # noqa: E402
 from core.clock import ManualClock  # noqa: E402
 from core.mention import Author, Mention  # noqa: E402
+from listener.replay.publisher import SinkPublisher  # noqa: E402
+from listener.replay.settings import ReplaySourceSettings  # noqa: E402
 from pipeline.jobs import Pipeline  # noqa: E402
-from responder.sink import SinkPublisher  # noqa: E402
 from store import audit, drafts, mentions, users  # noqa: E402
 from store.db import Store  # noqa: E402
 from store.schema import open_store  # noqa: E402

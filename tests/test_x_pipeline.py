@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from listener.registry import build_publisher, build_source
-from listener.x_source import XSource
+from core.reply import ReplyRequest
+from listener.platforms import build_publisher, build_source
+from listener.x.publisher import XPublisher
+from listener.x.source import XSource
 from pipeline.jobs import Pipeline
-from responder.publisher import ReplyRequest
-from responder.x_publisher import XPublisher
 from sandbox.x_api import XSandbox
 from store import drafts, mentions, sources
 from tests.conftest import Grumpy

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from core.errors import PublishError, PublishRefused
-from responder.publisher import ReplyRequest
+from core.reply import ReplyRequest
 from sandbox.x_api import XSandbox
 from tests.x_support import make_publisher, make_source
 

@@ -6,7 +6,7 @@ import pytest
 
 from config.settings import BrandSettings
 from core.errors import ConfigError
-from listener.x_query import build_query
+from listener.x.query import build_query
 from sandbox.x_api import QueryError, XSandbox, compile_query
 from tests.x_support import BRAND
 

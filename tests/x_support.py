@@ -5,11 +5,12 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from config.settings import BrandSettings, XSourceSettings
+from config.settings import BrandSettings
 from core.clock import ManualClock
-from listener.x_client import RetryPolicy
-from listener.x_source import XSource
-from responder.x_publisher import KEYS, XPublisher
+from listener.x.client import RetryPolicy
+from listener.x.publisher import KEYS, XPublisher
+from listener.x.settings import XSourceSettings
+from listener.x.source import XSource
 from sandbox.x_api import XSandbox
 
 BRAND = BrandSettings(name="Lumora", handles=["lumora", "lumorahelp"],

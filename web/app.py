@@ -27,7 +27,7 @@ from starlette.templating import Jinja2Templates
 from config.settings import Settings
 from core.clock import Clock, from_iso
 from core.errors import ConflictError, StoreError
-from responder.length import platform_length
+from listener.platforms import platform_length
 from store import audit, drafts, inbox, users
 from store.db import Store
 from web import auth, ops

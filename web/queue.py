@@ -7,7 +7,7 @@ from typing import Any
 
 from config.settings import Settings
 from core.clock import from_iso
-from responder.length import platform_length
+from listener.platforms import platform_length
 from store import inbox, mentions
 from store.db import Store
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from core.clock import Clock, from_iso, to_iso
 from core.errors import PublishError, PublishRefused
-from responder.length import platform_length
-from responder.publisher import Posted, ReplyRequest
+from core.reply import Posted, ReplyRequest
+from listener.platforms import platform_length
 
 
 class SinkPublisher:

@@ -29,13 +29,14 @@ from typing import Any
 
 from praw.models import Comment, Submission
 
-from config.settings import BrandSettings, RedditSourceSettings
+from config.settings import BrandSettings
 from core.clock import Clock
 from core.errors import AuthError, SourceError
 from core.mention import Author, Mention
 from listener.base import Poll
 from listener.filters import is_own_post, matches_brand, mentions_term
-from listener.reddit_client import RedditClient, shared_client
+from listener.reddit.client import RedditClient, shared_client
+from listener.reddit.settings import RedditSourceSettings
 
 log = logging.getLogger(__name__)
 

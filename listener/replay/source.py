@@ -12,12 +12,13 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from config.settings import BrandSettings, ReplaySourceSettings
+from config.settings import BrandSettings
 from core.clock import Clock, from_iso, to_iso
 from core.errors import SourceUnavailable
 from core.mention import Author, Mention
 from listener.base import Poll
 from listener.filters import addresses_brand, is_own_post, matches_brand
+from listener.replay.settings import ReplaySourceSettings
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ One poll reads every page since the cursor's ``since_id`` and returns them toget
 with the new cursor, which the pipeline stores in one transaction: a crash between
 pages moves nothing and the next poll reads the same posts again. Retweets and the
 brand's own posts are dropped. With a monthly read cap the read-budget governor
-(``listener.read_budget``) paces polls; its state lives in the cursor too.
+(``listener.x.read_budget``) paces polls; its state lives in the cursor too.
 """
 
 from __future__ import annotations
@@ -18,15 +18,16 @@ from urllib.parse import urlsplit
 import tweepy
 
 from config.secrets import secret
-from config.settings import BrandSettings, XSourceSettings
+from config.settings import BrandSettings
 from core.clock import Clock, from_iso, to_iso
 from core.errors import AuthError, MalformedResponse
 from core.mention import Author, Mention
-from listener import read_budget
 from listener.base import Poll
 from listener.filters import addresses_brand, is_own_post
-from listener.x_client import BadQuery, RetryPolicy, call, make_client
-from listener.x_query import build_query
+from listener.x import read_budget
+from listener.x.client import BadQuery, RetryPolicy, call, make_client
+from listener.x.query import build_query
+from listener.x.settings import XSourceSettings
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,6 @@ from praw.exceptions import ClientException, PRAWException, RedditAPIException
 from pydantic import SecretStr
 
 from config.secrets import secret
-from config.settings import RedditSourceSettings
 from core.clock import Clock
 from core.errors import (
     AuthError,
@@ -43,6 +42,7 @@ from core.errors import (
     SourceError,
     SourceUnavailable,
 )
+from listener.reddit.settings import RedditSourceSettings
 
 log = logging.getLogger(__name__)
 

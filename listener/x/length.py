@@ -1,4 +1,4 @@
-"""Reply length as each platform counts it.
+"""Reply length as X counts it.
 
 X counts with the twitter-text v3 rules: code points in a few Latin/punctuation
 ranges weigh 1, everything else (CJK, emoji, most other scripts) weighs 2, each URL
@@ -11,7 +11,6 @@ import re
 import unicodedata
 
 X_LIMIT = 280
-REDDIT_LIMIT = 10_000
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 _URL_WEIGHT = 23
 # (first, last) code points that weigh 1 on X; all others weigh 2.
@@ -31,8 +30,3 @@ def x_length(text: str) -> int:
         total += sum(_weight(c) for c in text[last : match.start()]) + _URL_WEIGHT
         last = match.end()
     return total + sum(_weight(c) for c in text[last:])
-
-
-def platform_length(text: str, platform: str) -> int:
-    """Length as ``platform`` counts it: X's weighted count, else code points."""
-    return x_length(text) if platform in ("x", "replay") else len(text)

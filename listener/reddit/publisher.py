@@ -20,12 +20,12 @@ import prawcore
 from praw.exceptions import ClientException
 from praw.models import Comment
 
-from config.settings import RedditSourceSettings
 from core.clock import Clock
 from core.errors import PublishError, PublishRefused, SourceError
-from listener.reddit_client import RedditClient, publish_error, shared_client
-from responder.length import REDDIT_LIMIT, platform_length
-from responder.publisher import Posted, ReplyRequest
+from core.reply import Posted, ReplyRequest
+from listener.reddit import REDDIT_LIMIT
+from listener.reddit.client import RedditClient, publish_error, shared_client
+from listener.reddit.settings import RedditSourceSettings
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class RedditPublisher:
 
     def publish(self, reply: ReplyRequest) -> Posted:
         """Post ``reply``; refuses over-long or empty text before any HTTP."""
-        length = platform_length(reply.text, "reddit")
+        length = len(reply.text)
         if length > self.limit:
             raise PublishRefused(f"reddit: reply is {length:,} characters; the limit is "
                                  f"{self.limit:,}", self.manual_url(reply))

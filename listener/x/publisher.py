@@ -22,13 +22,13 @@ import requests
 import tweepy
 
 from config.secrets import secret
-from config.settings import XSourceSettings
 from core.clock import Clock, from_iso
 from core.errors import PublishError, PublishRefused
-from listener.x_client import make_client
-from listener.x_source import SANDBOX_TOKEN, is_local
-from responder.length import X_LIMIT, x_length
-from responder.publisher import Posted, ReplyRequest
+from core.reply import Posted, ReplyRequest
+from listener.x.client import make_client
+from listener.x.length import X_LIMIT, x_length
+from listener.x.settings import XSourceSettings
+from listener.x.source import SANDBOX_TOKEN, is_local
 
 log = logging.getLogger(__name__)
 

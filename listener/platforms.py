@@ -1,0 +1,43 @@
+"""The platform registry: every network mentiondesk knows, by its ``platform`` name.
+
+Adding a network is one folder ``listener/<name>/`` whose ``__init__`` describes it as a
+``Platform``, plus one line here (and docs/platforms.md, docs/settings.md, tests).
+Config, the daemon, drafting and the inboxes learn about it from this dict alone.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from listener import reddit, replay, x
+from listener.base import MentionSource, Platform, Publisher
+
+if TYPE_CHECKING:
+    from config.settings import Settings, SourceSettings
+    from core.clock import Clock
+
+PLATFORMS: dict[str, Platform] = {
+    "replay": replay.PLATFORM,
+    "x": x.PLATFORM,
+    "reddit": reddit.PLATFORM,
+}
+
+
+def build_source(source: SourceSettings, settings: Settings, clock: Clock) -> MentionSource:
+    return PLATFORMS[source.platform].source(source, settings, clock)
+
+
+def build_publisher(source: SourceSettings, settings: Settings, clock: Clock) -> Publisher:
+    return PLATFORMS[source.platform].publisher(source, settings, clock)
+
+
+def platform_length(text: str, platform: str) -> int:
+    """A reply's length as ``platform`` counts it (code points for an unknown one)."""
+    known = PLATFORMS.get(platform)
+    return known.reply_length(text) if known else len(text)
+
+
+def address(platform: str, handle: str) -> str:
+    """How a reply on ``platform`` names the author ``handle``."""
+    known = PLATFORMS.get(platform)
+    return known.address(handle) if known else f"@{handle.lstrip('@')}"

@@ -1,0 +1,17 @@
+"""Settings of a replay source (``platform = "replay"``), documented in docs/settings.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from config.base import SourceBase
+
+
+class ReplaySourceSettings(SourceBase):
+    platform: Literal["replay"]
+    path: Path
+    interval_seconds: float = Field(5, gt=0)
+    speed: float = Field(1.0, gt=0)  # 2.0 releases mentions twice as fast
