@@ -22,7 +22,7 @@ from config.settings import BrandSettings
 from core.clock import Clock, from_iso, to_iso
 from core.errors import AuthError, MalformedResponse
 from core.mention import Author, Mention
-from listener.base import Poll
+from listener.base import Poll, payload_errors
 from listener.filters import addresses_brand, is_own_post
 from listener.x import read_budget
 from listener.x.client import BadQuery, RetryPolicy, call, make_client
@@ -91,6 +91,7 @@ class XSource:
 
     # -- poll --
 
+    @payload_errors
     def poll(self, cursor: dict[str, Any] | None) -> Poll:
         if not self._has_token:
             raise AuthError(f"X source {self.name}: MENTIONDESK_X_BEARER_TOKEN is not set")
