@@ -36,6 +36,7 @@ from core.clock import Clock, SystemClock
 from core.errors import ConfigError, MentiondeskError
 
 log = logging.getLogger("mentiondesk")
+SAMPLE = Path(__file__).resolve().parent / "samples" / "lumora_mentions.jsonl"  # shipped
 Command = Callable[[argparse.Namespace, Settings], int]
 
 
@@ -223,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--x-port", type=int, default=8790)
     p.add_argument("--reddit-port", type=int, default=8791)
-    p.add_argument("--sample", type=Path, default=Path("samples/lumora_mentions.jsonl"))
+    p.add_argument("--sample", type=Path, default=SAMPLE)
     p.add_argument("--speed", type=float, default=1.0)
     p.set_defaults(func=cmd_sandbox)
 
