@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -82,11 +83,12 @@ def run(pipeline: Pipeline, stop: threading.Event, services: list[Service]) -> N
     stop.wait()
     log.info("stopping")
     scheduler.pause()
+    deadline = time.monotonic() + STOP_TIMEOUT_S  # systemd's TimeoutStopSec is 5
     stopper = threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True)
     stopper.start()
     for service in services:
         service.stop()
-    stopper.join(STOP_TIMEOUT_S)
+    stopper.join(max(0.0, deadline - time.monotonic()))
     if stopper.is_alive():
         log.warning("a job was still running at stop; its unfinished work is redone on start")
     log.info("stopped")

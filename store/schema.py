@@ -6,9 +6,15 @@ database lacks, so an old file upgrades itself on start.
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from core.errors import StoreError
 from store.db import Store
 
 migrations = Migrations("mentiondesk")
@@ -188,11 +194,29 @@ def m006_operations(db: Database) -> None:
     )
 
 def migrate(store: Store) -> list[str]:
-    """Apply pending migrations; return their names."""
-    with store.reading() as db:
+    """Apply pending migrations; return their names.
+
+    Processes starting together (the daemon, `main.py review`, a systemd ExecStartPre)
+    take turns through a lock file beside the database, so a migration runs once.
+    """
+    with _migration_lock(store.path), store.reading() as db:
         pending = [m.name for m in migrations.pending(db)]
         migrations.apply(db)
     return pending
+
+
+@contextmanager
+def _migration_lock(path: Path) -> Iterator[None]:
+    try:
+        lock = open(path.with_name(path.name + ".migrate-lock"), "a")  # noqa: SIM115
+    except OSError as exc:
+        raise StoreError(f"cannot lock {path} for migrations: {exc}") from exc
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def open_store(path) -> Store:

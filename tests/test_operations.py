@@ -212,3 +212,28 @@ def test_json_logs_redact_secrets(monkeypatch):
     assert "zzz" not in stream.getvalue()
     assert "[redacted]" in lines[0]["message"] and "ValueError" in lines[1]["message"]
 
+
+
+def test_processes_starting_together_migrate_once(tmp_path):
+    """The daemon, `review` and a systemd ExecStartPre may open a new file at once."""
+    import threading
+
+    path = tmp_path / "new.db"
+    barrier, errors, stores = threading.Barrier(4), [], []
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            stores.append(open_store(path))
+        except Exception as exc:  # the failure this test is about
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    with stores[0].reading() as db:
+        assert migrations.pending(db) == []
+        assert len(migrations.applied(db)) == len(migrations._migrations)
