@@ -343,7 +343,7 @@ CHAOS = [  # (name, how to break the X sandbox), each for one phase
     ("5xx burst", lambda sb: sb.fail_next(503, times=15)),
     ("time-outs", lambda sb: sb.slow_next(2.5, times=4)),
     ("truncated JSON", lambda sb: sb.malformed_next(times=8)),
-    ("401 mid-run", lambda sb: sb.fail_next(401, times=3)),
+    ("401 mid-run on search", lambda sb: sb.fail_next(401, times=3, path="/2/tweets/search")),
 ]
 
 
@@ -368,20 +368,20 @@ def chaos(work: Path, phase_seconds: float = 8, log=print) -> dict[str, object]:
         agent.start()
         replay_per_phase = {}
         for name, brk in [("calm", lambda sb: None), *CHAOS]:
-            before = _stored(db, "replay")
+            before = _stored(db, "replay"), _stored(db, "x-lumora")
             brk(sandbox)
             time.sleep(phase_seconds)
-            replay_per_phase[name] = _stored(db, "replay") - before
-            log(f"  {name:30s} daemon {'up' if daemon.alive() else 'DOWN'}; replay stored "
-                f"{replay_per_phase[name]} meanwhile")
+            replay_per_phase[name] = _stored(db, "replay") - before[0]
+            log(f"  {name:30s} daemon {'up' if daemon.alive() else 'DOWN'}; stored meanwhile:"
+                f" replay {replay_per_phase[name]}, X {_stored(db, 'x-lumora') - before[1]}")
         up = daemon.alive()
         feeder.stop.set()
         agent.stop.set()
         code = daemon.stop() if up else daemon.process.returncode
         errors = collections.Counter()
         for line in daemon.lines:
-            for kind in ("RateLimited", "rate limited", "SourceUnavailable", "gave up after",
-                         "unreadable", "credentials refused", "Traceback"):
+            for kind in ("rate limited", "posting on x-lumora paused", "gave up after",
+                         "unreadable", "not posted", "credentials refused", "Traceback"):
                 if kind in line:
                     errors[kind] += 1
         conn = sqlite3.connect(db)
