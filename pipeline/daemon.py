@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 4.0
 RETENTION_INTERVAL_S = 3600.0
+DRAIN_BUDGET_S = 30.0
 
 
 class Service(Protocol):
@@ -42,6 +43,24 @@ def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
     return run
 
 
+def drain(job: Callable[[], int], budget_s: float = DRAIN_BUDGET_S) -> Callable[[], int]:
+    """Run a batch job again while it finds work, for up to ``budget_s``: a backlog
+    (a first start, a spike) is worked through in one tick instead of one batch per
+    interval. Each batch commits on its own, so a stop mid-way loses nothing."""
+
+    def run() -> int:
+        deadline = time.monotonic() + budget_s
+        done = 0
+        while time.monotonic() < deadline:
+            n = job()
+            done += n
+            if not n:
+                break
+        return done
+
+    return run
+
+
 def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
     settings = pipeline.settings
     scheduler = BackgroundScheduler(
@@ -59,8 +78,8 @@ def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
         add(f"poll:{source.name}", lambda n=source.name: pipeline.poll_source(n),
             source.interval_seconds)
     p = settings.pipeline
-    add("triage", pipeline.triage_batch, p.triage_interval_seconds)
-    add("draft", pipeline.draft_batch, p.draft_interval_seconds)
+    add("triage", drain(pipeline.triage_batch), p.triage_interval_seconds)
+    add("draft", drain(pipeline.draft_batch), p.draft_interval_seconds)
     add("publish", pipeline.publish_batch, p.publish_interval_seconds)
     add("metrics", pipeline.rollup_metrics, settings.metrics.rollup_interval_seconds)
     if settings.app.raw_retention_days:

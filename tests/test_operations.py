@@ -237,3 +237,18 @@ def test_processes_starting_together_migrate_once(tmp_path):
     with stores[0].reading() as db:
         assert migrations.pending(db) == []
         assert len(migrations.applied(db)) == len(migrations._migrations)
+
+
+def test_a_backlog_is_worked_through_in_one_tick(make_settings, clock):
+    """The daemon's triage and draft jobs run batch after batch until the queue is empty
+    (not one batch of 64 per tick, as before)."""
+    from pipeline.daemon import drain
+
+    lines = [mention_line(str(i), f"@lumora order {i} never arrived") for i in range(30)]
+    pipeline = make_pipeline(make_settings(lines, extra="[pipeline]\ntriage_batch_size = 7\n"
+                                           "batch_size = 4\n"), Grumpy(), clock)
+    pipeline.poll_source("replay")
+    assert drain(pipeline.triage_batch)() == 30
+    assert drain(pipeline.draft_batch)() == 30
+    assert operations.queue_depths(pipeline.store)["awaiting_approval"] == 30
+    assert drain(pipeline.triage_batch)() == 0
