@@ -4,7 +4,8 @@
                                     metrics) with the web inbox
     python main.py poll --once      every stage once, then exit
     python main.py review           approve, edit or reject drafts in the terminal
-    python main.py report [--csv F] hourly reputation metrics
+    python main.py report [--since D --until D --brand B --platform P --by day|hour
+                          --format table|csv|json] reputation metrics (read-only)
     python main.py triage FILE|-    triage texts (one per line), JSON per line
     python main.py db migrate       apply pending schema migrations
     python main.py db backup FILE   a consistent copy while the daemon runs
@@ -109,35 +110,49 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    """Read-only: the daemon refreshes the stored rollups; the recent hours are
-    recomputed in memory here so the report is current even between refreshes."""
-    from metrics.report import table, to_csv
-    from pipeline.jobs import hourly_report
+    """Read-only: the daemon keeps the rollups current; the report never writes."""
+    from metrics import report
+    from metrics.period import parse
+    from store import analytics
+    from store import metrics as metric_store
     from store.db import Store
 
+    if not settings.app.database.exists():
+        raise MentiondeskError(f"no database at {settings.app.database}; start the daemon")
     store = Store(settings.app.database, readonly=True)
-    rows = hourly_report(store, SystemClock().now(), brand=args.brand or "")
-    print(table(rows))
-    _print_read_budgets(store, settings)
-    if args.csv:
-        args.csv.parent.mkdir(parents=True, exist_ok=True)
-        args.csv.write_text(to_csv(rows), encoding="utf-8")
-        print(f"\nwrote {len(rows)} rows to {args.csv}")
+    if not analytics.ready(store):
+        raise MentiondeskError("the database has no rollups yet; run `main.py db migrate`"
+                               " or start the daemon")
+    period = parse(args.since, args.until, SystemClock().now().date())
+    scope = analytics.Scope(args.by, *period.bounds(args.by), brand=args.brand or "",
+                            platform=args.platform or "")
+    rows = report.rows(analytics.aggregate(store, scope, ("bucket", "brand", "platform")))
+    text = report.FORMATS[args.format](rows)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text, encoding="utf-8")
+        print(f"wrote {len(rows)} rows to {args.output}")
+    else:
+        print(text)
+    if args.format == "table":
+        _print_read_budgets(store, settings)
+        if pending := metric_store.pending_count(store):
+            print(f"note: {pending} hours changed since the daemon's last rollup refresh")
     return 0
 
 
 def _print_read_budgets(store, settings: Settings) -> None:
-    """X sources with a monthly read cap: used, left and projected for the period."""
-    from listener.x.read_budget import summary
+    """X sources with a monthly read cap or spend cap: used, left and projected."""
+    from listener.x.read_budget import Budget, summary
     from listener.x.settings import XSourceSettings
     from store import sources
 
-    capped = [s for s in settings.sources
-              if isinstance(s, XSourceSettings) and s.monthly_read_cap]
-    for source in capped:
-        budget = summary(sources.get_cursor(store, source.name), source.monthly_read_cap,
-                         SystemClock().now(), source.read_cap_reset_day)
-        print(f"{source.name}: {budget.line()}")
+    for source in settings.sources:
+        budget = Budget.of(source) if isinstance(source, XSourceSettings) else None
+        if budget:
+            figures = summary(sources.get_cursor(store, source.name), budget.cap,
+                              SystemClock().now(), budget.reset_day, money=budget.money)
+            print(f"{source.name}: {figures.line()}")
 
 
 def cmd_triage(args: argparse.Namespace, settings: Settings) -> int:
@@ -171,24 +186,33 @@ def cmd_triage(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
-    """Both local API sandboxes, fed from the sample, until Ctrl-C or SIGTERM."""
-    from sandbox import reddit_api, x_api
+    """Every network's local API sandbox, fed from the sample, until Ctrl-C or SIGTERM."""
+    import importlib
+
+    from sandbox import SERVERS, run_until_stopped
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    x_thread = threading.Thread(target=x_api.serve, daemon=True, kwargs={
-        "host": args.host, "port": args.x_port, "sample_path": args.sample,
-        "brand_handle": "lumora", "speed": args.speed, "stop": stop})
-    x_thread.start()
-    print(f"X API sandbox:      http://{args.host}:{args.x_port}\n"
-          f"Reddit API sandbox: http://{args.host}:{args.reddit_port}\n"
-          "Run the daemon against them: python main.py --config config/sandbox.toml run",
+    threads = []
+    for name, (module, default_port) in SERVERS.items():
+        port = getattr(args, f"{name}_port", None) or default_port
+        serve = importlib.import_module(module).serve
+        thread = threading.Thread(target=serve, daemon=True, name=f"{name}-sandbox", kwargs={
+            "host": args.host, "port": port, "sample_path": args.sample, "speed": args.speed,
+            "stop": stop})
+        thread.start()
+        threads.append(thread)
+        print(f"{name} API sandbox: http://{args.host}:{port}", flush=True)
+    print("Run the daemon against them: python main.py --config config/sandbox.toml run",
           flush=True)
-    try:
-        reddit_api.serve(args.host, args.reddit_port, args.sample, speed=args.speed, stop=stop)
-    finally:
-        stop.set()
-        x_thread.join(5)
+
+    class _Threads:
+        def stop(self) -> None:
+            stop.set()
+            for thread in threads:
+                thread.join(5)
+
+    run_until_stopped(_Threads(), stop)
     return 0
 
 
@@ -208,9 +232,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("review", help="review drafts in the terminal").set_defaults(func=cmd_review)
 
-    p = sub.add_parser("report", help="hourly reputation metrics")
-    p.add_argument("--csv", type=Path, help="also export the rows to this CSV file")
+    p = sub.add_parser("report", help="reputation metrics per day or hour (read-only)")
+    p.add_argument("--since", help="first day, YYYY-MM-DD (default: 6 days before --until)")
+    p.add_argument("--until", help="last day, YYYY-MM-DD, inclusive (default: today, UTC)")
     p.add_argument("--brand", help="only this brand")
+    p.add_argument("--platform", help="only this platform")
+    p.add_argument("--by", choices=["day", "hour"], default="day", help="row per day or hour")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument("--output", type=Path, help="write to this file instead of printing")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("triage", help="triage texts, one per line; prints JSON lines")

@@ -141,6 +141,32 @@ class ResponderSettings(Strict):
 class MetricsSettings(Strict):
     export_dir: Path = Path("data/exports")
     rollup_interval_seconds: float = Field(60, gt=0)
+    timezone: str = "UTC"  # IANA name; the digest's day and send time are local to it
+    digest_enabled: bool = True
+    digest_time: str = Field("08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    digest_dir: Path | None = None  # None: <app.data_dir>/digests
+    public_url: str = "http://127.0.0.1:8080"  # base of inbox links in digests and alerts
+    spike_baseline_days: int = Field(7, ge=1, le=60)
+    spike_min_days: int = Field(3, ge=1)
+    spike_min_negative: int = Field(10, ge=1)
+    spike_min_volume: int = Field(20, ge=1)
+    spike_ratio: float = Field(2.0, ge=1)
+    spike_sigma: float = Field(3.0, ge=0)
+    spike_cooldown_minutes: int = Field(120, ge=0)
+    spike_examples: int = Field(3, ge=0, le=10)
+    webhook_timeout_seconds: float = Field(10, gt=0, le=60)
+
+    @model_validator(mode="after")
+    def _known_timezone(self) -> MetricsSettings:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"timezone: unknown time zone {self.timezone!r}") from None
+        if not self.public_url.startswith(("http://", "https://")):
+            raise ValueError("public_url: needs an http(s) URL")
+        return self
 
 
 class PipelineSettings(Strict):
@@ -153,6 +179,7 @@ class PipelineSettings(Strict):
     publish_max_attempts: int = Field(5, ge=1)
     publish_retry_seconds: float = Field(30, ge=0)  # first back-off; doubles per attempt
     publish_retry_max_seconds: float = Field(3600, ge=0)
+    undo_seconds: float = Field(10, ge=0, le=600)  # an approved reply waits this long
 
 
 class Settings(Strict):

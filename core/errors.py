@@ -69,6 +69,12 @@ class PublishRateLimited(PublishError):
         super().__init__(message)
 
 
+class PostGone(PublishRefused):
+    """The post answered no longer exists on the platform (deleted by its author or
+    removed): the reply cannot be posted, and the platform's terms want the stored copy
+    redacted."""
+
+
 class StoreError(MentiondeskError):
     """The database refused an operation (locked too long, disk full, bad state)."""
 
@@ -77,5 +83,13 @@ class ConflictError(StoreError):
     """A state change lost a race: the row changed since the caller last read it."""
 
 
+class ActionRefused(MentiondeskError):
+    """An agent's action was not done; the message is one sentence saying why."""
+
+
 class ModelError(MentiondeskError):
     """The sentiment model could not be loaded or run."""
+
+
+class DeliveryError(MentiondeskError):
+    """A webhook did not take an alert or digest; the next run tries again."""

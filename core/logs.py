@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import TextIO
 
 REDACTED = "[redacted]"
 # Credentials a vendor library may print in an error: headers, OAuth parameters.
@@ -55,14 +57,27 @@ class JsonFormatter(logging.Formatter):
         }, ensure_ascii=False)
 
 
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time (a test may swap it)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass
+
+
 def configure(level: str, fmt: str, secrets: Iterable[str]) -> None:
-    """Route every logger through one handler on stderr, redacting ``secrets``."""
-    handler = logging.StreamHandler()
+    """Log to stderr through one handler, redacting ``secrets``; calling it again
+    replaces that handler (other handlers, a test's capture, are left alone)."""
+    handler = _Stderr()
     handler.addFilter(Redactor(secrets))
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(
         "%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%Y-%m-%dT%H:%M:%S"))
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [h for h in root.handlers if not isinstance(h, _Stderr)] + [handler]
     root.setLevel(level)
     for noisy in NOISY:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

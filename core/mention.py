@@ -14,6 +14,9 @@ class Author:
     name: str = ""
     followers: int = 0  # reach: followers on X, karma on Reddit
     verified: bool = False
+    # False when the platform could not tell the reach this time (e.g. a rate-limited
+    # karma lookup): the stored figure is kept rather than overwritten with 0.
+    followers_known: bool = True
 
 
 @dataclass(frozen=True)

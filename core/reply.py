@@ -15,6 +15,12 @@ class ReplyRequest:
     in_reply_to_id: str  # the mention's platform id
     conversation_id: str
     text: str
+    # An earlier attempt of ours went out unconfirmed (the draft was left in "posting"):
+    # a duplicate-content refusal then most likely means that attempt was posted.
+    attempted: bool = False
+    # False where the platform refuses API replies to this post (X: the author did not
+    # summon the brand): the publisher hands the agent a manual reply link at once.
+    api_replyable: bool = True
 
 
 @dataclass(frozen=True)

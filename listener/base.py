@@ -7,6 +7,7 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from core.errors import MalformedResponse, MentiondeskError
@@ -32,6 +33,8 @@ class Poll:
     cursor: dict[str, Any]
     requests: int = 0  # API calls made, for rate budgets and benchmarks
     notes: list[str] = field(default_factory=list)  # worth a log line (e.g. partial errors)
+    # A rate limit stopped the poll part-way: store what it read, then wait until this.
+    retry_at: datetime | None = None
 
 
 S = TypeVar("S")
@@ -101,4 +104,7 @@ class Platform:
     reply_length: Callable[[str], int]  # a reply's length as the platform counts it
     reply_limit: int  # the platform's own limit for a reply
     address: Callable[[str], str]  # how a reply names its author: "@ann", "u/ann"
+    # How the publisher tells, after an unclear answer, whether a reply went out: a
+    # lookup that sees new posts at once (docs/platforms.md lists them).
+    confirms: str
     secrets: dict[str, str] = field(default_factory=dict)  # env variable -> what it is for

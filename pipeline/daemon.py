@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 STOP_TIMEOUT_S = 4.0
 RETENTION_INTERVAL_S = 3600.0
 DRAIN_BUDGET_S = 30.0
+DIGEST_CHECK_SECONDS = 60  # the digest job writes only when a local day's digest is due
 
 
 class Service(Protocol):
@@ -84,6 +85,7 @@ def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
     add("metrics", pipeline.rollup_metrics, settings.metrics.rollup_interval_seconds)
     if settings.app.raw_retention_days:
         add("retention", pipeline.purge_raw, RETENTION_INTERVAL_S)
+    add("digest", pipeline.daily_digest, DIGEST_CHECK_SECONDS)
     return scheduler
 
 

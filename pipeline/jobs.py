@@ -20,6 +20,7 @@ from core.errors import (
     ConflictError,
     MentiondeskError,
     ModelError,
+    PostGone,
     PublishError,
     PublishRateLimited,
     PublishRefused,
@@ -28,10 +29,10 @@ from core.errors import (
 )
 from core.reply import ReplyRequest
 from listener.base import MentionSource, Publisher
-from listener.filters import matches_brand
-from listener.platforms import PLATFORMS
-from metrics.rollup import rollup
-from pipeline import telemetry
+from listener.filters import matches_brand, mentions_term
+from listener.platforms import PLATFORMS, address
+from metrics.rollup import DraftFact, MentionFact, rollup
+from pipeline import reporting, telemetry
 from responder import drafting
 from sentiment import triage as triage_rules
 from sentiment.classifier import Classifier, Prediction
@@ -42,27 +43,29 @@ from store.db import Store
 log = logging.getLogger(__name__)
 
 AUTH_PAUSE = timedelta(days=3650)  # until an operator fixes credentials and restarts
-METRICS_WINDOW = timedelta(days=7)
+ROLLUP_BATCH_HOURS = 48  # hours rebuilt per write transaction
 
 
-def _recent_rollups(store: Store, now: datetime) -> tuple[str, list[dict]]:
-    since = (now - METRICS_WINDOW).strftime("%Y-%m-%dT%H")
-    return since, [h.as_row() for h in rollup(metric_store.facts(store, since))]
+def refresh_metrics(store: Store, now: datetime, sla_minutes: int) -> int:
+    """Rebuild the rollups of the hours marked dirty, oldest first; returns how many.
 
-
-def refresh_metrics(store: Store, now: datetime) -> int:
-    """Recompute the hourly rollups of the last week (late replies change old hours)."""
-    _, rows = _recent_rollups(store, now)
-    metric_store.save_hourly(store, rows)
-    return len(rows)
-
-
-def hourly_report(store: Store, now: datetime, brand: str = "") -> list[dict]:
-    """The stored rollups, the last week recomputed in memory: current, writing nothing
-    (``main.py report`` runs beside the daemon, perhaps as another user)."""
-    since, recent = _recent_rollups(store, now)
-    older = [r for r in metric_store.hourly(store, brand=brand) if r["hour"] < since]
-    return older + [r for r in recent if not brand or r["brand"] == brand]
+    Triggers mark hours whose mentions, triage or drafts changed (a late reply marks
+    its old hour); the last SLA window is marked here, since an unanswered mention
+    breaches the SLA by time passing alone.
+    """
+    sla_s = sla_minutes * 60
+    with store.atomic() as db:
+        metric_store.mark_since(db, now - timedelta(seconds=sla_s, hours=1))
+    rebuilt = 0
+    while hours := metric_store.dirty_hours(store, ROLLUP_BATCH_HOURS):
+        with store.atomic() as db:
+            facts = [MentionFact(**r) for h in hours
+                     for r in metric_store.mention_facts(db, h, now)]
+            draft_facts = [DraftFact(**r) for h in hours for r in metric_store.draft_facts(db, h)]
+            rows, authors = rollup(facts, draft_facts, sla_s)
+            metric_store.replace_hours(db, hours, rows, authors)
+        rebuilt += len(hours)
+    return rebuilt
 
 
 def _owner() -> str:
@@ -114,6 +117,9 @@ class Pipeline:
                                  self.clock.now(), requests=result.requests)
         telemetry.POLLS.labels(name, "ok").inc()
         telemetry.MENTIONS.labels(name).inc(new)
+        if result.retry_at:  # rate limited part-way: what was read is kept, go on later
+            sources.pause(self.store, name, result.retry_at, "rate limited part-way",
+                          self.clock.now())
         log.info("poll %s: %d fetched, %d new, %d requests", name, len(result.mentions), new,
                  result.requests)
         return new
@@ -193,8 +199,12 @@ class Pipeline:
     def _triage_one(self, row: dict, prediction: Prediction,
                     now: datetime) -> mentions.TriageRecord:
         brand = self.settings.brand(row["brand"])
+        # Named by keyword or @handle, or spoken to the way the platform writes it
+        # (Reddit: u/handle).
+        spoken_to = [address(row["platform"], h) for h in brand.handles]
         context = triage_rules.Context(
-            addressed=matches_brand(row["text"], brand.handles, brand.keywords, []),
+            addressed=matches_brand(row["text"], brand.handles, brand.keywords, [])
+            or any(mentions_term(row["text"], term) for term in spoken_to if term),
             followers=row["author_followers"],
             age_minutes=(now - from_iso(row["created_at"])).total_seconds() / 60,
         )
@@ -243,7 +253,9 @@ class Pipeline:
         reply goes out exactly once, however many processes publish."""
         posted = 0
         p = self.settings.pipeline
-        for row in drafts.to_publish(self.store, p.batch_size, self.clock.now()):
+        ready = self.clock.now() - timedelta(seconds=p.undo_seconds)
+        for row in drafts.to_publish(self.store, p.batch_size, self.clock.now(),
+                                     approved_before=ready):
             publisher = self.publishers.get(row["source"])
             if publisher is None:
                 log.error("draft %d: source %s is no longer configured; left approved",
@@ -257,7 +269,8 @@ class Pipeline:
             request = ReplyRequest(
                 draft_id=row["draft_id"], platform=row["platform"],
                 in_reply_to_id=row["platform_id"], conversation_id=row["conversation_id"],
-                text=row["text"],
+                text=row["text"], attempted=row["status"] == "posting",
+                api_replyable=bool(row["api_replyable"]),
             )
             outcome = self._attempt(publisher, request, attempt, row["source"])
             telemetry.PUBLISH.labels(row["platform"], outcome).inc()
@@ -290,6 +303,12 @@ class Pipeline:
                               owner=self.owner, counted=False)
             log.warning("posting on %s paused until %s: %s", source, exc.reset_at, exc)
             return "rate_limited"
+        except PostGone as exc:
+            drafts.mark_refused(self.store, draft_id, str(exc), None, self.clock.now())
+            mentions.redact(self.store, attempt.mention_id, str(exc), self.clock.now())
+            log.warning("draft %d: the post is gone on %s; mention redacted", draft_id,
+                        request.platform)
+            return "gone"
         except PublishRefused as exc:
             drafts.mark_refused(self.store, draft_id, str(exc), exc.manual_url,
                                 self.clock.now())
@@ -314,8 +333,12 @@ class Pipeline:
 
     # --- metrics ----------------------------------------------------------------------
     def rollup_metrics(self) -> int:
-        updated = refresh_metrics(self.store, self.clock.now())
-        log.info("metrics: %d hourly rows updated", updated)
+        """Rebuild changed hours, then check for spikes and deliver pending alerts."""
+        now = self.clock.now()
+        updated = refresh_metrics(self.store, now, self.settings.sla.first_response_minutes)
+        log.info("metrics: %d hours rebuilt", updated)
+        reporting.check_spikes(self.store, self.settings, now)
+        reporting.send_alerts(self.store, self.settings, now)
         return updated
 
     def purge_raw(self) -> int:
@@ -325,6 +348,9 @@ class Pipeline:
         if purged:
             log.info("retention: dropped the raw payloads of %d mentions", purged)
         return purged
+
+    def daily_digest(self) -> list[str]:
+        return reporting.write_digests(self.store, self.settings, self.clock.now())
 
     def run_once(self) -> None:
         """Every stage once, in order: `main.py poll --once`, and tests."""

@@ -37,15 +37,18 @@ def draft(
 ) -> str:
     template = template_for(settings.templates, topic.name if topic else "", label, question)
     kb_link = topic.kb_link if topic else ""
+    addressed = address(handle)  # "" for an author the platform no longer shows
     values = {
-        "handle": address(handle),
-        "name": author_name or handle,
+        "handle": addressed,
+        "name": author_name or (handle if addressed else ""),
         "brand": brand.name,
         "kb_link": kb_link,
         "signoff": brand.signoff,
     }
     for kb_line in (settings.kb_line.format(**values) if kb_link else "", ""):
         text = _clean(template.format(kb_line=kb_line, **values))
+        if not addressed:  # "Hi , thanks" -> "Hi, thanks"
+            text = re.sub(r"\s+([,.!?])", r"\1", text)
         if length(text) <= limit:
             return text
     return _shorten(text, length, limit)

@@ -4,19 +4,36 @@ from __future__ import annotations
 
 import re
 
-_PRIVATE_ASKS = re.compile(
-    r"\b(send|share|post|tell|give|reply with|provide)\b[^.!?]{0,40}\b("
-    r"password|passcode|pin|card number|credit card|cvv|social security|ssn|"
-    r"home address|full address|phone number|date of birth|bank)\b",
-    re.IGNORECASE,
-)
+_ASK = re.compile(
+    r"\b(send|share|post|tell|give|reply with|provide|include|type|enter|confirm|what(?:'s| is))"
+    r"\b([^.!?]{0,60})", re.IGNORECASE)
+_PRIVATE = re.compile(
+    r"\b(password|passcode|pin|card number|credit card|cvv|social security|ssn|"
+    r"home address|full address|phone number|date of birth|bank)\b", re.IGNORECASE)
 _DM = re.compile(r"\b(DM|direct message|private message|PM)\b", re.IGNORECASE)
 
 
 def violations(text: str) -> list[str]:
     """Problems with a reply text; empty when it may be posted in public."""
-    problems = []
-    for match in _PRIVATE_ASKS.finditer(text):
-        if not _DM.search(text[max(0, match.start() - 40) : match.end() + 40]):
-            problems.append(f"asks for {match.group(2).lower()} in public: move that to a DM")
+    asked: list[str] = []
+    for ask in _ASK.finditer(text):
+        if _DM.search(text[max(0, ask.start() - 40) : ask.end() + 40]):
+            continue
+        for term in _PRIVATE.finditer(ask.group(2)):
+            if term.group(1).lower() not in asked:
+                asked.append(term.group(1).lower())
+    if not asked:
+        return []
+    return [f"asks for {' and '.join(asked)} in public: move that to a DM"]
+
+
+def reply_problems(text: str, length: int, limit: int, platform: str) -> list[str]:
+    """Every reason ``text`` may not go out as a public reply, one short clause each;
+    empty when it may. The platform's ``length`` of the text and its ``limit`` come in
+    as data, so this module stays platform-neutral."""
+    if not text.strip():
+        return ["the reply is empty"]
+    problems = violations(text)
+    if length > limit:
+        problems.append(f"it is {length} characters and {platform} allows {limit}")
     return problems

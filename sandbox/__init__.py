@@ -1,13 +1,21 @@
 """Local servers that speak the X API v2 and Reddit API subsets mentiondesk uses.
 
 The real tweepy and praw clients talk to them in tests, in the demo, and when new
-agents practise without posting in public.
+agents practise without posting in public. They import nothing from ``listener/`` or
+``responder/``.
 """
 
 from __future__ import annotations
 
 import threading
 from typing import Protocol
+
+# What `main.py sandbox` runs: network -> (module with a foreground ``serve(host, port,
+# sample_path, *, speed, stop)``, default port). A new network's sandbox adds a line.
+SERVERS: dict[str, tuple[str, int]] = {
+    "x": ("sandbox.x_api", 8790),
+    "reddit": ("sandbox.reddit_api", 8791),
+}
 
 
 class _Stoppable(Protocol):

@@ -9,6 +9,11 @@ Fault switches (``fail_next``, ``exhaust_budget``, ``revoke_tokens``) script 429
 unreadable bodies, write-then-fail and expired tokens. In test mode the rate-limit
 headers say ``used 0 / reset 0`` so prawcore never spaces requests out.
 
+Reddit's search index is late: a submission shows up in ``/r/{sub}/search`` only
+``search_lag_seconds`` after it was posted (listings and lookups by id show it at once).
+Its search matching is its own (imports nothing from ``listener/`` or ``responder/``).
+It is a small Starlette app (``sandbox.server``).
+
 Start it with :func:`serve` (foreground, the ``main.py sandbox`` entry point, like the X
 sandbox's), :func:`start` (background thread) or ``with RedditSandbox() as sbx:`` in tests.
 """
@@ -25,12 +30,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from sandbox import run_until_stopped
+from sandbox.server import Answer, AppServer, Incoming, make_app
 
 log = logging.getLogger(__name__)
 
@@ -113,34 +118,26 @@ class RedditSandbox:
         self._window_start = now()
         self._next = {"t1": 1_000_000, "t2": 50_000, "t3": 200_000}
         self.requests: list[Recorded] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self.search_lag_seconds = 0.0  # Reddit indexes posts for search late (minutes)
+        self._server: AppServer | None = None
         self._url = ""
 
     # --- lifecycle -------------------------------------------------------------
     def start(self) -> str:
-        sandbox = self
-
-        class Handler(_Handler):
-            pass
-
-        Handler.sandbox = sandbox
-        self._server = ThreadingHTTPServer((self._host, self._port), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-            name="reddit-sandbox", daemon=True,
-        )
-        self._thread.start()
-        host, port = self._server.server_address[:2]
-        self._url = f"http://{host}:{port}"
+        self._server = AppServer(make_app(self.answer), self._host, self._port,
+                                 "reddit-sandbox")
+        self._url = self._server.start()
         log.info("reddit sandbox listening on %s", self.url)
         return self.url
 
+    def answer(self, request: Incoming) -> Answer:
+        raw = request.path + (f"?{request.query}" if request.query else "")
+        status, headers, data = self.handle(request.method, raw, request.headers, request.body)
+        return Answer(status, data, headers)
+
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
 
     def __enter__(self) -> RedditSandbox:
@@ -558,8 +555,10 @@ class RedditSandbox:
             sub = thing["data"]["subreddit"].lower()
             if "all" not in wanted and restrict and sub not in wanted:
                 continue
-            if what == "search" and not _search_match(
-                    params.get("q", ""), f"{thing['data']['title']}\n{thing['data']['selftext']}"):
+            if what == "search" and (
+                    thing["data"]["created_utc"] > self.now() - self.search_lag_seconds
+                    or not _search_match(params.get("q", ""),
+                                         f"{thing['data']['title']}\n{thing['data']['selftext']}")):
                 continue
             names.append(name)
         return 200, self._listing(self._newest_first(names), params)
@@ -664,7 +663,9 @@ class RedditSandbox:
         if len(text) > MAX_BODY:
             return error("TOO_LONG", f"this is too long (max: {MAX_BODY})", "text")
         target = self._things.get(thing_id)
-        if target is None or not self._visible(thing_id):
+        deleted = target is not None and "[deleted]" in (
+            target["data"].get("body"), target["data"].get("selftext"))
+        if target is None or not self._visible(thing_id) or deleted:
             kind = "DELETED_LINK" if thing_id.startswith("t3_") else "DELETED_COMMENT"
             return error(kind, "that item has been deleted", "parent")
         link = self._things[target["data"].get("link_id", thing_id)]["data"]
@@ -700,35 +701,6 @@ def _search_match(query: str, text: str) -> bool:
     if any(t in haystack for t in unwanted):
         return False
     return not wanted or any(t in haystack for t in wanted)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    sandbox: RedditSandbox
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        body = self.rfile.read(length) if length else b""
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        try:
-            status, out, data = self.sandbox.handle(self.command, self.path, headers, body)
-        except Exception:  # a sandbox bug must answer, not hang the client
-            log.exception("reddit sandbox failed on %s %s", self.command, self.path)
-            status, out, data = 500, {"content-type": "application/json"}, b'{"error": 500}'
-        self.send_response(status)
-        if headers.get("connection", "").lower() == "close":
-            self.send_header("connection", "close")  # else the client pools a dead socket
-        for key, value in out.items():
-            self.send_header(key, value)
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = _serve
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("reddit sandbox: " + format, *args)
 
 
 def start(

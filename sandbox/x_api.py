@@ -8,37 +8,84 @@ listener and publisher run end to end without posting in public. Shapes follow
 (created posts show up in later searches); ``GET /2/users/me``; rate-limit headers
 on every answer. Switches inject 429s, 5xx, slow answers, malformed bodies and the
 403 refusals X gives to replies that do not mention the brand and to duplicates.
+
+It behaves like X in 2026 where that matters for exactly-once posting and for cost:
+recent search does not show posts younger than ``search_lag_seconds`` (30 s) unless the
+request has an ``end_time``; a fault can hit *after* the post was made (``commit=True``:
+the post exists but the answer is a 503 or never comes); replies are refused with 403
+unless the post answered summoned the brand (@mention, quote of a brand post, or a
+reply in the brand's own thread); deleted posts disappear from every read and lookups
+report them as not found. The brand's own timeline (``GET /2/users/:id/tweets``) and
+lookups by id show new posts at once.
+
+It imports nothing from ``listener/`` or ``responder/``: its query matching and its
+length rule are its own, so a misunderstanding of the API in the client cannot be
+repeated here and pass unnoticed.
 """
 
 from __future__ import annotations
 
 import bisect
-import contextlib
 import hashlib
 import json
 import logging
 import re
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from core.clock import Clock, SystemClock
-from listener.filters import mentions_term
-from listener.x.length import X_LIMIT, x_length
 from sandbox import run_until_stopped
+from sandbox.server import Answer, AppServer, Incoming, make_app
 
 log = logging.getLogger(__name__)
 
 TWEPOCH_MS = 1288834974657  # X's snowflake epoch
 WINDOW_SECONDS = 900
 SEARCH_WINDOW = timedelta(days=7)
-DEFAULT_LIMITS = {"search": 450, "mentions": 450, "users": 300, "me": 75, "post": 100}
+DEFAULT_LIMITS = {"search": 450, "mentions": 450, "users": 300, "me": 75, "post": 100,
+                  "timeline": 900, "lookup": 900}
+POST_LIMIT = 280
+SEARCH_LAG_SECONDS = 30.0
+
+
+# --- X's own text rules (written here from X's documentation, not shared with the client) --
+
+_WORDISH = re.compile(r"[a-z0-9_]")
+_LINK = re.compile(r"https?://[^\s]+", re.IGNORECASE)
+_EMOJI = re.compile("(?:[\U0001F000-\U0001FAFF\u2600-\u27BF][\uFE0F\U0001F3FB-\U0001F3FF]?"
+                    "(?:\u200D[\U0001F000-\U0001FAFF\u2600-\u27BF][\uFE0F]?)*)")
+
+
+def has_term(text: str, term: str) -> bool:
+    """X's keyword match: case-insensitive, the term not glued to ASCII letters or digits
+    on either side (so "lumorafan" is not "lumora", but "Lumoraの" is)."""
+    hay, needle = unicodedata.normalize("NFKC", text).casefold(), term.casefold()
+    start = hay.find(needle)
+    while start >= 0:
+        end = start + len(needle)
+        before = hay[start - 1] if start else " "
+        after = hay[end] if end < len(hay) else " "
+        if not _WORDISH.match(before) and not _WORDISH.match(after):
+            return True
+        start = hay.find(needle, start + 1)
+    return False
+
+
+def weighted_length(text: str) -> int:
+    """A post's length as X counts it: each URL 23, each emoji (with its modifiers) 2,
+    code points below U+1100 and general punctuation 1, everything else 2."""
+    text = _LINK.sub("x" * 23, unicodedata.normalize("NFC", text))
+    text = _EMOJI.sub("\U00020000", text)  # any weight-2 stand-in
+    return sum(1 if ord(c) < 0x1100 or 0x2000 <= ord(c) <= 0x200D
+               or 0x2010 <= ord(c) <= 0x201F or 0x2032 <= ord(c) <= 0x2037 else 2
+               for c in text)
 
 
 def snowflake(moment: datetime, seq: int = 0) -> int:
@@ -143,14 +190,14 @@ _HASHTAG = re.compile(r"#\w+")
 def _term(token: str) -> Pred:
     if token.startswith('"'):
         phrase = token.strip('"')
-        return lambda t, s: mentions_term(t["text"], phrase)
+        return lambda t, s: has_term(t["text"], phrase)
     if ":" in token and not token.startswith(("@", "#", "$", "http")):
         name, value = token.split(":", 1)
         return _operator(name.lower(), value)
     if token.startswith("#"):
-        return lambda t, s: mentions_term(t["text"], token)
+        return lambda t, s: has_term(t["text"], token)
     # A bare keyword does not match the hashtag of the same word (that takes "#word").
-    return lambda t, s: mentions_term(_HASHTAG.sub(" ", t["text"]), token)
+    return lambda t, s: has_term(_HASHTAG.sub(" ", t["text"]), token)
 
 
 def _operator(name: str, value: str) -> Pred:
@@ -188,6 +235,7 @@ class Fault:
     reset_in: float = 60.0
     skip: int = 0  # let this many matching requests through first
     seconds: float = 0.0
+    commit: bool = False  # do the work first, then fail the answer (or answer late)
 
 
 @dataclass
@@ -226,16 +274,17 @@ class XSandbox:
         self.query_max_length = query_max_length
         self.faults: list[Fault] = []
         self.latency = 0.0  # seconds added to every answer
-        self.refuse_unmentioned_replies = False
+        self.search_lag_seconds = SEARCH_LAG_SECONDS  # search without end_time lags this much
+        self.refuse_unmentioned_replies = True  # X's self-serve rule since 2026-02-23
         self.refuse_duplicates = True
+        self.deleted: set[int] = set()
         self.expected_bearer: str | None = None  # None: any bearer token is accepted
         self.suspended: set[str] = set()  # user ids X cannot expand (partial errors)
         self.requests: list[RequestRecord] = []
         self._queries: dict[str, Pred] = {}
         self.brand = self.add_user(brand_handle, brand_name or brand_handle.title(),
                                    followers=5000, verified=True)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: AppServer | None = None
 
     # -- data --
 
@@ -272,6 +321,7 @@ class XSandbox:
         *,
         created_at: datetime | None = None,
         in_reply_to: int | str | None = None,
+        quotes: int | str | None = None,
         kind: str = "post",
         lang: str = "en",
         metrics: dict[str, int] | None = None,
@@ -301,6 +351,9 @@ class XSandbox:
                 if parent:
                     tweet["in_reply_to_user_id"] = parent["author_id"]
                     tweet["conversation_id"] = parent["conversation_id"]
+            if quotes:
+                tweet.setdefault("referenced_tweets", []).append(
+                    {"type": "quoted", "id": str(quotes)})
             self.tweets[tid] = tweet
             bisect.insort(self._ids, tid)
             return str(tid)
@@ -360,25 +413,35 @@ class XSandbox:
 
     def posts_by(self, username: str) -> list[dict[str, Any]]:
         user = self.user_by_name(username)
-        return [t for t in self.tweets.values() if user and t["author_id"] == user["id"]]
+        return [t for t in self.tweets.values() if user and t["author_id"] == user["id"]
+                and int(t["id"]) not in self.deleted]
+
+    def delete(self, tweet_id: int | str) -> None:
+        """The author deleted the post: gone from every read, lookups say not found."""
+        with self.lock:
+            self.deleted.add(int(tweet_id))
 
     # -- faults --
 
     def fail_next(self, status: int, times: int = 1, *, path: str | None = None,
-                  reset_in: float = 60.0, skip: int = 0) -> None:
-        """The next ``times`` matching requests (after ``skip``) answer ``status``."""
+                  reset_in: float = 60.0, skip: int = 0, commit: bool = False) -> None:
+        """The next ``times`` matching requests (after ``skip``) answer ``status``;
+        with ``commit`` the request's work is done first (a 503 after the post was made)."""
         with self.lock:
             self.faults.append(Fault("status", times, path, status=status, reset_in=reset_in,
-                                     skip=skip))
+                                     skip=skip, commit=commit))
 
     def malformed_next(self, times: int = 1, *, path: str | None = None,
                        skip: int = 0) -> None:
         with self.lock:
             self.faults.append(Fault("malformed", times, path, skip=skip))
 
-    def slow_next(self, seconds: float, times: int = 1, *, path: str | None = None) -> None:
+    def slow_next(self, seconds: float, times: int = 1, *, path: str | None = None,
+                  commit: bool = False) -> None:
+        """Answer ``seconds`` late; with ``commit`` after doing the work (a client that
+        times out never learns that its post was made)."""
         with self.lock:
-            self.faults.append(Fault("slow", times, path, seconds=seconds))
+            self.faults.append(Fault("slow", times, path, seconds=seconds, commit=commit))
 
     def _take_faults(self, path: str) -> list[Fault]:
         taken = []
@@ -430,9 +493,14 @@ class XSandbox:
                 auth != f"Bearer {self.expected_bearer}":
             return 401, _problem(401, "Unauthorized"), {}
         allowed, headers = self._rate(bucket)
-        for fault in self._take_faults(path):
+        faults = self._take_faults(path)
+        if any(f.commit for f in faults):  # the work happens, the answer goes wrong
+            route(params, body, kind)
+        for fault in faults:
             if fault.kind == "slow":
                 time.sleep(fault.seconds)
+                if fault.commit:
+                    return 503, _problem(503, "Service Unavailable"), headers
             elif fault.kind == "malformed":
                 return 200, b'{"data": [{"id": "12", "text": "cut off', headers
             elif fault.status == 429:
@@ -453,12 +521,19 @@ class XSandbox:
             return "search", self._search
         if method == "POST" and path == "/2/tweets":
             return "post", self._create
+        if method == "GET" and path == "/2/tweets":
+            return "lookup", lambda p, b, k: self._lookup(p)
         if method == "GET" and path == "/2/users/me":
             return "me", self._me
         match = re.fullmatch(r"/2/users/(\d+)/mentions", path)
         if method == "GET" and match:
             uid = match.group(1)
             return "mentions", lambda p, b, k: self._mentions(uid, p)
+        match = re.fullmatch(r"/2/users/(\d+)/tweets", path)
+        if method == "GET" and match:
+            author = match.group(1)
+            return "timeline", lambda p, b, k: self._timeline(
+                p, lambda t, s: t["author_id"] == author, "pagination_token", 5)
         match = re.fullmatch(r"/2/users/by/username/(\w+)", path)
         if method == "GET" and match:
             name = match.group(1)
@@ -477,18 +552,20 @@ class XSandbox:
                 self._queries[query] = pred
         except QueryError as exc:
             return 400, _bad(f"There were errors processing your request: {exc}")
-        return self._timeline(params, pred, "next_token", 10)
+        # Recent search holds back the newest posts unless asked up to an explicit end_time.
+        lag = 0.0 if "end_time" in params else self.search_lag_seconds
+        return self._timeline(params, pred, "next_token", 10, lag)
 
     def _mentions(self, uid: str, params: dict[str, str]) -> tuple[int, Any]:
         user = self.users.get(uid)
         if not user:
             return 400, _bad(f"The `id` query parameter value [{uid}] does not exist")
         term = "@" + user["username"]
-        return self._timeline(params, lambda t, s: mentions_term(t["text"], term),
+        return self._timeline(params, lambda t, s: has_term(t["text"], term),
                               "pagination_token", 5)
 
     def _timeline(self, params: dict[str, str], pred: Pred, token_name: str,
-                  min_results: int) -> tuple[int, Any]:
+                  min_results: int, lag: float = 0.0) -> tuple[int, Any]:
         now = self.clock.now()
         try:
             size = int(params.get("max_results", "10"))
@@ -522,7 +599,8 @@ class XSandbox:
         with self.lock:
             for tid in self._descending(low, high):
                 tweet = self.tweets[tid]
-                if tweet["_created"] > now or not pred(tweet, self):
+                if tweet["_created"] > now - timedelta(seconds=lag) or tid in self.deleted \
+                        or not pred(tweet, self):
                     continue
                 if len(page) == size:
                     more = True
@@ -547,20 +625,34 @@ class XSandbox:
     def _render(self, tweets: list[dict[str, Any]], params: dict[str, str]) -> dict[str, Any]:
         fields = set(filter(None, params.get("tweet.fields", "").split(",")))
         expansions = set(filter(None, params.get("expansions", "").split(",")))
-        data = []
-        user_ids: list[str] = []
-        for tweet in tweets:
+        def shape(tweet: dict[str, Any]) -> dict[str, Any]:
             out = {k: tweet[k] for k in ("id", "text", "edit_history_tweet_ids")}
             out.update({k: tweet[k] for k in fields if k in tweet})
-            data.append(out)
+            return out
+
+        data = [shape(t) for t in tweets]
+        user_ids: list[str] = []
+        referenced: list[dict[str, Any]] = []
+        for tweet in tweets:
             for name in ("author_id", "in_reply_to_user_id"):
                 uid = tweet.get(name)
                 if name in expansions and uid and uid not in user_ids:
                     user_ids.append(uid)
+            if "referenced_tweets.id" in expansions:
+                for ref in tweet.get("referenced_tweets", []):
+                    other = self.tweets.get(int(ref["id"]))
+                    if other and int(ref["id"]) not in self.deleted and other not in referenced:
+                        referenced.append(other)
+        for other in referenced:
+            uid = other["author_id"]
+            if "referenced_tweets.id.author_id" in expansions and uid not in user_ids:
+                user_ids.append(uid)
         answer: dict[str, Any] = {"data": data}
+        if referenced:
+            answer["includes"] = {"tweets": [shape(t) for t in referenced]}
         users = [self._user(uid, params) for uid in user_ids if uid not in self.suspended]
         if users:
-            answer["includes"] = {"users": users}
+            answer.setdefault("includes", {})["users"] = users
         errors = [{"value": uid, "detail": f"User has been suspended: [{uid}].",
                    "title": "Forbidden", "resource_type": "user", "parameter": "author_id",
                    "resource_id": uid, "type": "https://api.twitter.com/2/problems/resource-not-found"}
@@ -575,6 +667,36 @@ class XSandbox:
         out = {k: user[k] for k in ("id", "name", "username")}
         out.update({k: user[k] for k in fields if k in user})
         return out
+
+    def _lookup(self, params: dict[str, str]) -> tuple[int, Any]:
+        """``GET /2/tweets?ids=``: the posts that still exist, errors for the others."""
+        ids = [i for i in params.get("ids", "").split(",") if i]
+        if not 1 <= len(ids) <= 100 or not all(i.isdigit() for i in ids):
+            return 400, _bad("The `ids` query parameter value is invalid")
+        with self.lock:
+            found = [self.tweets[int(i)] for i in ids
+                     if int(i) in self.tweets and int(i) not in self.deleted]
+            answer = self._render(found, params) if found else {}
+        gone = [i for i in ids if int(i) not in self.tweets or int(i) in self.deleted]
+        if gone:
+            answer["errors"] = [{"value": i, "detail": f"Could not find tweet with ids: [{i}].",
+                                 "title": "Not Found Error", "resource_type": "tweet",
+                                 "parameter": "ids", "resource_id": i,
+                                 "type": "https://api.twitter.com/2/problems/resource-not-found"}
+                                for i in gone]
+        return 200, answer
+
+    def summoned(self, parent: dict[str, Any]) -> bool:
+        """Whether a reply by the brand to ``parent`` is allowed through the API: its
+        author @mentioned the brand, quoted a brand post, or wrote in the brand's thread."""
+        brand = self.users[self.brand]
+        if parent["author_id"] == self.brand or parent.get("in_reply_to_user_id") == self.brand:
+            return True
+        if has_term(parent["text"], "@" + brand["username"]):
+            return True
+        quoted = [self.tweets.get(int(r["id"])) for r in parent.get("referenced_tweets", [])
+                  if r["type"] == "quoted"]
+        return any(q is not None and q["author_id"] == self.brand for q in quoted)
 
     def _me(self, params: dict[str, str], body: bytes, kind: str) -> tuple[int, Any]:
         if kind != "oauth1":
@@ -599,25 +721,23 @@ class XSandbox:
         text = payload.get("text")
         if not isinstance(text, str) or not text.strip():
             return 400, _bad("Tweet text can not be empty")
-        if x_length(text) > X_LIMIT:
+        if weighted_length(text) > POST_LIMIT:
             return 403, _problem(403, "Forbidden", "Tweet text is too long.")
         reply_to = (payload.get("reply") or {}).get("in_reply_to_tweet_id")
         brand = self.users[self.brand]
         with self.lock:
             if self.refuse_duplicates and any(
-                t["text"] == text and t["author_id"] == self.brand for t in self.tweets.values()
+                t["text"] == text and t["author_id"] == self.brand
+                and int(t["id"]) not in self.deleted for t in self.tweets.values()
             ):
                 return 403, _problem(403, "Forbidden", _DUPLICATE)
             parent = None
             if reply_to is not None:
                 parent = self.tweets.get(int(reply_to))
-                if parent is None:
+                if parent is None or int(reply_to) in self.deleted:
                     return 400, _bad("Invalid Request: The `reply.in_reply_to_tweet_id` tweet "
                                      "has been deleted or is not visible to you.")
-                engaged = (parent["author_id"] == self.brand
-                           or parent.get("in_reply_to_user_id") == self.brand
-                           or mentions_term(parent["text"], "@" + brand["username"]))
-                if self.refuse_unmentioned_replies and not engaged:
+                if self.refuse_unmentioned_replies and not self.summoned(parent):
                     return 403, _problem(403, "Forbidden", _NOT_ENGAGED)
             tid = self.add_tweet(text, brand["username"], in_reply_to=reply_to,
                                  lang=str(payload.get("lang", "en")))
@@ -625,25 +745,35 @@ class XSandbox:
 
     # -- server --
 
+    def answer(self, request: Incoming) -> Answer:
+        """One HTTP request through ``handle``, recorded for tests."""
+        params = {k: v[-1] for k, v in parse_qs(request.query, keep_blank_values=True).items()}
+        auth = request.headers.get("authorization", "")
+        if self.latency:
+            time.sleep(self.latency)
+        status, payload, headers = self.handle(request.method, request.path, params,
+                                               request.body, auth)
+        with self.lock:
+            self.requests.append(RequestRecord(
+                request.method, request.path, params, status,
+                "oauth1" if auth.startswith("OAuth ") else "bearer"))
+        data = payload if isinstance(payload, bytes) else \
+            json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        return Answer(status, data, headers)
+
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serve in a daemon thread; returns the base URL (http://host:port)."""
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        name="x-sandbox", daemon=True)
-        self._thread.start()
-        return self.url
+        self._server = AppServer(make_app(self.answer), host, port, "x-sandbox")
+        return self._server.start()
 
     @property
     def url(self) -> str:
         assert self._server is not None, "sandbox not started"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._server.url
 
     def stop(self) -> None:
         if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
 
     def __enter__(self) -> XSandbox:
@@ -689,47 +819,6 @@ def _bad(message: str) -> dict[str, Any]:
     return {"errors": [{"parameters": {}, "message": message}], "title": "Invalid Request",
             "detail": "One or more parameters to your request was invalid.",
             "type": "https://api.twitter.com/2/problems/invalid-request"}
-
-
-def _handler_for(sandbox: XSandbox) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # headers and body go out as separate writes
-
-        def _serve(self, method: str) -> None:
-            parts = urlsplit(self.path)
-            params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            auth = self.headers.get("Authorization", "")
-            if sandbox.latency:
-                time.sleep(sandbox.latency)
-            status, payload, headers = sandbox.handle(method, parts.path, params, body, auth)
-            with sandbox.lock:
-                sandbox.requests.append(RequestRecord(
-                    method, parts.path, params, status,
-                    "oauth1" if auth.startswith("OAuth ") else "bearer"))
-            data = payload if isinstance(payload, bytes) else \
-                json.dumps(payload, ensure_ascii=False).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.end_headers()
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(data)  # fails when the client timed out and left
-
-        def do_GET(self) -> None:
-            self._serve("GET")
-
-        def do_POST(self) -> None:
-            self._serve("POST")
-
-        def log_message(self, format: str, *args: Any) -> None:
-            log.debug("sandbox: " + format, *args)
-
-    return Handler
 
 
 def serve(host: str = "127.0.0.1", port: int = 8790, sample_path: Path | str | None = None,

@@ -24,16 +24,14 @@ BUSY_TIMEOUT_MS = 10_000
 
 class Store:
     def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
-        """``readonly``: for commands that only read (``report``): the file must exist,
-        and nothing, not even a migration, is written."""
+        """``readonly``: the file must exist and every write fails (reports, analysts)."""
         self.path = Path(path)
         try:
             if readonly:
-                if not self.path.is_file():
-                    raise OSError(f"no database at {self.path} (has the daemon run?)")
                 conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
                                        check_same_thread=False, isolation_level=None,
                                        timeout=BUSY_TIMEOUT_MS / 1000)
+                conn.execute("SELECT count(*) FROM sqlite_master")  # fails now, not later
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 conn = sqlite3.connect(
@@ -42,7 +40,7 @@ class Store:
                 )
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
+                conn.execute("PRAGMA foreign_keys=ON")
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
         self.db = sqlite_utils.Database(conn)

@@ -174,13 +174,15 @@ def claim(store: Store, mention_id: int, actor: str, now: datetime,
                      mention_id=mention_id, before=holder or "", after=actor)
 
 
-def release(store: Store, mention_id: int, actor: str, now: datetime) -> None:
+def release(store: Store, mention_id: int, actor: str, now: datetime) -> bool:
+    """Give the actor's claim back; False when the actor held none."""
     with store.atomic() as db:
         cur = db.execute(
             "UPDATE mentions SET claimed_by = NULL, claimed_at = NULL"
             " WHERE id = ? AND claimed_by = ?", [mention_id, actor])
         if cur.rowcount:
             audit.record(db, now, actor, "released", mention_id=mention_id)
+        return bool(cur.rowcount)
 
 
 # --- publishing -------------------------------------------------------------------
@@ -190,6 +192,25 @@ def release(store: Store, mention_id: int, actor: str, now: datetime) -> None:
 # counted when the lease is taken, before any platform call (a check or a post), so
 # a crash or a failed check counts too. A failed attempt sets ``next_attempt_at``
 # (back-off) and writes no audit row: the audit gets one row per state change.
+
+def unapprove(store: Store, draft_id: int, actor: str, approved_after: datetime,
+              now: datetime) -> int:
+    """Take an approval back while it still waits in the undo window (approved after
+    ``approved_after``); the draft is pending again. Returns its new version."""
+    with store.atomic() as db:
+        row = db.execute("SELECT status, approved_at, version, mention_id, text FROM drafts"
+                         " WHERE id = ?", [draft_id]).fetchone()
+        if row is None:
+            raise ConflictError(f"draft {draft_id} does not exist")
+        if row[0] != "approved" or row[1] <= to_iso(approved_after):
+            raise ConflictError(f"the reply of draft {draft_id} is already on its way")
+        db.execute(
+            "UPDATE drafts SET status = 'pending', approved_by = NULL, approved_at = NULL,"
+            " version = version + 1, updated_at = ? WHERE id = ?", [to_iso(now), draft_id])
+        audit.record(db, now, actor, "undone", mention_id=row[3], draft_id=draft_id,
+                     before=row[4])
+        return row[2] + 1
+
 
 
 @dataclass(frozen=True)
@@ -204,21 +225,25 @@ class Attempt:
     last: bool
 
 
-def to_publish(store: Store, limit: int, now: datetime) -> list[dict[str, Any]]:
-    """Drafts due for an attempt: approved, or left in ``posting`` by a crash or a failed
+def to_publish(store: Store, limit: int, now: datetime,
+               approved_before: datetime | None = None) -> list[dict[str, Any]]:
+    """Drafts due for an attempt: approved (and out of the undo window that ended at
+    ``approved_before``; all when None), or left in ``posting`` by a crash or a failed
     try; not leased by anyone, past their back-off, their source's posting not paused."""
     at = to_iso(now)
+    ready = "9999" if approved_before is None else to_iso(approved_before)
     return store.query(
         "SELECT d.id AS draft_id, d.text, d.status, d.attempts, m.id AS mention_id,"
-        " m.platform, m.platform_id, m.conversation_id, m.source, m.created_at"
+        " m.platform, m.platform_id, m.conversation_id, m.source, m.created_at,"
+        " m.api_replyable"
         " FROM drafts d JOIN mentions m ON m.id = d.mention_id"
         " LEFT JOIN sources s ON s.name = m.source"
-        " WHERE d.status IN ('approved', 'posting')"
+        " WHERE (d.status = 'posting' OR (d.status = 'approved' AND d.approved_at <= ?))"
         " AND (d.lease_until IS NULL OR d.lease_until <= ?)"
         " AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)"
         " AND (s.publish_paused_until IS NULL OR s.publish_paused_until <= ?)"
         " ORDER BY d.approved_at LIMIT ?",
-        [at, at, at, limit],
+        [ready, at, at, at, limit],
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from core.clock import to_iso
 from core.mention import Mention
-from store import sources
+from store import audit, sources
 from store.db import Store, decode, dumps
 from store.set_aside import NOT_HELD
 
@@ -55,10 +55,11 @@ def _upsert_author(db, mention: Mention, now: datetime) -> int:
         "INSERT INTO authors (platform, platform_user_id, handle, name, followers, verified,"
         " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (platform, platform_user_id) DO UPDATE SET handle = excluded.handle,"
-        " name = excluded.name, followers = excluded.followers,"
+        " name = excluded.name,"
+        " followers = CASE WHEN ? THEN excluded.followers ELSE authors.followers END,"
         " verified = excluded.verified, updated_at = excluded.updated_at",
         [mention.platform, a.platform_id, a.handle, a.name, a.followers, int(a.verified),
-         to_iso(now)],
+         to_iso(now), int(a.followers_known)],
     )
     row = db.execute(
         "SELECT id FROM authors WHERE platform = ? AND platform_user_id = ?",
@@ -154,6 +155,16 @@ def thread(store: Store, mention_id: int) -> list[dict[str, Any]]:
         " ORDER BY m.created_at",
         [mention_id, mention_id],
     )
+
+
+def redact(store: Store, mention_id: int, reason: str, now: datetime) -> None:
+    """Forget what the post said, keeping the row (drafts, metrics and the audit log
+    point at it): the platform reported the post gone."""
+    with store.atomic() as db:
+        db.execute(
+            "UPDATE mentions SET text = '', raw = '{}', url = '', engagement = '{}',"
+            " redacted_at = ? WHERE id = ? AND redacted_at IS NULL", [to_iso(now), mention_id])
+        audit.record(db, now, "mentiondesk", "redacted", mention_id=mention_id, note=reason)
 
 
 def counts_by_status(store: Store) -> dict[str, int]:

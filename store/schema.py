@@ -164,34 +164,11 @@ def m002_users(db: Database) -> None:
     )
 
 
-
 @migrations()
-def m006_operations(db: Database) -> None:
-    """Publishing leases and retry times; per-source health; rows set aside with a reason."""
-    db.executescript(
-        """
-        ALTER TABLE drafts ADD COLUMN lease_owner TEXT;
-        ALTER TABLE drafts ADD COLUMN lease_until TEXT;
-        ALTER TABLE drafts ADD COLUMN next_attempt_at TEXT;
-        ALTER TABLE sources ADD COLUMN last_success_at TEXT;
-        ALTER TABLE sources ADD COLUMN last_error_at TEXT;
-        ALTER TABLE sources ADD COLUMN errors INTEGER NOT NULL DEFAULT 0;
-        ALTER TABLE sources ADD COLUMN requests INTEGER NOT NULL DEFAULT 0;
-        ALTER TABLE sources ADD COLUMN publish_paused_until TEXT;
-        ALTER TABLE mentions ADD COLUMN raw_purged_at TEXT;
-        CREATE TABLE set_aside (
-            id INTEGER PRIMARY KEY,
-            stage TEXT NOT NULL,
-            mention_id INTEGER REFERENCES mentions(id),
-            source TEXT NOT NULL DEFAULT '',
-            reason TEXT NOT NULL,
-            at TEXT NOT NULL,
-            released_at TEXT
-        );
-        CREATE UNIQUE INDEX set_aside_held ON set_aside(stage, mention_id)
-            WHERE released_at IS NULL;
-        """
-    )
+def m003_platforms_redaction(db: Database) -> None:
+    """When a mention was redacted because the platform reported the post gone (X's
+    terms: content deleted on X is deleted from the app within 24 hours)."""
+    db.execute("ALTER TABLE mentions ADD COLUMN redacted_at TEXT")
 
 def migrate(store: Store) -> list[str]:
     """Apply pending migrations; return their names.
@@ -224,3 +201,156 @@ def open_store(path) -> Store:
     store = Store(path)
     migrate(store)
     return store
+
+
+# Summable rollup columns (m008): counts, sums of seconds, duration histograms (9 buckets).
+_ROLLUP_SUMS = (
+    "volume", "negative", "neutral", "positive", "complaints", "needs_reply", "answered",
+    "replies", "sla_breaches", "frt_sum_s", "approvals", "approval_sum_s",
+    "accepted_unedited", "accepted_edited", "rejected", "reach",
+    *(f"frt_h{i}" for i in range(9)), *(f"appr_h{i}" for i in range(9)),
+)
+
+
+@migrations()
+def m008_rollups(db: Database) -> None:
+    """Metrics kept forever: hourly and daily rollups, top authors, dirty-hour marks.
+
+    Hours are per brand x platform x topic x language; days (the dashboard's grain for
+    longer ranges) per brand x platform x topic, five times fewer rows to sum.
+
+    Triggers mark the hour of every mention whose row, triage or draft changes, so
+    the refresh rebuilds only those hours. Deleting mentions marks nothing: retention
+    may purge raw rows and the rollups stand alone. ``metrics_hourly`` becomes a view.
+    """
+    sums = ",\n".join(f"    {c} {'REAL' if c.endswith('_s') else 'INTEGER'} NOT NULL DEFAULT 0"
+                       for c in _ROLLUP_SUMS)
+    cell = "brand TEXT NOT NULL, platform TEXT NOT NULL, topic TEXT NOT NULL"
+    mark = "INSERT OR IGNORE INTO rollup_dirty (hour) VALUES (substr({}, 1, 13))"
+    of_mention = mark.format("(SELECT created_at FROM mentions WHERE id = NEW.mention_id)")
+    db.executescript(f"""
+        CREATE TABLE rollup_hourly (
+            hour TEXT NOT NULL, {cell}, lang TEXT NOT NULL,
+{sums},
+            frt_median_s REAL, frt_p90_s REAL, approval_median_s REAL, approval_p90_s REAL,
+            PRIMARY KEY (hour, brand, platform, topic, lang)
+        ) WITHOUT ROWID;
+        CREATE TABLE rollup_daily (
+            day TEXT NOT NULL, {cell},
+{sums},
+            PRIMARY KEY (day, brand, platform, topic)
+        ) WITHOUT ROWID;
+        CREATE TABLE rollup_authors (
+            hour TEXT NOT NULL, {cell}, lang TEXT NOT NULL, handle TEXT NOT NULL,
+            followers INTEGER NOT NULL, mentions INTEGER NOT NULL,
+            PRIMARY KEY (hour, brand, platform, topic, lang, handle)
+        ) WITHOUT ROWID;
+        CREATE TABLE rollup_daily_authors (
+            day TEXT NOT NULL, {cell}, handle TEXT NOT NULL,
+            followers INTEGER NOT NULL, mentions INTEGER NOT NULL,
+            PRIMARY KEY (day, brand, platform, topic, handle)
+        ) WITHOUT ROWID;
+        -- Top authors of long ranges are read from the widest reach down.
+        CREATE INDEX rollup_daily_authors_reach ON rollup_daily_authors(followers);
+        CREATE INDEX rollup_daily_authors_handle ON rollup_daily_authors(handle, day);
+        CREATE TABLE rollup_dirty (hour TEXT PRIMARY KEY) WITHOUT ROWID;
+        -- An hour's drafts are found through its mentions, not by scanning every draft.
+        CREATE INDEX IF NOT EXISTS drafts_mention ON drafts(mention_id);
+        -- Draft acceptance reads whether an agent edited a draft from the audit log.
+        CREATE INDEX IF NOT EXISTS audit_draft ON audit(draft_id, action);
+        INSERT OR IGNORE INTO rollup_dirty SELECT DISTINCT substr(created_at, 1, 13)
+            FROM mentions;
+
+        CREATE TRIGGER rollup_mention_new AFTER INSERT ON mentions
+            BEGIN {mark.format("NEW.created_at")}; END;
+        CREATE TRIGGER rollup_mention_changed AFTER UPDATE OF status, replied_at, created_at,
+            brand, lang ON mentions
+            BEGIN {mark.format("NEW.created_at")}; {mark.format("OLD.created_at")}; END;
+        CREATE TRIGGER rollup_triage_new AFTER INSERT ON triage BEGIN {of_mention}; END;
+        CREATE TRIGGER rollup_triage_changed AFTER UPDATE ON triage BEGIN {of_mention}; END;
+        CREATE TRIGGER rollup_draft_new AFTER INSERT ON drafts BEGIN {of_mention}; END;
+        CREATE TRIGGER rollup_draft_changed AFTER UPDATE OF status, version, approved_at
+            ON drafts BEGIN {of_mention}; END;
+
+        CREATE TABLE spike_alerts (
+            id INTEGER PRIMARY KEY,
+            brand TEXT NOT NULL,
+            hour TEXT NOT NULL,
+            kinds TEXT NOT NULL,
+            detected_at TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            sent_at TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX spike_alerts_brand ON spike_alerts(brand, detected_at);
+        CREATE TABLE digests (
+            brand TEXT NOT NULL,
+            day TEXT NOT NULL,
+            written_at TEXT NOT NULL,
+            path TEXT NOT NULL,
+            posted_at TEXT,
+            error TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (brand, day)
+        );
+
+        DROP TABLE metrics_hourly;
+        CREATE VIEW metrics_hourly AS
+            SELECT hour, brand, platform, sum(volume) AS volume, sum(negative) AS negative,
+                   sum(neutral) AS neutral, sum(positive) AS positive,
+                   round(1.0 * (sum(positive) - sum(negative))
+                         / max(sum(positive) + sum(negative) + sum(neutral), 1), 3)
+                       AS net_sentiment,
+                   sum(complaints) AS complaints, sum(needs_reply) AS needs_reply,
+                   sum(replies) AS replies
+            FROM rollup_hourly GROUP BY hour, brand, platform;
+        """)
+    for grain, table in (("hour", "rollup_hourly"), ("day", "rollup_daily")):
+        db.execute(f"""
+            CREATE VIEW v_{table.split('_')[1]} AS SELECT {grain}, brand, platform, topic,
+                {'lang, ' if grain == 'hour' else ''}
+                volume, negative, neutral, positive,
+                round(1.0 * negative / max(volume, 1), 3) AS negative_share,
+                round(1.0 * neutral / max(volume, 1), 3) AS neutral_share,
+                round(1.0 * positive / max(volume, 1), 3) AS positive_share,
+                round(1.0 * (positive - negative) / max(positive + negative + neutral, 1), 3)
+                    AS net_sentiment,
+                complaints, needs_reply, answered, replies,
+                round(1.0 * answered / nullif(needs_reply, 0), 3) AS response_rate,
+                round(frt_sum_s / nullif(replies, 0)) AS mean_first_response_s,
+                {'frt_median_s, frt_p90_s, ' if grain == 'hour' else ''}sla_breaches,
+                round(1.0 * (needs_reply - sla_breaches) / nullif(needs_reply, 0), 3)
+                    AS sla_compliance,
+                approvals, round(approval_sum_s / nullif(approvals, 0)) AS mean_approval_s,
+                {'approval_median_s, approval_p90_s, ' if grain == 'hour' else ''}
+                accepted_unedited, accepted_edited, rejected, reach
+            FROM {table}""")
+
+
+@migrations()
+def m006_operations(db: Database) -> None:
+    """Publishing leases and retry times; per-source health; rows set aside with a reason."""
+    db.executescript(
+        """
+        ALTER TABLE drafts ADD COLUMN lease_owner TEXT;
+        ALTER TABLE drafts ADD COLUMN lease_until TEXT;
+        ALTER TABLE drafts ADD COLUMN next_attempt_at TEXT;
+        ALTER TABLE sources ADD COLUMN last_success_at TEXT;
+        ALTER TABLE sources ADD COLUMN last_error_at TEXT;
+        ALTER TABLE sources ADD COLUMN errors INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sources ADD COLUMN requests INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sources ADD COLUMN publish_paused_until TEXT;
+        ALTER TABLE mentions ADD COLUMN raw_purged_at TEXT;
+        CREATE TABLE set_aside (
+            id INTEGER PRIMARY KEY,
+            stage TEXT NOT NULL,
+            mention_id INTEGER REFERENCES mentions(id),
+            source TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL,
+            at TEXT NOT NULL,
+            released_at TEXT
+        );
+        CREATE UNIQUE INDEX set_aside_held ON set_aside(stage, mention_id)
+            WHERE released_at IS NULL;
+        """
+    )

@@ -12,9 +12,9 @@ from typing import TextIO
 
 from config.settings import Settings
 from core.clock import Clock
-from core.errors import ConflictError
+from core.errors import ActionRefused
 from listener.platforms import platform_length
-from responder.policy import violations
+from pipeline.actions import Actions
 from store import drafts
 from store.db import Store
 
@@ -60,9 +60,14 @@ def review(
     ask: Callable[[str], str],
     out: TextIO,
 ) -> dict[str, int]:
-    """Interactive loop; returns counts per action. ``ask`` is ``input`` in a terminal."""
-    counts = {"approved": 0, "edited": 0, "rejected": 0, "skipped": 0}
+    """Interactive loop; returns counts per action. ``ask`` is ``input`` in a terminal.
+
+    Every action goes through ``pipeline.actions``, so the terminal enforces exactly
+    the rules the web inbox does; a refusal is printed in one sentence."""
+    actions = Actions(store, settings, clock)
+    counts = {"approved": 0, "edited": 0, "rejected": 0, "skipped": 0, "undone": 0}
     seen: set[int] = set()
+    last_approved: int | None = None
     while True:
         queue = [d for d in drafts.pending(store) if d["draft_id"] not in seen]
         if not queue:
@@ -72,41 +77,43 @@ def review(
         item = queue[0]
         seen.add(item["draft_id"])
         _show(item, settings, out)
+        for problem in actions.problems(item["draft_id"]):
+            out.write(f"  cannot be sent as it is: {problem}\n")
         try:
-            drafts.claim(store, item["mention_id"], actor, clock.now())
-        except ConflictError as exc:
+            actions.claim(item["mention_id"], actor)
+        except ActionRefused as exc:
             out.write(f"  skipped: {exc}\n")
             continue
-        answer = ask("  [a]pprove  [e]dit  [r]eject  [s]kip  [q]uit > ").strip().lower()
+        undo = "  [u]ndo last approval" if last_approved else ""
+        answer = ask(f"  [a]pprove  [e]dit  [r]eject  [s]kip  [q]uit{undo} > ").strip().lower()
         try:
             if answer == "a":
-                drafts.approve(store, item["draft_id"], actor, item["version"], clock.now())
+                done = actions.approve(item["draft_id"], actor, item["version"])
                 counts["approved"] += 1
-                out.write("  approved: it will be posted by the daemon\n")
+                last_approved = item["draft_id"]
             elif answer == "e":
-                text = ask("  new text > ").strip()
-                limit = settings.responder.length_limits.get(item["platform"], 280)
-                problems = violations(text)
-                if platform_length(text, item["platform"]) > limit:
-                    problems.append(f"longer than {limit} characters")
-                if not text or problems:
-                    out.write(f"  not saved: {'; '.join(problems) or 'empty text'}\n")
-                    seen.discard(item["draft_id"])
-                    continue
-                drafts.edit(store, item["draft_id"], actor, item["version"], text, clock.now())
+                done = actions.edit(item["draft_id"], actor, item["version"],
+                                    ask("  new text > "))
                 counts["edited"] += 1
                 seen.discard(item["draft_id"])  # show it again to approve the new text
             elif answer == "r":
-                note = ask("  note (why) > ").strip()
-                drafts.reject(store, item["draft_id"], actor, item["version"], note,
-                              clock.now())
+                done = actions.reject(item["draft_id"], actor, item["version"],
+                                      ask("  note (why) > "))
                 counts["rejected"] += 1
+            elif answer == "u" and last_approved:
+                seen.discard(item["draft_id"])
+                done = actions.undo(last_approved, actor)
+                seen.discard(last_approved)
+                last_approved = None
+                counts["undone"] += 1
             elif answer == "q":
-                drafts.release(store, item["mention_id"], actor, clock.now())
+                actions.release(item["mention_id"], actor)
                 return counts
             else:
-                drafts.skip(store, item["draft_id"], actor, clock.now())
-                drafts.release(store, item["mention_id"], actor, clock.now())
+                done = actions.skip(item["draft_id"], actor)
+                actions.release(item["mention_id"], actor)
                 counts["skipped"] += 1
-        except ConflictError as exc:
-            out.write(f"  not done: {exc}\n")
+            out.write(f"  {done.message}\n")
+        except ActionRefused as exc:
+            out.write(f"  {exc}\n")
+            seen.discard(item["draft_id"])  # still pending: offer it again

@@ -72,6 +72,20 @@ def write_jsonl(path: Path, lines: list[dict]) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium (Debian's, driven by Playwright) for the session's browser
+    tests; their modules skip themselves when /usr/bin/chromium is missing."""
+    from playwright.sync_api import sync_playwright
+
+    args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=args)
+        yield b
+        b.close()
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()
@@ -109,3 +123,11 @@ class Grumpy:
 
         return [Prediction("negative", {"negative": 0.9, "neutral": 0.05, "positive": 0.05})
                 for _ in texts]
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The base sentence encoder, loaded once per test session."""
+    from sentiment.embedding import Embedder
+
+    return Embedder.load()

@@ -56,3 +56,12 @@ def test_policy_flags_asking_for_private_data_in_public():
     assert violations("Send us your card number") != []
     assert violations("Please DM us your order number") == []
     assert violations("Please send us a DM with your phone number") == []
+
+
+def test_a_deleted_author_is_not_greeted_by_name():
+    text = make(platform="reddit", handle="[deleted]")
+    assert "[deleted]" not in text and "u/" not in text
+    assert text.startswith("Hi, we're sorry about this.")
+    thanks = make(platform="reddit", handle="[deleted]", label="positive", topic=None)
+    assert thanks.startswith("Thank you, that means a lot")
+    assert make(platform="x", handle="").startswith("Hi, ")  # an author X could not expand

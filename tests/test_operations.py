@@ -205,7 +205,7 @@ def test_json_logs_redact_secrets(monkeypatch):
         except ValueError:
             log.exception("boom")
     finally:
-        logging.getLogger().handlers.clear()
+        configure("INFO", "text", [])
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert lines[0]["level"] == "WARNING" and lines[0]["logger"] == "mentiondesk.test"
     assert "tok-123456789" not in stream.getvalue() and "abc.def" not in stream.getvalue()

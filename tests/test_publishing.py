@@ -58,6 +58,7 @@ def approved(pipeline: Pipeline, sandbox: XSandbox, clock, n: int) -> list[int]:
         drafts.approve(pipeline.store, d["draft_id"], "mia", d["version"], clock.now())
         ids.append(d["draft_id"])
     assert len(ids) == n
+    clock.advance(pipeline.settings.pipeline.undo_seconds)  # past the agents' undo window
     return ids
 
 
@@ -150,7 +151,7 @@ def test_a_failed_check_counts_as_an_attempt_and_gives_up_at_the_limit(settings,
     [draft_id] = approved(pipeline, sandbox, clock, 1)
     limit = settings.pipeline.publish_max_attempts
     drafts.mark_posting(pipeline.store, draft_id, clock.now(), owner=pipeline.owner)
-    sandbox.fail_next(503, times=100, path="/2/tweets")  # every post and every check fails
+    sandbox.fail_next(503, times=100)  # every post and every check fails
     for _ in range(limit + 3):
         clock.advance(7200)
         pipeline.publish_batch()

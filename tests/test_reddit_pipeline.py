@@ -56,6 +56,7 @@ def test_reply_posted_once_across_a_crash(pipeline, sandbox, store, clock):
     pipeline.run_once()
     draft = drafts.pending(store)[0]
     drafts.approve(store, draft["draft_id"], "mia", draft["version"], clock.now())
+    clock.advance(10)  # the undo window passes
     # The crash: Reddit stored the reply but its answer was lost.
     sandbox.fail_next(502, path="/api/comment", method="POST", commit=True)
     assert pipeline.publish_batch() == 0
@@ -84,3 +85,31 @@ def test_a_rate_limit_pauses_the_source_until_its_reset(pipeline, sandbox, store
     clock.advance(31)
     assert pipeline.poll_source("reddit-lumora") == 1
     assert sum(mentions.counts_by_status(store).values()) == 1
+
+
+class Calm:
+    """A stand-in classifier: every text neutral (no complaint to force a draft)."""
+
+    name, version = "calm", "1"
+
+    def classify(self, texts: list[str]) -> list:
+        from sentiment.classifier import Prediction
+
+        return [Prediction("neutral", {"negative": 0.1, "neutral": 0.8, "positive": 0.1})
+                for _ in texts]
+
+
+def test_a_u_slash_brand_question_is_addressed_and_a_deleted_author_not_named(
+        pipeline, sandbox, store, clock):
+    pipeline.classifier = Calm()
+    post = sandbox.add_submission("gadgets", "Hub pairing", "", "ann",
+                                  created_utc=clock.now().timestamp() - 300)
+    sandbox.add_comment(post["name"], "u/lumorahelp how do I pair the hub?", "bo",
+                        created_utc=clock.now().timestamp() - 120)
+    sandbox.add_comment(post["name"], "u/lumorahelp why does it blink?", None,
+                        created_utc=clock.now().timestamp() - 60)
+    pipeline.run_once()
+    texts = sorted(d["draft_text"] for d in drafts.pending(store))
+    assert len(texts) == 2
+    assert texts[0].startswith("Hi u/bo,")
+    assert texts[1].startswith("Hi,") and "[deleted]" not in texts[1]

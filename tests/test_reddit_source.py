@@ -182,13 +182,20 @@ def test_deleted_and_removed_items(clock):
 def test_a_429_backs_off_until_reset_then_recovers(clock):
     with sandbox(clock) as sbx:
         post = sbx.add_submission("gadgets", "Lumora", "", "ann", created_utc=ts(clock, 60))
+        comment = sbx.add_comment(post["name"], "Lumora again", "bo", created_utc=ts(clock, 30))
         source = make_source(sbx, clock)
-        sbx.fail_next(429, path="/r/gadgets/comments")
+        sbx.fail_next(429, path="/r/gadgets/search")  # nothing read yet: the poll fails
         with pytest.raises(RateLimited) as caught:
             source.poll(None)
         assert caught.value.reset_at == clock.now() + timedelta(seconds=30)
         clock.advance(31)
-        assert ids(source.poll(None)) == [post["name"]]
+        sbx.fail_next(429, path="/r/gadgets/comments")  # after the search listing was read
+        first = source.poll(None)
+        assert ids(first) == [post["name"]] and first.retry_at is not None
+        assert "search" in first.cursor and "comments" not in first.cursor
+        clock.advance(31)
+        second = source.poll(first.cursor)
+        assert ids(second) == [comment["name"]] and second.retry_at is None
 
 
 def test_a_spent_rate_budget_raises_instead_of_sleeping(clock):
@@ -198,12 +205,13 @@ def test_a_spent_rate_budget_raises_instead_of_sleeping(clock):
         first = source.poll(None)
         sbx.exhaust_budget(reset_seconds=300)
         before = len(sbx.requests)
-        with pytest.raises(RateLimited) as caught:
-            source.poll(first.cursor)  # the first answer says: 0 left for 300 s
-        assert len(sbx.requests) == before + 1  # refused before prawcore could sleep 300 s
-        assert caught.value.reset_at == clock.now() + timedelta(seconds=300)
+        # The first answer says: 0 left for 300 s. That listing is kept; the next one is
+        # refused before prawcore could sleep 300 s.
+        partial = source.poll(first.cursor)
+        assert len(sbx.requests) == before + 1
+        assert partial.retry_at == clock.now() + timedelta(seconds=300)
         with pytest.raises(RateLimited):
-            source.poll(first.cursor)
+            source.poll(partial.cursor)
         assert len(sbx.requests) == before + 1
 
 
@@ -309,3 +317,64 @@ def test_sample_mentions_feed_the_sandbox(clock, tmp_path: Path):
     assert [m.text for m in poll.mentions] == ["Lumora vs Hue\n\nAnyone?", "Avoid the strips"]
     assert poll.mentions[0].author.followers == 5321 and poll.mentions[0].engagement["score"] == 217
     assert poll.mentions[1].in_reply_to_id == poll.mentions[0].platform_id
+
+
+def test_a_busy_listing_that_reaches_the_cursor_gives_no_false_warning(clock):
+    """Two full pages inside the overlap window, down to items already read: nothing
+    was missed, so no "did not reach the cursor" note (it came every poll)."""
+    with sandbox(clock) as sbx:
+        post = sbx.add_submission("gadgets", "Lumora megathread", "", "ann",
+                                  created_utc=ts(clock, 3000))
+        for i in range(150):
+            sbx.add_comment(post["name"], f"Lumora old take {i}", f"o{i}",
+                            created_utc=ts(clock, 300 - i))
+        source = make_source(sbx, clock, search_submissions=False, comment_pages=2)
+        first = source.poll(None)
+        clock.advance(60)
+        for i in range(60):
+            sbx.add_comment(post["name"], f"Lumora new take {i}", f"n{i}",
+                            created_utc=ts(clock, 30 - i / 10))
+        poll = source.poll(first.cursor)
+    assert len(poll.mentions) == 60 and len(set(ids(poll))) == 60
+    assert not any("did not reach" in note for note in poll.notes)
+
+
+def test_a_late_search_index_is_caught_by_the_overlap_window(clock):
+    with sandbox(clock) as sbx:
+        sbx.search_lag_seconds = 240  # Reddit's search shows posts minutes late
+        source = make_source(sbx, clock, subreddit_comments=False, username_mentions=False)
+        first = source.poll(None)
+        late = sbx.add_submission("gadgets", "Lumora lamp flickers", "", "kim",
+                                  created_utc=ts(clock))
+        clock.advance(60)
+        second = source.poll(first.cursor)
+        newer = sbx.add_submission("gadgets", "Lumora fan", "", "lee", created_utc=ts(clock))
+        clock.advance(300)
+        third = source.poll(second.cursor)
+        clock.advance(60)
+        fourth = source.poll(third.cursor)
+    assert ids(second) == []  # not indexed yet
+    assert sorted(ids(third)) == sorted([late["name"], newer["name"]])
+    assert ids(fourth) == []  # and never twice
+
+
+def test_a_rate_limited_karma_lookup_keeps_the_stored_karma(clock, store):
+    from store import mentions
+
+    with sandbox(clock) as sbx:
+        post = sbx.add_submission("gadgets", "Lumora question", "", "carol",
+                                  created_utc=ts(clock, 100), karma=900)
+        source = make_source(sbx, clock, subreddit_comments=False, username_mentions=False)
+        first = source.poll(None)
+        mentions.save_poll(store, "reddit-lumora", "Lumora", first.mentions, first.cursor,
+                           clock.now())
+        clock.advance(7 * 3600)  # the karma cache expired
+        sbx.add_comment(post["name"], "Lumora still broken", "carol", created_utc=ts(clock))
+        sbx.fail_next(429, path="/api/user_data_by_account_ids")
+        fresh = make_source(sbx, clock, search_submissions=False, username_mentions=False)
+        second = fresh.poll(None)
+        mentions.save_poll(store, "reddit-lumora", "Lumora", second.mentions, second.cursor,
+                           clock.now())
+    assert any("karma unavailable" in note for note in second.notes)
+    karma = store.query("SELECT followers FROM authors WHERE handle = 'carol'")
+    assert karma == [{"followers": 900}]

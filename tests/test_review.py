@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from store import audit, drafts
+from store.schema import open_store
 from terminal.review import review, visible
+from tests.actions_support import BAD_REPLIES, desk_settings, draft_row, seed
 from tests.conftest import mention_line
 from tests.test_pipeline import make_pipeline
 
@@ -23,7 +27,7 @@ def test_review_walks_the_queue_and_audits_each_action(make_settings, classifier
     answers = iter(["a", "e", "Hi, we're on it. DM us please ^Mia", "a", "r", "spam", "s"])
     out = io.StringIO()
     counts = review(pipeline.store, settings, clock, "ann", lambda _: next(answers), out)
-    assert counts == {"approved": 2, "edited": 1, "rejected": 1, "skipped": 1}
+    assert counts == {"approved": 2, "edited": 1, "rejected": 1, "skipped": 1, "undone": 0}
     assert drafts.counts_by_status(pipeline.store) == {"approved": 2, "rejected": 1,
                                                        "pending": 1}
     actions = [e["action"] for e in audit.entries(pipeline.store) if e["actor"] == "ann"]
@@ -36,3 +40,35 @@ def test_hostile_text_cannot_drive_the_terminal():
     assert "\x1b" not in shown and "\u202e" not in shown
     assert "<U+001B>" in shown and "<U+202E>" in shown and "<U+200B>" in shown
     assert "more characters" in shown
+
+
+@pytest.mark.parametrize(("text", "named"), BAD_REPLIES)
+def test_terminal_cannot_save_or_approve_a_bad_reply(tmp_path, clock, text, named):
+    store = open_store(tmp_path / "desk.db")
+    settings = desk_settings(tmp_path)
+    good = "Hi @casey, sorry! Please DM us and we'll sort it out."
+    _, draft_id = seed(store, clock, "@acme my parcel is lost", good)
+    _, bad_id = seed(store, clock, "@acme cannot log in", text, handle="robin")
+    answers = iter(["e", text, "s", "a", "q"])  # a bad edit of the first; approve the bad
+    out = io.StringIO()
+    counts = review(store, settings, clock, "ann", lambda _: next(answers), out)
+    shown = out.getvalue()
+    assert counts["approved"] == counts["edited"] == 0
+    assert "Not saved: " in shown and "Not approved: " in shown and named in shown
+    assert "cannot be sent as it is" in shown  # said before the agent chose
+    assert draft_row(store, draft_id)["text"] == good
+    assert {draft_row(store, d)["status"] for d in (draft_id, bad_id)} == {"pending"}
+    store.close()
+
+
+def test_terminal_undoes_the_last_approval(tmp_path, clock):
+    store = open_store(tmp_path / "desk.db")
+    _, first = seed(store, clock, "@acme parcel lost", "Hi @casey, please DM us the details.")
+    seed(store, clock, "@acme parcel late", "Hi @robin, please DM us the details.",
+         handle="robin")
+    answers = iter(["a", "u", "s", "s"])
+    out = io.StringIO()
+    counts = review(store, desk_settings(tmp_path), clock, "ann", lambda _: next(answers), out)
+    assert counts["undone"] == 1 and "goes out in 10 seconds" in out.getvalue()
+    assert draft_row(store, first)["status"] == "pending"
+    store.close()

@@ -16,7 +16,7 @@ if not CHROMIUM.exists():
     pytest.skip("web browser tests need Debian's chromium at /usr/bin/chromium "
                 "(apt-get install chromium; .ci/run installs it)", allow_module_level=True)
 
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, Page, expect  # noqa: E402
 
 from config.settings import BrandSettings, Settings  # noqa: E402
 from core.clock import ManualClock  # noqa: E402
@@ -32,8 +32,6 @@ from web.server import WebService  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "correct horse battery"
 SOURCE = "replay"
 ROLES = {"alice": "agent", "bob": "agent", "dana": "drafter", "vera": "viewer",
@@ -82,6 +80,7 @@ class Desk:
         return self.store.query("SELECT * FROM drafts WHERE id = ?", [draft_id])[0]
 
     def publish(self) -> int:
+        self.clock.advance(self.settings.pipeline.undo_seconds)  # the undo window passes
         return self.pipeline.publish_batch()
 
     def sink_texts(self) -> list[str]:
@@ -105,14 +104,6 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     yield Desk(store, clock, settings, service.url, tmp / "sink.jsonl")
     service.stop()
     store.close()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield b
-        b.close()
 
 
 _states: dict[str, Any] = {}
@@ -241,6 +232,23 @@ def test_approve_publishes_the_reply(as_user: Any, desk: Desk) -> None:
     page.goto(f"/audit?mention={mention_id}")
     expect(page.locator("tr.act-approved")).to_contain_text("alice")
     expect(page.locator("tr.act-posted")).to_have_count(1)
+
+
+def test_policy_and_length_hold_in_the_browser(as_user: Any, desk: Desk) -> None:
+    bad = "Hi @casey, please reply with your password and card number here"
+    mention_id, draft_id = desk.seed("@acme I can't log in", bad)
+    page = as_user("alice")
+    card = item(page, mention_id)
+    expect(card.locator(".policy-warn")).to_contain_text("asks for password and card number")
+    card.locator("button.approve").click()
+    expect(page.locator(".flash-error")).to_contain_text(
+        "Not approved: asks for password and card number in public")
+    item(page, mention_id).locator("textarea").fill("x" * 5000)
+    item(page, mention_id).locator("button.save").click()
+    expect(page.locator(".flash-error")).to_contain_text("Not saved: it is 5000 characters")
+    assert (desk.draft(draft_id)["status"], desk.draft(draft_id)["text"]) == ("pending", bad)
+    desk.publish()
+    assert bad not in desk.sink_texts()
 
 
 def test_edit_then_approve_with_the_keyboard(as_user: Any, desk: Desk) -> None:

@@ -107,11 +107,12 @@ def test_policy_refusal_marks_the_draft_with_a_manual_link(pipeline, sandbox, st
     draft = drafts.pending(store)[0]
     assert not draft["api_replyable"]  # known at triage time, shown in the queue
     drafts.approve(store, draft["draft_id"], "mia", draft["version"], clock.now())
+    clock.advance(10)  # the undo window passes
     assert pipeline.publish_batch() == 0
     row = drafts.get(store, draft["draft_id"])
     assert row["draft_status"] == "refused"
     assert row["manual_url"].startswith("https://x.com/intent/post?in_reply_to=")
-    assert sandbox.count("/2/tweets", "POST") == 1
+    assert sandbox.count("/2/tweets", "POST") == 0  # not replyable by API: no attempt
 
 
 def test_hostile_body_is_stored_intact(pipeline, sandbox, store, clock):
@@ -120,3 +121,21 @@ def test_hostile_body_is_stored_intact(pipeline, sandbox, store, clock):
     assert pipeline.poll_source("x-lumora") == 1
     stored = mentions.untriaged(store, 10)[0]
     assert stored["text"] == hostile
+
+
+def test_report_shows_the_spend_used_left_and_projected(sandbox, clock, make_settings, store,
+                                                        tmp_path, capsys):
+    import main
+
+    settings = make_settings([], X_SOURCE.format(url=sandbox.url)
+                             + "monthly_spend_cap_usd = 50.0\ninclude_mentions_timeline = true\n")
+    x = next(s for s in settings.sources if s.platform == "x")
+    pipeline = Pipeline(store=store, settings=settings, classifier=Grumpy(),
+                        sources={"x-lumora": build_source(x, settings, clock)}, publishers={},
+                        clock=clock)
+    for i in range(4):
+        sandbox.add_tweet(f"@lumora hi {i}", f"u{i}", created_at=clock.now() - timedelta(hours=1))
+    assert pipeline.poll_source("x-lumora") == 4
+    assert main.main(["--config", str(tmp_path / "config.toml"), "report"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("x-lumora:"))
+    assert "spend $" in line and "/$50.00 used" in line and "left, projected $" in line

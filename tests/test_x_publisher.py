@@ -103,7 +103,7 @@ def test_server_error_on_post_checks_before_reporting(sandbox, clock):
     with pytest.raises(PublishError) as caught:
         publisher.publish(_request(target, "We're on it"))
     assert not isinstance(caught.value, PublishRefused)
-    assert sandbox.count("/2/tweets/search/recent") == 1  # looked before giving up
+    assert sandbox.count("/2/users/") >= 1  # looked at the brand's timeline before giving up
 
 
 def test_retry_after_an_unconfirmed_post_is_not_a_second_post(sandbox, clock):
@@ -114,3 +114,63 @@ def test_retry_after_an_unconfirmed_post_is_not_a_second_post(sandbox, clock):
     again = publisher.publish(_request(target, "On it, Ann!"))
     assert again.platform_id == first.platform_id
     assert len(sandbox.posts_by("lumora")) == 1
+
+
+def test_a_503_after_x_made_the_post_is_confirmed_at_once(sandbox, clock):
+    target = sandbox.add_tweet("@lumora help", "ann")
+    publisher = make_publisher(sandbox, clock)
+    sandbox.fail_next(503, path="/2/tweets", commit=True)  # posted, but the answer is 503
+    posted = publisher.publish(_request(target, "On it, Ann!"))
+    assert [t["id"] for t in sandbox.posts_by("lumora")] == [posted.platform_id]
+    assert sandbox.count("/2/tweets/search/recent") == 0  # search would not show it yet
+
+
+def test_a_time_out_after_x_made_the_post_is_confirmed(sandbox, clock):
+    target = sandbox.add_tweet("@lumora help", "ann")
+    publisher = make_publisher(sandbox, clock, timeout_seconds=0.3)
+    sandbox.slow_next(0.6, path="/2/tweets", commit=True)
+    posted = publisher.publish(_request(target, "On it, Ann!"))
+    assert [t["id"] for t in sandbox.posts_by("lumora")] == [posted.platform_id]
+
+
+def test_duplicate_after_our_unconfirmed_attempt_is_posted_to_be_confirmed(sandbox, clock):
+    target = sandbox.add_tweet("@lumora help", "ann")
+    publisher = make_publisher(sandbox, clock)
+    publisher.publish(_request(target, "On it, Ann!"))  # went out; the answer was lost
+    sandbox.fail_next(503, path="/2/users/")  # and the timeline cannot be read right now
+    retry = ReplyRequest(draft_id=1, platform="x", in_reply_to_id=target,
+                         conversation_id=target, text="On it, Ann!", attempted=True)
+    with pytest.raises(PublishError, match="to be confirmed") as caught:
+        publisher.publish(retry)
+    assert not isinstance(caught.value, PublishRefused)  # never "post it by hand"
+    assert publisher.find_posted(retry) is not None  # the next check confirms it
+    assert len(sandbox.posts_by("lumora")) == 1
+
+
+def test_a_post_that_did_not_summon_the_brand_gets_a_manual_link_without_a_request(
+        sandbox, clock):
+    target = sandbox.add_tweet("Lumora lamps are so dim", "bob")
+    publisher = make_publisher(sandbox, clock)
+    request = ReplyRequest(draft_id=1, platform="x", in_reply_to_id=target,
+                           conversation_id=target, text="Hi @bob, try the boost mode!",
+                           api_replyable=False)
+    with pytest.raises(PublishRefused, match="by hand") as caught:
+        publisher.publish(request)
+    assert caught.value.manual_url.startswith("https://x.com/intent/post?in_reply_to=")
+    assert sandbox.requests == []
+
+
+def test_a_quote_of_a_brand_post_summons_the_brand(sandbox, clock):
+    ours = sandbox.add_tweet("New lamp out today", "lumora")
+    quote = sandbox.add_tweet("mine broke already", "cat", quotes=ours)
+    posted = make_publisher(sandbox, clock).publish(_request(quote, "Sorry Cat, DM us!"))
+    assert posted.platform_id
+
+
+def test_a_deleted_post_is_reported_gone(sandbox, clock):
+    from core.errors import PostGone
+
+    target = sandbox.add_tweet("@lumora help", "ann")
+    sandbox.delete(target)
+    with pytest.raises(PostGone):
+        make_publisher(sandbox, clock).publish(_request(target, "On it!"))

@@ -59,6 +59,7 @@ def test_incremental_poll_uses_since_id(sandbox, clock):
     first = source.poll(None)
     clock.advance(60)
     new = [sandbox.add_tweet(f"@lumora more {i}", "bob") for i in range(2)]
+    clock.advance(31)  # recent search shows posts about 30 s after they are made
     second = source.poll(first.cursor)
     assert sorted(m.platform_id for m in second.mentions) == sorted(new)
     assert sandbox.requests[-1].params["since_id"] == first.cursor["since_id"]
@@ -189,7 +190,7 @@ def test_sandbox_fed_from_the_samples_releases_posts_over_time(tmp_path, clock):
         loaded = sb.load_samples(SAMPLE, speed=10.0)
         source = make_source(sb, clock)
         assert loaded > 100 and source.poll(None).mentions == []  # nothing released yet
-        clock.advance(30)
+        clock.advance(60)  # released over the first 30 s, searchable 30 s later
         first = source.poll(None)
         clock.advance(60)
         rest = source.poll(first.cursor)
@@ -231,3 +232,56 @@ def test_partial_errors_keep_the_posts_and_become_notes(sandbox, clock):
     assert [m.platform_id for m in poll.mentions] == [tid]
     assert poll.mentions[0].author.handle == ""
     assert any("suspended" in note for note in poll.notes)
+
+
+def test_a_429_part_way_keeps_the_pages_read_and_the_next_poll_goes_on(sandbox, clock):
+    posted = {sandbox.add_tweet(f"@lumora backlog {i}", f"user{i}",
+                                created_at=_past(clock, 300 - i)) for i in range(250)}
+    source = make_source(sandbox, clock)
+    sandbox.fail_next(429, skip=1, reset_in=300)  # page 2 of 3 is refused
+    first = source.poll(None)
+    assert len(first.mentions) == 100 and first.retry_at is not None
+    assert "since_id" not in first.cursor and first.cursor["resume"]["search"]["next_token"]
+    clock.advance(301)
+    late = sandbox.add_tweet("@lumora meanwhile", "zoe", created_at=clock.now())
+    clock.advance(31)
+    second = source.poll(first.cursor)  # pages 2 and 3 of the same window
+    assert second.retry_at is None and "resume" not in second.cursor
+    third = source.poll(second.cursor)  # then what came meanwhile
+    got = [m.platform_id for p in (first, second, third) for m in p.mentions]
+    assert len(got) == len(set(got)) == 251 and set(got) == posted | {late}
+
+
+def test_a_429_on_the_first_page_still_raises_and_moves_nothing(sandbox, clock):
+    sandbox.add_tweet("@lumora hi", "ann", created_at=_past(clock, 5))
+    sandbox.fail_next(429)
+    with pytest.raises(RateLimited):
+        make_source(sandbox, clock).poll({"since_id": "5"})
+
+
+def test_spend_cap_counts_money_and_reads_the_mentions_timeline_first(sandbox, clock):
+    for i in range(30):
+        sandbox.add_tweet(f"@lumora busy {i}", f"u{i}", created_at=_past(clock, 30 - i))
+    source = make_source(sandbox, clock, include_mentions_timeline=True,
+                         monthly_spend_cap_usd=50.0)
+    poll = source.poll(None)
+    reads = [r.path for r in sandbox.requests if r.path != "/2/users/by/username/lumora"]
+    assert reads[0].endswith("/mentions") and reads[-1] == "/2/tweets/search/recent"
+    assert len(poll.mentions) == 30
+    assert poll.cursor["budget"]["used"] == 30 * 1 + 30 * 5  # $0.001 owned, $0.005 search
+
+    from listener.x.read_budget import Budget, summary
+
+    budget = Budget.of(source.settings)
+    line = summary(poll.cursor, budget.cap, clock.now(), money=budget.money).line()
+    assert line.startswith("spend $0.18/$50.00 used, $49.82 left, projected $")
+
+
+def test_a_quote_of_a_brand_post_is_replyable_a_bare_keyword_is_not(sandbox, clock):
+    ours = sandbox.add_tweet("Our new Lumora lamp is out", "lumora", created_at=_past(clock, 9))
+    quote = sandbox.add_tweet("Lumora lamp already broke", "cat", created_at=_past(clock, 5),
+                              quotes=ours)
+    bare = sandbox.add_tweet("Lumora lamp is fine I guess", "dan", created_at=_past(clock, 4))
+    poll = make_source(sandbox, clock).poll(None)
+    replyable = {m.platform_id: m.api_replyable for m in poll.mentions}
+    assert replyable == {quote: True, bare: False}

@@ -26,11 +26,11 @@ from starlette.templating import Jinja2Templates
 
 from config.settings import Settings
 from core.clock import Clock, from_iso
-from core.errors import ConflictError, StoreError
-from listener.platforms import platform_length
+from core.errors import ActionRefused, StoreError
+from pipeline.actions import Actions
 from store import audit, drafts, inbox, users
 from store.db import Store
-from web import auth, ops
+from web import auth, dashboard, ops
 from web.queue import FILTERS, build_items
 
 log = logging.getLogger(__name__)
@@ -98,13 +98,15 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
     env.filters["thousands"] = lambda n: f"{int(n or 0):,}"
     templates = Jinja2Templates(env=env)
     throttle = auth.Throttle()
+    actions = Actions(store, settings, clock)
 
     def render(request: Request, name: str, user: auth.User | None, status: int = 200,
                **context: Any) -> Response:
         flashes = request.session.pop("flash", [])
+        undo = request.session.pop("undo", None)
         return templates.TemplateResponse(
             request, name,
-            {"user": user, "csrf": auth.csrf_token(request), "flashes": flashes,
+            {"user": user, "csrf": auth.csrf_token(request), "flashes": flashes, "undo": undo,
              "now": clock.now(), "active_nav": name.split(".")[0], **context},
             status_code=status,
         )
@@ -224,46 +226,35 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
             return back(form)
         mention_id = draft["mention_id"]
         version = int_field(form, "version")
-        text = str(form.get("text", draft["draft_text"])).replace("\r\n", "\n").strip()
-        now = clock.now()
+        text = str(form.get("text", draft["draft_text"]))
         try:
             if action == "edit":
-                if not text:
-                    raise ConflictError("a reply cannot be empty")
-                drafts.edit(store, draft_id, user.username, version, text, now)
-                flash(request, "ok", "Draft saved.")
+                done = actions.edit(draft_id, user.username, version, text)
             elif action == "approve":
-                limit = settings.responder.length_limits.get(draft["platform"], 280)
-                length = platform_length(text, draft["platform"])
-                if not text:
-                    raise ConflictError("a reply cannot be empty")
-                if length > limit:
-                    raise ConflictError(f"the reply is {length} characters; "
-                                        f"{draft['platform']} allows {limit}")
-                drafts.approve(store, draft_id, user.username, version, now, text=text)
-                flash(request, "ok", f"Approved: the reply to @{draft['author_handle']} "
-                                     "goes out with the next publish run.")
+                done = actions.approve(draft_id, user.username, version, text)
             elif action == "reject":
-                note = str(form.get("note", "")).strip()
-                drafts.reject(store, draft_id, user.username, version, note, now)
-                flash(request, "ok", "Draft rejected" + (f": {note}" if note else "."))
+                done = actions.reject(draft_id, user.username, version,
+                                      str(form.get("note", "")))
+            elif action == "undo":
+                done = actions.undo(draft_id, user.username)
             elif action == "handled":
-                inbox.replied_by_hand(store, draft_id, user.username, now)
-                flash(request, "ok", "Marked as replied by hand.")
-            elif action == "skip":
-                drafts.skip(store, draft_id, user.username, now)
+                done = actions.replied_by_hand(draft_id, user.username)
+            else:
+                done = actions.skip(draft_id, user.username)
                 skipped = [d for d in request.session.get("skipped", []) if d != draft_id]
                 request.session["skipped"] = [*skipped, draft_id][-MAX_SKIPPED:]
-                flash(request, "ok", "Skipped for now; it moved to the end of your queue.")
-        except ConflictError as exc:
+        except ActionRefused as exc:
             log.info("%s %s draft %s refused: %s", user.username, action, draft_id, exc)
-            flash(request, "error", f"Not done: {exc}.")
+            flash(request, "error", str(exc))
             return back(form, mention_id)
         except StoreError as exc:
             log.warning("%s %s draft %s failed: %s", user.username, action, draft_id, exc)
             flash(request, "error", f"The database refused: {exc}")
             return back(form, mention_id)
         log.info("%s %s draft %s", user.username, action, draft_id)
+        flash(request, "ok", done.message)
+        if action == "approve" and settings.pipeline.undo_seconds:
+            request.session["undo"] = draft_id  # the page offers Undo for this one
         return back(form, None if action in ("approve", "reject", "handled") else mention_id)
 
     def draft_route(action: str, permission: str) -> Handler:
@@ -277,16 +268,11 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
                            action: str) -> Response:
         mention_id = int(request.path_params["mention_id"])
         try:
-            if action == "release":
-                drafts.release(store, mention_id, user.username, clock.now())
-                flash(request, "ok", "Released: colleagues can pick it up.")
-            else:
-                drafts.claim(store, mention_id, user.username, clock.now(),
-                             takeover=action == "takeover")
-                flash(request, "ok", "Taken over: it is yours now." if action == "takeover"
-                      else "Assigned to you.")
-        except ConflictError as exc:
-            flash(request, "error", f"Not done: {exc}.")
+            done = (actions.release(mention_id, user.username) if action == "release" else
+                    actions.claim(mention_id, user.username, takeover=action == "takeover"))
+            flash(request, "ok", done.message)
+        except ActionRefused as exc:
+            flash(request, "error", str(exc))
         return back(form, mention_id)
 
     def claim_route(action: str) -> Handler:
@@ -346,6 +332,7 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
         Route("/drafts/{draft_id:int}/reject", draft_route("reject", "reject"),
               methods=["POST"]),
         Route("/drafts/{draft_id:int}/skip", draft_route("skip", "skip"), methods=["POST"]),
+        Route("/drafts/{draft_id:int}/undo", draft_route("undo", "approve"), methods=["POST"]),
         Route("/drafts/{draft_id:int}/handled", draft_route("handled", "approve"),
               methods=["POST"]),
         Route("/mentions/{mention_id:int}/claim", claim_route("claim"), methods=["POST"]),
@@ -356,6 +343,7 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
         Route("/users", users_page, methods=["GET"]),
         Route("/users", users_post, methods=["POST"]),
         *ops.routes(store, guard, render),
+        *dashboard.routes(store, clock, guard, render),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [

@@ -8,6 +8,7 @@ from typing import Any
 from config.settings import Settings
 from core.clock import from_iso
 from listener.platforms import platform_length
+from pipeline.actions import text_problems
 from store import inbox, mentions
 from store.db import Store
 
@@ -54,6 +55,7 @@ def build_items(store: Store, settings: Settings, now: datetime, filters: dict[s
             confidence=round(100 * float(scores.get(row["label"], 0.0))),
             limit=limit,
             length=platform_length(row["draft_text"], row["platform"]),
+            problems=text_problems(settings, row["platform"], row["draft_text"]),
             factors_sorted=sorted((row["factors"] or {}).items(), key=lambda kv: -kv[1]),
             thread=mentions.thread(store, row["mention_id"]),
             earlier=inbox.replies_to_author(store, row["mention_id"]),

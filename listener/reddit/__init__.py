@@ -15,6 +15,13 @@ if TYPE_CHECKING:
     from listener.reddit.source import RedditSource
 
 REDDIT_LIMIT = 10_000  # characters of Markdown in a comment
+GONE_AUTHORS = {"", "[deleted]", "[removed]"}
+
+
+def address(handle: str) -> str:
+    """``u/name``; nothing for a deleted account (no "Hi u/[deleted]")."""
+    name = handle.strip().removeprefix("/").removeprefix("u/")
+    return "" if name in GONE_AUTHORS else f"u/{name}"
 
 
 def _source(source: RedditSourceSettings, settings: Settings, clock: Clock) -> RedditSource:
@@ -33,7 +40,9 @@ def _publisher(source: RedditSourceSettings, settings: Settings,
 
 PLATFORM = Platform(
     name="reddit", settings=RedditSourceSettings, source=_source, publisher=_publisher,
-    reply_length=len, reply_limit=REDDIT_LIMIT, address=lambda handle: f"u/{handle}",
+    reply_length=len, reply_limit=REDDIT_LIMIT, address=address,
+    confirms="the parent's direct replies, newest first (GET /comments/{id}/), for one by "
+             "the brand's account with the same text",
     secrets={
         "MENTIONDESK_REDDIT_CLIENT_ID": "Reddit script app client id",
         "MENTIONDESK_REDDIT_CLIENT_SECRET": "Reddit script app client secret",

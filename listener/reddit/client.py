@@ -36,6 +36,7 @@ from core.clock import Clock
 from core.errors import (
     AuthError,
     MalformedResponse,
+    PostGone,
     PublishError,
     PublishRateLimited,
     PublishRefused,
@@ -52,6 +53,8 @@ APP_VERSION = "0.1.0"
 _TOKEN_PATH = "/api/v1/access_token"
 # Reddit API errors after which posting the same reply again can never succeed.
 _RETRYABLE_API_ERRORS = {"RATELIMIT", "SOMETHING_IS_BROKEN"}
+# Reddit API errors that mean the post answered is gone (its stored copy is redacted).
+_GONE_API_ERRORS = {"DELETED_LINK", "DELETED_COMMENT"}
 
 
 class AmbiguousWrite(Exception):
@@ -291,12 +294,14 @@ def publish_error(
         kinds = {item.error_type for item in exc.items}
         if kinds & _RETRYABLE_API_ERRORS:
             return PublishError(f"{where}: {exc}")
+        if kinds & _GONE_API_ERRORS:
+            return PostGone(f"{where}: the post or comment was deleted: {exc}")
         return PublishRefused(f"{where}: refused: {exc}", manual_url)
     if isinstance(exc, prawcore.Forbidden):
         return PublishRefused(f"{where}: 403 forbidden (banned, archived or locked, or the "
                               "account lacks permission)", manual_url)
     if isinstance(exc, prawcore.NotFound):
-        return PublishRefused(f"{where}: the post or comment no longer exists", manual_url)
+        return PostGone(f"{where}: the post or comment no longer exists")
     if isinstance(exc, SourceError):
         return PublishError(f"{where}: {exc}")
     return PublishError(str(source_error(exc, what, clock)))

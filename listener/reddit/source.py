@@ -33,7 +33,7 @@ from praw.models import Comment, Submission
 
 from config.settings import BrandSettings
 from core.clock import Clock
-from core.errors import AuthError, SourceError
+from core.errors import AuthError, RateLimited, SourceError
 from core.mention import Author, Mention
 from listener.base import Poll, payload_errors
 from listener.filters import is_own_post, matches_brand, mentions_term
@@ -113,31 +113,42 @@ class RedditSource:
         comment_subs = subs if "all" in s.subreddits else "+".join([*s.subreddits, *brand_subs])
         reddit = self.client.reddit
 
-        reads: dict[str, _Read] = {}
+        listings: list[tuple[str, int, Any]] = []
         keywords = [t for t in terms if not t.lower().startswith(("u/", "/u/"))]
         if s.search_submissions and keywords:
             query = " OR ".join(f'"{t}"' for t in keywords)
-            reads["search"] = self._read("search", s.search_pages, cursor.get("search"),
-                                         lambda params: reddit.subreddit(subs).search(
-                                             query, sort="new", time_filter="all",
-                                             limit=PAGE, params=params))
+            listings.append(("search", s.search_pages, lambda params: reddit.subreddit(
+                subs).search(query, sort="new", time_filter="all", limit=PAGE, params=params)))
         if s.brand_subreddits:
             community = "+".join(s.brand_subreddits)
-            reads["new"] = self._read("new", s.search_pages, cursor.get("new"),
-                                      lambda params: reddit.subreddit(community).new(
-                                          limit=PAGE, params=params))
+            listings.append(("new", s.search_pages, lambda params: reddit.subreddit(
+                community).new(limit=PAGE, params=params)))
         if s.subreddit_comments:
-            reads["comments"] = self._read("comments", s.comment_pages, cursor.get("comments"),
-                                           lambda params: reddit.subreddit(comment_subs).comments(
-                                               limit=PAGE, params=params))
+            listings.append(("comments", s.comment_pages, lambda params: reddit.subreddit(
+                comment_subs).comments(limit=PAGE, params=params)))
         if s.username_mentions:
             if not me:
                 raise self._auth_needed()
-            reads["mentions"] = self._read("mentions", s.mention_pages, cursor.get("mentions"),
-                                           lambda params: reddit.inbox.mentions(
-                                               limit=PAGE, params=params))
+            listings.append(("mentions", s.mention_pages, lambda params: reddit.inbox.mentions(
+                limit=PAGE, params=params)))
+
+        # Each listing has its own cursor: a rate limit part-way keeps the listings read
+        # in full (their items and cursors) and leaves the others for the next poll.
+        reads: dict[str, _Read] = {}
+        limited: RateLimited | None = None
+        for listing, pages, page_of in listings:
+            try:
+                reads[listing] = self._read(listing, pages, cursor.get(listing), page_of)
+            except RateLimited as exc:
+                if not reads:
+                    raise
+                limited = exc
+                break
 
         notes: list[str] = []
+        if limited:
+            notes.append(f"rate limited after {', '.join(reads)}; the other listings wait "
+                         f"until {limited.reset_at:%H:%M:%S}Z")
         kept: dict[str, tuple[Any, str]] = {}
         dropped = {"own": 0, "gone": 0, "no match": 0, "unreadable": 0}
         for listing, read in reads.items():
@@ -156,10 +167,11 @@ class RedditSource:
 
         karma = self._karma_of([vars(t).get("author_fullname") for t, _ in kept.values()],
                                notes)
+        known = karma if self.settings.karma_lookup else None
         mentions = []
         for fullname, (thing, listing) in kept.items():
             try:
-                mentions.append(self._mention(thing, listing, karma))
+                mentions.append(self._mention(thing, listing, karma, known))
             except (KeyError, TypeError, ValueError) as exc:
                 dropped["unreadable"] += 1
                 notes.append(f"{fullname}: skipped, unreadable item ({exc!r})")
@@ -167,7 +179,7 @@ class RedditSource:
         log.debug("reddit %s: %d mentions, dropped %s", self.name, len(mentions), dropped)
         cursor["v"] = 1
         return Poll(mentions=mentions, cursor=cursor, requests=self.client.calls - calls,
-                    notes=notes)
+                    notes=notes, retry_at=limited.reset_at if limited else None)
 
     def _terms(self, me: str) -> list[str]:
         s = self.settings
@@ -194,7 +206,10 @@ class RedditSource:
         fetched: list[tuple[Any, float]] = []
         unreadable = 0
         after: str | None = None
-        reached = False
+        reached = False  # read down to the overlap floor, or to the listing's end
+        # What the cursor stands for is the newest item already read: reaching it means
+        # nothing older was missed, even when the overlap window was not read in full.
+        met_cursor = False
         for _ in range(pages):
             params = {"after": after} if after else {}
             page = self.client.read(f"{listing} listing", lambda p=params: list(page_of(p)))
@@ -203,6 +218,8 @@ class RedditSource:
                 if created is None or not vars(thing).get("name"):
                     unreadable += 1  # skipped, and never the reason the cursor sticks
                     continue
+                if state and created <= float(state["created_utc"]):
+                    met_cursor = True
                 if created < floor:
                     reached = True
                     break
@@ -217,7 +234,7 @@ class RedditSource:
         if unreadable:
             notes.append(f"{listing}: {unreadable} item(s) without a name or creation time "
                          "skipped")
-        if state and not reached:
+        if state and not reached and not met_cursor:
             notes.append(f"{listing}: {pages} page(s) did not reach the cursor; older items "
                          f"may be missed (raise {listing.rstrip('s')}_pages or poll more often)")
         new = [t for t, _ in fetched if str(vars(t)["name"]) not in recent]
@@ -288,13 +305,17 @@ class RedditSource:
             self._karma.popitem(last=False)  # the least recently wanted author
         return {f: self._karma[f][0] for f in wanted if f in self._karma}
 
-    def _mention(self, thing: Any, listing: str, karma: dict[str, int]) -> Mention:
+    def _mention(self, thing: Any, listing: str, karma: dict[str, int],
+                 known: dict[str, int] | None) -> Mention:
+        """``known``: the karma figures this poll could read (None: karma is not looked
+        up); an author missing from it keeps the karma stored earlier."""
         data = _fields(thing)
         fullname = str(data["name"])
         created = datetime.fromtimestamp(float(data["created_utc"]), UTC)
         author_fullname = data.get("author_fullname") or ""
         author = Author(platform_id=str(author_fullname), handle=str(data["author"]),
-                        followers=karma.get(str(author_fullname), 0))
+                        followers=karma.get(str(author_fullname), 0),
+                        followers_known=known is None or str(author_fullname) in known)
         if isinstance(thing, Submission):
             text = str(data.get("title", ""))
             if data.get("selftext"):

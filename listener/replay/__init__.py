@@ -36,4 +36,5 @@ def _publisher(source: ReplaySourceSettings, settings: Settings,
 PLATFORM = Platform(
     name="replay", settings=ReplaySourceSettings, source=_source, publisher=_publisher,
     reply_length=x_length, reply_limit=X_LIMIT, address=lambda handle: f"@{handle.lstrip('@')}",
+    confirms="the sink file, fsynced before publish returns",
 )

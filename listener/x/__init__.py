@@ -30,7 +30,10 @@ def _publisher(source: XSourceSettings, settings: Settings, clock: Clock) -> XPu
 
 PLATFORM = Platform(
     name="x", settings=XSourceSettings, source=_source, publisher=_publisher,
-    reply_length=x_length, reply_limit=X_LIMIT, address=lambda handle: f"@{handle.lstrip('@')}",
+    reply_length=x_length, reply_limit=X_LIMIT,
+    address=lambda handle: f"@{handle.lstrip('@')}" if handle.lstrip("@") else "",
+    confirms="the brand's own timeline (GET /2/users/:id/tweets) since the post answered: "
+             "it shows a new post at once, where recent search lags about 30 s",
     secrets={
         "MENTIONDESK_X_BEARER_TOKEN": "X app-only bearer token, for search (read)",
         "MENTIONDESK_X_CONSUMER_KEY": "X OAuth 1.0a consumer key, for posting replies",

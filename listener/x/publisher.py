@@ -1,11 +1,19 @@
 """Posting approved replies on X through tweepy, exactly once.
 
 ``create_tweet(text=..., in_reply_to_tweet_id=...)`` under user-context auth
-(OAuth 1.0a keys of the brand account, from the environment). Before a retry of a
-draft a crash left in ``posting``, the pipeline calls ``find_posted``, which looks
-for our reply in the conversation. X's 403 refusals (replies to posts that do not
-mention the brand on self-serve plans, duplicate text) are final: the agent gets a
-ready-made link that posts the approved text by hand.
+(OAuth 1.0a keys of the brand account, from the environment).
+
+How X confirms a post: ``find_posted`` reads the brand's own timeline
+(``GET /2/users/:id/tweets``, an owned read) since the post answered, for our reply
+to it with the same text. Recent search would not do: it hides posts younger than
+about 30 seconds, so a reply made just before a 503 or a time-out looks absent there.
+After an unclear answer (5xx, time-out) the publisher confirms at once; when X then
+refuses the same text as a duplicate after our own unconfirmed attempt, the reply is
+taken as posted and still to be confirmed (``PublishError``: the pipeline checks
+again), never as "post it by hand".
+
+Replies X refuses by rule are refused before any request: a post that did not
+summon the brand (``ReplyRequest.api_replyable``) gets a ready-made manual reply link.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ import tweepy
 
 from config.secrets import secret
 from core.clock import Clock, from_iso
-from core.errors import PublishError, PublishRateLimited, PublishRefused
+from core.errors import PostGone, PublishError, PublishRateLimited, PublishRefused
 from core.reply import Posted, ReplyRequest
 from listener.x.client import make_client, reset_at
 from listener.x.length import X_LIMIT, x_length
@@ -70,6 +78,11 @@ class XPublisher:
         self._me: dict[str, str] | None = None
 
     def publish(self, reply: ReplyRequest) -> Posted:
+        if not reply.api_replyable:
+            raise PublishRefused(
+                "X accepts API replies only to posts that @mention or quote the brand; "
+                "post the approved text by hand with the link",
+                manual_url(reply.in_reply_to_id, reply.text))
         length = x_length(reply.text)
         if length > X_LIMIT:
             raise PublishRefused(f"the reply is {length} characters as X counts them "
@@ -103,6 +116,11 @@ class XPublisher:
                     log.info("draft %s: X already has this reply (%s)", reply.draft_id,
                              found.platform_id)
                     return found
+                if reply.attempted:
+                    raise PublishError(
+                        "X refused the text as a duplicate of our own unconfirmed attempt: "
+                        "posted, to be confirmed (checked again before any new attempt)"
+                    ) from None
             raise self._refusal(reply, exc) from None
         except (TypeError, KeyError) as exc:
             raise PublishError(f"unreadable answer from X to the post: {exc!r}") from None
@@ -110,20 +128,22 @@ class XPublisher:
         return Posted(platform_id=tweet_id, posted_at=self.clock.now(), url=self._url(tweet_id))
 
     def find_posted(self, reply: ReplyRequest) -> Posted | None:
-        """Our reply to ``reply.in_reply_to_id`` with the same text, if X has it."""
+        """Our reply to ``reply.in_reply_to_id`` with the same text, if X has it.
+
+        Reads the brand's own timeline since the post answered: it shows a new post at
+        once (recent search lags about 30 s) and costs owned reads.
+        """
         self._check_keys()
         me = self._whoami()
-        conversation = reply.conversation_id or reply.in_reply_to_id
         kwargs: dict[str, Any] = {
-            "query": f"conversation_id:{conversation} from:{me['username']}",
-            "since_id": reply.in_reply_to_id, "max_results": 100, "user_auth": True,
-            "tweet_fields": ["created_at", "referenced_tweets", "author_id"],
+            "id": me["id"], "since_id": reply.in_reply_to_id, "max_results": 100,
+            "user_auth": True, "tweet_fields": ["created_at", "referenced_tweets", "author_id"],
         }
         while True:
             try:
-                response = self._call(lambda: self.client.search_recent_tweets(**kwargs))
+                response = self._call(lambda: self.client.get_users_tweets(**kwargs))
             except (_Ambiguous, tweepy.Forbidden) as exc:
-                raise PublishError(f"cannot check the conversation on X: {exc}") from None
+                raise PublishError(f"cannot read the brand's timeline on X: {exc}") from None
             for tweet in response.data or []:
                 data = tweet.data
                 refs = {r.get("id") for r in data.get("referenced_tweets") or []
@@ -139,7 +159,7 @@ class XPublisher:
             token = (response.meta or {}).get("next_token")
             if not token:
                 return None
-            kwargs["next_token"] = token
+            kwargs["pagination_token"] = token
 
     # -- helpers --
 
@@ -178,6 +198,8 @@ class XPublisher:
             raise PublishRateLimited(f"X rate limit for posting reached (resets at "
                                      f"{until:%H:%M:%S} UTC)", until) from None
         except tweepy.BadRequest as exc:
+            if "deleted or is not visible" in _msg(exc):
+                raise PostGone(f"X: the post answered is gone: {_msg(exc)}") from None
             raise PublishRefused(f"X refused the reply: {_msg(exc)}") from None
         except tweepy.TwitterServerError as exc:
             raise _Ambiguous(f"X answered {exc.response.status_code}") from None

@@ -1,4 +1,9 @@
-"""The read-budget governor: make a monthly cap of posts read last the whole period.
+"""The read-budget governor: make a monthly budget last the whole period.
+
+The budget is counted in units (``Budget``): posts read, for the legacy tiers' monthly
+read caps, or money in units of $0.001, for X's pay-per-use pricing (since 2026-02),
+where each endpoint has its price (a post read by search $0.005; an owned read, such as
+the brand's own mentions timeline, $0.001).
 
 X's paid tiers cap the posts an app may read per period. With ``since_id`` every
 post is read once whatever the interval, so pacing means two things: a poll may read
@@ -25,6 +30,35 @@ from typing import Any
 from core.clock import from_iso, to_iso
 
 MIN_PAGE = 10  # the smallest max_results X accepts for search
+MILLI_USD = 0.001  # one budget unit under pay-per-use
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What the governor counts for one source, and what each read costs in it."""
+
+    cap: int  # units per period
+    reset_day: int
+    post_read: int = 1  # units per post read by search
+    owned_read: int = 1  # units per post read from the brand's own timelines
+    money: bool = False  # units are $0.001 (pay-per-use), else posts
+
+    @classmethod
+    def of(cls, settings: Any) -> Budget | None:
+        """From an X source's settings; None when it has no cap (no governor)."""
+        if settings.monthly_spend_cap_usd:
+            return cls(cap=round(settings.monthly_spend_cap_usd / MILLI_USD),
+                       reset_day=settings.read_cap_reset_day,
+                       post_read=max(1, round(settings.post_read_price_usd / MILLI_USD)),
+                       owned_read=max(1, round(settings.owned_read_price_usd / MILLI_USD)),
+                       money=True)
+        if settings.monthly_read_cap:
+            return cls(cap=settings.monthly_read_cap, reset_day=settings.read_cap_reset_day)
+        return None
+
+    def price(self, owned: bool) -> int:
+        return self.owned_read if owned else self.post_read
+
 BURST = 3.0  # below pace, a poll may read this many times its fair share
 RATE_HALF_LIFE = timedelta(hours=12).total_seconds()
 
@@ -48,11 +82,17 @@ class Summary:
     period_end: datetime
     next_poll_at: datetime | None
     sampling: bool  # True when demand exceeds the cap: newest posts win
+    money: bool = False  # the figures are $0.001 units of spend
+
+    def _fmt(self, units: int) -> str:
+        return f"${units * MILLI_USD:,.2f}" if self.money else str(units)
 
     def line(self) -> str:
-        text = (f"read budget {self.used}/{self.cap} used, {self.left} left, projected "
-                f"{self.projected} by {self.period_end:%Y-%m-%d}")
-        return text + (f" (volume would need {self.demand}: sampling newest)"
+        what = "spend" if self.money else "read budget"
+        text = (f"{what} {self._fmt(self.used)}/{self._fmt(self.cap)} used, "
+                f"{self._fmt(self.left)} left, projected {self._fmt(self.projected)} by "
+                f"{self.period_end:%Y-%m-%d}")
+        return text + (f" (volume would need {self._fmt(self.demand)}: sampling newest)"
                        if self.sampling else "")
 
 
@@ -142,7 +182,7 @@ def record(state: dict[str, Any] | None, cap: int, now: datetime, *, read: int,
 
 
 def summary(cursor: dict[str, Any] | None, cap: int, now: datetime,
-            reset_day: int = 1) -> Summary:
+            reset_day: int = 1, money: bool = False) -> Summary:
     """Used, left and projected reads for ``main.py report`` (cursor: the source's)."""
     state = current((cursor or {}).get("budget"), now, reset_day)
     start, end = period_bounds(now, reset_day)
@@ -152,4 +192,4 @@ def summary(cursor: dict[str, Any] | None, cap: int, now: datetime,
     next_at = from_iso(state["next_poll_at"]) if state.get("next_poll_at") else None
     return Summary(cap=cap, used=used, left=max(cap - used, 0),
                    projected=min(cap, demand), demand=demand, period_start=start,
-                   period_end=end, next_poll_at=next_at, sampling=demand > cap)
+                   period_end=end, next_poll_at=next_at, sampling=demand > cap, money=money)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,7 +21,7 @@ import tweepy
 from config.secrets import secret
 from config.settings import BrandSettings
 from core.clock import Clock, from_iso, to_iso
-from core.errors import AuthError, MalformedResponse
+from core.errors import AuthError, MalformedResponse, RateLimited
 from core.mention import Author, Mention
 from listener.base import Poll, payload_errors
 from listener.filters import addresses_brand, is_own_post
@@ -36,7 +37,9 @@ SEARCH_WINDOW = timedelta(days=7) - timedelta(minutes=2)  # a little margin insi
 TWEET_FIELDS = ["created_at", "conversation_id", "in_reply_to_user_id", "referenced_tweets",
                 "lang", "public_metrics", "author_id"]
 USER_FIELDS = ["username", "name", "verified", "public_metrics"]
-EXPANSIONS = ["author_id", "in_reply_to_user_id"]
+# Quoted posts and their authors come along, to tell whether a quote summoned the brand.
+EXPANSIONS = ["author_id", "in_reply_to_user_id", "referenced_tweets.id",
+              "referenced_tweets.id.author_id"]
 SANDBOX_TOKEN = "sandbox-token"
 
 
@@ -50,15 +53,32 @@ def tweet_time(tweet_id: int | str) -> datetime:
     return datetime.fromtimestamp(((int(tweet_id) >> 22) + TWEPOCH_MS) / 1000, UTC)
 
 
+@dataclass(frozen=True)
+class _Endpoint:
+    """One X read endpoint as the source uses it."""
+
+    key: str  # in the cursor: "search" or "mentions"
+    since_key: str  # the cursor's since_id key for it
+    token_name: str  # how X names its page token
+    owned: bool  # priced as an owned read (the brand's own mentions timeline)
+
+
+SEARCH = _Endpoint("search", "since_id", "next_token", owned=False)
+MENTIONS = _Endpoint("mentions", "mentions_since_id", "pagination_token", owned=True)
+
+
 class _Fetched:
     """The pages of one endpoint for one poll."""
 
     def __init__(self) -> None:
         self.tweets: list[dict[str, Any]] = []
         self.users: dict[str, dict[str, Any]] = {}
+        self.quoted: dict[str, str] = {}  # quoted post id -> its author id
         self.newest: int | None = None
         self.truncated = False
         self.errors: list[str] = []
+        self.pending: str | None = None  # the page token a rate limit stopped us at
+        self.limited: RateLimited | None = None
 
 
 class XSource:
@@ -87,25 +107,29 @@ class XSource:
         self._has_token = bool(token)
         self.client = make_client(settings.api_base_url, bearer_token=token,
                                   timeout=settings.timeout_seconds)
+        self.budget = read_budget.Budget.of(settings)
         log.info("X source %s: query %r", self.name, self.query)
 
     # -- poll --
 
     @payload_errors
     def poll(self, cursor: dict[str, Any] | None) -> Poll:
+        """Mentions timeline first (cheap owned reads, and every post there summoned the
+        brand), then keyword search. A rate limit part-way keeps the pages read so far:
+        the cursor remembers the page token (``resume``) and the next poll goes on from
+        there, so a backlog larger than one rate-limit window still drains."""
         if not self._has_token:
             raise AuthError(f"X source {self.name}: MENTIONDESK_X_BEARER_TOKEN is not set")
         cursor = dict(cursor or {})
         now = self.clock.now()
-        cap = self.settings.monthly_read_cap
+        budget = self.budget
         last = from_iso(cursor["last_poll_at"]) if cursor.get("last_poll_at") else None
         covered = (now - last).total_seconds() if last else self.settings.backfill_hours * 3600
-        allowance: int | None = None
-        if cap:
-            plan = read_budget.plan(cursor.get("budget"), cap, now,
+        allowance: int | None = None  # budget units (posts, or $0.001 of spend)
+        if budget:
+            plan = read_budget.plan(cursor.get("budget"), budget.cap, now,
                                     interval=self.settings.interval_seconds,
-                                    covered_seconds=covered,
-                                    reset_day=self.settings.read_cap_reset_day)
+                                    covered_seconds=covered, reset_day=budget.reset_day)
             if not plan.poll_now:
                 # Normal pacing, not worth a warning each interval.
                 log.debug("X source %s: read budget %s, next poll at %s", self.name,
@@ -114,28 +138,28 @@ class XSource:
             allowance = plan.allowance
 
         counter, notes = [0], []
-        search = self._fetch_since(
-            self.client.search_recent_tweets, "next_token", {"query": self.query},
-            cursor.get("since_id"), allowance, counter, notes, f"X search ({self.name})")
-        fetched = [search]
-        if self.settings.include_mentions_timeline:
-            left = None if allowance is None else allowance - len(search.tweets)
-            if left is None or left >= read_budget.MIN_PAGE:
-                account = cursor.get("account_id") or self._account_id(counter)
-                cursor["account_id"] = account
-                fetched.append(self._fetch_since(
-                    self.client.get_users_mentions, "pagination_token", {"id": account},
-                    cursor.get("mentions_since_id"), left, counter, notes,
-                    f"X mentions timeline ({self.name})"))
+        endpoints = [MENTIONS, SEARCH] if self.settings.include_mentions_timeline else [SEARCH]
+        fetched: list[tuple[_Endpoint, _Fetched]] = []
+        spent = 0
+        for endpoint in endpoints:
+            price = budget.price(endpoint.owned) if budget else 1
+            left = None if allowance is None else (allowance - spent) // price
+            if left is not None and left < read_budget.MIN_PAGE:
+                continue
+            page = self._endpoint(endpoint, cursor, left, counter, notes)
+            fetched.append((endpoint, page))
+            spent += len(page.tweets) * price
+            if page.limited:
+                break
 
         mentions, seen, dropped = [], set(), 0
-        for page in fetched:
+        for _, page in fetched:
             notes.extend(page.errors)
             for tweet in page.tweets:
                 if tweet["id"] in seen:
                     continue
                 seen.add(tweet["id"])
-                mention = self._mention(tweet, page.users)
+                mention = self._mention(tweet, page)
                 if mention is None:
                     dropped += 1
                 else:
@@ -143,56 +167,97 @@ class XSource:
         if dropped:
             log.debug("X source %s: dropped %d retweets/own posts", self.name, dropped)
 
-        if search.newest:
-            cursor["since_id"] = str(max(search.newest, int(cursor.get("since_id") or 0)))
-        if len(fetched) > 1 and fetched[1].newest:
-            cursor["mentions_since_id"] = str(fetched[1].newest)
-        cursor["last_poll_at"] = to_iso(now)
-        read = sum(len(f.tweets) for f in fetched)
-        if cap:
-            truncated = any(f.truncated for f in fetched)
+        resume = dict(cursor.get("resume") or {})
+        for endpoint, page in fetched:
+            state = resume.get(endpoint.key) or {}
+            newest = max(page.newest or 0, int(state.get("newest") or 0))
+            if page.pending:  # stopped by a rate limit: go on from this page next time
+                resume[endpoint.key] = {**state, "next_token": page.pending,
+                                        "newest": str(newest) if newest else ""}
+                notes.append(f"X {endpoint.key} ({self.name}): rate limited after "
+                             f"{len(page.tweets)} posts; the next poll goes on from there")
+                continue
+            resume.pop(endpoint.key, None)
+            if newest:
+                cursor[endpoint.since_key] = str(max(newest,
+                                                     int(cursor.get(endpoint.since_key) or 0)))
+        if resume:
+            cursor["resume"] = resume
+        else:
+            cursor.pop("resume", None)
+        limited = next((page.limited for _, page in fetched if page.limited), None)
+        if limited is None:
+            cursor["last_poll_at"] = to_iso(now)
+        if budget:
+            truncated = any(page.truncated for _, page in fetched)
             span = covered
             if truncated:
-                times = [_created(t) for f in fetched for t in f.tweets]
+                times = [_created(t) for _, page in fetched for t in page.tweets]
                 span = (max(times) - min(times)).total_seconds() if times else covered
-                notes.append(f"read budget: read the newest {read} posts; older ones since "
-                             f"the last poll were skipped to keep the monthly cap")
+                notes.append(f"read budget: read the newest {len(mentions)} posts; older "
+                             f"ones since the last poll were skipped to keep the monthly cap")
             cursor["budget"] = read_budget.record(
-                cursor.get("budget"), cap, now, read=read, covered_seconds=span,
-                interval=self.settings.interval_seconds, reset_day=self.settings.read_cap_reset_day)
-        return Poll(mentions, cursor, counter[0], notes)
+                cursor.get("budget"), budget.cap, now, read=spent, covered_seconds=span,
+                interval=self.settings.interval_seconds, reset_day=budget.reset_day)
+        return Poll(mentions, cursor, counter[0], notes,
+                    retry_at=limited.reset_at if limited else None)
 
-    def _fetch_since(self, method: Callable[..., Any], token_name: str,
-                     base: dict[str, Any], since_id: str | None, allowance: int | None,
+    def _endpoint(self, endpoint: _Endpoint, cursor: dict[str, Any], allowance: int | None,
+                  counter: list[int], notes: list[str]) -> _Fetched:
+        """One endpoint's new posts: from a page token a rate limit left, or since the
+        cursor's ``since_id``."""
+        what = f"X {'mentions timeline' if endpoint.owned else 'search'} ({self.name})"
+        if endpoint.owned:
+            account = cursor.get("account_id") or self._account_id(counter)
+            cursor["account_id"] = account
+            method, base = self.client.get_users_mentions, {"id": account}
+        else:
+            method, base = self.client.search_recent_tweets, {"query": self.query}
+        state = (cursor.get("resume") or {}).get(endpoint.key)
+        if state:
+            params = dict(base, **state.get("params", {}))
+            return self._pages(method, endpoint.token_name, params, allowance, counter, what,
+                               start_token=state["next_token"])
+        return self._fetch_since(method, endpoint, base, cursor, allowance, counter, notes,
+                                 what)
+
+    def _fetch_since(self, method: Callable[..., Any], endpoint: _Endpoint,
+                     base: dict[str, Any], cursor: dict[str, Any], allowance: int | None,
                      counter: list[int], notes: list[str], what: str) -> _Fetched:
         """All pages after ``since_id``; falls back to ``start_time`` when it is too old."""
         now = self.clock.now()
-        params = dict(base)
+        since_id = cursor.get(endpoint.since_key)
+        window: dict[str, Any] = {}
         oldest = now - SEARCH_WINDOW
         if since_id and int(since_id) > 2**40 and tweet_time(since_id) < oldest:
             since_id = None
             notes.append(f"{what}: the cursor is older than X's 7-day search window; "
                          f"resuming from {oldest:%Y-%m-%d %H:%M} UTC, older posts are lost")
         if since_id:
-            params["since_id"] = since_id
+            window["since_id"] = since_id
         else:
             backfill = now - timedelta(hours=self.settings.backfill_hours)
-            params["start_time"] = max(backfill, oldest)
+            window["start_time"] = _rfc3339(max(backfill, oldest))
         try:
-            return self._pages(method, token_name, params, allowance, counter, what)
+            out = self._pages(method, endpoint.token_name, dict(base, **window), allowance,
+                              counter, what)
         except BadQuery as exc:
-            if "since_id" not in str(exc) or "since_id" not in params:
+            if "since_id" not in str(exc) or "since_id" not in window:
                 raise
-            del params["since_id"]
-            params["start_time"] = oldest
+            window = {"start_time": _rfc3339(oldest)}
             notes.append(f"{what}: X refused the cursor ({exc}); resuming from "
                          f"{oldest:%Y-%m-%d %H:%M} UTC")
-            return self._pages(method, token_name, params, allowance, counter, what)
+            out = self._pages(method, endpoint.token_name, dict(base, **window), allowance,
+                              counter, what)
+        if out.pending:  # the same window, page by page, on the next poll
+            cursor.setdefault("resume", {})[endpoint.key] = {"params": window}
+        return out
 
     def _pages(self, method: Callable[..., Any], token_name: str, params: dict[str, Any],
-               allowance: int | None, counter: list[int], what: str) -> _Fetched:
+               allowance: int | None, counter: list[int], what: str,
+               start_token: str | None = None) -> _Fetched:
         out = _Fetched()
-        token = None
+        token = start_token
         size_max = self.settings.max_results
         while True:
             size = size_max if allowance is None else min(size_max,
@@ -201,8 +266,14 @@ class XSource:
                           tweet_fields=TWEET_FIELDS, user_fields=USER_FIELDS)
             if token:
                 kwargs[token_name] = token
-            response = call(lambda kw=kwargs: method(**kw), self.clock, what, self.retry,
-                            counter)
+            try:
+                response = call(lambda kw=kwargs: method(**kw), self.clock, what, self.retry,
+                                counter)
+            except RateLimited as exc:
+                if not out.tweets:
+                    raise  # nothing read: the cursor stays as it was
+                out.pending, out.limited = token, exc
+                return out
             token = self._take(response, out, what)
             if not token:
                 return out
@@ -223,6 +294,8 @@ class XSource:
             out.newest = max(out.newest or 0, tweet.id)
         for user in (response.includes or {}).get("users", []):
             out.users[str(user.id)] = user.data
+        for ref in (response.includes or {}).get("tweets", []):
+            out.quoted[str(ref.id)] = str(ref.data.get("author_id", ""))
         for error in response.errors or []:
             out.errors.append(f"{what}: partial error from X: "
                               f"{error.get('detail') or error.get('title') or error}")
@@ -243,8 +316,20 @@ class XSource:
 
     # -- normalising --
 
-    def _mention(self, tweet: dict[str, Any], users: dict[str, dict[str, Any]]) -> Mention | None:
+    def _summoned(self, tweet: dict[str, Any], page: _Fetched) -> bool:
+        """Whether X lets the brand reply by API: the post @mentions the brand, quotes a
+        brand post, or answers the brand (X's rule for self-serve plans since 2026)."""
+        if addresses_brand(str(tweet["text"]), self.brand.handles):
+            return True
+        own = [str(tweet.get("in_reply_to_user_id", ""))]
+        own += [page.quoted.get(str(r.get("id")), "") for r in tweet.get("referenced_tweets") or []
+                if r.get("type") == "quoted"]
+        return any(is_own_post(str(page.users.get(uid, {}).get("username", "")),
+                               self.brand.handles) for uid in own if uid)
+
+    def _mention(self, tweet: dict[str, Any], page: _Fetched) -> Mention | None:
         """The post as a Mention; None for retweets and the brand's own posts."""
+        users = page.users
         refs = tweet.get("referenced_tweets") or []
         if any(r.get("type") == "retweeted" for r in refs):
             return None
@@ -254,10 +339,7 @@ class XSource:
         if handle and is_own_post(handle, self.brand.handles):
             return None
         text = str(tweet["text"])
-        reply_user = users.get(str(tweet.get("in_reply_to_user_id", "")), {})
-        replyable = addresses_brand(text, self.brand.handles) or bool(
-            reply_user.get("username")
-            and is_own_post(reply_user["username"], self.brand.handles))
+        replyable = self._summoned(tweet, page)
         metrics = user.get("public_metrics") or {}
         replied_to = next((str(r["id"]) for r in refs if r.get("type") == "replied_to"), "")
         tid = str(tweet["id"])
@@ -278,6 +360,11 @@ class XSource:
             raw={"tweet": tweet, "author": user},
             api_replyable=replyable,
         )
+
+
+def _rfc3339(moment: datetime) -> str:
+    """A time as X's start_time wants it (kept as text: it may wait in the cursor)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _created(tweet: dict[str, Any]) -> datetime:

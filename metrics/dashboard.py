@@ -1,0 +1,197 @@
+"""The dashboard's tables and charts from aggregated rollups (pure).
+
+Each chart is drawn from exactly the rows of its table, and the CSV/JSON export
+writes the same rows, so what is seen, what is downloaded and what is drawn agree.
+``link(**filters)`` makes the URL of the mentions behind a row (the filtered inbox).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from metrics import charts
+from metrics.rollup import BUCKET_LABELS, FRT_BUCKETS, net_sentiment, ratio
+from metrics.summary import compare, formatted, kpis
+
+Link = Callable[..., str]
+TONES = ("negative", "neutral", "positive")
+
+
+@dataclass
+class Table:
+    name: str
+    title: str
+    columns: list[tuple[str, str]]  # (key, heading)
+    rows: list[dict[str, Any]]
+    links: list[str | None] = field(default_factory=list)  # per row: its mentions
+    chart: str = ""
+    note: str = ""
+
+    def to_csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow([key for key, _ in self.columns])
+        for row in self.rows:
+            writer.writerow(["" if row[k] is None else row[k] for k, _ in self.columns])
+        return out.getvalue()
+
+    def to_json(self) -> str:
+        return json.dumps({"table": self.name, "title": self.title,
+                           "columns": [k for k, _ in self.columns],
+                           "rows": [{k: row[k] for k, _ in self.columns} for row in self.rows]},
+                          ensure_ascii=False, indent=1)
+
+
+def _by_bucket(series: list[dict[str, Any]], buckets: list[str]) -> dict[str, dict[str, Any]]:
+    """Sum the platform rows of each bucket; buckets without data become zeros."""
+    summed: dict[str, dict[str, Any]] = {b: defaultdict(int) for b in buckets}
+    for row in series:
+        target = summed.setdefault(row["bucket"], defaultdict(int))
+        for key, value in row.items():
+            if key not in ("bucket", "platform") and value is not None:
+                target[key] += value
+    return summed
+
+
+def _label(bucket: str) -> str:
+    """Short axis labels: "11-23" for a day or an hour's midnight, "14:00" for an hour."""
+    day, _, hour = bucket.partition("T")
+    return f"{hour}:00" if hour and hour != "00" else day[5:]
+
+
+def build(*, current: dict[str, Any], previous: dict[str, Any], series: list[dict[str, Any]],
+          topics: list[dict[str, Any]], authors: list[dict[str, Any]], buckets: list[str],
+          link: Link, grain: str) -> list[Table]:
+    """Every dashboard table, in page order."""
+    unit = "hour (UTC)" if grain == "hour" else "day (UTC)"
+    labels = [_label(b) for b in buckets]
+    bucket_links = [link(bucket=b) for b in buckets]
+    per_bucket = _by_bucket(series, buckets)
+    platforms = sorted({r["platform"] for r in series})
+    tables = [_summary(current, previous)]
+
+    volume_of = defaultdict(int, {(r["bucket"], r["platform"]): r["volume"] for r in series})
+    rows = [{"bucket": b, **{p: volume_of[(b, p)] for p in platforms},
+             "total": per_bucket[b]["volume"]} for b in buckets]
+    t = Table("volume", "Mentions over time by platform",
+              [("bucket", unit), *((p, p) for p in platforms), ("total", "total")], rows,
+              bucket_links)
+    t.chart = charts.bars("chart-volume", t.title, f"Stacked mentions per {unit} by platform.",
+                          labels, [(p, [r[p] for r in rows]) for p in platforms],
+                          x_label=unit, y_label="mentions", links=bucket_links)
+    tables.append(t)
+
+    rows = [{"bucket": b, **{tone: per_bucket[b][tone] for tone in TONES},
+             "negative_share": ratio(per_bucket[b]["negative"], per_bucket[b]["volume"])}
+            for b in buckets]
+    t = Table("tone", "Tone over time", [("bucket", unit), *((x, x) for x in TONES),
+                                         ("negative_share", "negative share")], rows,
+              [link(bucket=b, sentiment="negative") for b in buckets])
+    t.chart = charts.bars("chart-tone", t.title, f"Stacked mentions per {unit} by tone.",
+                          labels, [(tone, [r[tone] for r in rows]) for tone in TONES],
+                          x_label=unit, y_label="mentions", links=t.links)
+    tables.append(t)
+
+    rows = []
+    for b in buckets:
+        p = per_bucket[b]
+        triaged = p["negative"] + p["neutral"] + p["positive"]
+        rows.append({"bucket": b, "triaged": triaged,
+                     "net_sentiment": net_sentiment(p["positive"], p["negative"], p["neutral"])
+                     if triaged else None})
+    t = Table("sentiment", "Net sentiment trend",
+              [("bucket", unit), ("triaged", "triaged"), ("net_sentiment", "net sentiment")],
+              rows, bucket_links, note="(positive − negative) / triaged, from −1 to +1")
+    t.chart = charts.lines("chart-sentiment", t.title,
+                           f"Net sentiment per {unit}; gaps where nothing was triaged.",
+                           labels, [("net sentiment", [r["net_sentiment"] for r in rows])],
+                           x_label=unit, y_label="net sentiment", low=-1, high=1,
+                           links=bucket_links)
+    tables.append(t)
+
+    rows = [{"topic": r["topic"], "mentions": r["volume"], "complaints": r["complaints"],
+             "negative": r["negative"], "complaint_share": ratio(r["complaints"], r["volume"])}
+            for r in sorted(topics, key=lambda r: (-r["complaints"], -r["volume"], r["topic"]))]
+    t = Table("topics", "Complaints by topic",
+              [("topic", "topic"), ("mentions", "mentions"), ("complaints", "complaints"),
+               ("negative", "negative"), ("complaint_share", "complaint share")], rows,
+              [link(topic=r["topic"]) for r in rows])
+    t.chart = charts.bars("chart-topics", t.title, "Complaints and all mentions per topic.",
+                          [r["topic"] for r in rows],
+                          [("complaints", [r["complaints"] for r in rows]),
+                           ("mentions", [r["mentions"] for r in rows])],
+                          x_label="topic", y_label="mentions", links=t.links, stacked=False)
+    tables.append(t)
+
+    replies = current["replies"]
+    rows = [{"first_response": label, "replies": current[b],
+             "share": ratio(current[b], replies)}
+            for label, b in zip(BUCKET_LABELS, FRT_BUCKETS, strict=True)]
+    k = kpis(current)
+    t = Table("response", "First-response time distribution",
+              [("first_response", "first response within"), ("replies", "replies"),
+               ("share", "share")], rows,
+              note=f"median ≈ {k['frt_median_min']} min, p90 ≈ {k['frt_p90_min']} min "
+                   "(estimated within buckets)")
+    t.chart = charts.bars("chart-response", t.title,
+                          "Replies by time from the mention to our first public reply.",
+                          BUCKET_LABELS, [("replies", [r["replies"] for r in rows])],
+                          x_label="time to first response", y_label="replies")
+    tables.append(t)
+
+    rows = [{"bucket": b, "needs_reply": per_bucket[b]["needs_reply"],
+             "sla_breaches": per_bucket[b]["sla_breaches"],
+             "compliance": ratio(per_bucket[b]["needs_reply"] - per_bucket[b]["sla_breaches"],
+                                 per_bucket[b]["needs_reply"])} for b in buckets]
+    t = Table("sla", "SLA compliance",
+              [("bucket", unit), ("needs_reply", "needing a reply"),
+               ("sla_breaches", "breaches"), ("compliance", "compliance")], rows, bucket_links)
+    t.chart = charts.lines("chart-sla", t.title,
+                           f"Share of mentions needing a reply answered within the SLA, per "
+                           f"{unit}.", labels, [("compliance", [r["compliance"] for r in rows])],
+                           x_label=unit, y_label="answered within SLA", low=0, high=1,
+                           percent=True, links=bucket_links)
+    tables.append(t)
+
+    outcomes = [("approved unedited", current["accepted_unedited"]),
+                ("approved after edits", current["accepted_edited"]),
+                ("rejected", current["rejected"])]
+    decided = sum(n for _, n in outcomes)
+    rows = [{"outcome": name, "drafts": n, "share": ratio(n, decided)} for name, n in outcomes]
+    t = Table("acceptance", "Draft acceptance",
+              [("outcome", "outcome"), ("drafts", "drafts"), ("share", "share")], rows,
+              note=f"median approval turnaround ≈ {k['approval_median_min']} min")
+    t.chart = charts.bars("chart-acceptance", t.title,
+                          "Decided drafts: approved as drafted, approved after edits, "
+                          "rejected.", [r["outcome"] for r in rows],
+                          [("drafts", [r["drafts"] for r in rows])], x_label="outcome",
+                          y_label="drafts")
+    tables.append(t)
+
+    rows = [{"platform": a["platform"], "handle": a["handle"], "followers": a["followers"],
+             "mentions": a["mentions"]} for a in authors]
+    t = Table("authors", "Top authors by reach",
+              [("platform", "platform"), ("handle", "author"), ("followers", "followers/karma"),
+               ("mentions", "mentions")], rows,
+              [link(platform=a["platform"], author=a["handle"]) for a in authors])
+    t.chart = charts.bars("chart-authors", t.title, "Followers (X) or karma (Reddit) of the "
+                          "authors with the widest reach.", [a["handle"][:12] for a in rows],
+                          [("followers", [a["followers"] for a in rows])], x_label="author",
+                          y_label="followers / karma", links=t.links)
+    tables.append(t)
+    return tables
+
+
+def _summary(current: dict[str, Any], previous: dict[str, Any]) -> Table:
+    rows = [{"metric": r["metric"], "current": r["current"], "previous": r["previous"],
+             "change": formatted(r["change"], r["kind"], change=True)}
+            for r in compare(kpis(current), kpis(previous))]
+    return Table("summary", "This period against the previous one",
+                 [("metric", "metric"), ("current", "this period"),
+                  ("previous", "previous period"), ("change", "change")], rows)

@@ -1,0 +1,59 @@
+"""Date ranges for the dashboard and the report: the buckets of a range, its grain,
+and the previous period of the same length (pure; UTC)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+HOURLY_UP_TO_DAYS = 2  # ranges this short are charted per hour, longer ones per day
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole UTC days ``start`` to ``end`` inclusive."""
+
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def grain(self) -> str:
+        return "hour" if self.days <= HOURLY_UP_TO_DAYS else "day"
+
+    def bounds(self, grain: str | None = None) -> tuple[str, str]:
+        """[since, until) as bucket text of ``grain`` (default: the period's own)."""
+        grain = grain or self.grain
+        after = self.end + timedelta(days=1)
+        if grain == "hour":
+            return f"{self.start.isoformat()}T00", f"{after.isoformat()}T00"
+        return self.start.isoformat(), after.isoformat()
+
+    def buckets(self) -> list[str]:
+        """Every bucket in the range, those without data included."""
+        if self.grain == "day":
+            return [(self.start + timedelta(days=i)).isoformat() for i in range(self.days)]
+        first = datetime.combine(self.start, datetime.min.time(), UTC)
+        return [(first + timedelta(hours=i)).strftime("%Y-%m-%dT%H")
+                for i in range(24 * self.days)]
+
+    def previous(self) -> Period:
+        return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+
+
+def parse(since: str | None, until: str | None, today: date, default_days: int = 7) -> Period:
+    """A period from "YYYY-MM-DD" texts; missing or bad ends fall back to the last
+    ``default_days`` days up to ``today``; reversed ends are swapped."""
+
+    def day(text: str | None) -> date | None:
+        try:
+            return date.fromisoformat(text) if text else None
+        except ValueError:
+            return None
+
+    end = day(until) or today
+    start = day(since) or end - timedelta(days=default_days - 1)
+    return Period(min(start, end), max(start, end))

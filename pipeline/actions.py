@@ -1,0 +1,160 @@
+"""Agent actions: the one place that decides whether an agent's action may happen.
+
+The web inbox, the terminal review and anything later call these functions and show
+their message; no interface re-implements a rule. What is enforced here:
+
+- the reply policy (``responder.policy``) and the platform's length limit, on every
+  text that is saved (edit) or approved, so no path can approve or store a reply that
+  asks for a password in public or is too long to post;
+- claims (a colleague's mention must be taken over explicitly) and versions (an
+  approve or edit of a draft changed since the agent saw it is refused), through
+  ``store.drafts``;
+- the undo window: an approved reply waits ``pipeline.undo_seconds`` before the
+  publisher may post it, and ``undo`` takes the approval back within it.
+
+API (``actions = Actions(store, settings, clock)``; ``actor`` is the agent's name):
+
+    actions.problems(draft_id, text=None) -> list[str]   why it could not be sent
+    actions.claim(mention_id, actor, takeover=False) -> Done
+    actions.release(mention_id, actor) -> Done
+    actions.edit(draft_id, actor, version, text) -> Done      Done.version: new version
+    actions.approve(draft_id, actor, version, text=None) -> Done
+    actions.reject(draft_id, actor, version, note="") -> Done
+    actions.skip(draft_id, actor) -> Done
+    actions.undo(draft_id, actor) -> Done
+    actions.replied_by_hand(draft_id, actor) -> Done
+
+Each returns ``Done`` whose ``message`` is one sentence for the agent, or raises
+``ActionRefused`` whose text is one sentence saying why nothing happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from config.settings import Settings
+from core.clock import Clock
+from core.errors import ActionRefused, ConflictError
+from listener.platforms import platform_length
+from responder.policy import reply_problems
+from store import drafts, inbox
+from store.db import Store
+
+
+@dataclass(frozen=True)
+class Done:
+    message: str  # one sentence the interface shows as is
+    version: int | None = None  # the draft's version after the action, when it has one
+
+
+def text_problems(settings: Settings, platform: str, text: str) -> list[str]:
+    """Why ``text`` could not go out as a reply on ``platform``; empty when it can."""
+    limit = settings.responder.length_limits.get(platform, 280)
+    return reply_problems(text, platform_length(text, platform), limit, platform)
+
+
+def refusal(what: str, problems: list[str]) -> str:
+    """One sentence naming every problem: 'Not approved: a; and b.'"""
+    return f"Not {what}: {'; and '.join(problems)}."
+
+
+@dataclass
+class Actions:
+    store: Store
+    settings: Settings
+    clock: Clock
+
+    def _draft(self, draft_id: int) -> dict:
+        row = drafts.get(self.store, draft_id)
+        if row is None:
+            raise ActionRefused(f"Draft {draft_id} no longer exists.")
+        return row
+
+    def problems(self, draft_id: int, text: str | None = None) -> list[str]:
+        """Why ``text`` (default: the draft's own) could not be sent; empty when fine.
+        Interfaces show this beside a draft before the agent approves it."""
+        row = self._draft(draft_id)
+        text = row["draft_text"] if text is None else text
+        return text_problems(self.settings, row["platform"], text)
+
+    def _checked(self, draft_id: int, text: str, what: str) -> dict:
+        row = self._draft(draft_id)
+        if problems := text_problems(self.settings, row["platform"], text):
+            raise ActionRefused(refusal(what, problems))
+        return row
+
+    def claim(self, mention_id: int, actor: str, takeover: bool = False) -> Done:
+        with _refusing("assigned"):
+            drafts.claim(self.store, mention_id, actor, self.clock.now(), takeover=takeover)
+        return Done("Taken over: it is yours now." if takeover else "Assigned to you.")
+
+    def release(self, mention_id: int, actor: str) -> Done:
+        if drafts.release(self.store, mention_id, actor, self.clock.now()):
+            return Done("Released: colleagues can pick it up.")
+        return Done("Nothing to release: it was not assigned to you.")
+
+    def edit(self, draft_id: int, actor: str, version: int, text: str) -> Done:
+        text = _normal(text)
+        self._checked(draft_id, text, "saved")
+        with _refusing("saved"):
+            new = drafts.edit(self.store, draft_id, actor, version, text, self.clock.now())
+        return Done("Draft saved." if new != version else "No change to save.", new)
+
+    def approve(self, draft_id: int, actor: str, version: int,
+                text: str | None = None) -> Done:
+        """Approve the text the agent saw (or ``text``, saved first as an edit)."""
+        row = self._draft(draft_id)
+        text = row["draft_text"] if text is None else _normal(text)
+        self._checked(draft_id, text, "approved")
+        with _refusing("approved"):
+            drafts.approve(self.store, draft_id, actor, version, self.clock.now(),
+                           text=text if text != row["draft_text"] else None)
+        wait = self.settings.pipeline.undo_seconds
+        handle = row["author_handle"]
+        if wait:
+            return Done(f"Approved: the reply to @{handle} goes out in {wait:g} seconds "
+                        "unless you undo it.")
+        return Done(f"Approved: the reply to @{handle} goes out with the next publish run.")
+
+    def reject(self, draft_id: int, actor: str, version: int, note: str = "") -> Done:
+        note = note.strip()
+        with _refusing("rejected"):
+            drafts.reject(self.store, draft_id, actor, version, note, self.clock.now())
+        return Done("Draft rejected" + (f": {note}" if note else "."))
+
+    def skip(self, draft_id: int, actor: str) -> Done:
+        with _refusing("skipped"):
+            drafts.skip(self.store, draft_id, actor, self.clock.now())
+        return Done("Skipped for now; it moved to the end of your queue.")
+
+    def undo(self, draft_id: int, actor: str) -> Done:
+        now = self.clock.now()
+        window = timedelta(seconds=self.settings.pipeline.undo_seconds)
+        with _refusing("undone"):
+            version = drafts.unapprove(self.store, draft_id, actor, now - window, now)
+        return Done("Undone: the reply was not sent and is back in the queue.", version)
+
+    def replied_by_hand(self, draft_id: int, actor: str) -> Done:
+        with _refusing("marked"):
+            inbox.replied_by_hand(self.store, draft_id, actor, self.clock.now())
+        return Done("Marked as replied by hand.")
+
+
+def _normal(text: str) -> str:
+    return text.replace("\r\n", "\n").strip()
+
+
+class _refusing:
+    """Turns the store's lost races into the agent's one-sentence refusal."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type | None, exc: BaseException | None, tb: object) -> bool:
+        if isinstance(exc, ConflictError):
+            raise ActionRefused(refusal(self.what, [str(exc)])) from exc
+        return False

@@ -1,0 +1,61 @@
+"""A desk with triaged mentions and pending drafts, as the pipeline leaves them, for
+the agent-action tests of every interface."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+from config.settings import BrandSettings, Settings
+from core.clock import ManualClock
+from core.mention import Author, Mention
+from listener.replay.settings import ReplaySourceSettings
+from store import drafts, mentions
+from store.db import Store
+
+SOURCE = "replay"
+_ids = itertools.count(1)
+
+# Texts no interface may save or approve, each with the phrase its refusal must name.
+BAD_REPLIES = [
+    ("Hi @casey, please reply with your password and card number here", "password"),
+    ("Hi @casey, post your full card number so we can check", "card number"),
+    ("Hi @casey, tell us your home address and phone number below", "address"),
+    ("x" * 5000, "5000 characters"),
+    ("日本" * 71, "284 characters"),  # 142 wide characters weigh 284 on X
+    ("   ", "empty"),
+]
+
+
+def desk_settings(tmp_path, **pipeline: float) -> Settings:
+    return Settings(
+        brands=[BrandSettings(name="Acme", handles=["acme"])],
+        sources=[ReplaySourceSettings(platform="replay", name=SOURCE, brand="Acme",
+                                      path=tmp_path / "in.jsonl")],
+        pipeline=pipeline or {},
+    )
+
+
+def seed(store: Store, clock: ManualClock, text: str, draft: str, *, handle: str = "casey",
+         topic: str = "delivery", label: str = "negative",
+         conversation: str = "") -> tuple[int, int]:
+    """One triaged mention needing a reply, with a pending draft; (mention, draft) ids."""
+    pid = f"a{next(_ids)}"
+    mention = Mention(platform="replay", platform_id=pid, text=text,
+                      author=Author(f"u-{handle}", handle, handle.title(), 100),
+                      created_at=clock.now() - timedelta(minutes=5),
+                      url=f"https://x.example/{handle}/status/{pid}",
+                      conversation_id=conversation or pid)
+    mentions.save_poll(store, SOURCE, "Acme", [mention], {}, clock.now())
+    mention_id = store.query("SELECT id FROM mentions WHERE platform_id = ?", [pid])[0]["id"]
+    mentions.save_triage(store, [mentions.TriageRecord(
+        mention_id=mention_id, label=label, scores={label: 0.8}, complaint=label == "negative",
+        needs_reply=True, optional=False, reason="complaint", topic=topic, priority=0.5,
+        factors={}, model_name="test", model_version="1")], clock.now())
+    draft_id = drafts.create(store, mention_id, draft, clock.now())
+    assert draft_id is not None
+    return mention_id, draft_id
+
+
+def draft_row(store: Store, draft_id: int) -> dict:
+    return store.query("SELECT * FROM drafts WHERE id = ?", [draft_id])[0]

@@ -1,0 +1,101 @@
+"""The daily digest: local days in an explicit time zone, when it is due, its content
+(numbers against the day before, the chart, urgent items, praise), written once and
+posted to a webhook."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from metrics.digest import due_day, local_hours
+from pipeline.jobs import refresh_metrics
+from pipeline.reporting import write_digests
+from store import drafts
+from store.schema import open_store
+from tests.metrics_support import draft, reply, seed
+from tests.test_spikes import Receiver
+
+NEW_YORK = ZoneInfo("America/New_York")
+DIGEST = """
+[metrics]
+timezone = "America/New_York"
+digest_time = "08:00"
+public_url = "https://desk.example"
+"""
+
+
+def ny(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=NEW_YORK)
+
+
+def test_local_days_and_when_the_digest_is_due():
+    berlin = ZoneInfo("Europe/Berlin")
+    assert len(local_hours(date(2026, 11, 23), berlin)) == 24
+    assert len(local_hours(date(2026, 3, 29), berlin)) == 23  # clocks go forward
+    autumn = local_hours(date(2026, 10, 25), berlin)
+    assert len(autumn) == 25 and [label for _, label in autumn[2:4]] == ["02:00", "02:00"]
+    assert local_hours(date(2026, 11, 23), NEW_YORK)[0] == ("2026-11-23T05", "00:00")
+    # 07:59 in New York is 12:59 UTC: yesterday's digest is not due yet.
+    assert due_day(ny(24, 7, 59).astimezone(UTC), NEW_YORK, "08:00") == date(2026, 11, 22)
+    assert due_day(ny(24, 8, 0).astimezone(UTC), NEW_YORK, "08:00") == date(2026, 11, 23)
+    # Just after midnight UTC it is still the evening before in New York.
+    assert due_day(datetime(2026, 11, 25, 0, 30, tzinfo=UTC), NEW_YORK, "08:00") == date(
+        2026, 11, 23)
+
+
+def test_digest_content_written_once_and_posted(make_settings, monkeypatch):
+    settings = make_settings(extra=DIGEST)
+    store = open_store(settings.app.database)
+    # The day before (Nov 22, New York): two mentions, both negative.
+    seed(store, ny(22, 10), text="app keeps crashing")
+    seed(store, ny(22, 23, 30), text="still broken")
+    # Nov 23 local; 23:30 local is already Nov 24 in UTC and still counts for the 23rd.
+    answered = seed(store, ny(23, 9), text="where is my order?")
+    reply(store, answered, ny(23, 9, 5), ny(23, 9, 10), ny(23, 9, 20))
+    for followers, text in ((120_000, "Lumora lights are gorgeous, whole flat glows"),
+                            (50, "love my lumora lamp"),
+                            (9_000, "the new hub setup took two minutes, great job")):
+        seed(store, ny(23, 12), label="positive", needs_reply=False, followers=followers,
+             text=text)
+    urgent = []
+    for i, priority in enumerate((0.3, 0.9, 0.5, 0.7, 0.2, 0.8)):
+        mention = seed(store, ny(23, 23, 30), text=f"open question {i}", priority=priority)
+        urgent.append((priority, f"open question {i}"))
+        draft(store, mention, ny(23, 23, 31))
+    refresh_metrics(store, ny(24, 7).astimezone(UTC), 60)
+
+    receiver = Receiver()
+    monkeypatch.setenv("MENTIONDESK_DIGEST_WEBHOOK_URL", receiver.url)
+    try:
+        assert write_digests(store, settings, ny(24, 7, 59).astimezone(UTC)) != []  # Nov 22's
+        folder = settings.app.data_dir / "digests" / "Lumora"
+        assert not (folder / "2026-11-23.html").exists()
+        written = write_digests(store, settings, ny(24, 8, 1).astimezone(UTC))
+        assert written == [str(folder / "2026-11-23.html")]
+        assert write_digests(store, settings, ny(24, 9).astimezone(UTC)) == []  # once
+        posted = [b["text"] for b in receiver.bodies]
+    finally:
+        receiver.close()
+
+    text = (folder / "2026-11-23.txt").read_text(encoding="utf-8")
+    html = (folder / "2026-11-23.html").read_text(encoding="utf-8")
+    assert posted[-1] == text and len(posted) == 2
+    assert "Lumora daily digest · Monday 23 November 2026 (America/New_York)" in text
+    lines = text.splitlines()
+    # 10 mentions against 2 the day before: +400%.
+    assert any(line.startswith("Mentions") and " 10 " in line and "+400%" in line
+               for line in lines)
+    assert any(line.startswith("Replies") and " 1 " in line for line in lines)
+    top5 = [t for _, t in sorted(urgent, reverse=True)[:5]]
+    listed = [line for line in lines if "open question" in line]
+    assert [line.rsplit(": ", 1)[1] for line in listed] == top5
+    praise = lines[lines.index("Notable praise:") + 1]
+    assert "120,000 followers" in praise and "gorgeous" in praise
+    assert "https://desk.example/dashboard?since=2026-11-17&until=2026-11-23&brand=Lumora" in text
+    # The HTML version: the same figures, the chart, the links; user text escaped.
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in html and "<title" in html
+    assert html.count('class="urgent"') == 5 and html.count('class="praise"') == 3
+    assert "Open the dashboard" in html
+    row = store.query("SELECT posted_at, error FROM digests WHERE day = '2026-11-23'")[0]
+    assert row["posted_at"] and row["error"] == ""
+    assert drafts.counts_by_status(store)["pending"] == 6

@@ -1,0 +1,74 @@
+"""`main.py report`: ranges, filters, formats, and that it never writes."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import main
+from metrics.report import COLUMNS
+from pipeline.jobs import refresh_metrics
+from store.schema import open_store
+from tests.metrics_support import reply, seed
+
+DAY1 = datetime(2026, 11, 20, 10, tzinfo=UTC)
+DAY2 = datetime(2026, 11, 21, 15, tzinfo=UTC)
+
+
+def fingerprint(db: Path) -> list[str]:
+    """The database's bytes, committed and in the write-ahead log (a reader may leave an
+    empty log file behind, which holds nothing)."""
+    files = (db, db.with_name(db.name + "-wal"))
+    return [hashlib.sha256(p.read_bytes()).hexdigest() for p in files
+            if p.exists() and p.stat().st_size]
+
+
+def test_report_reads_rollups_in_every_format_and_writes_nothing(make_settings, tmp_path,
+                                                                  capsys):
+    settings = make_settings()
+    store = open_store(settings.app.database)
+    answered = seed(store, DAY1)
+    reply(store, answered, DAY1.replace(minute=1), DAY1.replace(minute=5),
+          DAY1.replace(minute=12))
+    seed(store, DAY1.replace(minute=30), label="positive", needs_reply=False)
+    seed(store, DAY2, platform="reddit", label="neutral")
+    refresh_metrics(store, datetime(2026, 11, 22, tzinfo=UTC), 60)
+    seed(store, DAY2.replace(minute=40), platform="reddit")  # not rolled up yet
+    store.close()
+    config = tmp_path / "config.toml"
+    before = fingerprint(settings.app.database)
+
+    def report(*extra: str) -> str:
+        assert main.main(["--config", str(config), "report", "--since", "2026-11-20",
+                          "--until", "2026-11-21", *extra]) == 0
+        return capsys.readouterr().out
+
+    rows = json.loads(report("--format", "json"))
+    assert [(r["period"], r["platform"], r["volume"]) for r in rows] == [
+        ("2026-11-20", "x", 2), ("2026-11-21", "reddit", 1)]
+    first = rows[0]
+    assert (first["negative"], first["positive"], first["net_sentiment"]) == (1, 1, 0.0)
+    assert (first["needs_reply"], first["replies"], first["response_rate"]) == (1, 1, 1.0)
+    assert (first["accepted_unedited"], first["sla_breaches"]) == (1, 0)
+
+    exported = list(csv.DictReader(io.StringIO(report("--format", "csv", "--platform",
+                                                      "reddit"))))
+    assert list(exported[0]) == [k for k, _ in COLUMNS]
+    assert [(r["period"], r["volume"]) for r in exported] == [("2026-11-21", "1")]
+
+    hourly = json.loads(report("--by", "hour", "--format", "json"))
+    assert [r["period"] for r in hourly] == ["2026-11-20T10", "2026-11-21T15"]
+
+    text = report()
+    assert "2026-11-20" in text and "net" in text
+    assert "note: 1 hours changed since the daemon's last rollup refresh" in text
+
+    out = tmp_path / "exports" / "r.csv"
+    report("--format", "csv", "--output", str(out))
+    assert out.read_text(encoding="utf-8").startswith("period,brand,platform,volume")
+
+    assert fingerprint(settings.app.database) == before

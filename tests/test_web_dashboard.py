@@ -1,0 +1,179 @@
+"""The marketing dashboard in a real browser (Debian's chromium via Playwright) against
+the app on a free port over a real SQLite file filled through the store."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip("browser tests need Debian's chromium at /usr/bin/chromium",
+                allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
+
+from config.settings import BrandSettings, Settings  # noqa: E402
+from core.clock import ManualClock  # noqa: E402
+from pipeline.jobs import refresh_metrics  # noqa: E402
+from store import users  # noqa: E402
+from store.schema import open_store  # noqa: E402
+from tests.metrics_support import draft, reply, seed  # noqa: E402
+from web.auth import hash_password  # noqa: E402
+from web.server import WebService  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery"
+NOW = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
+RANGE = "since=2026-11-20&until=2026-11-23"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """Four days of two brands: Lumora 3 mentions a day (one answered), Nova 1 a day."""
+    tmp = tmp_path_factory.mktemp("dash")
+    store = open_store(tmp / "desk.db")
+    clock = ManualClock(NOW)
+    pending = None
+    for day in range(4):
+        base = datetime(2026, 11, 20 + day, 10, 0, tzinfo=UTC)
+        answered = seed(store, base, platform="x", topic="billing", handle="tessa",
+                        followers=250_000)
+        reply(store, answered, base + timedelta(minutes=2), base + timedelta(minutes=8),
+              base + timedelta(minutes=10))
+        seed(store, base + timedelta(minutes=20), label="positive", platform="reddit",
+             topic="delivery", needs_reply=False)
+        pending = seed(store, base + timedelta(minutes=30), label="neutral", platform="x",
+                       topic="delivery")
+        seed(store, base + timedelta(minutes=40), brand="Nova", platform="x", topic="billing")
+    draft_id = draft(store, pending, NOW - timedelta(hours=1))
+    refresh_metrics(store, NOW, 60)
+    for name, role in (("vera", "viewer"), ("alice", "agent")):
+        users.add(store, name, role, hash_password(PASSWORD), NOW)
+    settings = Settings(brands=[BrandSettings(name="Lumora", handles=["lumora"]),
+                                BrandSettings(name="Nova", handles=["nova"])])
+    service = WebService(store, settings, clock, host="127.0.0.1", port=0,
+                         session_secret="dash-secret-" + "x" * 20)
+    service.start()
+    yield {"url": service.url, "store": store, "draft_id": draft_id}
+    service.stop()
+    store.close()
+
+
+@pytest.fixture
+def viewer(browser: Browser, served: dict) -> Iterator[Page]:
+    ctx = browser.new_context(base_url=served["url"])
+    ctx.set_default_timeout(10_000)
+    page = ctx.new_page()
+    page.goto("/login?next=/dashboard")
+    page.fill("input[name=username]", "vera")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/dashboard")
+    yield page
+    ctx.close()
+
+
+def table_rows(page: Page, name: str) -> list[list[str]]:
+    """The visible table's cells (the drill-down link column left out)."""
+    table = page.locator(f"table[data-table={name}]")
+    width = table.locator("thead th[data-key]").count()
+    return [[c.strip() for c in row[:width]] for row in
+            table.locator("tbody tr").evaluate_all(
+                "rows => rows.map(r => [...r.cells].map(c => c.textContent))")]
+
+
+def summary_value(page: Page, metric: str) -> str:
+    return next(r[1] for r in table_rows(page, "summary") if r[0] == metric)
+
+
+def test_dashboard_renders_charts_with_data(viewer: Page) -> None:
+    viewer.goto(f"/dashboard?{RANGE}")
+    expect(viewer.locator("h1")).to_have_text("Reputation dashboard")
+    charts = viewer.locator("svg.chart")
+    assert charts.count() == 8
+    # Each chart is named for assistive technology and has axis labels.
+    for i in range(charts.count()):
+        chart = charts.nth(i)
+        assert chart.get_attribute("role") == "img"
+        assert chart.locator("title").first.text_content()
+        assert chart.locator("desc").first.text_content()
+    assert summary_value(viewer, "Mentions") == "16"
+    assert summary_value(viewer, "Replies") == "4"
+    volume = table_rows(viewer, "volume")
+    assert volume[0] == ["2026-11-20", "1", "3", "4"]  # reddit, x, total
+    authors = table_rows(viewer, "authors")
+    assert authors[0][:3] == ["x", "tessa", "250000"]
+    # A bar leads to the mentions behind it: the inbox filtered to that day.
+    first_bar = viewer.locator("#chart-volume a").first
+    assert first_bar.get_attribute("href") == "/queue?since=2026-11-20&until=2026-11-21"
+    viewer.screenshot(path=str(REPO / "test-artifacts" / "dashboard.png"), full_page=True)
+
+
+def test_filters_change_the_numbers(viewer: Page) -> None:
+    viewer.goto(f"/dashboard?{RANGE}")
+    viewer.select_option("select[name=brand]", "Nova")
+    viewer.click("form.dash-filters button[type=submit]")
+    viewer.wait_for_url("**brand=Nova**")
+    assert summary_value(viewer, "Mentions") == "4"
+    assert summary_value(viewer, "Replies") == "0"
+    viewer.select_option("select[name=brand]", "Lumora")
+    viewer.select_option("select[name=platform]", "reddit")
+    viewer.click("form.dash-filters button[type=submit]")
+    viewer.wait_for_url("**platform=reddit**")
+    assert summary_value(viewer, "Mentions") == "4"
+    assert summary_value(viewer, "Positive") == "4"
+    drill = viewer.locator("table[data-table=topics] a.drill").first
+    assert drill.get_attribute("href").startswith(
+        "/queue?brand=Lumora&platform=reddit&topic=delivery&since=2026-11-20")
+    # One day: hourly buckets, compared with the day before.
+    viewer.goto("/dashboard?since=2026-11-22&until=2026-11-22")
+    assert len(table_rows(viewer, "volume")) == 24
+    assert next(r for r in table_rows(viewer, "summary") if r[0] == "Mentions")[1:] == [
+        "4", "4", "+0%"]
+
+
+def test_an_export_matches_its_table(viewer: Page) -> None:
+    viewer.goto(f"/dashboard?{RANGE}&brand=Lumora")
+    for name in ("volume", "topics", "summary"):
+        href = viewer.locator(f"#{name} a.download", has_text="CSV").get_attribute("href")
+        response = viewer.request.get(href)
+        assert response.ok
+        exported = list(csv.reader(io.StringIO(response.text())))
+        shown = table_rows(viewer, name)
+        headings = viewer.locator(f"table[data-table={name}] thead th[data-key]")
+        assert exported[0] == [headings.nth(i).get_attribute("data-key")
+                               for i in range(headings.count())]
+        assert exported[1:] == shown
+        as_json = viewer.request.get(href.replace(".csv", ".json")).json()
+        assert [[str(v) if v is not None else "" for v in r.values()]
+                for r in as_json["rows"]] == shown
+
+
+def test_logged_out_gets_no_numbers_and_unknown_exports_are_404(
+        browser: Browser, viewer: Page, served: dict) -> None:
+    anonymous = browser.new_context(base_url=served["url"])
+    response = anonymous.request.get("/dashboard/volume.csv", max_redirects=0)
+    assert response.status == 303 and "/login" in response.headers["location"]
+    anonymous.close()
+    assert viewer.request.get("/dashboard/nothing.csv").status == 404
+    assert viewer.request.get("/dashboard/volume.xlsx").status == 404
+
+
+def test_a_viewer_cannot_reach_agent_actions(viewer: Page, served: dict) -> None:
+    viewer.goto("/dashboard")
+    expect(viewer.locator("form[method=post]")).to_have_count(1)  # log-out only
+    viewer.goto("/queue")
+    expect(viewer.locator("button.approve, button.save, form.reject")).to_have_count(0)
+    token = viewer.locator("meta[name=csrf-token]").get_attribute("content")
+    draft_id = served["draft_id"]
+    response = viewer.request.post(f"/drafts/{draft_id}/approve",
+                                   form={"csrf_token": token, "version": "1"})
+    assert response.status == 403
+    status = served["store"].query("SELECT status FROM drafts WHERE id = ?", [draft_id])
+    assert status[0]["status"] == "pending"
