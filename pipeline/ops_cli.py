@@ -8,6 +8,7 @@ cron job or a monitoring check can call it.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -50,8 +51,6 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
-    import sys
-
     from store.schema import migrations, open_store
 
     store = open_store(settings.app.database)

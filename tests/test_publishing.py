@@ -15,16 +15,7 @@ from sandbox.x_api import XSandbox
 from store import audit, drafts
 from store.schema import open_store
 from tests.conftest import Grumpy
-
-X_SOURCE = """
-[[sources]]
-platform = "x"
-name = "x-lumora"
-brand = "Lumora"
-api_base_url = "{url}"
-max_retries = 0
-backoff_seconds = 0
-"""
+from tests.test_x_pipeline import X_SOURCE
 
 
 @pytest.fixture
