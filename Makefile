@@ -39,9 +39,10 @@ lint: setup-dev
 bench: setup-dev
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
-# The demo through the real tweepy and praw clients, against local API sandboxes.
+# The demo through the real tweepy, praw and atproto clients, against local API sandboxes.
 demo-sandbox: setup
 	$(BIN)/python main.py sandbox & pid=$$!; trap "kill $$pid" EXIT; \
 	MENTIONDESK_REDDIT_CLIENT_ID=sandbox MENTIONDESK_REDDIT_CLIENT_SECRET=sandbox \
 	MENTIONDESK_REDDIT_USERNAME=lumora_official MENTIONDESK_REDDIT_PASSWORD=sandbox \
+	MENTIONDESK_BLUESKY_HANDLE=lumora.bsky.social MENTIONDESK_BLUESKY_APP_PASSWORD=sandbox \
 	$(BIN)/python main.py --config config/sandbox.toml run

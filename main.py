@@ -10,7 +10,7 @@
     python main.py db migrate       apply pending schema migrations
     python main.py db backup FILE   a consistent copy while the daemon runs
     python main.py doctor           health: database, sources, queues, rows set aside
-    python main.py sandbox          local X and Reddit API servers fed from the sample
+    python main.py sandbox          local X, Reddit and Bluesky API servers fed from the sample
     python main.py serve            the web inbox alone (no daemon jobs)
     python main.py users add NAME --role admin   web inbox accounts (add|list|disable|
                                     enable|reset-password|role); no default password
@@ -249,10 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="treat every text as addressed to the brand")
     p.set_defaults(func=cmd_triage)
 
-    p = sub.add_parser("sandbox", help="local X and Reddit API servers fed from the sample")
+    p = sub.add_parser("sandbox", help="local X, Reddit and Bluesky API servers fed from the "
+                       "sample")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--x-port", type=int, default=8790)
     p.add_argument("--reddit-port", type=int, default=8791)
+    p.add_argument("--bluesky-port", type=int, default=8792)
     p.add_argument("--sample", type=Path, default=SAMPLE)
     p.add_argument("--speed", type=float, default=1.0)
     p.set_defaults(func=cmd_sandbox)

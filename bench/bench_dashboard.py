@@ -186,7 +186,7 @@ def main() -> None:
                 days, brand, lambda s: analytics.aggregate(store, s, ("topic",), TOPIC_COLUMNS))
             queries[f"top authors, {tag}"] = on_scope(
                 days, brand, lambda s: analytics.top_authors(store, s))
-        queries[f"whole page (5 queries + charts), {name}"] = on_period(
+        queries[f"whole page (6 queries + charts), {name}"] = on_period(
             days, lambda p: tables(store, p, {"brand": "", "platform": "", "topic": ""}))
     queries["filter menus (3 distinct)"] = on_period(
         1, lambda p: [analytics.values(store, k) for k in ("brand", "platform", "topic")])

@@ -31,6 +31,19 @@ class WebSettings(Strict):
     enabled: bool = True
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
+    secure_cookie: bool = False  # true behind TLS: the session cookie is sent over HTTPS only
+    max_body_kb: int = Field(256, ge=16)  # larger request bodies are refused unread (413)
+    page_size: int = Field(50, ge=5, le=200)  # queue items per page
+    alert_priority: float = Field(0.6, ge=0, le=1)  # announce new items at this priority
+    sla_warn_minutes: int = Field(10, ge=1)  # announce items this close to their SLA
+    # Saved replies agents pick with the keyboard (t, then 1-9); {handle} is filled in.
+    saved_replies: dict[str, str] = {
+        "Ask for a DM": "Hi {handle}, we're sorry about this. Please send us a DM with "
+        "your order number so we can look into it right away.",
+        "Looking into it": "Hi {handle}, thanks for letting us know. We're looking into "
+        "this now and will get back to you here shortly.",
+        "Thank you": "Thank you {handle}, that means a lot to the team!",
+    }
 
 
 class ModelSettings(Strict):
@@ -119,7 +132,7 @@ class ResponderSettings(Strict):
         "positive": "Thank you {handle}, that means a lot to the team! {signoff}",
     }
     kb_line: str = "This may help: {kb_link} "
-    length_limits: dict[str, int] = {"x": 280, "reddit": 10_000, "replay": 280}
+    length_limits: dict[str, int] = {"x": 280, "reddit": 10_000, "replay": 280, "bluesky": 300}
 
     @model_validator(mode="after")
     def _templates_render(self) -> ResponderSettings:
@@ -180,6 +193,9 @@ class PipelineSettings(Strict):
     publish_retry_seconds: float = Field(30, ge=0)  # first back-off; doubles per attempt
     publish_retry_max_seconds: float = Field(3600, ge=0)
     undo_seconds: float = Field(10, ge=0, le=600)  # an approved reply waits this long
+    # How often unanswered mentions are checked for deletion on their platform (X wants
+    # deleted posts gone from the app within 24 hours; each X lookup is a paid post read).
+    gone_check_interval_seconds: float = Field(21600, gt=0)
 
 
 class Settings(Strict):

@@ -87,6 +87,13 @@ class Publisher(Protocol):
         of a draft that a crash left in ``posting``."""
         ...
 
+    def gone(self, platform_ids: list[str]) -> set[str]:
+        """Which of these posts the platform reports deleted (at most 100 ids).
+
+        Raises ``PublishError`` when it cannot tell: unknown is never "gone".
+        """
+        ...
+
 
 @dataclass(frozen=True)
 class Platform:

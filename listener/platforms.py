@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from listener import reddit, replay, x
+from listener import bluesky, reddit, replay, x
 from listener.base import MentionSource, Platform, Publisher
 
 if TYPE_CHECKING:
@@ -20,6 +20,7 @@ PLATFORMS: dict[str, Platform] = {
     "replay": replay.PLATFORM,
     "x": x.PLATFORM,
     "reddit": reddit.PLATFORM,
+    "bluesky": bluesky.PLATFORM,
 }
 
 

@@ -7,12 +7,13 @@ distinct under the common colour-vision deficiencies. A mark may link somewhere
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
 # Okabe & Ito (2008), a colour-blind-safe qualitative palette.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
            "#000000")
+OVERLAY = "#000000"  # the comparison line drawn over bars
 TONE_COLOURS = {"negative": "#D55E00", "neutral": "#999999", "positive": "#0072B2"}
 
 W, H = 720, 260
@@ -20,6 +21,7 @@ LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 58
 MAX_X_LABELS = 12
 
 Series = tuple[str, Sequence[float | None]]
+Scale = Callable[[float], float]  # a value to its y coordinate
 
 
 def colour(name: str, index: int) -> str:
@@ -59,17 +61,19 @@ def _frame(chart_id: str, title: str, desc: str, body: list[str], legend: list[s
     return head + "".join(body) + axes + "".join(legend) + "</svg>"
 
 
-def _legend(names: Sequence[str]) -> list[str]:
+def _legend(series: Sequence[Series], overlay: Series | None = None) -> list[str]:
+    entries = [(name, colour(name, i)) for i, (name, _) in enumerate(series)]
+    entries += [(overlay[0], OVERLAY)] if overlay else []
     out, x = [], LEFT
-    for i, name in enumerate(names):
+    for name, fill in entries:
         out.append(f'<g class="legend"><rect x="{x}" y="{H - 30}" width="10" height="10" '
-                   f'fill="{colour(name, i)}"/><text x="{x + 14}" y="{H - 21}" '
+                   f'fill="{fill}"/><text x="{x + 14}" y="{H - 21}" '
                    f'fill="#333">{escape(name)}</text></g>')
         x += 24 + 7 * len(name)
     return out
 
 
-def _y_axis(ticks: list[float], scale, percent: bool = False) -> list[str]:
+def _y_axis(ticks: list[float], scale: Scale, percent: bool = False) -> list[str]:
     out = []
     for t in ticks:
         y = scale(t)
@@ -81,7 +85,7 @@ def _y_axis(ticks: list[float], scale, percent: bool = False) -> list[str]:
     return out
 
 
-def _x_labels(labels: Sequence[str], centre) -> list[str]:
+def _x_labels(labels: Sequence[str], centre: Callable[[int], float]) -> list[str]:
     every = max(1, math.ceil(len(labels) / MAX_X_LABELS))
     return [f'<text x="{centre(i):.1f}" y="{H - BOTTOM + 14}" text-anchor="middle" '
             f'fill="#555">{escape(label)}</text>'
@@ -94,14 +98,31 @@ def _empty(chart_id: str, title: str, x_label: str, y_label: str) -> str:
     return _frame(chart_id, title, "No data in this range.", [note], [], x_label, y_label)
 
 
+def _overlay(overlay: Series, xs: Sequence[float], scale: Scale, labels: Sequence[str],
+             ) -> list[str]:
+    """A dashed line over the bars (e.g. the previous period), with titled points."""
+    name, vals = overlay
+    known = [(x, v, label) for x, v, label in zip(xs, vals, labels, strict=True)
+             if v is not None]
+    out = [f'<polyline points="{" ".join(f"{x:.1f},{scale(v):.1f}" for x, v, _ in known)}" '
+           f'fill="none" stroke="{OVERLAY}" stroke-width="1.5" stroke-dasharray="5 3"/>']
+    out += [f'<circle cx="{x:.1f}" cy="{scale(v):.1f}" r="2.5" fill="{OVERLAY}"><title>'
+            f"{escape(label)} · {escape(name)}: {_fmt(v)}</title></circle>"
+            for x, v, label in known]
+    return out
+
+
 def bars(chart_id: str, title: str, desc: str, labels: Sequence[str], series: list[Series],
          *, x_label: str, y_label: str, links: Sequence[str | None] | None = None,
-         stacked: bool = True) -> str:
-    """Vertical bars, one group per label; stacked (parts of a whole) or side by side."""
+         stacked: bool = True, overlay: Series | None = None) -> str:
+    """Vertical bars, one group per label; stacked (parts of a whole) or side by side;
+    ``overlay`` draws one more series as a dashed line (a comparison)."""
     if not labels or not any(v for _, vals in series for v in vals):
         return _empty(chart_id, title, x_label, y_label)
     per_label = [[v or 0 for v in vals] for _, vals in series]
     top = max((sum(col) if stacked else max(col)) for col in zip(*per_label, strict=True))
+    if overlay:
+        top = max(top, *(v or 0 for v in overlay[1]))
     ticks = nice_ticks(top)
     plot_h, plot_w = H - TOP - BOTTOM, W - LEFT - RIGHT
     scale = lambda v: TOP + plot_h * (1 - v / ticks[-1])  # noqa: E731
@@ -124,9 +145,11 @@ def bars(chart_id: str, title: str, desc: str, labels: Sequence[str], series: li
             base += value if stacked else 0
         group = "".join(marks)
         body.append(f'<a href="{escape(link)}">{group}</a>' if link else group)
-    body += _x_labels(labels, lambda i: LEFT + slot * (i + 0.5))
-    return _frame(chart_id, title, desc, body, _legend([n for n, _ in series]), x_label,
-                  y_label)
+    centre = [LEFT + slot * (i + 0.5) for i in range(len(labels))]
+    if overlay:
+        body += _overlay(overlay, centre, scale, labels)
+    body += _x_labels(labels, lambda i: centre[i])
+    return _frame(chart_id, title, desc, body, _legend(series, overlay), x_label, y_label)
 
 
 def lines(chart_id: str, title: str, desc: str, labels: Sequence[str], series: list[Series],
@@ -165,5 +188,4 @@ def lines(chart_id: str, title: str, desc: str, labels: Sequence[str], series: l
             link = links[i] if links else None
             body.append(f'<a href="{escape(link)}">{dot}</a>' if link else dot)
     body += _x_labels(labels, lambda i: xs[i])
-    return _frame(chart_id, title, desc, body, _legend([n for n, _ in series]), x_label,
-                  y_label)
+    return _frame(chart_id, title, desc, body, _legend(series), x_label, y_label)

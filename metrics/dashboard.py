@@ -59,6 +59,21 @@ def _by_bucket(series: list[dict[str, Any]], buckets: list[str]) -> dict[str, di
     return summed
 
 
+def _triaged(sums: dict[str, Any]) -> int:
+    return sums["negative"] + sums["neutral"] + sums["positive"]
+
+
+def _net(sums: dict[str, Any]) -> float | None:
+    """Net sentiment of summed counts; None (a gap) when nothing was triaged."""
+    if not _triaged(sums):
+        return None
+    return net_sentiment(sums["positive"], sums["negative"], sums["neutral"])
+
+
+def _sla(sums: dict[str, Any]) -> float | None:
+    return ratio(sums["needs_reply"] - sums["sla_breaches"], sums["needs_reply"])
+
+
 def _label(bucket: str) -> str:
     """Short axis labels: "11-23" for a day or an hour's midnight, "14:00" for an hour."""
     day, _, hour = bucket.partition("T")
@@ -66,25 +81,33 @@ def _label(bucket: str) -> str:
 
 
 def build(*, current: dict[str, Any], previous: dict[str, Any], series: list[dict[str, Any]],
-          topics: list[dict[str, Any]], authors: list[dict[str, Any]], buckets: list[str],
+          previous_series: list[dict[str, Any]], topics: list[dict[str, Any]],
+          authors: list[dict[str, Any]], buckets: list[str], previous_buckets: list[str],
           link: Link, grain: str) -> list[Table]:
-    """Every dashboard table, in page order."""
+    """Every dashboard table, in page order. The previous period (as long as this one)
+    is aligned bucket by bucket: its first day beside this period's first day."""
     unit = "hour (UTC)" if grain == "hour" else "day (UTC)"
     labels = [_label(b) for b in buckets]
     bucket_links = [link(bucket=b) for b in buckets]
     per_bucket = _by_bucket(series, buckets)
+    per_before = _by_bucket(previous_series, previous_buckets)
+    before = [per_before[b] for b in previous_buckets]
     platforms = sorted({r["platform"] for r in series})
     tables = [_summary(current, previous)]
 
     volume_of = defaultdict(int, {(r["bucket"], r["platform"]): r["volume"] for r in series})
     rows = [{"bucket": b, **{p: volume_of[(b, p)] for p in platforms},
-             "total": per_bucket[b]["volume"]} for b in buckets]
+             "total": per_bucket[b]["volume"], "previous": before[i]["volume"]}
+            for i, b in enumerate(buckets)]
     t = Table("volume", "Mentions over time by platform",
-              [("bucket", unit), *((p, p) for p in platforms), ("total", "total")], rows,
-              bucket_links)
-    t.chart = charts.bars("chart-volume", t.title, f"Stacked mentions per {unit} by platform.",
-                          labels, [(p, [r[p] for r in rows]) for p in platforms],
-                          x_label=unit, y_label="mentions", links=bucket_links)
+              [("bucket", unit), *((p, p) for p in platforms), ("total", "total"),
+               ("previous", "previous period")], rows, bucket_links)
+    t.chart = charts.bars("chart-volume", t.title,
+                          f"Stacked mentions per {unit} by platform; the dashed line is the "
+                          "previous period.", labels,
+                          [(p, [r[p] for r in rows]) for p in platforms],
+                          x_label=unit, y_label="mentions", links=bucket_links,
+                          overlay=("previous period", [r["previous"] for r in rows]))
     tables.append(t)
 
     rows = [{"bucket": b, **{tone: per_bucket[b][tone] for tone in TONES},
@@ -98,19 +121,17 @@ def build(*, current: dict[str, Any], previous: dict[str, Any], series: list[dic
                           x_label=unit, y_label="mentions", links=t.links)
     tables.append(t)
 
-    rows = []
-    for b in buckets:
-        p = per_bucket[b]
-        triaged = p["negative"] + p["neutral"] + p["positive"]
-        rows.append({"bucket": b, "triaged": triaged,
-                     "net_sentiment": net_sentiment(p["positive"], p["negative"], p["neutral"])
-                     if triaged else None})
+    rows = [{"bucket": b, "triaged": _triaged(per_bucket[b]), "net_sentiment": _net(per_bucket[b]),
+             "previous": _net(before[i])} for i, b in enumerate(buckets)]
     t = Table("sentiment", "Net sentiment trend",
-              [("bucket", unit), ("triaged", "triaged"), ("net_sentiment", "net sentiment")],
+              [("bucket", unit), ("triaged", "triaged"), ("net_sentiment", "net sentiment"),
+               ("previous", "previous period")],
               rows, bucket_links, note="(positive − negative) / triaged, from −1 to +1")
     t.chart = charts.lines("chart-sentiment", t.title,
-                           f"Net sentiment per {unit}; gaps where nothing was triaged.",
-                           labels, [("net sentiment", [r["net_sentiment"] for r in rows])],
+                           f"Net sentiment per {unit} against the previous period; gaps where "
+                           "nothing was triaged.", labels,
+                           [("net sentiment", [r["net_sentiment"] for r in rows]),
+                            ("previous period", [r["previous"] for r in rows])],
                            x_label=unit, y_label="net sentiment", low=-1, high=1,
                            links=bucket_links)
     tables.append(t)
@@ -146,15 +167,17 @@ def build(*, current: dict[str, Any], previous: dict[str, Any], series: list[dic
     tables.append(t)
 
     rows = [{"bucket": b, "needs_reply": per_bucket[b]["needs_reply"],
-             "sla_breaches": per_bucket[b]["sla_breaches"],
-             "compliance": ratio(per_bucket[b]["needs_reply"] - per_bucket[b]["sla_breaches"],
-                                 per_bucket[b]["needs_reply"])} for b in buckets]
+             "sla_breaches": per_bucket[b]["sla_breaches"], "compliance": _sla(per_bucket[b]),
+             "previous": _sla(before[i])} for i, b in enumerate(buckets)]
     t = Table("sla", "SLA compliance",
               [("bucket", unit), ("needs_reply", "needing a reply"),
-               ("sla_breaches", "breaches"), ("compliance", "compliance")], rows, bucket_links)
+               ("sla_breaches", "breaches"), ("compliance", "compliance"),
+               ("previous", "previous period")], rows, bucket_links)
     t.chart = charts.lines("chart-sla", t.title,
                            f"Share of mentions needing a reply answered within the SLA, per "
-                           f"{unit}.", labels, [("compliance", [r["compliance"] for r in rows])],
+                           f"{unit}, against the previous period.", labels,
+                           [("compliance", [r["compliance"] for r in rows]),
+                            ("previous period", [r["previous"] for r in rows])],
                            x_label=unit, y_label="answered within SLA", low=0, high=1,
                            percent=True, links=bucket_links)
     tables.append(t)

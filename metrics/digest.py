@@ -57,6 +57,7 @@ class Digest:
     current: dict[str, Any]  # summed rollup columns of the day
     previous: dict[str, Any]  # ... of the day before
     hourly: list[dict[str, Any]]  # per local hour: label, negative, neutral, positive
+    week: list[dict[str, Any]]  # the same per local day, the seven days up to ``day``
     urgent: list[dict[str, Any]]  # open items, most urgent first
     praise: list[dict[str, Any]]  # positive mentions of the day, widest reach first
     dashboard_url: str
@@ -74,17 +75,26 @@ class Digest:
     def title(self) -> str:
         return f"{self.brand} daily digest · {self.day:%A %d %B %Y} ({self.zone})"
 
-    def chart(self) -> str:
-        labels = [h["label"] for h in self.hourly]
-        return charts.bars(f"digest-{self.day}", f"{self.brand}: mentions per hour by tone",
-                           f"Mentions of {self.brand} on {self.day} per local hour "
-                           f"({self.zone}), stacked by tone.", labels,
-                           [(t, [h[t] for h in self.hourly]) for t in TONES],
-                           x_label=f"hour ({self.zone})", y_label="mentions")
+    def charts(self) -> list[str]:
+        """The day per hour and the week per day, stacked by tone."""
+        where = f"{self.brand} ({self.zone})"
+        return [
+            charts.bars(f"digest-{self.day}-hours", f"{self.brand}: mentions per hour by tone",
+                        f"Mentions of {where} on {self.day} per local hour, stacked by tone.",
+                        [h["label"] for h in self.hourly],
+                        [(t, [h[t] for h in self.hourly]) for t in TONES],
+                        x_label=f"hour ({self.zone})", y_label="mentions"),
+            charts.bars(f"digest-{self.day}-week", f"{self.brand}: the last seven days",
+                        f"Mentions of {where} per local day for the week to {self.day}, "
+                        "stacked by tone.", [d["label"] for d in self.week],
+                        [(t, [d[t] for d in self.week]) for t in TONES],
+                        x_label="day", y_label="mentions"),
+        ]
 
     def html(self) -> str:
-        # The chart is our own SVG with every text in it escaped.
-        return _env.get_template("digest.html").render(d=self, chart=Markup(self.chart()))
+        # The charts are our own SVG with every text in them escaped.
+        return _env.get_template("digest.html").render(
+            d=self, charts=[Markup(svg) for svg in self.charts()])
 
     def text(self) -> str:
         lines = [self.title, "=" * len(self.title), ""]
@@ -92,12 +102,8 @@ class Digest:
         for f in self.figures:
             lines.append(f"{f['metric']:<{width}}  {f['now_text']:>10}  ({f['change_text']} vs "
                          "the day before)")
-        lines += ["", "Mentions per hour (# negative, = neutral, + positive):"]
-        top = max((h["negative"] + h["neutral"] + h["positive"] for h in self.hourly), default=0)
-        scale = 40 / top if top > 40 else 1
-        for h in self.hourly:
-            bar = "".join(ch * round(h[t] * scale) for ch, t in zip("#=+", TONES, strict=True))
-            lines.append(f"{h['label']}  {bar}")
+        lines += ["", "Mentions per hour (# negative, = neutral, + positive):",
+                  *_ascii_bars(self.hourly), "", "The last seven days:", *_ascii_bars(self.week)]
         lines += ["", "Most urgent open items:"]
         lines += [f"- [{u['platform']}] @{u['handle']} ({u['topic']}, {u['label']}): "
                   f"{_one_line(u['text'])}" for u in self.urgent] or ["- none"]
@@ -106,6 +112,16 @@ class Digest:
                   for p in self.praise] or ["- none"]
         lines += ["", f"Dashboard: {self.dashboard_url}", f"Inbox: {self.inbox_url}", ""]
         return "\n".join(lines)
+
+
+def _ascii_bars(rows: list[dict[str, Any]], width: int = 40) -> list[str]:
+    """One text line per row: its label and a bar of #, = and + (negative, neutral,
+    positive), scaled so the longest fits ``width``."""
+    top = max((sum(r[t] for t in TONES) for r in rows), default=0)
+    scale = width / top if top > width else 1
+    return [f"{r['label']:>6}  " + "".join(ch * round(r[t] * scale)
+                                            for ch, t in zip("#=+", TONES, strict=True))
+            for r in rows]
 
 
 def _one_line(text: str, limit: int = 160) -> str:

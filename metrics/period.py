@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 HOURLY_UP_TO_DAYS = 2  # ranges this short are charted per hour, longer ones per day
+MAX_DAYS = 366  # longer requests keep their last year (a chart of decades helps nobody)
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class Period:
 
 def parse(since: str | None, until: str | None, today: date, default_days: int = 7) -> Period:
     """A period from "YYYY-MM-DD" texts; missing or bad ends fall back to the last
-    ``default_days`` days up to ``today``; reversed ends are swapped."""
+    ``default_days`` days up to ``today``; reversed ends are swapped; at most MAX_DAYS."""
 
     def day(text: str | None) -> date | None:
         try:
@@ -56,4 +57,5 @@ def parse(since: str | None, until: str | None, today: date, default_days: int =
 
     end = day(until) or today
     start = day(since) or end - timedelta(days=default_days - 1)
-    return Period(min(start, end), max(start, end))
+    start, end = min(start, end), max(start, end)
+    return Period(max(start, end - timedelta(days=MAX_DAYS - 1)), end)

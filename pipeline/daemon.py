@@ -86,6 +86,7 @@ def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
     if settings.app.raw_retention_days:
         add("retention", pipeline.purge_raw, RETENTION_INTERVAL_S)
     add("digest", pipeline.daily_digest, DIGEST_CHECK_SECONDS)
+    add("gone", pipeline.sweep_gone, p.gone_check_interval_seconds)
     return scheduler
 
 

@@ -43,6 +43,7 @@ from store.db import Store
 log = logging.getLogger(__name__)
 
 AUTH_PAUSE = timedelta(days=3650)  # until an operator fixes credentials and restarts
+GONE_WINDOW = timedelta(days=7)  # how far back unanswered mentions are checked
 ROLLUP_BATCH_HOURS = 48  # hours rebuilt per write transaction
 
 
@@ -330,6 +331,31 @@ class Pipeline:
         p = self.settings.pipeline
         base = min(p.publish_retry_max_seconds, p.publish_retry_seconds * 2 ** (attempts - 1))
         return timedelta(seconds=base * (0.5 + self.rng.random()))
+
+    # --- deletions --------------------------------------------------------------------
+    def sweep_gone(self) -> int:
+        """Redact unanswered mentions whose posts their platform reports deleted (X's
+        terms: within 24 hours). Only mentions still waiting for an agent are looked up:
+        on X each lookup is a paid post read."""
+        now = self.clock.now()
+        redacted = 0
+        for name, publisher in self.publishers.items():
+            rows = mentions.unanswered(self.store, name, now - GONE_WINDOW)
+            for start in range(0, len(rows), 100):
+                chunk = rows[start:start + 100]
+                try:
+                    gone = publisher.gone([r["platform_id"] for r in chunk])
+                except PublishError as exc:
+                    log.warning("deletion check of %s skipped: %s", name, exc)
+                    break
+                for row in chunk:
+                    if row["platform_id"] in gone:
+                        mentions.redact(self.store, row["id"],
+                                        "the post was deleted on the platform", now)
+                        redacted += 1
+        if redacted:
+            log.info("deletions: %d mentions redacted", redacted)
+        return redacted
 
     # --- metrics ----------------------------------------------------------------------
     def rollup_metrics(self) -> int:

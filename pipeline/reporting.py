@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -106,28 +107,41 @@ def send_alerts(store: Store, settings: Settings, now: datetime) -> int:
     return sent
 
 
+def _by_local_hour(store: Store, brand: str, days: list[date], zone: ZoneInfo,
+                   ) -> list[list[tuple[str, dict[str, Any]]]]:
+    """For each local day, its hours' (label, tone counts), read in one query."""
+    spans = [local_hours(d, zone) for d in days]
+    end = datetime.strptime(spans[-1][-1][0], "%Y-%m-%dT%H").replace(tzinfo=UTC)
+    scope = analytics.Scope("hour", spans[0][0][0], _hour_text(end + timedelta(hours=1)),
+                            brand=brand)
+    rows = {r["bucket"]: r for r in analytics.aggregate(store, scope, ("bucket",), TONES)}
+    return [[(label, {t: rows.get(h, {}).get(t, 0) for t in TONES}) for h, label in span]
+            for span in spans]
+
+
 def build_digest(store: Store, settings: Settings, brand: str, day: date) -> Digest:
     zone = ZoneInfo(settings.metrics.timezone)
+    week = [day - timedelta(days=back) for back in range(6, -1, -1)]
+    per_day = _by_local_hour(store, brand, week, zone)
     hours = local_hours(day, zone)
-    before = local_hours(day - timedelta(days=1), zone)
     end = _hour_text(datetime.strptime(hours[-1][0], "%Y-%m-%dT%H").replace(tzinfo=UTC)
                      + timedelta(hours=1))
     scope = analytics.Scope("hour", hours[0][0], end, brand=brand)
-    previous = analytics.Scope("hour", before[0][0], hours[0][0], brand=brand)
-    per_hour = {r["bucket"]: r for r in analytics.aggregate(store, scope, ("bucket",))}
-    hourly = [{"label": label, **{t: per_hour.get(h, {}).get(t, 0) for t in TONES}}
-              for h, label in hours]
-    since_iso, until_iso = (f"{hours[0][0]}:00:00+00:00", f"{end}:00:00+00:00")
+    previous = analytics.Scope("hour", local_hours(week[-2], zone)[0][0], hours[0][0],
+                               brand=brand)
     base = settings.metrics.public_url.rstrip("/")
     return Digest(
         brand=brand, day=day, zone=settings.metrics.timezone,
         current=analytics.aggregate(store, scope)[0],
         previous=analytics.aggregate(store, previous)[0],
-        hourly=hourly, urgent=analytics.open_items(store, brand, 5),
-        praise=analytics.examples(store, brand, since_iso, until_iso, "positive", 3),
+        hourly=[{"label": label, **tones} for label, tones in per_day[-1]],
+        week=[{"label": f"{d:%a %d}", **{t: sum(h[t] for _, h in hours_of) for t in TONES}}
+              for d, hours_of in zip(week, per_day, strict=True)],
+        urgent=analytics.open_items(store, brand, 5),
+        praise=analytics.examples(store, brand, f"{hours[0][0]}:00:00+00:00",
+                                  f"{end}:00:00+00:00", "positive", 3),
         dashboard_url=f"{base}/dashboard?" + urlencode(
-            {"since": (day - timedelta(days=6)).isoformat(), "until": day.isoformat(),
-             "brand": brand}),
+            {"since": week[0].isoformat(), "until": day.isoformat(), "brand": brand}),
         inbox_url=_inbox_url(settings, brand=brand))
 
 

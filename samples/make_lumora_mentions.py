@@ -77,6 +77,16 @@ def rt(who, label, text, **kw):
     return _add("x", "repost", who, label, text, **kw)
 
 
+def bs(who, label, text, **kw):
+    """A Bluesky post; ``who`` is (handle.bsky.social, display name, followers)."""
+    return _add("bluesky", "post", who, label, text, **kw)
+
+
+def bsr(who, to, label, text, **kw):
+    """A Bluesky reply to the row with key ``to``."""
+    return _add("bluesky", "reply", who, label, text, to=to, **kw)
+
+
 def rp(who, sub, label, title, text, **kw):
     """A Reddit submission (text is the selftext)."""
     return _add("reddit", "post", who, label, text, sub=sub, title=title, **kw)
@@ -88,7 +98,7 @@ def rc(who, to, label, text, **kw):
 
 
 # --- recurring people -------------------------------------------------------------------
-# X: (handle, display name, followers[, verified]); Reddit: (username, karma)
+# X and Bluesky: (handle, display name, followers[, verified]); Reddit: (username, karma)
 LUMORA = ("lumora", "Lumora", 58210, True)
 HELP = ("lumorahelp", "Lumora Support", 14320, True)
 OFFICIAL = ("lumora_official", 2210)
@@ -138,6 +148,12 @@ x(("t_okonkwo", "Tobi Okonkwo", 1203), "question - neu y", "does the Lumora Hub 
 rp(("ghostpepper_jim", 5321), "smarthome", "question - neu y", "Lumora vs Hue for a rental apartment?",
    "Moving into a 2br rental, can't change the switches. Looking at Lumora because the starter kit is like half the price of Hue.\n\nAnyone running Lumora long term? Mainly care about:\n- works without internet\n- don't need a hub for every room\n- app isn't garbage\n\nThanks", key="rental")
 x(("spicy_wifi", "🌶️ wifi goblin", 77), "other - neu n", "my landlord: no smart home stuff\nme with 14 lumora bulbs in a trench coat:")
+
+MIRA = ("mira-okafor.bsky.social", "Mira Okafor", 840)
+TESS_B = ("tess-builds.bsky.social", "Tess", 2300)
+bs(MIRA, "question - neu y", "@lumora.bsky.social does the Lumora Hub keep my schedules running if the wifi drops overnight?")
+bs(("quietlamp.bsky.social", "Jonas", 95), "praise - pos n", "moved the whole flat over to Lumora bulbs this weekend. the warm dim setting at 10% is exactly what I wanted")
+bs(TESS_B, "complaint billing neg y", "@lumora.bsky.social charged for Lumora Plus again after I cancelled in October. ticket 88213, no answer for a week", key="tess1")
 x(("cryptolumo_drop", "LUMORA Airdrop 🚀", 12), "spam - neu n", "🚨 $LUMO token AIRDROP is LIVE 🚨 First 500 wallets get 1000 $LUMO free!! Connect at lumora-airdrop[.]xyz 🔥🔥 #Lumora #crypto #airdrop #Web3")
 x(BEX, "complaint delivery neg y", "ordered the Lumora reading lamp bulb on the 2nd, tracking has said 'label created' for 9 days now. @lumorahelp is this thing actually coming?", key="bex1")
 rp(("grace_under_fire", 860), "LumoraLights", "complaint account neg y", "Locked out after enabling 2FA - backup codes don't work",
@@ -248,6 +264,11 @@ phase(162, 300)
 
 xr(DANA, "dana1", "complaint billing neg y", "@lumorahelp following up on this, 3 days and no answer. still charged twice. hello??", key="dana2")
 x(("winstonwongg", "Winston", 540), "praise - pos n", "the Lumora Hub is lowkey the best $59 I've spent this year. everything just works, even when my internet dies")
+
+bsr(TESS_B, "tess1", "complaint billing neg y", "@lumora.bsky.social any update? the charge is still on my card today")
+bs(("nordlicht.bsky.social", "Anke", 410), "complaint defect neg y", "@lumora.bsky.social meine Lumora Lampe flackert seit dem letzten Update ständig. Gibt es einen Fix?", lang="de")
+bs(("camille-r.bsky.social", "Camille", 1250), "question delivery neu y", "@lumora.bsky.social ma commande Lumora n'est toujours pas arrivée, vous pouvez vérifier ?", lang="fr")
+bs(("trailmix.bsky.social", "Priya K", 300), "excluded - pos n", "sunrise hike to Lumora Falls this morning, worth the 5am alarm")
 x(("marisol_r", "Marisol", 980), "complaint delivery neg y", "Mi pedido de Lumora lleva dos semanas 'en tránsito' y nadie me responde. Muy decepcionada 😤 @lumorahelp", lang="es")
 x(KYLE, "complaint delivery neg y", "@lumorahelp where is my order #LUM-448120? said 3-5 business days, it's day 11", key="kyle1")
 x(("lisa.m.park", "Lisa Park", 2700), "praise defect pos n", "Shout out to @lumorahelp: my strip arrived with one dead section and they sent a new one in 2 days, no questions asked. That's how you keep customers 👏")
@@ -419,6 +440,9 @@ rt(("glowgetter", "Glow", 80), "repost outage neu n", "RT @lumora: We know. We'r
 x(("pixelpusher", "Pixel", 5100), "complaint outage neg y", "lights are back but every Lumora scene I made is GONE. hours of work. @lumorahelp please tell me they can be restored")
 x(DAVE_R, "complaint outage neg y", "@lumorahelp hub still orange even though everyone says it's back", key="daver")
 
+bs(("ops-otto.bsky.social", "Otto", 1900), "complaint outage neg y", "@lumora.bsky.social is the Lumora cloud down? app says hub offline and my lights are stuck at full brightness", key="otto")
+bs(("sleepless-sam.bsky.social", "Sam", 60), "complaint outage neg y", "@lumora.bsky.social 1am and my bedroom light won't turn off. Lumora outage??")
+
 # =========================================================================================
 # 360-600 s: aftermath, follow-ups, the rest of the evening
 # =========================================================================================
@@ -428,6 +452,10 @@ x(HELP, "own outage neu n", "Lumora app and cloud services are fully restored. I
 xr(DAVE_R, "daver", "other outage pos n", "unplugged it, works now. thx")
 x(RAFAEL, "news outage neu n", "My write-up on tonight's Lumora outage: ~47 min, an auth-service config change, cloud-only users hit hardest. The Hub's local mode kept working - but it's off by default. That should change.")
 xr(DANA, "dana1", "praise billing pos n", "update: the double Lumora Plus charge got refunded. took a week but it's done. thanks @lumorahelp")
+
+bsr(("ops-otto.bsky.social", "Otto", 1900), "otto", "praise outage pos n", "@lumora.bsky.social back online here, thanks for the quick Lumora status updates")
+bsr(MIRA, "tess1", "other billing neu n", "same thing happened to me with Lumora Plus, it took two weeks but they did refund it")
+bs(("gridlines.bsky.social", "Lumo Airdrop", 12), "spam - neu n", "🚀 Lumora airdrop is LIVE! claim free LUMO tokens now @lumora.bsky.social link in bio")
 x(STACY, "question billing neu y", "@lumorahelp are Lumora Plus members getting a credit for tonight's outage?")
 xr(BRANDON, "mb1", "complaint defect neg y", "still no reply about my dead strip @lumorahelp. it's been a week. controller still blinking red. do I just throw it out?", key="mb2")
 x(("zwsp_zack", "Zack", 40), "complaint defect neg y", "@lumora\u200bhelp my Lu\u200bmora hub won't pair with the new strip, tried re\u200dsetting it three times \ufeffplease help")

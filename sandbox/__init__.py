@@ -1,6 +1,7 @@
-"""Local servers that speak the X API v2 and Reddit API subsets mentiondesk uses.
+"""Local servers that speak the X API v2, Reddit API and Bluesky XRPC subsets mentiondesk
+uses.
 
-The real tweepy and praw clients talk to them in tests, in the demo, and when new
+The real tweepy, praw and atproto clients talk to them in tests, in the demo, and when new
 agents practise without posting in public. They import nothing from ``listener/`` or
 ``responder/``.
 """
@@ -15,6 +16,7 @@ from typing import Protocol
 SERVERS: dict[str, tuple[str, int]] = {
     "x": ("sandbox.x_api", 8790),
     "reddit": ("sandbox.reddit_api", 8791),
+    "bluesky": ("sandbox.bluesky_api", 8792),
 }
 
 

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Self
 
 import uvicorn
 from starlette.applications import Starlette
@@ -97,3 +98,36 @@ class AppServer:
             self._server.should_exit = True
             self._thread.join(5)
             self._server = None
+
+
+class Served:
+    """Start, stop and ``with`` for a sandbox whose ``answer`` method handles requests."""
+
+    server_name = "sandbox"
+    _server: AppServer | None = None
+
+    def answer(self, request: Incoming) -> Answer:
+        raise NotImplementedError
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve in a daemon thread; returns the base URL (http://host:port)."""
+        self._server = AppServer(make_app(self.answer), host, port, self.server_name)
+        return self._server.start()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "sandbox not started"
+        return self._server.url
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> Self:
+        if self._server is None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

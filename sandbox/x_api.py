@@ -42,7 +42,7 @@ from urllib.parse import parse_qs
 
 from core.clock import Clock, SystemClock
 from sandbox import run_until_stopped
-from sandbox.server import Answer, AppServer, Incoming, make_app
+from sandbox.server import Answer, AppServer, Incoming, Served
 
 log = logging.getLogger(__name__)
 
@@ -249,8 +249,10 @@ class RequestRecord:
 
 # --- the sandbox ------------------------------------------------------------------
 
-class XSandbox:
+class XSandbox(Served):
     """State and HTTP server of the fake X API; thread-safe, clock injectable."""
+
+    server_name = "x-sandbox"
 
     def __init__(
         self,
@@ -760,29 +762,6 @@ class XSandbox:
         data = payload if isinstance(payload, bytes) else \
             json.dumps(payload, ensure_ascii=False).encode("utf-8")
         return Answer(status, data, headers)
-
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Serve in a daemon thread; returns the base URL (http://host:port)."""
-        self._server = AppServer(make_app(self.answer), host, port, "x-sandbox")
-        return self._server.start()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "sandbox not started"
-        return self._server.url
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> XSandbox:
-        if self._server is None:
-            self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 _REASONS = {401: "Unauthorized", 403: "Forbidden", 429: "Too Many Requests",

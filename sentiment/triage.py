@@ -64,6 +64,22 @@ def reach_factor(followers: int, saturation: int) -> float:
     return min(1.0, math.log10(1 + max(0, followers)) / math.log10(1 + saturation))
 
 
+def _weights(settings: TriageSettings) -> dict[str, float]:
+    return {
+        "negativity": settings.weight_negativity,
+        "reach": settings.weight_reach,
+        "urgency": settings.weight_urgency,
+        "waiting": settings.weight_waiting,
+    }
+
+
+def waiting_share(settings: TriageSettings) -> float:
+    """The waiting factor's share of the priority: the inbox re-ages a stored priority
+    with it when the queue is read (store.inbox.Ranking)."""
+    weights = _weights(settings)
+    return weights["waiting"] / (sum(weights.values()) or 1.0)
+
+
 def triage(
     text: str,
     prediction: Prediction,
@@ -101,12 +117,7 @@ def triage(
         "urgency": min(1.0, 0.5 * len(urgent_terms)),
         "waiting": round(min(1.0, max(0.0, context.age_minutes) / sla_minutes), 3),
     }
-    weights = {
-        "negativity": settings.weight_negativity,
-        "reach": settings.weight_reach,
-        "urgency": settings.weight_urgency,
-        "waiting": settings.weight_waiting,
-    }
+    weights = _weights(settings)
     total = sum(weights.values()) or 1.0
     priority = sum(weights[k] * factors[k] for k in factors) / total
     if not needs:

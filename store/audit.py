@@ -32,9 +32,24 @@ def record(
 
 
 def entries(
-    store: Store, *, mention_id: int | None = None, limit: int = 500
+    store: Store, *, mention_id: int | None = None, actor: str = "", action: str = "",
+    since: str = "", until: str = "", limit: int | None = 500,
 ) -> list[dict[str, Any]]:
-    where, params = ("WHERE mention_id = ?", [mention_id]) if mention_id else ("", [])
-    return store.query(
-        f"SELECT * FROM audit {where} ORDER BY id DESC LIMIT ?", [*params, limit]
-    )
+    """Entries newest first, filtered by mention, agent, action and ``at`` range
+    (ISO texts: ``since`` inclusive, ``until`` exclusive); ``limit=None`` for all."""
+    clauses, params = [], []
+    for sql, value in (("mention_id = ?", mention_id), ("actor = ?", actor),
+                       ("action = ?", action), ("at >= ?", since), ("at < ?", until)):
+        if value:
+            clauses.append(sql)
+            params.append(value)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    tail = " LIMIT ?" if limit is not None else ""
+    return store.query(f"SELECT * FROM audit {where} ORDER BY id DESC{tail}",
+                       [*params, *([limit] if limit is not None else [])])
+
+
+def choices(store: Store) -> dict[str, list[str]]:
+    """The agents and actions the log holds, for the audit page's filters."""
+    return {key: [r["v"] for r in store.query(
+        f"SELECT DISTINCT {key} AS v FROM audit ORDER BY {key}")] for key in ("actor", "action")}

@@ -1,8 +1,10 @@
 """Opening the SQLite file and running units of work.
 
-One file in WAL mode. Within a process every access goes through one lock (one
-writer, and no reader sees another thread's half-done transaction); across
-processes (`main.py review` beside the daemon) SQLite's busy timeout queues writers.
+One file in WAL mode. Within a process writes go through one lock and one
+connection (one writer); across processes (`main.py review` beside the daemon)
+SQLite's busy timeout queues writers. ``query`` outside a transaction reads on the
+calling thread's own connection: a WAL reader sees the last committed state and
+never waits behind a writer, so the web inbox stays quick while the daemon ingests.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ class Store:
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
         self.db = sqlite_utils.Database(conn)
         self._lock = threading.RLock()
+        self._local = threading.local()  # per thread: reader connection, in-transaction flag
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()  # never the write lock: reads must not wait
 
     @contextmanager
     def atomic(self) -> Iterator[sqlite_utils.Database]:
@@ -63,11 +68,14 @@ class Store:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
                 raise StoreError(f"database {self.path} is busy: {exc}") from exc
+            self._local.writing = True
             try:
                 yield self.db
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+            finally:
+                self._local.writing = False
             conn.execute("COMMIT")
 
     @contextmanager
@@ -76,15 +84,49 @@ class Store:
         with self._lock:
             yield self.db
 
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's read-only connection (opened on first use)."""
+        conn = getattr(self._local, "reader", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, check_same_thread=False,
+                                       isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+                conn.execute("PRAGMA query_only=ON")
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot read database {self.path}: {exc}") from exc
+            conn.row_factory = sqlite3.Row
+            self._local.reader = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
     def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
-        with self.reading() as db:
-            return list(db.query(sql, params))
+        """Rows as dicts. Inside this thread's ``atomic`` block it reads that
+        transaction's own writes; elsewhere it reads committed data without locking."""
+        if getattr(self._local, "writing", False):
+            with self.reading() as db:
+                return list(db.query(sql, params))
+        return [dict(row) for row in self._reader().execute(sql, params).fetchall()]
+
+    def data_version(self) -> int:
+        """A number that changes whenever anyone (this process or another) commits to
+        the file: a cheap key for caching read results. A connection of its own, so
+        every other connection's commits count."""
+        with self._readers_lock:
+            conn = getattr(self, "_watch", None)
+            if conn is None:
+                conn = self._watch = sqlite3.connect(self.path, check_same_thread=False)
+                self._readers.append(conn)
+            return conn.execute("PRAGMA data_version").fetchone()[0]
 
     def journal_mode(self) -> str:
         return self.query("PRAGMA journal_mode")[0]["journal_mode"]
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
             self.db.close()
 
 

@@ -1,13 +1,15 @@
-"""Read queries behind the web inbox: the attention queue, its filter counts, and context.
+"""Read queries behind the web inbox: the attention queue (paged, searched, ranked with
+the waiting time at read time), its filter counts, context, notes and label fixes.
 
 The queue is wider than ``drafts.pending``: drafts the platform refused or that
 failed for good need an agent too (to reply by hand), so they are listed beside the
-pending ones. The agent actions themselves stay in ``store.drafts``.
+pending ones. Approve, edit, reject and claim stay with the agent actions.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from core.clock import to_iso
@@ -28,49 +30,232 @@ FACETS: dict[str, str] = {
     "status": "d.status",
     "assignee": "COALESCE(m.claimed_by, '-')",
 }
+SEARCH = "q"  # free-text filter: mention, draft, author handle or an internal note
+SCOPE = "scope"  # "all": every draft whatever its state (answered, closed), for search
+_FROM = (" FROM drafts d JOIN mentions m ON m.id = d.mention_id"
+         " JOIN authors a ON a.id = m.author_id JOIN triage t ON t.mention_id = m.id")
+CORRECTABLE = {"label": "label", "topic": "topic", "needs_reply": "needs_reply"}
 
 
-def _where(filters: dict[str, str], skip: str = "") -> tuple[str, list[Any]]:
+@dataclass(frozen=True)
+class Ranking:
+    """What priority's waiting factor needs at read time (triage stores the rest)."""
+
+    now: datetime
+    sla_minutes: int
+    waiting_weight: float  # the waiting factor's share of the priority (0..1)
+
+    def sql(self) -> tuple[str, list[Any]]:
+        """Priority with the waiting factor recomputed for ``now``: triage's stored
+        priority plus the waiting factor's growth since triage (optional thank-yous
+        count a tenth, as in triage). Columns of a QUEUE_SELECT row aliased ``q``."""
+        return (
+            "(q.priority + ? * (min(1.0, max(0.0, (julianday(?) - julianday(q.created_at))"
+            " * 1440.0 / ?)) - coalesce(json_extract(q.factors, '$.waiting'), 0.0))"
+            " * (CASE WHEN q.optional THEN 0.1 ELSE 1.0 END))",
+            [self.waiting_weight, to_iso(self.now), self.sla_minutes])
+
+    def waiting(self, created_at: str) -> float:
+        from core.clock import from_iso
+
+        minutes = (self.now - from_iso(created_at)).total_seconds() / 60
+        return round(min(1.0, max(0.0, minutes / self.sla_minutes)), 3)
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _where(filters: dict[str, str], skip: str | tuple[str, ...] = ()) -> tuple[str, list[Any]]:
     marks = ", ".join("?" for _ in ATTENTION)
     # A refused draft leaves the queue once an agent replied by hand.
     clauses = [f"d.status IN ({marks})", "NOT (d.status != 'pending' AND m.status = 'replied')"]
     params: list[Any] = list(ATTENTION)
+    if filters.get(SCOPE) == "all":
+        clauses, params = ["1"], []
     for key, value in filters.items():
-        if value and key in FACETS and key != skip:
+        if value and key in FACETS and key not in skip:
             clauses.append(f"{FACETS[key]} = ?")
             params.append(value)
+    if text := filters.get(SEARCH, "").strip():
+        clauses.append(
+            "(m.text LIKE ? ESCAPE '\\' OR d.text LIKE ? ESCAPE '\\'"
+            " OR a.handle LIKE ? ESCAPE '\\' OR m.id IN (SELECT mention_id FROM"
+            " mention_notes WHERE text LIKE ? ESCAPE '\\'))")
+        params.extend([_like(text)] * 4)
     return " AND ".join(clauses), params
 
 
-def queue(store: Store, filters: dict[str, str], limit: int = 300) -> list[dict[str, Any]]:
-    """Drafts needing an agent, most urgent first (the caller refines by SLA time left).
+def queue(store: Store, filters: dict[str, str], ranking: Ranking, *,
+          skipped: tuple[int, ...] = (), limit: int = 50, offset: int = 0,
+          ) -> list[dict[str, Any]]:
+    """One page of drafts needing an agent: not skipped first, needed before optional
+    thank-yous, higher priority now, then the longest waiting.
 
     Filters (exact values): brand, platform, sentiment, topic, status, assignee
-    (``UNASSIGNED`` for nobody's).
+    (``UNASSIGNED`` for nobody's); ``q`` searches text. Each row's ``priority`` is the
+    live one (``model_priority`` keeps triage's), ``factors["waiting"]`` likewise.
+    The order is found on narrow rows first, so a deep page costs no more than the first.
     """
     where, params = _where(filters)
-    rows = store.query(
-        f"{QUEUE_SELECT} WHERE {where}"
-        " ORDER BY t.optional, t.priority DESC, m.created_at LIMIT ?",
-        [*params, limit],
+    live, live_params = ranking.sql()
+    skipped = tuple(skipped)[:500]
+    skip_sql = f"q.draft_id IN ({', '.join('?' for _ in skipped)})" if skipped else "0"
+    ordered = store.query(
+        f"SELECT q.draft_id, {live} AS live_priority, {skip_sql} AS skipped FROM"
+        " (SELECT d.id AS draft_id, t.priority, t.factors, t.optional, m.created_at"
+        f"{_FROM} WHERE {where}) AS q"
+        " ORDER BY skipped, q.optional, round(live_priority, 2) DESC, q.created_at, q.draft_id"
+        " LIMIT ? OFFSET ?",
+        [*live_params, *skipped, *params, limit, offset],
     )
-    return [decode(r) for r in rows]
+    if not ordered:
+        return []
+    marks = ", ".join("?" for _ in ordered)
+    full = {r["draft_id"]: decode(r) for r in store.query(
+        f"{QUEUE_SELECT} WHERE d.id IN ({marks})", [r["draft_id"] for r in ordered])}
+    return [_ranked({**full[r["draft_id"]], "live_priority": r["live_priority"],
+                     "skipped": r["skipped"]}, ranking)
+            for r in ordered if r["draft_id"] in full]
 
 
-def facet_counts(store: Store, filters: dict[str, str]) -> dict[str, list[tuple[str, int]]]:
-    """For each filter, its values with how many items each would show, given the
-    other filters (so a count never promises what the list will not show)."""
-    counts: dict[str, list[tuple[str, int]]] = {}
-    for name, column in FACETS.items():
-        where, params = _where(filters, skip=name)
-        rows = store.query(
-            f"SELECT {column} AS value, count(*) AS n FROM drafts d"
-            " JOIN mentions m ON m.id = d.mention_id JOIN triage t ON t.mention_id = m.id"
-            f" WHERE {where} GROUP BY value ORDER BY n DESC, value",
-            params,
-        )
-        counts[name] = [(str(r["value"]), r["n"]) for r in rows]
-    return counts
+def _ranked(row: dict[str, Any], ranking: Ranking) -> dict[str, Any]:
+    row["model_priority"] = row["priority"]
+    row["priority"] = round(row.pop("live_priority", row["priority"]), 4)
+    row["skipped"] = bool(row.get("skipped"))
+    row["factors"] = {**(row["factors"] or {}), "waiting": ranking.waiting(row["created_at"])}
+    return row
+
+
+def item(store: Store, draft_id: int, ranking: Ranking) -> dict[str, Any] | None:
+    """One queue row (for re-drawing a single item), or None once it left the queue."""
+    where, params = _where({})
+    live, live_params = ranking.sql()
+    rows = store.query(
+        f"SELECT q.*, {live} AS live_priority FROM ({QUEUE_SELECT} WHERE {where}"
+        " AND d.id = ?) AS q", [*live_params, *params, draft_id])
+    return _ranked(decode(rows[0]), ranking) if rows else None
+
+
+def facet_counts(store: Store, filters: dict[str, str]
+                 ) -> tuple[int, dict[str, list[tuple[str, int]]]]:
+    """How many items the filters show, and for each filter its values with how many
+    items each would show given the other filters (so a count never promises what
+    the list will not show). One grouped pass over the attention set."""
+    where, params = _where(filters, skip=tuple(FACETS))
+    columns = ", ".join(f"{column} AS {name}" for name, column in FACETS.items())
+    combos = store.query(
+        f"SELECT {columns}, count(*) AS n{_FROM} WHERE {where}"
+        f" GROUP BY {', '.join(str(i + 1) for i in range(len(FACETS)))}", params)
+    active = {k: v for k, v in filters.items() if v and k in FACETS}
+    tallies: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+    total = 0
+    for row in combos:
+        misses = [k for k, v in active.items() if str(row[k]) != v]
+        if not misses:
+            total += row["n"]
+        for name in FACETS:
+            if not misses or misses == [name]:
+                value = str(row[name])
+                tallies[name][value] = tallies[name].get(value, 0) + row["n"]
+    counts = {name: sorted(t.items(), key=lambda kv: (-kv[1], kv[0]))
+              for name, t in tallies.items()}
+    return total, counts
+
+
+def alerts(store: Store, ranking: Ranking, since: datetime, *, high: float,
+           warn_minutes: int) -> dict[str, int]:
+    """What an open inbox should announce: items drafted since ``since`` whose live
+    priority is at least ``high``, and pending items whose SLA breaks within
+    ``warn_minutes``."""
+    where, params = _where({})
+    live, live_params = ranking.sql()
+    breach_from = ranking.now - timedelta(minutes=ranking.sla_minutes)
+    row = store.query(
+        f"SELECT sum(q.drafted_at > ? AND {live} >= ?) AS new_high,"
+        " sum(q.draft_status = 'pending' AND q.created_at > ? AND q.created_at <= ?)"
+        f" AS sla_soon FROM ({QUEUE_SELECT} WHERE {where}) AS q",
+        [to_iso(since), *live_params, high, to_iso(breach_from),
+         to_iso(breach_from + timedelta(minutes=warn_minutes)), *params])[0]
+    return {"new_high": row["new_high"] or 0, "sla_soon": row["sla_soon"] or 0}
+
+
+def assign(store: Store, mention_id: int, assignee: str, actor: str, now: datetime) -> str:
+    """Give a mention to a colleague (the caller checked they may work on it); returns
+    who had it before ('' for nobody)."""
+    with store.atomic() as db:
+        row = db.execute("SELECT claimed_by FROM mentions WHERE id = ?", [mention_id]).fetchone()
+        if row is None:
+            raise ConflictError(f"mention {mention_id} does not exist")
+        if row[0] == assignee:
+            return assignee
+        db.execute("UPDATE mentions SET claimed_by = ?, claimed_at = ? WHERE id = ?",
+                   [assignee, to_iso(now), mention_id])
+        audit.record(db, now, actor, "assigned", mention_id=mention_id, before=row[0] or "",
+                     after=assignee)
+        return row[0] or ""
+
+
+def add_note(store: Store, mention_id: int, author: str, text: str, now: datetime) -> None:
+    """An internal note for colleagues; never posted anywhere."""
+    with store.atomic() as db:
+        if db.execute("SELECT 1 FROM mentions WHERE id = ?", [mention_id]).fetchone() is None:
+            raise ConflictError(f"mention {mention_id} does not exist")
+        db.execute("INSERT INTO mention_notes (mention_id, author, text, created_at)"
+                   " VALUES (?, ?, ?, ?)", [mention_id, author, text, to_iso(now)])
+        audit.record(db, now, author, "note", mention_id=mention_id, note=text)
+
+
+def notes(store: Store, mention_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Internal notes per mention, oldest first."""
+    if not mention_ids:
+        return {}
+    marks = ", ".join("?" for _ in mention_ids)
+    found: dict[int, list[dict[str, Any]]] = {}
+    for row in store.query(f"SELECT * FROM mention_notes WHERE mention_id IN ({marks})"
+                           " ORDER BY id", mention_ids):
+        found.setdefault(row["mention_id"], []).append(row)
+    return found
+
+
+def correct_label(store: Store, mention_id: int, field: str, value: str, actor: str,
+                  now: datetime) -> bool:
+    """An agent's correction of the model's tone (``label``), ``topic`` or
+    ``needs_reply``: kept in ``label_corrections`` (with what the model said, for
+    training) and applied to the triage row. False when nothing changed."""
+    column = CORRECTABLE.get(field)
+    if column is None:
+        raise ConflictError(f"{field!r} cannot be corrected")
+    with store.atomic() as db:
+        row = db.execute(f"SELECT {column} FROM triage WHERE mention_id = ?",
+                         [mention_id]).fetchone()
+        if row is None:
+            raise ConflictError(f"mention {mention_id} has not been triaged")
+        current = str(row[0])
+        if current == value:
+            return False
+        first = db.execute("SELECT model_value FROM label_corrections WHERE mention_id = ?"
+                           " AND field = ? ORDER BY id LIMIT 1", [mention_id, field]).fetchone()
+        db.execute("INSERT INTO label_corrections (mention_id, field, model_value, value,"
+                   " actor, at) VALUES (?, ?, ?, ?, ?, ?)",
+                   [mention_id, field, first[0] if first else current, value, actor,
+                    to_iso(now)])
+        db.execute(f"UPDATE triage SET {column} = ? WHERE mention_id = ?", [value, mention_id])
+        audit.record(db, now, actor, "label corrected", mention_id=mention_id,
+                     before=f"{field}={current}", after=f"{field}={value}")
+        return True
+
+
+def corrections(store: Store, mention_ids: list[int]) -> dict[int, dict[str, str]]:
+    """Per mention, the fields agents corrected and what the model had said."""
+    if not mention_ids:
+        return {}
+    marks = ", ".join("?" for _ in mention_ids)
+    found: dict[int, dict[str, str]] = {}
+    for row in store.query(f"SELECT mention_id, field, model_value FROM label_corrections"
+                           f" WHERE mention_id IN ({marks}) ORDER BY id DESC", mention_ids):
+        found.setdefault(row["mention_id"], {})[row["field"]] = row["model_value"]
+    return found
 
 
 def replied_by_hand(store: Store, draft_id: int, actor: str, now: datetime) -> None:

@@ -159,12 +159,31 @@ def thread(store: Store, mention_id: int) -> list[dict[str, Any]]:
 
 def redact(store: Store, mention_id: int, reason: str, now: datetime) -> None:
     """Forget what the post said, keeping the row (drafts, metrics and the audit log
-    point at it): the platform reported the post gone."""
+    point at it): the platform reported the post gone. A draft still pending is
+    refused and the mention leaves the queue."""
     with store.atomic() as db:
         db.execute(
             "UPDATE mentions SET text = '', raw = '{}', url = '', engagement = '{}',"
             " redacted_at = ? WHERE id = ? AND redacted_at IS NULL", [to_iso(now), mention_id])
+        db.execute("UPDATE drafts SET status = 'refused', error = ?, updated_at = ?"
+                   " WHERE mention_id = ? AND status = 'pending'",
+                   [reason, to_iso(now), mention_id])
+        db.execute("UPDATE mentions SET status = 'no_action' WHERE id = ?"
+                   " AND status IN ('new', 'needs_reply', 'drafted')", [mention_id])
         audit.record(db, now, "mentiondesk", "redacted", mention_id=mention_id, note=reason)
+
+
+def unanswered(store: Store, source: str, since: datetime, limit: int = 1000
+               ) -> list[dict[str, Any]]:
+    """Mentions of ``source`` since ``since`` still waiting for an agent (no draft, or a
+    pending one): the ones worth checking for deletion on the platform."""
+    return store.query(
+        "SELECT m.id, m.platform_id FROM mentions m"
+        " LEFT JOIN drafts d ON d.mention_id = m.id AND d.status != 'rejected'"
+        " WHERE m.source = ? AND m.created_at >= ? AND m.redacted_at IS NULL"
+        " AND m.status IN ('new', 'needs_reply', 'drafted')"
+        " AND (d.id IS NULL OR d.status = 'pending') ORDER BY m.id LIMIT ?",
+        [source, to_iso(since), limit])
 
 
 def counts_by_status(store: Store) -> dict[str, int]:

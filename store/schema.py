@@ -170,6 +170,57 @@ def m003_platforms_redaction(db: Database) -> None:
     terms: content deleted on X is deleted from the app within 24 hours)."""
     db.execute("ALTER TABLE mentions ADD COLUMN redacted_at TEXT")
 
+
+@migrations()
+def m007_inbox(db: Database) -> None:
+    """Web sessions kept on the server (revocable), internal notes on mentions, the
+    agents' corrections of the model's labels, and a case-folded unique user name key."""
+    import unicodedata
+
+    db.executescript(
+        """
+        CREATE TABLE web_sessions (
+            token_hash TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            client TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX web_sessions_user ON web_sessions(user_id);
+        CREATE TABLE mention_notes (
+            id INTEGER PRIMARY KEY,
+            mention_id INTEGER NOT NULL REFERENCES mentions(id),
+            author TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX mention_notes_mention ON mention_notes(mention_id);
+        CREATE TABLE label_corrections (
+            id INTEGER PRIMARY KEY,
+            mention_id INTEGER NOT NULL REFERENCES mentions(id),
+            field TEXT NOT NULL CHECK (field IN ('label', 'topic', 'needs_reply')),
+            model_value TEXT NOT NULL,
+            value TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX label_corrections_mention ON label_corrections(mention_id);
+        CREATE INDEX audit_actor ON audit(actor);
+        CREATE INDEX audit_mention ON audit(mention_id);
+        CREATE INDEX IF NOT EXISTS inbox_mentions_conversation ON mentions(conversation_id);
+        CREATE INDEX IF NOT EXISTS inbox_mentions_author ON mentions(author_id);
+        ALTER TABLE users ADD COLUMN name_key TEXT;
+        """
+    )
+    seen: set[str] = set()
+    for user_id, name in db.execute("SELECT id, username FROM users ORDER BY id").fetchall():
+        key = unicodedata.normalize("NFKC", name).casefold()
+        if key not in seen:  # an older look-alike twin keeps no key (and cannot log in)
+            seen.add(key)
+            db.execute("UPDATE users SET name_key = ? WHERE id = ?", [key, user_id])
+    db.execute("CREATE UNIQUE INDEX users_name_key ON users(name_key)")
+
+
 def migrate(store: Store) -> list[str]:
     """Apply pending migrations; return their names.
 

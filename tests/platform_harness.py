@@ -128,6 +128,53 @@ class RedditHarness:
                 if c["parent_id"] == platform_id]
 
 
-HARNESSES: dict[str, type] = {"x": XHarness, "reddit": RedditHarness}
+class BlueskyHarness:
+    def __init__(self, clock: ManualClock) -> None:
+        from tests.bluesky_support import new_sandbox
+
+        self.clock = clock
+        self.sandbox = new_sandbox(clock)
+        self._stack = ExitStack()
+
+    def __enter__(self) -> BlueskyHarness:
+        self._stack.enter_context(self.sandbox)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def seed(self, n: int) -> set[str]:
+        start = self.clock.now() - timedelta(hours=2)
+        return {self.sandbox.add_post(f"user{i}.bsky.social",
+                                      f"@lumora.bsky.social my lamp {i} is broken",
+                                      created_at=start + timedelta(seconds=10 * i))
+                for i in range(n)}
+
+    def source(self) -> MentionSource:
+        from tests.bluesky_support import make_source
+
+        return make_source(self.sandbox, self.clock)
+
+    def publisher(self) -> Publisher:
+        from tests.bluesky_support import make_publisher
+
+        return make_publisher(self.sandbox, self.clock)
+
+    def rate_limit_next_read(self) -> None:
+        self.sandbox.fail_next(429, nsid="app.bsky.notification.listNotifications", skip=1,
+                               reset_in=300)
+
+    def lose_next_post_answer(self) -> None:
+        self.sandbox.lose_next_answer("com.atproto.repo.createRecord")
+
+    def delete(self, platform_id: str) -> None:
+        self.sandbox.delete(platform_id)
+
+    def replies_to(self, platform_id: str) -> list[str]:
+        return [p["uri"] for p in self.sandbox.posts_by("lumora.bsky.social")
+                if p["record"].get("reply", {}).get("parent", {}).get("uri") == platform_id]
+
+
+HARNESSES: dict[str, type] = {"x": XHarness, "reddit": RedditHarness, "bluesky": BlueskyHarness}
 # The replay platform reads a local file and writes a local sink: no network to fake.
 OFFLINE = {"replay"}

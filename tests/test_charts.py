@@ -1,9 +1,12 @@
-"""The hand-written SVG charts: well-formed, named, escaped, linked, gaps for no data."""
+"""The hand-written SVG charts (well-formed, named, escaped, linked, gaps for no data)
+and the dashboard's periods."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import date
 
+from metrics import period
 from metrics.charts import PALETTE, TONE_COLOURS, bars, lines, nice_ticks
 
 NS = {"s": "http://www.w3.org/2000/svg"}
@@ -50,3 +53,17 @@ def test_nice_ticks():
     assert nice_ticks(10) == [0, 2, 4, 6, 8, 10]
     assert nice_ticks(1, -1) == [-1, -0.5, 0, 0.5, 1]
     assert nice_ticks(0.37)[-1] >= 0.37
+
+
+def test_periods():
+    today = date(2026, 11, 23)
+    week = period.parse(None, None, today)
+    assert (week.start, week.end, week.grain, len(week.buckets())) == (
+        date(2026, 11, 17), today, "day", 7)
+    assert (week.previous().start, week.previous().end) == (date(2026, 11, 10),
+                                                           date(2026, 11, 16))
+    two = period.parse("2026-11-23", "2026-11-22", today)  # reversed ends are swapped
+    assert (two.grain, two.bounds(), len(two.buckets())) == (
+        "hour", ("2026-11-22T00", "2026-11-24T00"), 48)
+    assert period.parse("garbage", "2026-11-23", today).days == 7
+    assert period.parse("1990-01-01", "2026-11-23", today).days == period.MAX_DAYS

@@ -43,6 +43,20 @@ def test_local_days_and_when_the_digest_is_due():
         2026, 11, 23)
 
 
+def test_the_daemon_schedules_the_digest_beside_the_metrics_job(make_settings, clock):
+    from pipeline.daemon import DIGEST_CHECK_SECONDS, build_scheduler
+    from pipeline.jobs import Pipeline
+
+    settings = make_settings(extra=DIGEST)
+    pipeline = Pipeline(store=open_store(settings.app.database), settings=settings,
+                        classifier=None, sources={}, publishers={},  # type: ignore[arg-type]
+                        clock=clock)
+    jobs = {job.id: job for job in build_scheduler(pipeline).get_jobs()}
+    assert jobs["digest"].trigger.interval.total_seconds() == DIGEST_CHECK_SECONDS
+    assert jobs["metrics"].trigger.interval.total_seconds() == 60
+    pipeline.store.close()
+
+
 def test_digest_content_written_once_and_posted(make_settings, monkeypatch):
     settings = make_settings(extra=DIGEST)
     store = open_store(settings.app.database)
@@ -93,7 +107,12 @@ def test_digest_content_written_once_and_posted(make_settings, monkeypatch):
     assert "120,000 followers" in praise and "gorgeous" in praise
     assert "https://desk.example/dashboard?since=2026-11-17&until=2026-11-23&brand=Lumora" in text
     # The HTML version: the same figures, the chart, the links; user text escaped.
-    assert '<svg xmlns="http://www.w3.org/2000/svg"' in html and "<title" in html
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg"') == 2 and "<title" in html
+    week = lines[lines.index("The last seven days:") + 1:][:7]
+    assert [w.split()[:2] for w in week] == [["Tue", "17"], ["Wed", "18"], ["Thu", "19"],
+                                            ["Fri", "20"], ["Sat", "21"], ["Sun", "22"],
+                                            ["Mon", "23"]]
+    assert week[-2].endswith("##") and week[-1].count("#") == 7 and week[-1].count("+") == 3
     assert html.count('class="urgent"') == 5 and html.count('class="praise"') == 3
     assert "Open the dashboard" in html
     row = store.query("SELECT posted_at, error FROM digests WHERE day = '2026-11-23'")[0]

@@ -102,6 +102,19 @@ def test_a_late_reply_rebuilds_its_old_hour_and_only_changed_hours_are_rebuilt(s
                        )[0]["r"] == 3
 
 
+def test_rollups_stand_alone_when_raw_mentions_are_purged(store, nine):
+    refresh_metrics(store, at(T9, 120), SLA)
+    before = store.query("SELECT * FROM rollup_hourly ORDER BY topic, lang")
+    days = store.query("SELECT * FROM rollup_daily ORDER BY topic")
+    with store.atomic() as db:  # what a retention job does with old raw rows
+        for table in ("drafts", "triage"):
+            db.execute(f"DELETE FROM {table}")
+        db.execute("DELETE FROM mentions")
+    assert refresh_metrics(store, at(T9, 0, days=3), SLA) == 0
+    assert store.query("SELECT * FROM rollup_hourly ORDER BY topic, lang") == before
+    assert store.query("SELECT * FROM rollup_daily ORDER BY topic") == days
+
+
 def test_an_undone_approval_counts_once_and_only_real_edits_count_as_edits(store):
     mention = seed(store, at(T9, 5))
     draft_id = draft(store, mention, at(T9, 6))

@@ -120,3 +120,18 @@ def test_a_post_deleted_before_the_reply_is_refused_and_redacted(world, store):
     assert row["draft_status"] == "refused" and world.replies_to(draft["platform_id"]) == []
     (mention,) = store.query("SELECT text, raw, redacted_at FROM mentions")
     assert mention["text"] == "" and mention["raw"] == "{}" and mention["redacted_at"]
+
+
+def test_an_unanswered_mention_deleted_on_the_platform_is_redacted(world, store):
+    seeded = sorted(world.seed(3))
+    poll_until_idle(world, store)
+    world.pipeline.run_once()  # drafted, waiting for an agent
+    world.delete(seeded[0])
+    assert world.pipeline.sweep_gone() == 1
+    rows = {r["platform_id"]: r for r in store.query(
+        "SELECT m.platform_id, m.text, m.status, m.redacted_at, d.status AS draft"
+        " FROM mentions m JOIN drafts d ON d.mention_id = m.id")}
+    assert rows[seeded[0]]["text"] == "" and rows[seeded[0]]["redacted_at"]
+    assert rows[seeded[0]]["draft"] == "refused" and rows[seeded[0]]["status"] == "no_action"
+    assert all(rows[i]["text"] and rows[i]["draft"] == "pending" for i in seeded[1:])
+    assert world.pipeline.sweep_gone() == 0  # checked once, redacted once

@@ -106,12 +106,17 @@ def test_needs_reply_follows_category(rows):
 
 def test_platforms(rows, by_id):
     platforms = Counter(r["platform"] for r in rows)
-    assert set(platforms) == {"x", "reddit"}
+    assert set(platforms) == {"x", "reddit", "bluesky"}
     assert 0.2 <= platforms["reddit"] / len(rows) <= 0.4
+    assert platforms["bluesky"] >= 10
     for r in rows:
         if r["platform"] == "x":
             assert r["subreddit"] == "" and r["title"] == "", r["id"]
             assert r["kind"] in {"post", "reply", "repost"}, r["id"]
+        elif r["platform"] == "bluesky":
+            assert r["subreddit"] == "" and r["title"] == "", r["id"]
+            assert r["kind"] in {"post", "reply"}, r["id"]
+            assert r["author"]["handle"].endswith(".bsky.social"), r["id"]
         else:
             assert r["subreddit"], r["id"]
             assert r["kind"] in {"post", "comment"}, r["id"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -67,3 +68,32 @@ def test_reopening_keeps_everything(tmp_path, store):
     again = open_store(tmp_path / "desk.db")
     assert again.query("SELECT count(*) AS n FROM mentions")[0]["n"] == 1
     again.close()
+
+
+def test_reads_never_wait_behind_an_open_write(store):
+    """The inbox reads on its own WAL connection: a daemon job holding the write lock
+    neither blocks it nor shows it half-done work; the writer's own thread sees its own."""
+    sources.ensure(store, "s", "x")
+    opened, release, inside = threading.Event(), threading.Event(), []
+
+    def daemon_job() -> None:
+        with store.atomic() as db:
+            db.execute("UPDATE sources SET polls = 7 WHERE name = 's'")
+            inside.append(store.query("SELECT polls FROM sources")[0]["polls"])
+            opened.set()
+            release.wait(30)
+
+    job = threading.Thread(target=daemon_job)
+    job.start()
+    assert opened.wait(30)
+    seen: list[int] = []
+    reader = threading.Thread(
+        target=lambda: seen.append(store.query("SELECT polls FROM sources")[0]["polls"]))
+    reader.start()
+    reader.join(10)  # returns at once; before, it waited until the job committed
+    finished = not reader.is_alive()
+    release.set()
+    job.join()
+    reader.join()
+    assert finished and seen == [0] and inside == [7]
+    assert store.query("SELECT polls FROM sources")[0]["polls"] == 7

@@ -106,7 +106,7 @@ def test_dashboard_renders_charts_with_data(viewer: Page) -> None:
     assert summary_value(viewer, "Mentions") == "16"
     assert summary_value(viewer, "Replies") == "4"
     volume = table_rows(viewer, "volume")
-    assert volume[0] == ["2026-11-20", "1", "3", "4"]  # reddit, x, total
+    assert volume[0] == ["2026-11-20", "1", "3", "4", "0"]  # reddit, x, total, previous
     authors = table_rows(viewer, "authors")
     assert authors[0][:3] == ["x", "tessa", "250000"]
     # A bar leads to the mentions behind it: the inbox filtered to that day.
@@ -131,6 +131,11 @@ def test_filters_change_the_numbers(viewer: Page) -> None:
     drill = viewer.locator("table[data-table=topics] a.drill").first
     assert drill.get_attribute("href").startswith(
         "/queue?brand=Lumora&platform=reddit&topic=delivery&since=2026-11-20")
+    # The previous period is aligned day by day: Nov 18-20 beside Nov 21-23.
+    viewer.goto("/dashboard?since=2026-11-21&until=2026-11-23")
+    assert [r[-1] for r in table_rows(viewer, "volume")] == ["0", "0", "4"]
+    assert [r[-1] for r in table_rows(viewer, "sentiment")] == ["", "", "-0.25"]
+    assert viewer.locator("#chart-volume polyline[stroke-dasharray]").count() == 1
     # One day: hourly buckets, compared with the day before.
     viewer.goto("/dashboard?since=2026-11-22&until=2026-11-22")
     assert len(table_rows(viewer, "volume")) == 24

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,20 +19,19 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect  # noqa: E
 
 from config.settings import BrandSettings, Settings  # noqa: E402
 from core.clock import ManualClock  # noqa: E402
-from core.mention import Author, Mention  # noqa: E402
 from listener.replay.publisher import SinkPublisher  # noqa: E402
 from listener.replay.settings import ReplaySourceSettings  # noqa: E402
 from pipeline.jobs import Pipeline  # noqa: E402
-from store import audit, drafts, mentions, users  # noqa: E402
+from store import audit, drafts, sessions, users  # noqa: E402
 from store.db import Store  # noqa: E402
 from store.schema import open_store  # noqa: E402
+from tests.actions_support import SOURCE, seed  # noqa: E402
 from web.auth import hash_password  # noqa: E402
 from web.server import WebService  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
 PASSWORD = "correct horse battery"
-SOURCE = "replay"
 ROLES = {"alice": "agent", "bob": "agent", "dana": "drafter", "vera": "viewer",
          "root": "admin"}
 
@@ -50,31 +48,10 @@ class Desk:
             sources={}, publishers={SOURCE: SinkPublisher(sink, clock)}, clock=clock)
         self._n = 0
 
-    def seed(self, text: str, draft: str, *, handle: str = "casey", name: str = "Casey",
-             label: str = "negative", priority: float = 0.5, topic: str = "delivery",
-             minutes_ago: float = 20, conversation: str = "", followers: int = 4200,
-             ) -> tuple[int, int]:
+    def seed(self, text: str, draft: str, **kw: Any) -> tuple[int, int]:
         """A triaged mention with a pending draft, as the pipeline leaves it."""
-        self._n += 1
-        pid = f"{self._n:04d}{abs(hash(text)) % 10_000}"
-        mention = Mention(
-            platform="replay", platform_id=pid, text=text,
-            author=Author(f"u-{handle}", handle, name, followers),
-            created_at=self.clock.now() - timedelta(minutes=minutes_ago),
-            url=f"https://x.example/{handle}/status/{pid}", conversation_id=conversation)
-        mentions.save_poll(self.store, SOURCE, "Acme", [mention], {}, self.clock.now())
-        mention_id = self.store.query("SELECT id FROM mentions WHERE platform_id = ?",
-                                      [pid])[0]["id"]
-        scores = {"negative": 0.1, "neutral": 0.1, "positive": 0.1, label: 0.8}
-        mentions.save_triage(self.store, [mentions.TriageRecord(
-            mention_id=mention_id, label=label, scores=scores, complaint=label == "negative",
-            needs_reply=True, optional=False, reason="complaint addressed to the brand",
-            topic=topic, priority=priority,
-            factors={"negativity": 0.8, "reach": 0.2, "urgency": 0.0, "waiting": 0.3},
-            model_name="test", model_version="1")], self.clock.now())
-        draft_id = drafts.create(self.store, mention_id, draft, self.clock.now())
-        assert draft_id is not None
-        return mention_id, draft_id
+        kw = {"name": "Casey", "minutes_ago": 20, "followers": 4200, "waiting": 0.3, **kw}
+        return seed(self.store, self.clock, text, draft, **kw)
 
     def draft(self, draft_id: int) -> dict[str, Any]:
         return self.store.query("SELECT * FROM drafts WHERE id = ?", [draft_id])[0]
@@ -438,3 +415,135 @@ def test_admin_adds_a_user_whose_session_ends_when_disabled(
     expect(admin.locator("tr.act-user-disabled")).to_contain_text("root")
     ARTIFACTS.mkdir(exist_ok=True)
     admin.screenshot(path=str(ARTIFACTS / "audit.png"))
+
+
+# --- a whole day's queue: paging, partial updates, kept drafts, bulk, search --------------
+
+def test_paging_search_and_bulk_actions_without_reloading(as_user: Any, desk: Desk) -> None:
+    ids = [desk.seed(f"@acme zebra crossing {i} lamp flickers", f"Hi @zed{i}",
+                     handle=f"zed{i}", priority=0.01)[0] for i in range(53)]
+    page = as_user("alice")
+    total = int(page.locator("#total").inner_text())
+    assert total >= 53
+    page.keyboard.press("/")
+    page.keyboard.type("zebra crossing")
+    page.keyboard.press("Enter")
+    expect(page.locator("#total")).to_have_text("53")
+    expect(page.locator("article.item")).to_have_count(50)
+    expect(page.locator(".queue-head")).to_contain_text("1–50 of 53")
+    page.keyboard.press("]")  # the next page
+    expect(page.locator("article.item")).to_have_count(3)
+    page.keyboard.press("[")
+    expect(page.locator("article.item")).to_have_count(50)
+    page.evaluate("window.notReloaded = true")
+    # Select three with the keyboard and the mouse, then reject them as spam.
+    item(page, ids[0]).locator(".text").click()
+    page.keyboard.press("x")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    item(page, ids[2]).locator("input.pick").check()
+    expect(page.locator("#bulk .picked")).to_have_text("3")
+    asked: list[str] = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    page.locator("#bulk button[value=spam]").click()
+    expect(page.locator("article.item")).to_have_count(50)  # dismissed: nothing happened
+    page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
+    page.locator("#bulk button[value=spam]").click()
+    expect(page.locator(".flash-ok")).to_contain_text("Rejected as spam: 3.")
+    assert asked == ["Reject 3 selected as spam?"] * 2
+    expect(page.locator("article.item")).to_have_count(47)
+    expect(page.locator("#total")).to_have_text("50")
+    assert page.evaluate("window.notReloaded") is True  # updated in place
+    assert {desk.draft(d)["status"] for d in ids[:3]} == {"rejected"}
+    assert desk.draft(ids[3])["status"] == "pending"
+    # Close the rest so later tests see a short queue.
+    for mention_id in ids[3:]:
+        draft_id = desk.store.query("SELECT id FROM drafts WHERE mention_id = ?",
+                                    [mention_id])[0]["id"]
+        drafts.reject(desk.store, draft_id, "alice", 1, "test clean-up", desk.clock.now())
+
+
+def test_unsaved_text_survives_claim_refresh_and_an_expired_session(
+        browser: Browser, desk: Desk) -> None:
+    users.add(desk.store, "erin", "agent", hash_password(PASSWORD), desk.clock.now())
+    mention_id, draft_id = desk.seed("@acme the kettle whistles at night",
+                                     "Hi @casey, thanks for reaching out.")
+    ctx = browser.new_context(base_url=desk.url)
+    ctx.set_default_timeout(10_000)
+    page = ctx.new_page()
+    log_in(page, "erin")
+    mine = "Hi @casey, that whistle means the lid seal is loose; a new one is on its way."
+    item(page, mention_id).locator("textarea").fill(mine)
+    page.evaluate("window.notReloaded = true")
+    item(page, mention_id).locator("form.claimform button").click()  # "Assign to me"
+    expect(page.locator(".flash-ok")).to_have_text("Assigned to you.")
+    card = item(page, mention_id)
+    expect(card.locator(".claim-mine")).to_contain_text("Assigned to you")
+    expect(card.locator("textarea")).to_have_value(mine)
+    assert page.evaluate("window.notReloaded") is True
+    page.reload()
+    expect(item(page, mention_id).locator("textarea")).to_have_value(mine)
+    expect(item(page, mention_id).locator(".restored")).to_contain_text("unsaved text is back")
+    # The session ends on the server (an admin reset, a restart, a timeout).
+    uid = users.credentials(desk.store, "erin")["id"]
+    with desk.store.atomic() as db:
+        sessions.revoke_user(db, uid)
+    item(page, mention_id).locator("button.save").click()
+    expect(page.locator(".flash-error")).to_contain_text("Your session ended")
+    expect(item(page, mention_id).locator("textarea")).to_have_value(mine)
+    assert desk.draft(draft_id)["text"] == "Hi @casey, thanks for reaching out."
+    log_in(page, "erin")
+    card = item(page, mention_id)
+    expect(card.locator("textarea")).to_have_value(mine)
+    card.locator("button.save").click()
+    expect(page.locator(".flash-ok")).to_have_text("Draft saved.")
+    assert desk.draft(draft_id)["text"] == mine
+    assert page.evaluate(f"localStorage.getItem('md-draft-{draft_id}')") is None
+    ctx.close()
+
+
+def test_saved_replies_notes_and_keys(as_user: Any, desk: Desk) -> None:
+    first, first_draft = desk.seed("@acme my order never came", "Hi", handle="kai",
+                                   priority=0.99)
+    second, _ = desk.seed("@acme still waiting on my refund", "Hi", handle="lee",
+                          priority=0.98)
+    page = as_user("bob")
+    item(page, first).locator(".text").click()
+    page.keyboard.press("t")
+    expect(page.locator("#saved")).to_be_visible()
+    page.keyboard.press("1")  # "Ask for a DM"
+    area = item(page, first).locator("textarea")
+    expect(area).to_be_focused()
+    expect(area).to_have_value(re.compile(r"^Hi @kai, we.re sorry about this\. Please send"))
+    page.keyboard.press("Escape")
+    page.keyboard.press("w")  # save
+    expect(page.locator(".flash-ok")).to_have_text("Draft saved.")
+    assert desk.draft(first_draft)["text"].startswith("Hi @kai, we're sorry")
+    page.keyboard.press("n")
+    page.keyboard.type("Called the depot, parcel found")
+    page.keyboard.press("Enter")
+    expect(item(page, first).locator(".notes .note")).to_contain_text("parcel found")
+    page.keyboard.press("Escape")
+    page.keyboard.press("s")  # skip: the next item is selected, the page stays put
+    expect(page.locator(".flash-ok")).to_contain_text("end of your queue")
+    expect(item(page, first)).to_have_count(0)
+    expect(item(page, second)).to_have_class(re.compile(r"\bselected\b"))
+    # A new urgent mention is announced without a reload.
+    desk.clock.advance(1)
+    desk.seed("@acme smoke coming out of the charger!", "Hi", handle="sky", priority=0.95)
+    page.evaluate("poll()")
+    expect(page.locator("#notices")).to_contain_text("1 new high-priority mention")
+
+
+def test_undo_an_approval_from_the_keyboard(as_user: Any, desk: Desk) -> None:
+    mention_id, draft_id = desk.seed("@acme the lamp buzzes", "Hi @casey, sorry! Please DM us.",
+                                     priority=0.97)
+    page = as_user("alice")
+    item(page, mention_id).locator(".text").click()
+    page.keyboard.press("a")
+    expect(page.locator(".flash-ok")).to_contain_text("unless you undo it")
+    expect(item(page, mention_id)).to_have_count(0)
+    page.keyboard.press("u")
+    expect(page.locator(".flash-ok")).to_contain_text("Undone")
+    expect(item(page, mention_id)).to_have_count(1)  # back in place, without a reload
+    assert desk.draft(draft_id)["status"] == "pending"

@@ -72,9 +72,13 @@ def test_refusals_are_one_line(cli) -> None:
     assert status == 1 and "no user" in err
 
 
-def test_session_secret_from_the_environment(monkeypatch) -> None:
+def test_session_secret_from_the_environment_else_kept_in_the_data_dir(
+        monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("MENTIONDESK_SESSION_SECRET", "s" * 40)
-    assert auth.session_secret() == ("s" * 40, False)
+    assert auth.session_secret(tmp_path) == "s" * 40
+    assert not (tmp_path / auth.SECRET_FILE).exists()
     monkeypatch.delenv("MENTIONDESK_SESSION_SECRET")
-    first, ephemeral = auth.session_secret()
-    assert ephemeral and len(first) >= 32 and auth.session_secret()[0] != first
+    first = auth.session_secret(tmp_path / "data")
+    assert len(first) >= 32
+    assert auth.session_secret(tmp_path / "data") == first  # a restart keeps sessions
+    assert (tmp_path / "data" / auth.SECRET_FILE).stat().st_mode & 0o777 == 0o600

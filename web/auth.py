@@ -1,18 +1,23 @@
-"""Passwords, sessions, CSRF tokens and roles for the web inbox.
+"""Passwords, sessions, the log-in throttle, CSRF tokens and roles for the web inbox.
 
 The session cookie (Starlette's SessionMiddleware: signed with the session secret,
-HttpOnly, SameSite=Lax) holds only the user id, the user's ``session_epoch`` and the
-CSRF token; a password reset or a disable moves the epoch and so ends every session.
+HttpOnly, SameSite=Lax, Secure when ``web.secure_cookie``) carries a random session
+token and the CSRF token; the server keeps only the token's hash (store.sessions),
+so logging out, a new password, a disable or a role change ends a session for good.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
+import os
 import secrets
 import threading
-import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -20,7 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.requests import Request
 
 from config.secrets import secret
-from store import users
+from store import sessions, users
 from store.db import Store
 
 log = logging.getLogger(__name__)
@@ -28,13 +33,19 @@ log = logging.getLogger(__name__)
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 MIN_PASSWORD = 10
+MAX_PASSWORD = 1024  # argon2 hashes any length; a megabyte "password" is an attack
+SESSION_HOURS = 12  # one working day
+SECRET_FILE = "session_secret"
+SWEEP_AT = 10_000  # throttle entries kept before expired ones are swept
 
 # What each role may do; admin may do everything.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "viewer": frozenset({"read"}),
-    "drafter": frozenset({"read", "edit", "claim", "skip"}),
-    "agent": frozenset({"read", "edit", "claim", "skip", "approve", "reject"}),
-    "admin": frozenset({"read", "edit", "claim", "skip", "approve", "reject", "users"}),
+    "drafter": frozenset({"read", "edit", "claim", "skip", "note"}),
+    "agent": frozenset({"read", "edit", "claim", "skip", "note", "approve", "reject",
+                        "assign", "label"}),
+    "admin": frozenset({"read", "edit", "claim", "skip", "note", "approve", "reject",
+                        "assign", "label", "users"}),
 }
 
 _hasher = PasswordHasher()
@@ -45,21 +56,35 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"a password needs at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise ValueError(f"a password has at most {MAX_PASSWORD} characters")
     return _hasher.hash(password)
 
 
-def session_secret() -> tuple[str, bool]:
-    """The cookie signing key and whether it is ephemeral.
-
-    Without MENTIONDESK_SESSION_SECRET a random key is made per start: it works, but
-    every restart logs everyone out.
-    """
+def session_secret(data_dir: Path) -> str:
+    """The cookie signing key: MENTIONDESK_SESSION_SECRET, else a random key made once
+    and kept (mode 0600) in ``data_dir``, so a restart logs nobody out."""
     value = secret("MENTIONDESK_SESSION_SECRET")
     if value is not None:
-        return value.get_secret_value(), False
-    log.warning("MENTIONDESK_SESSION_SECRET is not set: using a random key, "
-                "web sessions end when the process restarts")
-    return secrets.token_urlsafe(32), True
+        return value.get_secret_value()
+    path = Path(data_dir) / SECRET_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(secrets.token_urlsafe(32))
+    log.info("made a session secret in %s (set MENTIONDESK_SESSION_SECRET to choose one)",
+             path)
+    return path.read_text(encoding="ascii").strip()
+
+
+def name_digest(name: str, key: str) -> str:
+    """What the log says about an attempted user name: a keyed hash, never the name
+    (people type passwords into that box)."""
+    return hmac.new(key.encode(), name.encode("utf-8", "replace"),
+                    hashlib.sha256).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -72,36 +97,105 @@ class User:
         return permission in PERMISSIONS.get(self.role, frozenset())
 
 
-class Throttle:
-    """Slows password guessing: after ``limit`` failures for a name within ``window``
-    seconds, further attempts for it are refused until the window passes."""
+@dataclass
+class _Window:
+    times: list[float] = field(default_factory=list)
 
-    def __init__(self, limit: int = 8, window: float = 300.0) -> None:
-        self.limit, self.window = limit, window
-        self._fails: dict[str, list[float]] = {}
+
+class Throttle:
+    """Slows password guessing without letting a stranger lock a colleague out.
+
+    Failures are counted per client address (a sprayer trying one password on many
+    names), per account and address (guessing one colleague's password), and per
+    account from addresses the account has never logged in from (guessing from many
+    addresses). The owner's own addresses stay open whatever strangers do; an admin
+    can clear an account or an address.
+    """
+
+    def __init__(self, now: Callable[[], datetime], *, per_address: int = 20,
+                 per_account_address: int = 5, per_account: int = 50,
+                 window_s: float = 900.0) -> None:
+        self._now = now
+        self.limits = {"address": per_address, "pair": per_account_address,
+                       "account": per_account}
+        self.window_s = window_s
+        self._fails: dict[tuple[str, str], _Window] = {}
+        self._trusted: dict[str, set[str]] = {}
         self._lock = threading.Lock()
 
-    def blocked(self, name: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            recent = [t for t in self._fails.get(name.lower(), []) if now - t < self.window]
-            self._fails[name.lower()] = recent
-            return len(recent) >= self.limit
+    def _keys(self, account: str, address: str) -> dict[str, tuple[str, str]]:
+        return {"address": ("address", address), "pair": ("pair", f"{account}\n{address}"),
+                "account": ("account", account)}
 
-    def failed(self, name: str) -> None:
-        with self._lock:
-            self._fails.setdefault(name.lower(), []).append(time.monotonic())
+    def _recent(self, key: tuple[str, str], now: float) -> int:
+        window = self._fails.get(key)
+        if window is None:
+            return 0
+        window.times = [t for t in window.times if now - t < self.window_s]
+        if not window.times:
+            del self._fails[key]
+        return len(window.times)
 
-    def reset(self, name: str) -> None:
+    def blocked(self, account: str, address: str) -> bool:
+        """Whether this attempt is refused before the password is even checked."""
+        now = self._now().timestamp()
         with self._lock:
-            self._fails.pop(name.lower(), None)
+            for kind, key in self._keys(account, address).items():
+                if kind == "account" and address in self._trusted.get(account, set()):
+                    continue
+                if self._recent(key, now) >= self.limits[kind]:
+                    return True
+        return False
+
+    def failed(self, account: str, address: str) -> None:
+        now = self._now().timestamp()
+        with self._lock:
+            if len(self._fails) > SWEEP_AT:  # names a sprayer made up and never retried
+                for key in list(self._fails):
+                    self._recent(key, now)
+            for key in self._keys(account, address).values():
+                self._fails.setdefault(key, _Window()).times.append(now)
+
+    def succeeded(self, account: str, address: str) -> None:
+        with self._lock:
+            self._fails.pop(("pair", f"{account}\n{address}"), None)
+            self._trusted.setdefault(account, set()).add(address)
+
+    def locked(self) -> dict[str, list[str]]:
+        """What is refused now: {"accounts": [...], "addresses": [...]} (accounts by key)."""
+        now = self._now().timestamp()
+        accounts, addresses = set(), set()
+        with self._lock:
+            for key in list(self._fails):
+                kind, value = key
+                if self._recent(key, now) >= self.limits[kind]:
+                    if kind == "address":
+                        addresses.add(value)
+                    else:
+                        accounts.add(value.split("\n")[0])
+        return {"accounts": sorted(accounts), "addresses": sorted(addresses)}
+
+    def clear_account(self, account: str) -> None:
+        with self._lock:
+            for key in [k for k in self._fails
+                        if k == ("account", account) or
+                        (k[0] == "pair" and k[1].split("\n")[0] == account)]:
+                del self._fails[key]
+
+    def clear_address(self, address: str) -> None:
+        with self._lock:
+            self._fails.pop(("address", address), None)
 
 
 def authenticate(store: Store, username: str, password: str) -> User | None:
-    """The user if the name and password match an enabled account."""
-    row = users.credentials(store, username.strip())
+    """The user if the name and password match an enabled account. Slow on purpose
+    (argon2): call it from a worker thread, never on the event loop."""
     try:
-        _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
+        row = users.credentials(store, users.clean_username(username))
+    except ValueError:
+        row = None
+    try:
+        _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password[:MAX_PASSWORD])
     except (VerificationError, InvalidHashError):
         return None
     if row is None or row["disabled"]:
@@ -111,19 +205,35 @@ def authenticate(store: Store, username: str, password: str) -> User | None:
     return User(row["id"], row["username"], row["role"])
 
 
-def start_session(request: Request, user_id: int, epoch: int) -> None:
-    """A fresh session (and CSRF token) at log-in, so a planted cookie is worthless."""
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(request: Request, store: Store, user: User, now: datetime,
+                  client: str) -> None:
+    """A fresh server-side session (and CSRF token) at log-in: a planted cookie is
+    worthless, and the old session, if any, ends."""
+    end_session(request, store)
+    token = secrets.token_urlsafe(32)
+    sessions.create(store, _token_hash(token), user.id, now,
+                    now + timedelta(hours=SESSION_HOURS), client)
+    request.session.update({"sid": token, "csrf": secrets.token_urlsafe(32)})
+
+
+def end_session(request: Request, store: Store) -> None:
+    token = request.session.get("sid")
+    if isinstance(token, str):
+        sessions.revoke(store, _token_hash(token))
     request.session.clear()
-    request.session.update({"uid": user_id, "epoch": epoch, "csrf": secrets.token_urlsafe(32)})
 
 
-def current_user(request: Request, store: Store) -> User | None:
-    uid = request.session.get("uid")
-    if not isinstance(uid, int):
+def current_user(request: Request, store: Store, now: datetime) -> User | None:
+    token = request.session.get("sid")
+    if not isinstance(token, str):
         return None
-    row = users.get(store, uid)
-    if row is None or row["disabled"] or row["session_epoch"] != request.session.get("epoch"):
-        request.session.clear()
+    row = sessions.user_for(store, _token_hash(token), now)
+    if row is None:
+        request.session.pop("sid", None)
         return None
     return User(row["id"], row["username"], row["role"])
 
@@ -139,5 +249,6 @@ def csrf_token(request: Request) -> str:
 def csrf_ok(request: Request, form: Any) -> bool:
     """The token from the form field or the header matches the session's."""
     expected = request.session.get("csrf")
-    given = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
+    given = (form.get(CSRF_FIELD) if form is not None else None) or \
+        request.headers.get(CSRF_HEADER) or ""
     return bool(expected) and isinstance(given, str) and hmac.compare_digest(expected, given)

@@ -54,7 +54,7 @@ def _inbox_link(period: Period, filters: dict[str, str]) -> Callable[..., str]:
 
 
 def tables(store: Store, period: Period, filters: dict[str, str]) -> list[dashboard.Table]:
-    """The dashboard's tables for a period and filters (five rollup queries, each summing
+    """The dashboard's tables for a period and filters (six rollup queries, each summing
     only the columns its tables show)."""
     since, until = period.bounds()
     scope = analytics.Scope(period.grain, since, until, **filters)  # type: ignore[arg-type]
@@ -64,6 +64,8 @@ def tables(store: Store, period: Period, filters: dict[str, str]) -> list[dashbo
         current=analytics.aggregate(store, scope)[0],
         previous=analytics.aggregate(store, previous)[0],
         series=analytics.aggregate(store, scope, ("bucket", "platform"), SERIES_COLUMNS),
+        previous_series=analytics.aggregate(store, previous, ("bucket",), SERIES_COLUMNS),
+        previous_buckets=before.buckets(),
         topics=analytics.aggregate(store, scope, ("topic",), TOPIC_COLUMNS),
         authors=analytics.top_authors(store, scope),
         buckets=period.buckets(), link=_inbox_link(period, filters), grain=period.grain)
@@ -77,7 +79,7 @@ def routes(store: Store, clock: Clock, guard: Callable, render: Callable) -> lis
         return parse(q.get("since"), q.get("until"), clock.now().date())
 
     @guard("read")
-    async def page(request: Request, user: Any, form: Any) -> Response:
+    def page(request: Request, user: Any, form: Any) -> Response:
         period, filters = period_of(request), _filters(request)
         shown = tables(store, period, filters)
         for t in shown:
@@ -90,7 +92,7 @@ def routes(store: Store, clock: Clock, guard: Callable, render: Callable) -> lis
                       choices={k: analytics.values(store, k) for k in FILTERS})
 
     @guard("read")
-    async def export(request: Request, user: Any, form: Any) -> Response:
+    def export(request: Request, user: Any, form: Any) -> Response:
         name, fmt = request.path_params["name"], request.path_params["fmt"]
         if fmt not in FORMATS:
             return PlainTextResponse("format must be csv or json", status_code=404)

@@ -59,7 +59,7 @@ def routes(store: Store, guard: Callable[[str], Callable], render: Callable[...,
     registry = CollectorRegistry()
     registry.register(StoreCollector(store))
 
-    async def healthz(request: Request) -> Response:
+    def healthz(request: Request) -> Response:
         try:
             ok = operations.writable(store) and operations.queue_depths(store) is not None
         except Exception:  # the answer is "not ok", never a stack trace
@@ -68,13 +68,13 @@ def routes(store: Store, guard: Callable[[str], Callable], render: Callable[...,
         return JSONResponse({"ok": ok}, status_code=200 if ok else 503)
 
     @guard("read")
-    async def health_page(request: Request, user: Any, form: Any) -> Response:
+    def health_page(request: Request, user: Any, form: Any) -> Response:
         report = operations.status(store)
         if request.query_params.get("format") == "json":
             return JSONResponse(report)
         return render(request, "health.html", user, report=report)
 
-    async def metrics(request: Request) -> Response:
+    def metrics(request: Request) -> Response:
         token = secret("MENTIONDESK_METRICS_TOKEN")
         if token is not None:
             given = request.headers.get("authorization", "")

@@ -9,10 +9,11 @@ from config.settings import Settings
 from core.clock import from_iso
 from listener.platforms import platform_length
 from pipeline.actions import text_problems
+from sentiment.triage import waiting_share
 from store import inbox, mentions
 from store.db import Store
 
-FILTERS = tuple(inbox.FACETS)
+FILTERS = (*inbox.FACETS, inbox.SEARCH, inbox.SCOPE)
 
 
 def duration(seconds: float) -> str:
@@ -42,12 +43,18 @@ def sla_state(created_at: str, now: datetime, sla_minutes: int) -> dict[str, Any
             "sla": duration(sla_minutes * 60)}
 
 
-def build_items(store: Store, settings: Settings, now: datetime, filters: dict[str, str],
-                skipped: set[int]) -> list[dict[str, Any]]:
-    """Queue rows enriched for display, ordered: not skipped, needed before optional,
-    higher priority, then least SLA time left."""
-    items = []
-    for row in inbox.queue(store, filters):
+def ranking(settings: Settings, now: datetime) -> inbox.Ranking:
+    """Priority as of ``now``: triage's factors with the waiting time brought up to date."""
+    return inbox.Ranking(now, settings.sla.first_response_minutes,
+                         waiting_share(settings.triage))
+
+
+def build_items(store: Store, settings: Settings, now: datetime,
+                rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Queue rows (store.inbox.queue, already in order) enriched for display."""
+    ids = [r["mention_id"] for r in rows]
+    notes, fixed = inbox.notes(store, ids), inbox.corrections(store, ids)
+    for row in rows:
         limit = settings.responder.length_limits.get(row["platform"], 280)
         scores = row["scores"] or {}
         row.update(
@@ -59,9 +66,7 @@ def build_items(store: Store, settings: Settings, now: datetime, filters: dict[s
             factors_sorted=sorted((row["factors"] or {}).items(), key=lambda kv: -kv[1]),
             thread=mentions.thread(store, row["mention_id"]),
             earlier=inbox.replies_to_author(store, row["mention_id"]),
-            skipped=row["draft_id"] in skipped,
+            notes=notes.get(row["mention_id"], []),
+            corrected=fixed.get(row["mention_id"], {}),
         )
-        items.append(row)
-    items.sort(key=lambda r: (r["skipped"], bool(r["optional"]), -round(r["priority"], 2),
-                              r["sla"]["left_s"]))
-    return items
+    return rows

@@ -27,7 +27,7 @@ STOP_TIMEOUT_S = 3.0
 
 def _config(store: Store, settings: Settings, clock: Clock, host: str, port: int,
             session_secret: str | None) -> uvicorn.Config:
-    secret = session_secret or auth.session_secret()[0]
+    secret = session_secret or auth.session_secret(settings.app.data_dir)
     app = create_app(store, settings, clock, secret)
     # log_config=None: uvicorn keeps to the logging main.py configured.
     return uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,

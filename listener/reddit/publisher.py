@@ -128,6 +128,21 @@ class RedditPublisher:
                 return self._posted(candidate)
         return None
 
+    def gone(self, platform_ids: list[str]) -> set[str]:
+        """The items Reddit no longer shows, or shows deleted or removed (``/api/info``)."""
+        try:
+            things = self.client.read("deletion check", lambda: list(
+                self.client.reddit.info(fullnames=platform_ids)))
+        except SourceError as exc:
+            raise PublishError(f"reddit: cannot look the posts up: {exc}") from exc
+        alive = set()
+        for thing in things:
+            data = vars(thing)
+            text = data.get("body") if isinstance(thing, Comment) else data.get("selftext")
+            if text not in ("[deleted]", "[removed]") and not data.get("removed_by_category"):
+                alive.add(str(data.get("name")))
+        return set(platform_ids) - alive
+
     def _replies(self, kind: str, bare: str, submission: str) -> list[Any] | None:
         """The parent's direct replies, newest first; None when the parent is gone."""
         reddit = self.client.reddit

@@ -63,6 +63,10 @@ class SinkPublisher:
             raise PublishError(f"cannot read {self.path}: {exc}") from exc
         return self._posted.get(reply.draft_id)
 
+    def gone(self, platform_ids: list[str]) -> set[str]:
+        """A replayed post is never deleted."""
+        return set()
+
     def replies(self) -> list[dict]:
         if not self.path.exists():
             return []

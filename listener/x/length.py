@@ -15,11 +15,14 @@ _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 _URL_WEIGHT = 23
 # (first, last) code points that weigh 1 on X; all others weigh 2.
 _LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
+_HEAVY = re.compile("[^" + "".join(f"\\u{lo:04x}-\\u{hi:04x}" for lo, hi in _LIGHT_RANGES)
+                    + "]")
 
 
-def _weight(char: str) -> int:
-    code = ord(char)
-    return 1 if any(lo <= code <= hi for lo, hi in _LIGHT_RANGES) else 2
+def _weight(segment: str) -> int:
+    """1 per code point, plus 1 more for each heavy one (one regex pass: the inbox
+    measures 50 drafts per page)."""
+    return len(segment) + len(_HEAVY.findall(segment))
 
 
 def x_length(text: str) -> int:
@@ -27,6 +30,6 @@ def x_length(text: str) -> int:
     text = unicodedata.normalize("NFC", text)
     total, last = 0, 0
     for match in _URL.finditer(text):
-        total += sum(_weight(c) for c in text[last : match.start()]) + _URL_WEIGHT
+        total += _weight(text[last : match.start()]) + _URL_WEIGHT
         last = match.end()
-    return total + sum(_weight(c) for c in text[last:])
+    return total + _weight(text[last:])

@@ -161,6 +161,19 @@ class XPublisher:
                 return None
             kwargs["pagination_token"] = token
 
+    def gone(self, platform_ids: list[str]) -> set[str]:
+        """The posts X reports not found (``GET /2/tweets?ids=``; a post read each)."""
+        self._check_keys()
+        try:
+            response = self._call(lambda: self.client.get_tweets(
+                ids=platform_ids, user_auth=True))
+        except (_Ambiguous, tweepy.Forbidden) as exc:
+            raise PublishError(f"cannot look the posts up on X: {exc}") from None
+        return {str(error.get("resource_id") or error.get("value"))
+                for error in response.errors or []
+                if error.get("resource_type") == "tweet"
+                and str(error.get("type", "")).endswith("resource-not-found")}
+
     # -- helpers --
 
     def _check_keys(self) -> None:

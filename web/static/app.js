@@ -1,5 +1,5 @@
-// mentiondesk inbox: live reply counter and keyboard (j/k move, e edit, a approve, r reject).
-// Every action is a plain form POST; this file only makes the page faster to work in.
+// mentiondesk inbox: partial updates, unsaved drafts kept in the browser, notices and
+// the keyboard. Every action is also a plain form POST: without this file the page works.
 "use strict";
 
 // Mirror of responder/length.py: X weighs URLs 23 and most non-Latin code points 2.
@@ -37,41 +37,187 @@ function updateCounter(area) {
   if (approve && !approve.dataset.lock) approve.disabled = n > limit || n === 0;
 }
 
+// --- unsaved drafts: kept in localStorage per draft until the server took them ----------
+
+const KEY = (id) => "md-draft-" + id;
+
+function remember(area) {
+  if (area.value === area.defaultValue) localStorage.removeItem(KEY(area.dataset.key));
+  else localStorage.setItem(KEY(area.dataset.key), JSON.stringify({ v: area.dataset.version, text: area.value }));
+}
+
+function forget(draftId) { localStorage.removeItem(KEY(draftId)); }
+
+function restore(area) {
+  const raw = localStorage.getItem(KEY(area.dataset.key));
+  if (!raw) return;
+  let kept;
+  try { kept = JSON.parse(raw); } catch { forget(area.dataset.key); return; }
+  if (!kept || kept.text === area.value) return;
+  const note = area.form.querySelector(".restored");
+  if (kept.v === area.dataset.version) {
+    area.value = kept.text;
+    note.textContent = "Your unsaved text is back (kept in this browser). ";
+  } else {
+    note.textContent = "A colleague changed this draft since you typed; your unsaved text is kept. ";
+    const use = document.createElement("button");
+    use.type = "button"; use.className = "ghost use-mine"; use.textContent = "Use my text";
+    use.addEventListener("click", () => { area.value = kept.text; area.dispatchEvent(new Event("input", { bubbles: true })); use.remove(); });
+    note.append(use);
+  }
+  const drop = document.createElement("button");
+  drop.type = "button"; drop.className = "ghost discard"; drop.textContent = "Discard";
+  drop.addEventListener("click", () => { forget(area.dataset.key); area.value = area.defaultValue; note.hidden = true; updateCounter(area); });
+  note.append(drop);
+  note.hidden = false;
+}
+
+function wire(root) {
+  root.querySelectorAll("textarea[data-limit]").forEach((area) => {
+    const approve = area.form.querySelector("button.approve");
+    if (approve && approve.disabled) approve.dataset.lock = "1"; // claimed by a colleague
+    restore(area);
+    updateCounter(area);
+    area.addEventListener("input", () => { updateCounter(area); remember(area); });
+  });
+  root.querySelectorAll("form[data-fetch]").forEach((form) => form.addEventListener("submit", onSubmit));
+  root.querySelectorAll("input.pick").forEach((box) => box.addEventListener("change", countPicked));
+}
+
+// --- partial updates -------------------------------------------------------------------
+
+function flash(kind, text) {
+  let box = document.querySelector(".flashes");
+  if (!box) {
+    box = document.createElement("div");
+    box.className = "flashes";
+    document.querySelector(".layout, main").before(box);
+  }
+  const div = document.createElement("div");
+  div.className = "flash flash-" + kind;
+  div.setAttribute("role", "status");
+  div.textContent = text;
+  box.replaceChildren(div);
+}
+
+function countPicked() {
+  const n = document.querySelectorAll("input.pick:checked").length;
+  const out = document.querySelector("#bulk .picked");
+  if (out) out.textContent = n;
+}
+
+function setTotal(delta) {
+  const total = document.getElementById("total");
+  if (total) total.textContent = Math.max(0, Number(total.textContent) - delta);
+}
+
+function offerUndo(draftId, token) {
+  const form = document.createElement("form");
+  form.method = "post"; form.action = `/drafts/${draftId}/undo`; form.className = "inline undo";
+  form.dataset.fetch = "";
+  const csrf = document.createElement("input");
+  csrf.type = "hidden"; csrf.name = "csrf_token"; csrf.value = token;
+  const button = document.createElement("button");
+  button.className = "undo"; button.textContent = "Undo";
+  form.append(csrf, button);
+  form.addEventListener("submit", onSubmit);
+  document.querySelector(".flashes").append(form);
+}
+
+async function onSubmit(ev) {
+  const form = ev.currentTarget;
+  const button = ev.submitter;
+  const action = (button && button.getAttribute("formaction")) || form.getAttribute("action");
+  const body = new FormData(form, button);
+  if (form.id === "bulk") {
+    const n = body.getAll("pick").length;
+    if (!n) { ev.preventDefault(); flash("error", "Nothing done: select items first (x)."); return; }
+    if (!confirm(button.dataset.confirm.replace("{n}", n))) { ev.preventDefault(); return; }
+  }
+  ev.preventDefault();
+  const article = form.closest("article.item");
+  const area = article && article.querySelector("textarea[data-key]");
+  if (area && !form.contains(area) && /\/(claim|takeover|release|assign|note|label)$/.test(action)) {
+    remember(area); // kept across the redraw below
+  }
+  form.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+  let reply;
+  try {
+    const res = await fetch(action, { method: "POST", body, headers: { accept: "application/json" }, credentials: "same-origin" });
+    reply = await res.json();
+  } catch (err) {
+    flash("error", "Not sent: the server did not answer (" + err + "). Your text is kept; try again.");
+    form.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+    return;
+  }
+  flash(reply.ok ? "ok" : "error", reply.message);
+  if (reply.undo) offerUndo(reply.undo, body.get("csrf_token"));
+  if (reply.login) { form.querySelectorAll("button").forEach((b) => { b.disabled = false; }); return; }
+  if (reply.ok && /\/(approve|edit|reject)$/.test(action) && reply.draft) forget(reply.draft);
+  for (const id of reply.removed || []) {
+    forget(id);
+    const gone = document.querySelector(`article.item[data-draft="${id}"]`);
+    if (gone) { const i = items().indexOf(gone); gone.remove(); setTotal(1); select(Math.min(i, items().length - 1), true); }
+  }
+  if (reply.html) {
+    const old = document.querySelector(`article.item[data-draft="${reply.draft}"]`);
+    const tmp = document.createElement("template");
+    tmp.innerHTML = reply.html.trim();
+    const fresh = tmp.content.firstElementChild;
+    if (old) old.replaceWith(fresh);
+    else { (items()[0] || document.querySelector(".pager") || document.getElementById("queue").lastChild).before(fresh); setTotal(-1); }
+    wire(fresh);
+    fresh.addEventListener("click", () => select(items().indexOf(fresh), false));
+    select(items().indexOf(fresh), !old);
+  } else {
+    form.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+  }
+  countPicked();
+}
+
+// --- selection and keys ------------------------------------------------------------------
+
 const items = () => [...document.querySelectorAll("article.item")];
 let current = -1;
 
 function select(i, scroll = true) {
   const list = items();
-  if (!list.length) return;
+  if (!list.length || i < 0) return;
   i = Math.max(0, Math.min(i, list.length - 1));
   list.forEach((el, j) => el.classList.toggle("selected", j === i));
   current = i;
   sessionStorage.setItem("md-selected", String(i));
-  if (scroll) list[i].scrollIntoView({ block: "nearest", behavior: "smooth" });
+  if (scroll) list[i].scrollIntoView({ block: "nearest" });
 }
 
-function submitWith(button) {
-  if (button && !button.disabled) button.form.requestSubmit(button);
+function press(el) {
+  if (!el || el.disabled) return;
+  if (el.tagName === "BUTTON") el.form.requestSubmit(el); else el.click();
 }
 
-document.addEventListener("DOMContentLoaded", () => {
-  document.querySelectorAll("textarea[data-limit]").forEach((area) => {
-    const approve = area.form.querySelector("button.approve");
-    if (approve && approve.disabled) approve.dataset.lock = "1"; // claimed by a colleague
-    updateCounter(area);
-    area.addEventListener("input", () => updateCounter(area));
-  });
+function focusEnd(el) {
+  if (!el) return;
+  el.closest("details")?.setAttribute("open", "");
+  el.focus();
+  if (el.setSelectionRange && el.value !== undefined) el.setSelectionRange(el.value.length, el.value.length);
+}
 
-  const list = items();
-  list.forEach((el, i) => el.addEventListener("click", () => select(i, false)));
-  const anchored = location.hash ? list.findIndex((el) => "#" + el.id === location.hash) : -1;
-  if (list.length) select(anchored >= 0 ? anchored : Number(sessionStorage.getItem("md-selected") || 0), anchored >= 0);
+function savedPanel(open) {
+  const panel = document.getElementById("saved");
+  if (panel) panel.hidden = !open;
+  return panel;
+}
 
-  // One submit per click: a double click must not send an approve twice.
-  document.querySelectorAll("form").forEach((form) => form.addEventListener("submit", () => {
-    setTimeout(() => form.querySelectorAll("button").forEach((b) => { b.disabled = true; }), 0);
-  }));
-});
+function insertSaved(n) {
+  const panel = savedPanel(false);
+  const entry = panel && panel.querySelectorAll("li")[n - 1];
+  const item = items()[current];
+  const area = item && item.querySelector("textarea[data-key]:not([readonly])");
+  if (!entry || !area) return;
+  area.value = entry.dataset.text.replaceAll("{handle}", item.dataset.handle);
+  area.dispatchEvent(new Event("input", { bubbles: true }));
+  focusEnd(area);
+}
 
 document.addEventListener("keydown", (ev) => {
   if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
@@ -81,33 +227,78 @@ document.addEventListener("keydown", (ev) => {
     if (ev.key === "Escape") t.blur();
     return;
   }
+  const panel = document.getElementById("saved");
+  if (panel && !panel.hidden) {
+    if (/^[1-9]$/.test(ev.key)) insertSaved(Number(ev.key));
+    else savedPanel(false);
+    ev.preventDefault();
+    return;
+  }
   const item = items()[current];
+  const q = (sel) => item && item.querySelector(sel);
   switch (ev.key) {
     case "j": select(current + 1); break;
     case "k": select(current - 1); break;
-    case "e": {
-      const area = item && item.querySelector("textarea:not([readonly])");
-      if (area) { area.focus(); area.setSelectionRange(area.value.length, area.value.length); }
-      break;
-    }
-    case "a": submitWith(item && item.querySelector("button.approve")); break;
-    case "r": { const note = item && item.querySelector("form.reject input[name=note]"); if (note) note.focus(); break; }
+    case "e": focusEnd(q("textarea:not([readonly])")); break;
+    case "a": press(q("button.approve")); break;
+    case "w": press(q("button.save")); break;
+    case "s": press(q("button.skip")); break;
+    case "c": press(q("form.claimform button")); break;
+    case "r": focusEnd(q("form.reject input[name=note]")); break;
+    case "n": focusEnd(q("form.noteform input[name=text]")); break;
+    case "x": { const box = q("input.pick"); if (box) { box.checked = !box.checked; countPicked(); } break; }
+    case "o": { const link = q("a.orig"); if (link) window.open(link.href, "_blank", "noopener"); break; }
+    case "t": savedPanel(true); break;
+    case "u": press(document.querySelector(".flashes form.undo button")); break;
+    case "m": focusEnd(q("form.assign select")); break;
+    case "l": { const fix = q("form.fix button"); if (fix) { fix.closest("details").open = true; fix.focus(); } break; }
+    case "y": press(q("form.fix button.noreply")); break;
+    case "h": { const link = q("a.ghost-link"); if (link) location.assign(link.href); break; }
+    case "/": focusEnd(document.querySelector("form.search input[name=q]")); break;
+    case "[": press(document.querySelector(".pager a[rel=prev]")); break;
+    case "]": press(document.querySelector(".pager a[rel=next]")); break;
     default: return;
   }
   ev.preventDefault();
 });
 
-// New mentions arrive while an agent works: refresh an idle page every minute, never
-// one with a half-edited draft or a focused field.
-let dirty = false;
-document.addEventListener("input", () => { dirty = true; });
-setInterval(() => {
-  const a = document.activeElement;
-  const busy = a && a.matches && a.matches("input, textarea, select");
-  if (!dirty && !busy && document.visibilityState === "visible" && document.getElementById("queue")) {
-    location.reload();
-  }
-}, 60000);
+// --- notices: new urgent work and SLAs about to break, without reloading ------------------
+
+async function poll() {
+  const box = document.getElementById("notices");
+  if (!box || document.visibilityState !== "visible") return;
+  try {
+    const res = await fetch("/queue/updates?since=" + encodeURIComponent(box.dataset.since), { headers: { accept: "application/json" } });
+    if (!res.ok) return;
+    const news = await res.json();
+    const parts = [];
+    if (news.new_high) parts.push(`${news.new_high} new high-priority mention${news.new_high > 1 ? "s" : ""}`);
+    if (news.sla_soon) parts.push(`${news.sla_soon} about to break the SLA`);
+    box.replaceChildren();
+    if (parts.length) {
+      const div = document.createElement("div");
+      div.className = "notice";
+      div.textContent = parts.join(" · ") + " — ";
+      const link = document.createElement("a");
+      link.href = location.pathname + location.search; link.textContent = "show";
+      div.append(link);
+      box.append(div);
+    }
+  } catch { /* offline for a moment: try again next time */ }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  wire(document);
+  const list = items();
+  list.forEach((el) => el.addEventListener("click", () => select(items().indexOf(el), false)));
+  const anchored = location.hash ? list.findIndex((el) => "#" + el.id === location.hash) : -1;
+  if (list.length) select(anchored >= 0 ? anchored : Math.min(Number(sessionStorage.getItem("md-selected") || 0), list.length - 1), anchored >= 0);
+  // Forms without fetch: one submit per click, a double click must not send twice.
+  document.querySelectorAll("form:not([data-fetch])").forEach((form) => form.addEventListener("submit", () => {
+    setTimeout(() => form.querySelectorAll("button").forEach((b) => { b.disabled = true; }), 0);
+  }));
+  if (document.getElementById("notices")) { poll(); setInterval(poll, 30000); }
+});
 
 // Back/forward cache would show buttons still disabled from the last submit.
 window.addEventListener("pageshow", (ev) => { if (ev.persisted) location.reload(); });
