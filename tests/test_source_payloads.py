@@ -253,3 +253,48 @@ def test_naive_times_are_utc_both_ways():
     assert to_iso(naive) == "2026-11-23T09:30:00+00:00"
     assert from_iso(to_iso(naive)) == naive.replace(tzinfo=UTC)
     assert from_iso("2026-11-23T09:30:00") == naive.replace(tzinfo=UTC)
+
+
+bsky_post = shaped(["uri", "cid", "author", "record", "indexedAt", "replyCount", "likeCount",
+                    "repostCount", "labels", "viewer"])
+bsky_bodies = {
+    "app.bsky.notification.listNotifications": st.fixed_dictionaries({}, optional={
+        "notifications": st.lists(shaped(["uri", "cid", "author", "reason", "record",
+                                          "indexedAt", "isRead", "reasonSubject"]),
+                                  max_size=4) | json_values,
+        "cursor": st.none() | st.text(max_size=8)}),
+    "app.bsky.feed.searchPosts": st.fixed_dictionaries({}, optional={
+        "posts": st.lists(bsky_post, max_size=4) | json_values,
+        "cursor": st.none() | st.text(max_size=8)}),
+    "app.bsky.actor.getProfiles": st.fixed_dictionaries({}, optional={
+        "profiles": st.lists(shaped(["did", "handle", "followersCount", "displayName"]),
+                             max_size=3)}),
+}
+
+
+@pytest.fixture(scope="module")
+def bluesky():
+    """The Bluesky sandbox logs the real atproto client in; the reads it answers are
+    replaced by whatever the test sets."""
+    from tests.bluesky_support import make_source, new_sandbox
+
+    clock = ManualClock()
+    with new_sandbox(clock) as sandbox:
+        answers: dict[str, Any] = {}
+        dispatch = sandbox.dispatch
+
+        def fuzzed(nsid: str, method: str, *args: Any) -> Any:
+            if nsid in answers:
+                return 200, answers[nsid], {}
+            return dispatch(nsid, method, *args)
+
+        sandbox.dispatch = fuzzed
+        yield answers, make_source(sandbox, clock, keyword_search=True)
+
+
+@FUZZ
+@given(bodies=st.fixed_dictionaries({k: v | json_values for k, v in bsky_bodies.items()}))
+def test_bluesky_poll_raises_only_our_errors(bluesky, bodies):
+    answers, source = bluesky
+    answers.update(bodies)
+    only_our_errors(source, None)
