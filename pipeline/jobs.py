@@ -75,6 +75,7 @@ def _owner() -> str:
 
 
 ROW_ERRORS = (MentiondeskError, ValueError, TypeError, KeyError)  # one bad row's failures
+CANARY = "thanks, all good"  # a text any working model classifies
 
 
 @dataclass
@@ -173,29 +174,22 @@ class Pipeline:
 
     def _classify(self, rows: list[dict]) -> list[Prediction | None]:
         """The whole batch at once; if the model fails, text by text, so only the texts
-        it fails on are set aside (and a model that fails on everything stops here)."""
+        it fails on are set aside. A model that fails on a plain canary text is broken:
+        nothing is the rows' fault, so the error goes up and the rows wait."""
         try:
             return list(self.classifier.classify([r["text"] for r in rows]))
         except ModelError as exc:
             telemetry.ERRORS.labels("triage", type(exc).__name__).inc()
             log.warning("triage batch failed (%s); classifying one by one", exc)
+        self.classifier.classify([CANARY])  # raises ModelError when the model is broken
         predictions: list[Prediction | None] = []
-        for i, row in enumerate(rows):
+        for row in rows:
             try:
                 predictions.append(self.classifier.classify([row["text"]])[0])
             except ModelError as exc:
-                if i == 0 and len(rows) > 1 and not self._model_works(rows[1:]):
-                    raise  # the model itself is broken: nothing is the rows' fault
                 predictions.append(None)
                 self._set_aside("triage", row, f"model error: {exc}")
         return predictions
-
-    def _model_works(self, rows: list[dict]) -> bool:
-        try:
-            self.classifier.classify([rows[0]["text"]])
-        except ModelError:
-            return False
-        return True
 
     def _triage_one(self, row: dict, prediction: Prediction,
                     now: datetime) -> mentions.TriageRecord:

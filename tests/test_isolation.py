@@ -51,6 +51,15 @@ def test_a_text_the_model_fails_on_is_set_aside_and_the_rest_triaged(make_settin
     assert pipeline.triage_batch() == 0  # not retried on every tick
 
 
+def test_texts_the_model_fails_on_side_by_side_or_alone_are_set_aside(make_settings, clock):
+    lines = [mention_line("1", "@lumora BOOM one"), mention_line("2", "@lumora BOOM two"),
+             mention_line("3", "@lumora fine")]
+    pipeline = make_pipeline(make_settings(lines), Fussy(), clock)
+    pipeline.run_once()
+    assert statuses(pipeline) == {"1": "new", "2": "new", "3": "drafted"}
+    assert set_aside.count(pipeline.store) == 2
+
+
 def test_a_model_that_fails_on_everything_sets_nothing_aside(make_settings, clock):
     pipeline = make_pipeline(make_settings(LINES), Broken(), clock)
     pipeline.poll_source("replay")
