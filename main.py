@@ -7,6 +7,8 @@
     python main.py report [--since D --until D --brand B --platform P --by day|hour
                           --format table|csv|json] reputation metrics (read-only)
     python main.py triage FILE|-    triage texts (one per line), JSON per line
+    python main.py draft FILE|-     draft replies for texts (one per line), JSON per line;
+                                    --stats: acceptance per template; --reminders
     python main.py db migrate       apply pending schema migrations
     python main.py db backup FILE   a consistent copy while the daemon runs
     python main.py doctor           health: database, sources, queues, rows set aside
@@ -59,6 +61,7 @@ def build_pipeline(settings: Settings, clock: Clock):
     """Everything the daemon's jobs need, built from settings."""
     from listener.platforms import build_publisher, build_source
     from pipeline.jobs import Pipeline
+    from sentiment.embedding import Embedder
     from sentiment.transformer import load_classifier
 
     store = _store(settings)
@@ -68,7 +71,7 @@ def build_pipeline(settings: Settings, clock: Clock):
         store=store, settings=settings, classifier=classifier,
         sources={s.name: build_source(s, settings, clock) for s in settings.sources},
         publishers={s.name: build_publisher(s, settings, clock) for s in settings.sources},
-        clock=clock,
+        clock=clock, embedder=Embedder.load(),
     )
 
 
@@ -261,11 +264,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_web_commands(sub)
     _add_model_commands(sub)
+    _add_draft_commands(sub)
     _add_ops_commands(sub)
     for command in sub.choices.values():  # `mentiondesk run --config F` works too
         command.add_argument("--config", type=Path, default=argparse.SUPPRESS,
                              help=argparse.SUPPRESS)
     return parser
+
+
+def _add_draft_commands(sub: argparse._SubParsersAction) -> None:
+    """`draft FILE|-`, `draft --stats`, `draft --reminders` (see pipeline/draft_cli.py)."""
+    from pipeline.draft_cli import register
+
+    register(sub)
 
 
 def _add_ops_commands(sub: argparse._SubParsersAction) -> None:

@@ -65,6 +65,10 @@ class BrandSettings(Strict):
     exclusions: list[str] = []
     languages: list[str] = []  # empty: any language
     signoff: str = ""  # appended to every draft, e.g. "^Mia"
+    language: str = "en"  # the language of templates without a language prefix
+    formality: Literal["casual", "formal"] = "casual"  # "Hi Dana" or "Hello Dana"
+    emoji: bool = False  # templates' {emoji} becomes a tone's emoji, else nothing
+    allowed_promises: list[str] = []  # phrases that may promise a refund, e.g. "refund it"
 
     @model_validator(mode="after")
     def _has_terms(self) -> BrandSettings:
@@ -120,31 +124,116 @@ class SlaSettings(Strict):
     first_response_minutes: int = Field(60, gt=0)
 
 
+class PolicySettings(Strict):
+    """The reply policy's word lists (responder/policy.py); '*' ends a prefix."""
+
+    private_data: list[str] = [
+        "password", "passcode", "pin", "cvv", "cvc", "security code", "verification code",
+        "one-time code", "2fa code", "card number", "credit card", "debit card", "card details",
+        "account number", "bank details", "bank account", "iban", "social security", "ssn",
+        "your address", "home address", "full address", "shipping address",
+        "delivery address", "street address", "phone number", "mobile number",
+        "order number", "order id",
+        "order #", "date of birth", "login details", "login email", "email address",
+    ]
+    ask_words: list[str] = [
+        "send", "share", "post", "tell", "give", "reply with", "reply", "provide", "include",
+        "type", "enter", "confirm", "verify", "drop", "comment", "leave", "list", "what's",
+        "what is", "need your", "need the", "can we have",
+    ]
+    private_channel_words: list[str] = [
+        "DM", "DMs", "direct message", "private message", "PM", "privately", "never post",
+        "never share", "don't post", "do not post", "never your",
+    ]
+    commitment_words: list[str] = [
+        "we'll", "we will", "we can", "we're going to", "we are going to", "i'll", "i will",
+        "you'll get", "you will get", "you'll receive", "you will receive", "happy to",
+        "guarantee", "promise",
+    ]
+    promise_words: list[str] = [
+        "refund*", "compensat*", "reimburs*", "money back", "credit your account",
+        "account credit", "free month*", "voucher*", "discount*", "make it up",
+    ]
+    spam_words: list[str] = [
+        "follow back", "followback", "follow 4 follow", "f4f", "link in bio", "dm me",
+        "work from home", "workfromhome", "90% off", "70% off", "50% off", "clearance sale",
+        "best quality", "check out our",
+    ]
+    scam_words: list[str] = [
+        "airdrop", "presale", "token", "wallet*", "nft", "mint", "btc", "bitcoin", "crypto",
+        "giveaway", "claim now", "claim your", "verify at", "login details", "t.me/",
+        "bit.ly/", "receive 0.", "100x",
+    ]
+    abuse_words: list[str] = [
+        "kill yourself", "kys", "i will find you", "you're dead", "retard*", "go die",
+        "piece of shit", "fuck you", "f*** you",
+    ]
+    # An order id as this brand writes them (case-insensitive regular expression).
+    order_id_pattern: str = (r"(?:\border\s*(?:#|no\.?|number|nr\.?)?\s*#?\s*\d{5,}\b"
+                             r"|\b[A-Z]{2,5}-\d{5,}\b)")
+    one_reply_per_thread: bool = True
+
+
+class KbArticle(Strict):
+    """A knowledge-base article a draft may link."""
+
+    title: str = Field(min_length=1)
+    url: str = Field(pattern=r"^https?://\S+$")
+    description: str = ""  # a sentence or two: what the article answers
+    topics: list[str] = []  # triage topics it belongs to (a small bonus when they match)
+    language: str = "en"
+    # How customers ask for it, in any language; a mention near one of these is near
+    # the article (the encoder reads English best, so other languages need examples).
+    examples: list[str] = []
+
+
 class ResponderSettings(Strict):
-    # Templates by "topic.label", "topic", "label" or "default", tried in that order.
-    # Placeholders: {handle} {name} {brand} {kb_link} {signoff}.
-    templates: dict[str, str] = {
-        "default": "Hi {handle}, thanks for reaching out. We're looking into this and "
-        "will follow up shortly. {signoff}",
-        "question": "Hi {handle}, good question! {kb_line}{signoff}",
-        "negative": "Hi {handle}, we're sorry about this. Please send us a DM with the "
-        "details so we can sort it out. {kb_line}{signoff}",
-        "positive": "Thank you {handle}, that means a lot to the team! {signoff}",
+    # Templates by key, tried from most to least specific: "topic.label", "topic",
+    # "question", "label", "default"; a key may end in "@platform" and start with "lang:"
+    # ("es:delivery.negative@x"). A value is one text or a list of variants.
+    # Placeholders: {greeting} {name} {handle} {brand} {kb_line} {kb_link} {kb_title}
+    # {emoji} {signoff}.
+    templates: dict[str, str | list[str]] = {
+        "default": ["{greeting}, thanks for reaching out. We're looking into this and will "
+                    "follow up shortly. {signoff}"],
+        "question": ["{greeting}, good question! {kb_line}{signoff}"],
+        "negative": ["{greeting}, we're sorry about this. Please send us a DM with the "
+                     "details so we can sort it out. {kb_line}{signoff}"],
+        "positive": ["Thank you {name}, that means a lot to the team! {emoji}{signoff}"],
     }
     kb_line: str = "This may help: {kb_link} "
     length_limits: dict[str, int] = {"x": 280, "reddit": 10_000, "replay": 280, "bluesky": 300}
+    policy: PolicySettings = PolicySettings()
+    knowledge_base: list[KbArticle] = []
+    kb_threshold: float = Field(0.45, ge=-1, le=1)  # below this similarity: no article
+    kb_topic_bonus: float = Field(0.05, ge=0, le=1)  # added when the article's topic matches
+    kb_lexical_weight: float = Field(0.5, ge=0, le=2)  # weight of shared character n-grams
+    emoji_by_tone: dict[str, str] = {"positive": "💛", "neutral": "🙂", "negative": ""}
+    # {greeting} per language: [casual, formal] ("Hi Dana" / "Hello Dana").
+    greetings: dict[str, Annotated[list[str], Field(min_length=2, max_length=2)]] = {
+        "en": ["Hi", "Hello"], "es": ["Hola", "Buenos días"], "de": ["Hallo", "Guten Tag"],
+        "fr": ["Bonjour", "Bonjour"], "pt": ["Olá", "Olá"], "it": ["Ciao", "Buongiorno"],
+    }
+    nobody: str = "there"  # who {greeting} names when the name and handle are unknown
+    past_reply_threshold: float = Field(0.6, ge=-1, le=1)  # similarity for a second option
+    past_reply_days: int = Field(180, ge=1)  # how far back approved replies are reused
+    repeat_window_hours: float = Field(24, ge=0)  # no sentence twice to one author within
+    reminder_hours: float = Field(0, ge=0)  # remind when the customer has not answered; 0 off
 
     @model_validator(mode="after")
     def _templates_render(self) -> ResponderSettings:
         from responder.policy import violations  # pure module, no import cycle at runtime
 
-        sample = {k: "x" for k in ("handle", "name", "brand", "kb_link", "signoff", "kb_line")}
-        for key, template in {**self.templates, "kb_line": self.kb_line}.items():
+        sample = {k: "x" for k in ("greeting", "name", "handle", "brand", "kb_link",
+                                   "kb_title", "emoji", "signoff", "kb_line")}
+        variants = [(key, text) for key, value in self.templates.items()
+                    for text in ([value] if isinstance(value, str) else value)]
+        for key, template in [*variants, ("kb_line", self.kb_line)]:
             try:
                 text = template.format(**sample)
             except (KeyError, IndexError, ValueError) as exc:
                 raise ValueError(f"template {key!r}: bad placeholder {exc}") from None
-            if problems := violations(text):
+            if problems := violations(text, self.policy):
                 raise ValueError(f"template {key!r}: {problems[0]}")
         if "default" not in self.templates:
             raise ValueError("templates need a 'default' entry")

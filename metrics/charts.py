@@ -114,9 +114,11 @@ def _overlay(overlay: Series, xs: Sequence[float], scale: Scale, labels: Sequenc
 
 def bars(chart_id: str, title: str, desc: str, labels: Sequence[str], series: list[Series],
          *, x_label: str, y_label: str, links: Sequence[str | None] | None = None,
+         part_links: Sequence[Sequence[str | None]] | None = None,
          stacked: bool = True, overlay: Series | None = None) -> str:
     """Vertical bars, one group per label; stacked (parts of a whole) or side by side;
-    ``overlay`` draws one more series as a dashed line (a comparison)."""
+    ``overlay`` draws one more series as a dashed line (a comparison). ``links`` go
+    from a whole group, ``part_links`` (per series, per label) from each bar instead."""
     if not labels or not any(v for _, vals in series for v in vals):
         return _empty(chart_id, title, x_label, y_label)
     per_label = [[v or 0 for v in vals] for _, vals in series]
@@ -138,13 +140,15 @@ def bars(chart_id: str, title: str, desc: str, labels: Sequence[str], series: li
             x = LEFT + slot * i + slot * 0.1 + (0 if stacked else s * width)
             low, high = (base, base + value) if stacked else (0, value)
             if value:
-                marks.append(
-                    f'<rect x="{x:.1f}" y="{scale(high):.1f}" width="{max(width, 1):.1f}" '
-                    f'height="{scale(low) - scale(high):.1f}" fill="{colour(name, s)}">'
-                    f"<title>{escape(label)} · {escape(name)}: {_fmt(value)}</title></rect>")
+                rect = (f'<rect x="{x:.1f}" y="{scale(high):.1f}" width="{max(width, 1):.1f}" '
+                        f'height="{scale(low) - scale(high):.1f}" fill="{colour(name, s)}">'
+                        f"<title>{escape(label)} · {escape(name)}: {_fmt(value)}</title></rect>")
+                part = part_links[s][i] if part_links else None
+                marks.append(f'<a href="{escape(part)}">{rect}</a>' if part else rect)
             base += value if stacked else 0
         group = "".join(marks)
-        body.append(f'<a href="{escape(link)}">{group}</a>' if link else group)
+        body.append(f'<a href="{escape(link)}">{group}</a>' if link and not part_links
+                    else group)
     centre = [LEFT + slot * (i + 0.5) for i in range(len(labels))]
     if overlay:
         body += _overlay(overlay, centre, scale, labels)

@@ -2,7 +2,8 @@
 
 Each chart is drawn from exactly the rows of its table, and the CSV/JSON export
 writes the same rows, so what is seen, what is downloaded and what is drawn agree.
-``link(**filters)`` makes the URL of the mentions behind a row (the filtered inbox).
+``link(**filters)`` makes the URL of the mentions behind a row or a bar (the
+mentions list, filtered to it).
 """
 
 from __future__ import annotations
@@ -106,7 +107,9 @@ def build(*, current: dict[str, Any], previous: dict[str, Any], series: list[dic
                           f"Stacked mentions per {unit} by platform; the dashed line is the "
                           "previous period.", labels,
                           [(p, [r[p] for r in rows]) for p in platforms],
-                          x_label=unit, y_label="mentions", links=bucket_links,
+                          x_label=unit, y_label="mentions",
+                          part_links=[[link(bucket=b, platform=p) for b in buckets]
+                                      for p in platforms],
                           overlay=("previous period", [r["previous"] for r in rows]))
     tables.append(t)
 
@@ -115,10 +118,12 @@ def build(*, current: dict[str, Any], previous: dict[str, Any], series: list[dic
             for b in buckets]
     t = Table("tone", "Tone over time", [("bucket", unit), *((x, x) for x in TONES),
                                          ("negative_share", "negative share")], rows,
-              [link(bucket=b, sentiment="negative") for b in buckets])
+              bucket_links)
     t.chart = charts.bars("chart-tone", t.title, f"Stacked mentions per {unit} by tone.",
                           labels, [(tone, [r[tone] for r in rows]) for tone in TONES],
-                          x_label=unit, y_label="mentions", links=t.links)
+                          x_label=unit, y_label="mentions",
+                          part_links=[[link(bucket=b, sentiment=tone) for b in buckets]
+                                      for tone in TONES])
     tables.append(t)
 
     rows = [{"bucket": b, "triaged": _triaged(per_bucket[b]), "net_sentiment": _net(per_bucket[b]),
@@ -126,14 +131,15 @@ def build(*, current: dict[str, Any], previous: dict[str, Any], series: list[dic
     t = Table("sentiment", "Net sentiment trend",
               [("bucket", unit), ("triaged", "triaged"), ("net_sentiment", "net sentiment"),
                ("previous", "previous period")],
-              rows, bucket_links, note="(positive − negative) / triaged, from −1 to +1")
+              rows, [link(bucket=b, triaged="1") for b in buckets],
+              note="(positive − negative) / triaged, from −1 to +1")
     t.chart = charts.lines("chart-sentiment", t.title,
                            f"Net sentiment per {unit} against the previous period; gaps where "
                            "nothing was triaged.", labels,
                            [("net sentiment", [r["net_sentiment"] for r in rows]),
                             ("previous period", [r["previous"] for r in rows])],
                            x_label=unit, y_label="net sentiment", low=-1, high=1,
-                           links=bucket_links)
+                           links=t.links)
     tables.append(t)
 
     rows = [{"topic": r["topic"], "mentions": r["volume"], "complaints": r["complaints"],
@@ -172,14 +178,15 @@ def build(*, current: dict[str, Any], previous: dict[str, Any], series: list[dic
     t = Table("sla", "SLA compliance",
               [("bucket", unit), ("needs_reply", "needing a reply"),
                ("sla_breaches", "breaches"), ("compliance", "compliance"),
-               ("previous", "previous period")], rows, bucket_links)
+               ("previous", "previous period")], rows,
+              [link(bucket=b, needs_reply="1") for b in buckets])
     t.chart = charts.lines("chart-sla", t.title,
                            f"Share of mentions needing a reply answered within the SLA, per "
                            f"{unit}, against the previous period.", labels,
                            [("compliance", [r["compliance"] for r in rows]),
                             ("previous period", [r["previous"] for r in rows])],
                            x_label=unit, y_label="answered within SLA", low=0, high=1,
-                           percent=True, links=bucket_links)
+                           percent=True, links=t.links)
     tables.append(t)
 
     outcomes = [("approved unedited", current["accepted_unedited"]),

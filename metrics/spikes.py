@@ -64,12 +64,13 @@ def message(brand: str, hour: str, findings: Sequence[Finding],
     title = f"Spike for {brand} in the hour from {hour.replace('T', ' ')}:00 UTC"
     quoted = [f"> @{e['handle']} ({e['platform']}, {e['followers']:,} followers): "
               f"{_short(e['text'])}" for e in examples]
-    text = "\n".join([f":rotating_light: {title}", *lines, *quoted, f"Open the inbox: {link}"])
+    text = "\n".join([f":rotating_light: {title}", *lines, *quoted,
+                      f"The negative mentions: {link}"])
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": title}},
         {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}},
         *({"type": "section", "text": {"type": "mrkdwn", "text": q}} for q in quoted),
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"<{link}|Open the inbox>"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"<{link}|The negative mentions>"}},
     ]
     return {"text": text, "blocks": blocks}
 

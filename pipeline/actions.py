@@ -6,6 +6,8 @@ their message; no interface re-implements a rule. What is enforced here:
 - the reply policy (``responder.policy``) and the platform's length limit, on every
   text that is saved (edit) or approved, so no path can approve or store a reply that
   asks for a password in public or is too long to post;
+- one reply per conversation: a second reply in a thread waits until the customer we
+  answered writes back;
 - claims (a colleague's mention must be taken over explicitly) and versions (an
   approve or edit of a draft changed since the agent saw it is refused), through
   ``store.drafts``;
@@ -34,10 +36,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from config.settings import Settings
-from core.clock import Clock
+from core.clock import Clock, from_iso
 from core.errors import ActionRefused, ConflictError
 from listener.platforms import platform_length
-from responder.policy import reply_problems
+from responder.policy import reply_problems, second_reply
 from store import drafts, inbox
 from store.db import Store
 
@@ -48,10 +50,14 @@ class Done:
     version: int | None = None  # the draft's version after the action, when it has one
 
 
-def text_problems(settings: Settings, platform: str, text: str) -> list[str]:
-    """Why ``text`` could not go out as a reply on ``platform``; empty when it can."""
-    limit = settings.responder.length_limits.get(platform, 280)
-    return reply_problems(text, platform_length(text, platform), limit, platform)
+def text_problems(settings: Settings, platform: str, text: str, brand: str = "") -> list[str]:
+    """Why ``text`` could not go out as ``brand``'s reply on ``platform``; empty when it
+    can (a brand's ``allowed_promises`` only apply when ``brand`` is given)."""
+    responder = settings.responder
+    limit = responder.length_limits.get(platform, 280)
+    allowed = next((b.allowed_promises for b in settings.brands if b.name == brand), [])
+    return reply_problems(text, platform_length(text, platform), limit, platform,
+                          responder.policy, allowed)
 
 
 def refusal(what: str, problems: list[str]) -> str:
@@ -76,11 +82,11 @@ class Actions:
         Interfaces show this beside a draft before the agent approves it."""
         row = self._draft(draft_id)
         text = row["draft_text"] if text is None else text
-        return text_problems(self.settings, row["platform"], text)
+        return text_problems(self.settings, row["platform"], text, row["brand"])
 
     def _checked(self, draft_id: int, text: str, what: str) -> dict:
         row = self._draft(draft_id)
-        if problems := text_problems(self.settings, row["platform"], text):
+        if problems := text_problems(self.settings, row["platform"], text, row["brand"]):
             raise ActionRefused(refusal(what, problems))
         return row
 
@@ -107,6 +113,15 @@ class Actions:
         row = self._draft(draft_id)
         text = row["draft_text"] if text is None else _normal(text)
         self._checked(draft_id, text, "approved")
+        if thread := drafts.reply_in_thread(self.store, row["mention_id"]):
+            second = second_reply(self.settings.responder.policy,
+                                  our_reply_at=from_iso(thread["at"]),
+                                  replied_to_author=thread["handle"],
+                                  author=row["author_handle"],
+                                  created_at=from_iso(row["created_at"]))
+            if second:
+                why = second.message.rstrip(".")
+                raise ActionRefused(refusal("approved", [why[0].lower() + why[1:]]))
         with _refusing("approved"):
             drafts.approve(self.store, draft_id, actor, version, self.clock.now(),
                            text=text if text != row["draft_text"] else None)

@@ -30,12 +30,13 @@ from core.errors import (
 from core.reply import ReplyRequest
 from listener.base import MentionSource, Publisher
 from listener.filters import matches_brand, mentions_term
-from listener.platforms import PLATFORMS, address
+from listener.platforms import address
 from metrics.rollup import DraftFact, MentionFact, rollup
 from pipeline import reporting, telemetry
-from responder import drafting
+from pipeline.replies import Replies
 from sentiment import triage as triage_rules
 from sentiment.classifier import Classifier, Prediction
+from sentiment.embedding import Embedder
 from store import drafts, mentions, operations, set_aside, sources
 from store import metrics as metric_store
 from store.db import Store
@@ -88,8 +89,10 @@ class Pipeline:
     clock: Clock
     rng: random.Random = field(default_factory=random.Random)  # back-off jitter
     owner: str = field(default_factory=_owner)
+    embedder: Embedder | None = None  # the knowledge base and past replies need it
 
     def __post_init__(self) -> None:
+        self.replies = Replies(self.settings, self.embedder)
         for name, source in self.sources.items():
             sources.ensure(self.store, name, source.platform)
             _, reason = sources.paused_until(self.store, name)
@@ -214,32 +217,10 @@ class Pipeline:
 
     # --- drafting ---------------------------------------------------------------------
     def draft_batch(self) -> int:
-        made = 0
-        topics = {t.name: t for t in self.settings.topics}
-        rows = mentions.awaiting_draft(self.store, self.settings.pipeline.batch_size)
-        for row in rows:
-            try:
-                platform = PLATFORMS[row["platform"]]
-                text = drafting.draft(
-                    handle=row["author_handle"],
-                    author_name=row["author_name"], brand=self.settings.brand(row["brand"]),
-                    topic=topics.get(row["topic"]), label=row["label"],
-                    question=triage_rules.is_question(row["text"],
-                                                      self.settings.triage.question_words),
-                    settings=self.settings.responder,
-                    limit=self.settings.responder.length_limits.get(platform.name,
-                                                                    platform.reply_limit),
-                    length=platform.reply_length, address=platform.address,
-                )
-            except ROW_ERRORS as exc:
-                self._set_aside("draft", row, f"{type(exc).__name__}: {exc}")
-                continue
-            if drafts.create(self.store, row["id"], text, self.clock.now()) is not None:
-                made += 1
+        made = self.replies.draft_batch(self.store, self.clock.now(),
+                                        self.settings.pipeline.batch_size)
         telemetry.DRAFTED.inc(made)
-        if made:
-            log.info("drafting: %d drafts waiting for approval", made)
-        return len(rows)
+        return made
 
     # --- publishing -------------------------------------------------------------------
     def publish_batch(self) -> int:

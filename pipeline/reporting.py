@@ -29,8 +29,9 @@ def _hour_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H")
 
 
-def _inbox_url(settings: Settings, **query: str) -> str:
-    return f"{settings.metrics.public_url.rstrip('/')}/queue?{urlencode(query)}"
+def _page_url(settings: Settings, page: str, **query: str) -> str:
+    """A filtered list of the web app: "queue" (work waiting) or "mentions" (all)."""
+    return f"{settings.metrics.public_url.rstrip('/')}/{page}?{urlencode(query)}"
 
 
 def _findings(store: Store, settings: Settings, brand: str, hour_start: datetime,
@@ -77,9 +78,9 @@ def check_spikes(store: Store, settings: Settings, now: datetime) -> list[int]:
             continue
         examples = analytics.examples(store, brand.name, to_iso(hour_start), to_iso(hour_end),
                                       "negative", m.spike_examples)
-        link = _inbox_url(settings, brand=brand.name, sentiment="negative",
-                          since=hour_start.strftime("%Y-%m-%dT%H:%M"),
-                          until=hour_end.strftime("%Y-%m-%dT%H:%M"))
+        link = _page_url(settings, "mentions", brand=brand.name, sentiment="negative",
+                         since=hour_start.strftime("%Y-%m-%dT%H:%M"),
+                         until=hour_end.strftime("%Y-%m-%dT%H:%M"))
         payload = spikes.message(brand.name, hour, findings, examples, link)
         made.append(alerts.record_alert(store, brand.name, hour, [f.kind for f in findings],
                                         payload, now))
@@ -142,7 +143,7 @@ def build_digest(store: Store, settings: Settings, brand: str, day: date) -> Dig
                                   f"{end}:00:00+00:00", "positive", 3),
         dashboard_url=f"{base}/dashboard?" + urlencode(
             {"since": week[0].isoformat(), "until": day.isoformat(), "brand": brand}),
-        inbox_url=_inbox_url(settings, brand=brand))
+        inbox_url=_page_url(settings, "queue", brand=brand))
 
 
 def write_digests(store: Store, settings: Settings, now: datetime) -> list[str]:

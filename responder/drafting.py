@@ -1,66 +1,220 @@
-"""Reply drafts from templates: the customer's handle, the brand's voice and sign-off,
-a knowledge-base link when the topic has one, within the platform's length limit.
+"""Reply drafts that read like a person wrote them.
 
-Platform-neutral: the caller passes the platform's rules (``listener.platforms``): how a
-reply names its author ("@ann", "u/ann"), how it counts length, and the limit."""
+A template is picked per topic x tone x platform (x language), one of its variants per
+mention, and filled with the brand's voice (greeting by formality, emoji on or off,
+sign-off), the customer's first name when known (never "u/[deleted]"), the knowledge
+base article when one was chosen, and kept within the platform's length limit.
+
+Platform-neutral: the caller passes the platform's rules (``listener.platforms``) as
+data: how a reply names its author, how it counts length, and the limit. Pure: what
+this author already got today comes in as ``recent`` sentences, so no sentence is sent
+twice to one person in a day.
+
+Template keys, most specific first: "topic.label", "topic", "question", "label",
+"default"; each may end in "@platform" and start with "lang:" for a language other than
+the brand's ("es:delivery.negative@x"). Variants that use {kb_line}, {kb_link} or
+{kb_title} are used when an article was chosen, the others when none was.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
-from config.settings import BrandSettings, ResponderSettings, TopicSettings
+from config.settings import BrandSettings, KbArticle, ResponderSettings
 
 ELLIPSIS = "…"
+KB_FIELDS = ("{kb_line}", "{kb_link}", "{kb_title}")
+LANGUAGES = {
+    "en": "English", "es": "Spanish", "de": "German", "fr": "French", "pt": "Portuguese",
+    "it": "Italian", "nl": "Dutch", "ja": "Japanese", "ar": "Arabic", "zh": "Chinese",
+    "ko": "Korean", "ru": "Russian", "tr": "Turkish", "pl": "Polish", "hi": "Hindi",
+}
+NOT_A_NAME = {"deleted", "[deleted]", "removed", "[removed]", "unknown", "anonymous"}
 
 
-def template_for(
-    templates: dict[str, str], topic: str, label: str, question: bool
-) -> str:
-    """The most specific template: topic.label, topic, question, label, default."""
-    keys = [f"{topic}.{label}", topic, *(["question"] if question else []), label, "default"]
-    return next(templates[k] for k in keys if k in templates)
+@dataclass(frozen=True)
+class PlatformRules:
+    """What drafting needs to know of a network, passed as data."""
+
+    name: str
+    limit: int
+    length: Callable[[str], int]
+    address: Callable[[str], str]
 
 
-def draft(
-    *,
-    handle: str,
-    author_name: str,
-    brand: BrandSettings,
-    topic: TopicSettings | None,
-    label: str,
-    question: bool,
-    settings: ResponderSettings,
-    limit: int,
-    length: Callable[[str], int],
-    address: Callable[[str], str],
-) -> str:
-    template = template_for(settings.templates, topic.name if topic else "", label, question)
-    kb_link = topic.kb_link if topic else ""
-    addressed = address(handle)  # "" for an author the platform no longer shows
+@dataclass(frozen=True)
+class Request:
+    """One mention to answer, as triage left it."""
+
+    handle: str
+    author_name: str
+    label: str  # negative | neutral | positive
+    topic: str  # the triage topic ("" or "general" when none)
+    question: bool
+    lang: str = ""  # the mention's language code, "" when unknown
+    seed: int = 0  # picks the variant (the mention id): stable across re-drafts
+
+
+@dataclass(frozen=True)
+class Draft:
+    text: str
+    template: str  # the template key it came from, "key#variant"
+    lang: str  # the language of the text
+    notes: list[str] = field(default_factory=list)  # for the agent, never posted
+
+
+def language_name(code: str) -> str:
+    return LANGUAGES.get(code.split("-")[0].lower(), code)
+
+
+def first_name(author_name: str) -> str:
+    """The customer's first name when their display name looks like a person's."""
+    words = author_name.strip().split()
+    if not words or author_name.strip().lower() in NOT_A_NAME:
+        return ""
+    first = words[0]
+    if not first.isalpha() or not 2 <= len(first) <= 20:
+        return ""
+    if first == first.lower() != first.upper():
+        return ""  # "noodle": a nickname, not a name to greet by
+    return first if not first.isupper() else first.title()
+
+
+def greeting(request: Request, brand: BrandSettings, settings: ResponderSettings,
+             rules: PlatformRules, lang: str) -> tuple[str, str]:
+    """("Hi Dana", "Dana") — by name, else by handle, else "Hi there"."""
+    casual, formal = settings.greetings.get(lang, settings.greetings["en"])
+    word = formal if brand.formality == "formal" else casual
+    name = first_name(request.author_name)
+    handle = request.handle.strip()
+    if not name and handle and handle.lower() not in NOT_A_NAME:
+        name = rules.address(handle)
+    return (f"{word} {name}" if name else f"{word} {settings.nobody}"), name
+
+
+def template_keys(topic: str, label: str, question: bool) -> list[str]:
+    """The base keys to try, most specific first. A topic's own template is for
+    problems and questions, so plain praise goes to its thank-you first; an upset
+    customer's question gets an apology before "good question!"."""
+    topic = "" if topic in ("", "general") else topic
+    keys = [f"{topic}.{label}"] if topic else []
+    if topic and (question or label != "positive"):
+        keys.append(topic)
+    asked = ["question"] if question else []
+    tail = [label, *asked] if label == "negative" else [*asked, label]
+    return [*keys, *tail, "default"]
+
+
+def candidates(templates: dict[str, str | list[str]], bases: Sequence[str], lang: str,
+               brand_lang: str, platform: str) -> list[tuple[str, list[str]]]:
+    """(key, variants) in the order they are tried."""
+    prefix = "" if lang == brand_lang else f"{lang}:"
+    out = []
+    for base in bases:
+        for key in (f"{prefix}{base}@{platform}", f"{prefix}{base}"):
+            if key in templates:
+                value = templates[key]
+                out.append((key, [value] if isinstance(value, str) else list(value)))
+    return out
+
+
+def sentences(text: str) -> list[str]:
+    """Normalised sentences, for the no-repeat rule."""
+    parts = re.split(r"(?<=[.!?])\s+|\n+", text)
+    return [re.sub(r"\W+", " ", p).strip().lower() for p in parts if re.search(r"\w", p)]
+
+
+def draft(request: Request, brand: BrandSettings, settings: ResponderSettings,
+          rules: PlatformRules, *, article: KbArticle | None = None,
+          topic_link: str = "", recent: Sequence[str] = ()) -> Draft:
+    """The first draft for a mention. ``recent`` is what this author was sent (or will
+    be) in the repeat window; ``topic_link`` is the topic's own link, used when the
+    knowledge base chose no article."""
+    notes = []
+    lang = request.lang.split("-")[0].lower() if request.lang else brand.language
+    has_lang = lang == brand.language or any(k.startswith(f"{lang}:") for k in settings.templates)
+    if not has_lang:
+        notes.append(f"The customer wrote in {language_name(lang)}: answer in "
+                      f"{language_name(lang)} (no templates in it yet; this draft is in "
+                      f"{language_name(brand.language)}).")
+        lang = brand.language
+    hello, name = greeting(request, brand, settings, rules, lang)
+    link = article.url if article else topic_link
     values = {
-        "handle": addressed,
-        "name": author_name or (handle if addressed else ""),
+        "greeting": hello,
+        "name": name or settings.nobody,
+        "handle": rules.address(request.handle) if request.handle else "",
         "brand": brand.name,
-        "kb_link": kb_link,
+        "kb_link": link,
+        "kb_title": article.title if article else "",
+        "emoji": settings.emoji_by_tone.get(request.label, "") if brand.emoji else "",
         "signoff": brand.signoff,
     }
-    for kb_line in (settings.kb_line.format(**values) if kb_link else "", ""):
-        text = _clean(template.format(kb_line=kb_line, **values))
-        if not addressed:  # "Hi , thanks" -> "Hi, thanks"
-            text = re.sub(r"\s+([,.!?])", r"\1", text)
-        if length(text) <= limit:
+    kb_line = settings.kb_line.format(**values) if link else ""
+    bases = template_keys(request.topic, request.label, request.question)
+    # The sign-off and the article line may come again; the words around them may not.
+    seen = ({s for text in recent for s in sentences(text)}
+            - set(sentences(brand.signoff)) - set(sentences(kb_line)))
+    fallback: list[tuple[str, str, bool]] = []  # (template, text, repeats) of cut drafts
+    for key, variants in candidates(settings.templates, bases, lang, brand.language,
+                                    rules.name):
+        for i, template in _ordered(variants, bool(link), request.seed):
+            text = _fit(template, values, kb_line, rules)
+            repeats = bool(seen & set(sentences(text)))
+            if not repeats and not text.endswith(ELLIPSIS):
+                return Draft(text, f"{key}#{i}", lang, notes)
+            fallback.append((f"{key}#{i}", text, repeats))
+    # "default" always exists (ResponderSettings checks), so there is a fallback.
+    name, text, repeats = min(fallback, key=lambda f: f[2])
+    if repeats:
+        notes.append("Every template repeats a sentence this customer got in the last "
+                      "day: reword it before approving.")
+    return Draft(text, name, lang, notes)
+
+
+def _ordered(variants: list[str], with_article: bool, seed: int) -> list[tuple[int, str]]:
+    """Variants in the order to try: those fit for the article (or its absence) first,
+    each group rotated by the mention so replies vary."""
+    start = zlib.crc32(str(seed).encode())
+    fit = [(i, v) for i, v in enumerate(variants)
+           if any(f in v for f in KB_FIELDS) == with_article]
+    rest = [(i, v) for i, v in enumerate(variants) if (i, v) not in fit]
+    return [*_rotate(fit, start), *_rotate(rest, start)]
+
+
+def _rotate(items: list, start: int) -> list:
+    return items[start % len(items):] + items[:start % len(items)] if items else []
+
+
+def _fit(template: str, values: dict[str, str], kb_line: str, rules: PlatformRules) -> str:
+    """The filled template within the limit: with the article line, without it, without
+    the sign-off, or cut at a word boundary (the agent sees and can edit it)."""
+    text, signoff = "", values.get("signoff", "")
+    for line, sign in dict.fromkeys(((kb_line, signoff), ("", signoff), ("", ""))):
+        text = _clean(template.format(kb_line=line, **{**values, "signoff": sign}))
+        if rules.length(text) <= rules.limit:
             return text
-    return _shorten(text, length, limit)
+    words = text.split(" ")
+    while words and rules.length(" ".join(words) + ELLIPSIS) > rules.limit:
+        words.pop()
+    return " ".join(words) + ELLIPSIS
 
 
 def _clean(text: str) -> str:
-    return re.sub(r"[ \t]+", " ", text).strip()
+    text = re.sub(r"[ \t]+", " ", text)
+    return re.sub(r" ([,.!?])", r"\1", text).strip()
 
 
-def _shorten(text: str, length: Callable[[str], int], limit: int) -> str:
-    """Cut at a word boundary so the text fits; the agent sees and can edit it."""
-    words = text.split(" ")
-    while words and length(" ".join(words) + ELLIPSIS) > limit:
-        words.pop()
-    return " ".join(words) + ELLIPSIS
+def adapt(reply: str, old_handle: str, old_name: str, request: Request,
+          brand: BrandSettings, settings: ResponderSettings, rules: PlatformRules) -> str:
+    """A past approved reply re-addressed to this mention's customer."""
+    _, name = greeting(request, brand, settings, rules, brand.language)
+    olds = [o for o in (rules.address(old_handle) if old_handle else "",
+                        first_name(old_name), old_handle) if o]
+    text = reply
+    for old in olds:
+        text = re.sub(rf"(?<![\w@/]){re.escape(old)}(?!\w)", name or settings.nobody, text)
+    return _fit(text.replace("{", "{{").replace("}", "}}"), {}, "", rules)

@@ -1,39 +1,175 @@
-"""What a public reply must never do: ask for private data in public."""
+"""The reply policy, pure: what a public reply must never do, and what a customer's post
+tells the agent before any reply is written.
+
+Replies (``reply_problems``): never ask for private data (passwords, card or account
+numbers, addresses, phone or order numbers) in public, only in a private message; never
+promise a refund or compensation unless the brand allows that exact phrase; never empty;
+never over the platform's length limit (length and limit come in as data, so this
+module stays platform-neutral).
+
+Mentions (``mention_flags``): private data the customer posted publicly (card numbers
+that pass the Luhn check, emails, phone numbers, order ids), so the agent can suggest
+deleting the post; spam, scams and abuse, which get a flag instead of a draft.
+
+One reply per thread (``second_reply``): we answer a conversation once, again only when
+the customer we answered writes back.
+
+Every word list and pattern is a setting (``PolicySettings``) with a default.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
 
-_ASK = re.compile(
-    r"\b(send|share|post|tell|give|reply with|provide|include|type|enter|confirm|what(?:'s| is))"
-    r"\b([^.!?]{0,60})", re.IGNORECASE)
-_PRIVATE = re.compile(
-    r"\b(password|passcode|pin|card number|credit card|cvv|social security|ssn|"
-    r"home address|full address|phone number|date of birth|bank)\b", re.IGNORECASE)
-_DM = re.compile(r"\b(DM|direct message|private message|PM)\b", re.IGNORECASE)
+from config.settings import PolicySettings
+
+NO_DRAFT = ("spam", "scam", "abuse")  # flag kinds that get no draft
 
 
-def violations(text: str) -> list[str]:
-    """Problems with a reply text; empty when it may be posted in public."""
+@dataclass(frozen=True)
+class Flag:
+    kind: str  # private_data | spam | scam | abuse | thread
+    message: str  # one sentence for the agent
+
+
+@lru_cache(maxsize=64)
+def _terms(terms: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern matching any of ``terms`` as whole words (a term ending in '*' as a
+    prefix: 'compensat*' matches 'compensation')."""
+    parts = [re.escape(t[:-1]) + r"\w*" if t.endswith("*") else re.escape(t) + r"\b"
+             for t in sorted(terms, key=len, reverse=True)]
+    return re.compile(r"(?<!\w)(" + "|".join(parts) + ")", re.IGNORECASE)
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+
+
+def private_asks(text: str, rules: PolicySettings) -> list[str]:
+    """The private data a reply asks for in public (not in a sentence that moves the
+    conversation to a private channel)."""
     asked: list[str] = []
-    for ask in _ASK.finditer(text):
-        if _DM.search(text[max(0, ask.start() - 40) : ask.end() + 40]):
+    private = _terms(tuple(rules.private_data))
+    asks = _terms(tuple(rules.ask_words))
+    channel = _terms(tuple(rules.private_channel_words))
+    for sentence in _sentences(text):
+        if channel.search(sentence) or not asks.search(sentence):
             continue
-        for term in _PRIVATE.finditer(ask.group(2)):
-            if term.group(1).lower() not in asked:
-                asked.append(term.group(1).lower())
-    if not asked:
-        return []
-    return [f"asks for {' and '.join(asked)} in public: move that to a DM"]
+        for ask in asks.finditer(sentence):
+            for term in private.finditer(sentence[ask.end():ask.end() + 80]):
+                if term.group(1).lower() not in asked:
+                    asked.append(term.group(1).lower())
+    return asked
 
 
-def reply_problems(text: str, length: int, limit: int, platform: str) -> list[str]:
+def promises(text: str, rules: PolicySettings, allowed: list[str]) -> list[str]:
+    """Sentences that promise a refund or compensation, unless they use a phrase the
+    brand allows."""
+    found = []
+    commit = _terms(tuple(rules.commitment_words))
+    promise = _terms(tuple(rules.promise_words))
+    for sentence in _sentences(text):
+        if any(phrase.lower() in sentence.lower() for phrase in allowed):
+            continue
+        for start in commit.finditer(sentence):
+            if match := promise.search(sentence[start.end():start.end() + 60]):
+                found.append(match.group(1).lower())
+                break
+    return found
+
+
+def reply_problems(text: str, length: int, limit: int, platform: str,
+                   rules: PolicySettings | None = None,
+                   allowed_promises: list[str] | None = None) -> list[str]:
     """Every reason ``text`` may not go out as a public reply, one short clause each;
-    empty when it may. The platform's ``length`` of the text and its ``limit`` come in
-    as data, so this module stays platform-neutral."""
+    empty when it may."""
+    rules = rules or PolicySettings()
     if not text.strip():
         return ["the reply is empty"]
-    problems = violations(text)
+    problems = []
+    if asked := private_asks(text, rules):
+        problems.append(f"asks for {' and '.join(asked)} in public: move that to a DM")
+    if promised := promises(text, rules, allowed_promises or []):
+        problems.append(f"promises a {promised[0]}, which the brand does not allow in "
+                        "public replies")
     if length > limit:
         problems.append(f"it is {length} characters and {platform} allows {limit}")
     return problems
+
+
+def violations(text: str, rules: PolicySettings | None = None) -> list[str]:
+    """What the policy forbids in ``text`` itself, whatever the platform (templates are
+    checked with this at start-up)."""
+    return reply_problems(text, 0, 1, "", rules)
+
+
+# --- what the customer posted ------------------------------------------------------
+
+_CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
+_PHONE = re.compile(r"(?<![\w.$€£/-])\+?\(?\d[\d ().-]{7,17}\d(?![\w.%-]|\.\d)")
+
+
+def luhn(digits: str) -> bool:
+    total = 0
+    for i, char in enumerate(reversed(digits)):
+        n = int(char)
+        if i % 2:
+            n = n * 2 - 9 if n > 4 else n * 2
+        total += n
+    return total % 10 == 0
+
+
+def private_data(text: str, rules: PolicySettings) -> list[str]:
+    """Kinds of private data visible in a customer's public post."""
+    kinds = []
+    cards = [m for m in _CARD.finditer(text)
+             if 13 <= len(d := re.sub(r"\D", "", m.group())) <= 19 and luhn(d)]
+    if cards:
+        kinds.append("a card number")
+    if _EMAIL.search(text):
+        kinds.append("an email address")
+    card_spans = [m.span() for m in cards]
+    for match in _PHONE.finditer(text):
+        digits = re.sub(r"\D", "", match.group())
+        inside_card = any(a <= match.start() < b for a, b in card_spans)
+        if 9 <= len(digits) <= 15 and not inside_card and (
+                match.group().startswith("+") or re.search(r"[ ().-]", match.group())):
+            kinds.append("a phone number")
+            break
+    if re.search(rules.order_id_pattern, text, re.IGNORECASE):
+        kinds.append("an order number")
+    return kinds
+
+
+def mention_flags(text: str, rules: PolicySettings, *, spam: bool = False) -> list[Flag]:
+    """What the agent should know about a customer's post before replying. ``spam`` is
+    triage's verdict (its spam words or head), added to the policy's own lists."""
+    flags = []
+    if kinds := private_data(text, rules):
+        flags.append(Flag("private_data", f"The customer posted {' and '.join(kinds)} in "
+                          "public: suggest they delete the post and continue by DM."))
+    if _terms(tuple(rules.scam_words)).search(text):
+        flags.append(Flag("scam", "Looks like a scam (fake giveaway, token or phishing "
+                          "link): no reply drafted; report it to the platform."))
+    elif spam or _terms(tuple(rules.spam_words)).search(text):
+        flags.append(Flag("spam", "Looks like spam: no reply drafted."))
+    if _terms(tuple(rules.abuse_words)).search(text):
+        flags.append(Flag("abuse", "Abusive language: no reply drafted; a lead decides "
+                          "whether to answer."))
+    return flags
+
+
+def second_reply(rules: PolicySettings, *, our_reply_at: datetime | None,
+                 replied_to_author: str, author: str, created_at: datetime) -> Flag | None:
+    """The one-reply-per-thread rule: a Flag when answering this mention would be our
+    second reply in its conversation without the customer having written back."""
+    if not rules.one_reply_per_thread or our_reply_at is None:
+        return None
+    if author == replied_to_author and created_at > our_reply_at:
+        return None  # the customer answered us: the conversation goes on
+    return Flag("thread", f"We already replied in this conversation (to @{replied_to_author})"
+                "; a second reply waits until that customer writes back.")

@@ -22,6 +22,7 @@ import sqlite_utils
 from core.errors import StoreError
 
 BUSY_TIMEOUT_MS = 10_000
+READER_MMAP_BYTES = 256 * 2**20
 
 
 class Store:
@@ -92,6 +93,9 @@ class Store:
                 conn = sqlite3.connect(self.path, check_same_thread=False,
                                        isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
                 conn.execute("PRAGMA query_only=ON")
+                # Pages straight from the OS cache: another connection's commit empties
+                # this one's page cache, and the queue reads the whole attention set.
+                conn.execute(f"PRAGMA mmap_size={READER_MMAP_BYTES}")
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot read database {self.path}: {exc}") from exc
             conn.row_factory = sqlite3.Row
@@ -139,8 +143,12 @@ def loads(text: str | None) -> Any:
 
 
 def decode(row: dict[str, Any]) -> dict[str, Any]:
-    """A query row with its JSON columns (engagement, scores, factors) as Python values."""
+    """A query row with its JSON columns (engagement, scores, factors; a draft's notes
+    and options, a mention's flags) as Python values."""
     for key in ("engagement", "scores", "factors"):
         if isinstance(row.get(key), str):
             row[key] = loads(row[key]) or {}
+    for key in ("notes", "draft_notes", "options", "flags"):
+        if isinstance(row.get(key), str):
+            row[key] = loads(row[key]) or []
     return row

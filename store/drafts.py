@@ -15,13 +15,16 @@ from core.clock import to_iso
 from core.errors import ConflictError, StoreError
 from core.reply import Posted
 from store import audit
-from store.db import Store, decode
+from store.db import Store, decode, dumps
 
 SYSTEM = "mentiondesk"
 
 
-def create(store: Store, mention_id: int, text: str, now: datetime) -> int | None:
-    """Add a pending draft for a mention awaiting one; None if it already has one."""
+def create(store: Store, mention_id: int, text: str, now: datetime, *, template: str = "",
+           lang: str = "", notes: list[str] | None = None,
+           options: list[dict[str, Any]] | None = None, article_url: str = "") -> int | None:
+    """Add a pending draft for a mention awaiting one; None if it already has one.
+    ``options`` are further texts offered beside it (e.g. a past approved reply)."""
     with store.atomic() as db:
         cur = db.execute(
             "UPDATE mentions SET status = 'drafted' WHERE id = ? AND status = 'needs_reply'",
@@ -30,18 +33,35 @@ def create(store: Store, mention_id: int, text: str, now: datetime) -> int | Non
         if cur.rowcount == 0:
             return None
         draft_id = db.execute(
-            "INSERT INTO drafts (mention_id, text, created_at, updated_at) VALUES (?, ?, ?, ?)",
-            [mention_id, text, to_iso(now), to_iso(now)],
+            "INSERT INTO drafts (mention_id, text, first_text, template, lang, notes, options,"
+            " article_url, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [mention_id, text, text, template, lang, dumps(notes or []), dumps(options or []),
+             article_url, to_iso(now), to_iso(now)],
         ).lastrowid
         audit.record(db, now, SYSTEM, "drafted", mention_id=mention_id, draft_id=draft_id,
                      after=text)
         return draft_id
 
 
+def hold(store: Store, mention_id: int, flags: list[dict[str, str]]) -> None:
+    """No draft for this mention (spam, a scam, abuse, a second reply in a thread): it
+    leaves the drafting queue with its flags kept for the agent and the log."""
+    with store.atomic() as db:
+        db.execute("UPDATE mentions SET status = 'no_action', flags = ? WHERE id = ?"
+                   " AND status = 'needs_reply'", [dumps(flags), mention_id])
+
+
+def flag(store: Store, mention_id: int, flags: list[dict[str, str]]) -> None:
+    """Flags the agent sees beside the draft (private data the customer posted)."""
+    with store.atomic() as db:
+        db.execute("UPDATE mentions SET flags = ? WHERE id = ?", [dumps(flags), mention_id])
+
+
 QUEUE_SELECT = """
     SELECT d.id AS draft_id, d.text AS draft_text, d.version, d.status AS draft_status,
            d.note, d.error, d.manual_url, d.created_at AS drafted_at, d.posted_id,
-           d.posted_url, d.posted_at, d.approved_by, d.attempts,
+           d.posted_url, d.posted_at, d.approved_by, d.attempts, d.first_text, d.template,
+           d.lang AS draft_lang, d.notes AS draft_notes, d.options, d.article_url, m.flags,
            m.id AS mention_id, m.platform, m.platform_id, m.source, m.brand, m.text, m.url,
            m.lang, m.created_at, m.status, m.claimed_by, m.api_replyable, m.engagement,
            a.handle AS author_handle, a.name AS author_name, a.followers AS author_followers,
@@ -133,6 +153,19 @@ def approve(store: Store, draft_id: int, actor: str, version: int, now: datetime
             raise ConflictError("another reply to this mention is already approved") from exc
         audit.record(db, now, actor, "approved", mention_id=row[3], draft_id=draft_id,
                      after=row[2])
+        _remember(db, draft_id, actor, now)
+
+
+def _remember(db, draft_id: int, actor: str, now: datetime) -> None:
+    """Keep the approved reply with its mention, for later drafts to learn from."""
+    db.execute(
+        "INSERT OR REPLACE INTO reply_memory (draft_id, mention_id, brand, topic,"
+        " mention_text, author_handle, author_name, reply, drafted, edited, approved_by,"
+        " approved_at) SELECT d.id, m.id, m.brand, t.topic, m.text, a.handle, a.name,"
+        " d.text, d.first_text, d.text != d.first_text, ?, ?"
+        " FROM drafts d JOIN mentions m ON m.id = d.mention_id"
+        " JOIN authors a ON a.id = m.author_id JOIN triage t ON t.mention_id = m.id"
+        " WHERE d.id = ?", [actor, to_iso(now), draft_id])
 
 
 def reject(store: Store, draft_id: int, actor: str, version: int, note: str,
@@ -207,6 +240,7 @@ def unapprove(store: Store, draft_id: int, actor: str, approved_after: datetime,
         db.execute(
             "UPDATE drafts SET status = 'pending', approved_by = NULL, approved_at = NULL,"
             " version = version + 1, updated_at = ? WHERE id = ?", [to_iso(now), draft_id])
+        db.execute("DELETE FROM reply_memory WHERE draft_id = ?", [draft_id])
         audit.record(db, now, actor, "undone", mention_id=row[3], draft_id=draft_id,
                      before=row[4])
         return row[2] + 1
@@ -340,6 +374,64 @@ def mark_refused(store: Store, draft_id: int, reason: str, manual_url: str | Non
             [reason, manual_url or "", to_iso(now), draft_id])
         audit.record(db, now, SYSTEM, "post refused", mention_id=mention_id,
                      draft_id=draft_id, note=reason)
+
+
+# --- what drafting reads ----------------------------------------------------------
+
+def sent_to_author(store: Store, mention_id: int, since: datetime) -> list[str]:
+    """Texts drafted for, approved for or sent to this mention's author since ``since``
+    (rejected drafts excluded): the no-repeat rule's memory."""
+    rows = store.query(
+        "SELECT d.text FROM drafts d JOIN mentions m ON m.id = d.mention_id"
+        " WHERE m.author_id = (SELECT author_id FROM mentions WHERE id = ?)"
+        " AND d.status != 'rejected' AND d.created_at >= ?", [mention_id, to_iso(since)])
+    return [r["text"] for r in rows]
+
+
+def reply_in_thread(store: Store, mention_id: int) -> dict[str, Any] | None:
+    """Our latest reply (approved or sent) in this mention's conversation to another
+    mention: when, and the handle of whom it answered."""
+    rows = store.query(
+        "SELECT COALESCE(d.posted_at, d.approved_at) AS at, a.handle"
+        " FROM drafts d JOIN mentions m ON m.id = d.mention_id"
+        " JOIN authors a ON a.id = m.author_id"
+        " WHERE d.status IN ('approved', 'posting', 'posted') AND m.id != ?"
+        " AND m.conversation_id != '' AND m.conversation_id ="
+        " (SELECT conversation_id FROM mentions WHERE id = ?) ORDER BY at DESC LIMIT 1",
+        [mention_id, mention_id])
+    return rows[0] if rows else None
+
+
+def remembered(store: Store, brand: str, topic: str, since: datetime,
+               limit: int = 500) -> list[dict[str, Any]]:
+    """Approved replies on this brand's topic since ``since``, newest first."""
+    return store.query(
+        "SELECT * FROM reply_memory WHERE brand = ? AND topic = ? AND approved_at >= ?"
+        " ORDER BY approved_at DESC LIMIT ?", [brand, topic, to_iso(since), limit])
+
+
+def outcomes(store: Store) -> list[dict[str, Any]]:
+    """Every draft an agent decided on, with what it offered: the acceptance figures'
+    input."""
+    rows = store.query(
+        "SELECT template, first_text, text, options, status FROM drafts"
+        " WHERE status IN ('approved', 'posting', 'posted', 'rejected', 'refused', 'failed')"
+        " AND template != ''")
+    return [decode(r) for r in rows]
+
+
+def unanswered(store: Store, posted_before: datetime, limit: int = 200
+               ) -> list[dict[str, Any]]:
+    """Our replies posted before ``posted_before`` that the customer has not answered
+    (no later mention of theirs in the conversation): candidates for a reminder."""
+    return store.query(
+        "SELECT d.id AS draft_id, d.text AS reply, d.posted_at, d.posted_url, m.id AS"
+        " mention_id, m.text, m.url, m.brand, a.handle FROM drafts d"
+        " JOIN mentions m ON m.id = d.mention_id JOIN authors a ON a.id = m.author_id"
+        " WHERE d.status = 'posted' AND d.posted_at < ? AND NOT EXISTS (SELECT 1 FROM"
+        " mentions n WHERE n.author_id = m.author_id AND n.created_at > d.posted_at AND"
+        " (n.conversation_id = m.conversation_id OR n.in_reply_to_id = d.posted_id))"
+        " ORDER BY d.posted_at LIMIT ?", [to_iso(posted_before), limit])
 
 
 def counts_by_status(store: Store) -> dict[str, int]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from core.clock import to_iso
+from core.clock import from_iso, to_iso
 from core.errors import ConflictError
 from store import audit
 from store.db import Store, decode
@@ -32,9 +32,17 @@ FACETS: dict[str, str] = {
 }
 SEARCH = "q"  # free-text filter: mention, draft, author handle or an internal note
 SCOPE = "scope"  # "all": every draft whatever its state (answered, closed), for search
+# Narrowing filters (web/filters.py checks them): since/until as stored UTC text, a
+# half-open range on the mention's creation; author: a handle (any case).
+NARROW: dict[str, str] = {
+    "since": "m.created_at >= ?",
+    "until": "m.created_at < ?",
+    # through authors' ids: the mentions(author_id) index, not a scan of the range
+    "author": "m.author_id IN (SELECT id FROM authors WHERE handle = ? COLLATE NOCASE)",
+}
 _FROM = (" FROM drafts d JOIN mentions m ON m.id = d.mention_id"
          " JOIN authors a ON a.id = m.author_id JOIN triage t ON t.mention_id = m.id")
-CORRECTABLE = {"label": "label", "topic": "topic", "needs_reply": "needs_reply"}
+CORRECTABLE = ("label", "topic", "needs_reply")  # triage columns an agent may correct
 
 
 @dataclass(frozen=True)
@@ -56,8 +64,6 @@ class Ranking:
             [self.waiting_weight, to_iso(self.now), self.sla_minutes])
 
     def waiting(self, created_at: str) -> float:
-        from core.clock import from_iso
-
         minutes = (self.now - from_iso(created_at)).total_seconds() / 60
         return round(min(1.0, max(0.0, minutes / self.sla_minutes)), 3)
 
@@ -77,6 +83,9 @@ def _where(filters: dict[str, str], skip: str | tuple[str, ...] = ()) -> tuple[s
         if value and key in FACETS and key not in skip:
             clauses.append(f"{FACETS[key]} = ?")
             params.append(value)
+    narrowing, more = narrow(filters)
+    clauses += narrowing
+    params += more
     if text := filters.get(SEARCH, "").strip():
         clauses.append(
             "(m.text LIKE ? ESCAPE '\\' OR d.text LIKE ? ESCAPE '\\'"
@@ -86,6 +95,12 @@ def _where(filters: dict[str, str], skip: str | tuple[str, ...] = ()) -> tuple[s
     return " AND ".join(clauses), params
 
 
+def narrow(filters: dict[str, str]) -> tuple[list[str], list[Any]]:
+    """SQL clauses and parameters of the NARROW filters set in ``filters``."""
+    keys = [k for k in NARROW if filters.get(k)]
+    return [NARROW[k] for k in keys], [filters[k] for k in keys]
+
+
 def queue(store: Store, filters: dict[str, str], ranking: Ranking, *,
           skipped: tuple[int, ...] = (), limit: int = 50, offset: int = 0,
           ) -> list[dict[str, Any]]:
@@ -93,8 +108,9 @@ def queue(store: Store, filters: dict[str, str], ranking: Ranking, *,
     thank-yous, higher priority now, then the longest waiting.
 
     Filters (exact values): brand, platform, sentiment, topic, status, assignee
-    (``UNASSIGNED`` for nobody's); ``q`` searches text. Each row's ``priority`` is the
-    live one (``model_priority`` keeps triage's), ``factors["waiting"]`` likewise.
+    (``UNASSIGNED`` for nobody's); ``q`` searches text; ``since``/``until``/``author``
+    narrow (NARROW). Each row's ``priority`` is the live one (``model_priority`` keeps
+    triage's), ``factors["waiting"]`` likewise.
     The order is found on narrow rows first, so a deep page costs no more than the first.
     """
     where, params = _where(filters)
@@ -223,9 +239,9 @@ def correct_label(store: Store, mention_id: int, field: str, value: str, actor: 
     """An agent's correction of the model's tone (``label``), ``topic`` or
     ``needs_reply``: kept in ``label_corrections`` (with what the model said, for
     training) and applied to the triage row. False when nothing changed."""
-    column = CORRECTABLE.get(field)
-    if column is None:
+    if field not in CORRECTABLE:
         raise ConflictError(f"{field!r} cannot be corrected")
+    column = field
     with store.atomic() as db:
         row = db.execute(f"SELECT {column} FROM triage WHERE mention_id = ?",
                          [mention_id]).fetchone()

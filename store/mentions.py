@@ -133,6 +133,31 @@ def awaiting_draft(store: Store, limit: int) -> list[dict[str, Any]]:
     return [decode(r) for r in rows]
 
 
+_ANSWERS_US = """
+    SELECT m.id FROM mentions m WHERE m.status = 'no_action' AND m.flags = '[]'
+    AND NOT EXISTS (SELECT 1 FROM drafts x WHERE x.mention_id = m.id)
+    AND EXISTS (SELECT 1 FROM drafts d JOIN mentions o ON o.id = d.mention_id
+                WHERE d.status = 'posted' AND (
+                    (m.in_reply_to_id != '' AND m.in_reply_to_id = d.posted_id)
+                    OR (o.conversation_id != '' AND o.conversation_id = m.conversation_id
+                        AND o.author_id = m.author_id AND m.created_at > d.posted_at)))
+"""
+
+
+def reopen_answers(store: Store) -> int:
+    """Follow-up: a customer who writes back after our reply goes back to the queue,
+    even when triage alone would not have answered (a "thanks, still broken" reads
+    positive). Their history shows beside the new draft (``thread``)."""
+    with store.atomic() as db:
+        ids = [r[0] for r in db.execute(_ANSWERS_US).fetchall()]
+        for mention_id in ids:
+            db.execute("UPDATE triage SET needs_reply = 1, optional = 0,"
+                       " reason = 'answered our reply', priority = MIN(1.0, priority * 10)"
+                       " WHERE mention_id = ?", [mention_id])
+            db.execute("UPDATE mentions SET status = 'needs_reply' WHERE id = ?", [mention_id])
+    return len(ids)
+
+
 def get(store: Store, mention_id: int) -> dict[str, Any] | None:
     rows = store.query(
         f"SELECT {_MENTION_COLUMNS}, t.label, t.scores, t.complaint, t.needs_reply,"

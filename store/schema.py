@@ -379,6 +379,42 @@ def m008_rollups(db: Database) -> None:
 
 
 @migrations()
+def m005_responder(db: Database) -> None:
+    """What drafting knew (template, language, notes, article, other options), flags on
+    mentions (private data, spam, a second reply in a thread), and the memory of
+    approved replies that later drafts learn from."""
+    db.executescript(
+        """
+        ALTER TABLE drafts ADD COLUMN first_text TEXT NOT NULL DEFAULT '';
+        ALTER TABLE drafts ADD COLUMN template TEXT NOT NULL DEFAULT '';
+        ALTER TABLE drafts ADD COLUMN lang TEXT NOT NULL DEFAULT '';
+        ALTER TABLE drafts ADD COLUMN notes TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE drafts ADD COLUMN options TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE drafts ADD COLUMN article_url TEXT NOT NULL DEFAULT '';
+        ALTER TABLE mentions ADD COLUMN flags TEXT NOT NULL DEFAULT '[]';
+        CREATE INDEX IF NOT EXISTS mentions_conversation ON mentions(conversation_id);
+        CREATE INDEX IF NOT EXISTS drafts_mention ON drafts(mention_id);
+        -- Stands alone (no foreign keys): what agents taught outlives purged raw rows.
+        CREATE TABLE reply_memory (
+            draft_id INTEGER PRIMARY KEY,
+            mention_id INTEGER NOT NULL,
+            brand TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            mention_text TEXT NOT NULL,
+            author_handle TEXT NOT NULL,
+            author_name TEXT NOT NULL,
+            reply TEXT NOT NULL,
+            drafted TEXT NOT NULL,
+            edited INTEGER NOT NULL,
+            approved_by TEXT NOT NULL,
+            approved_at TEXT NOT NULL
+        );
+        CREATE INDEX reply_memory_topic ON reply_memory(brand, topic, approved_at);
+        """
+    )
+
+
+@migrations()
 def m006_operations(db: Database) -> None:
     """Publishing leases and retry times; per-source health; rows set aside with a reason."""
     db.executescript(

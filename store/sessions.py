@@ -12,6 +12,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from core.clock import to_iso
+from store import audit
 from store.db import Store
 
 
@@ -45,6 +46,18 @@ def revoke_user(db: Database, user_id: int) -> int:
     return db.execute("DELETE FROM web_sessions WHERE user_id = ?", [user_id]).rowcount
 
 
-def count_for(store: Store, user_id: int) -> int:
-    return store.query("SELECT count(*) AS n FROM web_sessions WHERE user_id = ?",
-                       [user_id])[0]["n"]
+def live_counts(store: Store, now: datetime) -> dict[int, int]:
+    """Open sessions per user id."""
+    return {r["user_id"]: r["n"] for r in store.query(
+        "SELECT user_id, count(*) AS n FROM web_sessions WHERE expires_at > ?"
+        " GROUP BY user_id", [to_iso(now)])}
+
+
+def end_all(store: Store, user_id: int, actor: str, now: datetime) -> int:
+    """End every session of a user (a lost laptop, a copied cookie); audited."""
+    with store.atomic() as db:
+        ended = revoke_user(db, user_id)
+        name = db.execute("SELECT username FROM users WHERE id = ?", [user_id]).fetchone()
+        audit.record(db, now, actor, "sessions ended", before=name[0] if name else "",
+                     after=str(ended))
+        return ended

@@ -50,6 +50,12 @@ def _show(item: dict, settings: Settings, out: TextIO) -> None:
         f"  draft ({platform_length(item['draft_text'], item['platform'])}/{limit}):\n"
         f"  {visible(item['draft_text'])}\n"
     )
+    for note in item.get("draft_notes") or []:
+        out.write(f"  note: {visible(note)}\n")
+    if item.get("article_url"):
+        out.write(f"  article: {visible(item['article_url'])}\n")
+    for option in item.get("options") or []:
+        out.write(f"  [o]ption ({option['kind']}): {visible(option['text'])}\n")
 
 
 def review(
@@ -85,7 +91,9 @@ def review(
             out.write(f"  skipped: {exc}\n")
             continue
         undo = "  [u]ndo last approval" if last_approved else ""
-        answer = ask(f"  [a]pprove  [e]dit  [r]eject  [s]kip  [q]uit{undo} > ").strip().lower()
+        option = "  [o]ption" if item.get("options") else ""
+        answer = ask(f"  [a]pprove  [e]dit{option}  [r]eject  [s]kip  [q]uit{undo} > "
+                     ).strip().lower()
         try:
             if answer == "a":
                 done = actions.approve(item["draft_id"], actor, item["version"])
@@ -96,6 +104,11 @@ def review(
                                     ask("  new text > "))
                 counts["edited"] += 1
                 seen.discard(item["draft_id"])  # show it again to approve the new text
+            elif answer == "o" and item.get("options"):
+                done = actions.edit(item["draft_id"], actor, item["version"],
+                                    item["options"][0]["text"])
+                counts["edited"] += 1
+                seen.discard(item["draft_id"])  # show it again to approve the option
             elif answer == "r":
                 done = actions.reject(item["draft_id"], actor, item["version"],
                                       ask("  note (why) > "))

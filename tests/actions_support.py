@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import timedelta
+from typing import Any
 
 from config.settings import BrandSettings, Settings
 from core.clock import ManualClock
@@ -36,25 +37,35 @@ def desk_settings(tmp_path, **pipeline: float) -> Settings:
     )
 
 
-def seed(store: Store, clock: ManualClock, text: str, draft: str, *, handle: str = "casey",
-         topic: str = "delivery", label: str = "negative", conversation: str = "",
-         name: str = "", priority: float = 0.5, minutes_ago: float = 5,
-         followers: int = 100, waiting: float = 0.0) -> tuple[int, int]:
-    """One triaged mention needing a reply, with a pending draft; (mention, draft) ids.
+def seed_mention(store: Store, clock: ManualClock, text: str, *, handle: str = "casey",
+                 name: str = "", topic: str = "delivery", label: str = "negative",
+                 conversation: str = "", brand: str = "Acme", needs: bool = True,
+                 reason: str = "complaint", lang: str = "en", minutes_ago: float = 5,
+                 in_reply_to: str = "", priority: float = 0.5, followers: int = 100,
+                 waiting: float = 0.0) -> int:
+    """One triaged mention (needing a reply unless ``needs`` is False); its id.
     ``waiting`` is the waiting factor triage saw (the inbox re-ages it when read)."""
     pid = f"a{next(_ids)}"
-    mention = Mention(platform="replay", platform_id=pid, text=text,
+    mention = Mention(platform="replay", platform_id=pid, text=text, lang=lang,
                       author=Author(f"u-{handle}", handle, name or handle.title(), followers),
                       created_at=clock.now() - timedelta(minutes=minutes_ago),
                       url=f"https://x.example/{handle}/status/{pid}",
-                      conversation_id=conversation or pid)
-    mentions.save_poll(store, SOURCE, "Acme", [mention], {}, clock.now())
+                      conversation_id=conversation or pid, in_reply_to_id=in_reply_to)
+    mentions.save_poll(store, SOURCE, brand, [mention], {}, clock.now())
     mention_id = store.query("SELECT id FROM mentions WHERE platform_id = ?", [pid])[0]["id"]
     mentions.save_triage(store, [mentions.TriageRecord(
         mention_id=mention_id, label=label, scores={label: 0.8}, complaint=label == "negative",
-        needs_reply=True, optional=False, reason="complaint", topic=topic, priority=priority,
+        needs_reply=needs, optional=False, reason=reason if needs else "praise", topic=topic,
+        priority=priority,
         factors={"negativity": 0.8, "reach": 0.2, "urgency": 0.0, "waiting": waiting},
         model_name="test", model_version="1")], clock.now())
+    return mention_id
+
+
+def seed(store: Store, clock: ManualClock, text: str, draft: str, **mention: Any
+         ) -> tuple[int, int]:
+    """One triaged mention needing a reply, with a pending draft; (mention, draft) ids."""
+    mention_id = seed_mention(store, clock, text, **mention)
     draft_id = drafts.create(store, mention_id, draft, clock.now())
     assert draft_id is not None
     return mention_id, draft_id

@@ -99,3 +99,30 @@ def test_skip_reject_and_handled_say_what_happened(desk, clock):
         desk.replied_by_hand(draft_id, "ann")
     with pytest.raises(ActionRefused, match="Draft 999 no longer exists"):
         desk.approve(999, "ann", 1)
+
+
+def test_one_reply_per_thread_unless_the_customer_answers(desk, clock):
+    _, first = seed(desk.store, clock, "@acme my parcel is lost", GOOD, handle="dana",
+                    conversation="c1")
+    _, bystander = seed(desk.store, clock, "@dana same here lol", GOOD, handle="bob",
+                        conversation="c1")
+    desk.approve(first, "ann", 1)
+    with pytest.raises(ActionRefused, match=r"^Not approved: we already replied in this "
+                                            r"conversation \(to @dana\)"):
+        desk.approve(bystander, "ann", 1)
+    clock.advance(minutes=10)  # her answer comes after our reply
+    _, answer = seed(desk.store, clock, "@acme thanks, DM sent", GOOD, handle="dana",
+                     conversation="c1")
+    desk.approve(answer, "ann", 1)  # the customer wrote back: we may answer again
+
+
+def test_every_approval_is_remembered_with_its_mention(desk, clock):
+    _, draft_id = seed(desk.store, clock, "@acme my parcel is lost", GOOD)
+    desk.approve(draft_id, "ann", 1, GOOD + " ^Ann")
+    memory = desk.store.query("SELECT * FROM reply_memory")
+    assert len(memory) == 1
+    row = memory[0]
+    assert (row["mention_text"], row["reply"], row["drafted"], row["edited"]) == (
+        "@acme my parcel is lost", GOOD + " ^Ann", GOOD, 1)
+    desk.undo(draft_id, "ann")
+    assert desk.store.query("SELECT * FROM reply_memory") == []

@@ -1,48 +1,163 @@
-"""Drafts: the right template, the customer's handle, the link, the length limit."""
+"""Drafts that read like a person wrote them: the right template and variant, the
+customer's name, the brand's voice and language, no repeats, within the limit."""
 
 from __future__ import annotations
 
-from config.settings import BrandSettings, ResponderSettings, TopicSettings
+import pytest
+
+from config.settings import BrandSettings, KbArticle, ResponderSettings
 from listener.platforms import PLATFORMS
 from listener.x.length import x_length
-from responder.drafting import draft, template_for
+from responder.drafting import (
+    PlatformRules,
+    Request,
+    adapt,
+    draft,
+    first_name,
+    sentences,
+    template_keys,
+)
 from responder.policy import violations
 
 BRAND = BrandSettings(name="Lumora", handles=["lumora"], signoff="^Mia")
-DELIVERY = TopicSettings(name="delivery", kb_link="https://help.lumora.example/orders")
+ARTICLE = KbArticle(title="Where is my order?", url="https://help.lumora.example/orders",
+                    topics=["delivery"])
+TEMPLATES = {
+    "default": ["{greeting}, thanks for reaching out. {signoff}"],
+    "negative": ["{greeting}, sorry about this. {kb_line}{signoff}",
+                 "{greeting}, sorry about this. DM us and we'll help. {signoff}"],
+    "positive": ["{greeting}, thank you! {emoji} {signoff}"],
+    "delivery.negative": [
+        "{greeting}, sorry your order is late. DM us the order number. {kb_line}{signoff}",
+        "{greeting}, that's not the delivery we promised. DM us and we'll chase it. "
+        "{kb_line}{signoff}",
+        "{greeting}, sorry your parcel is late. Send us a DM. {signoff}",
+    ],
+    "delivery@reddit": ["{greeting}, thanks for asking about delivery. {kb_line}{signoff}"],
+    "delivery": ["{greeting}, about your order: {kb_line}{signoff}"],
+    "es:negative": ["{greeting}, sentimos lo ocurrido. Envíanos un DM. {signoff}"],
+}
+SETTINGS = ResponderSettings(templates=TEMPLATES, kb_line="This should help: {kb_link} ")
 
 
-def make(topic=DELIVERY, label="negative", platform="x", settings=None, handle="ann"):
-    rules = PLATFORMS[platform]
-    settings = settings or ResponderSettings()
-    return draft(handle=handle, author_name="Ann", brand=BRAND, topic=topic,
-                 label=label, question=False, settings=settings,
-                 limit=settings.length_limits[platform], length=rules.reply_length,
-                 address=rules.address)
+def rules(platform: str = "x", limit: int | None = None) -> PlatformRules:
+    p = PLATFORMS[platform]
+    return PlatformRules(platform, limit or p.reply_limit, p.reply_length, p.address)
 
 
-def test_template_order_is_most_specific_first():
-    templates = {"default": "d", "negative": "n", "delivery": "t", "delivery.negative": "tn"}
-    assert template_for(templates, "delivery", "negative", False) == "tn"
-    assert template_for(templates, "delivery", "positive", False) == "t"
-    assert template_for(templates, "billing", "negative", True) == "n"
-    assert template_for({"default": "d", "question": "q"}, "x", "neutral", True) == "q"
+def ask(handle="dana_k", name="Dana Kowalski", label="negative", topic="delivery",
+        question=False, lang="en", seed=1) -> Request:
+    return Request(handle=handle, author_name=name, label=label, topic=topic,
+                   question=question, lang=lang, seed=seed)
 
 
-def test_draft_has_handle_link_and_signoff():
-    text = make()
-    assert text.startswith("Hi @ann,")
-    assert "https://help.lumora.example/orders" in text
-    assert text.endswith("^Mia")
-    assert make(platform="reddit").startswith("Hi u/ann,")
+def test_template_keys_most_specific_first_and_praise_gets_thanks():
+    assert template_keys("delivery", "negative", False) == [
+        "delivery.negative", "delivery", "negative", "default"]
+    assert template_keys("general", "neutral", True) == ["question", "neutral", "default"]
+    # An upset customer's question is apologised for before it is called a good one.
+    assert template_keys("general", "negative", True) == ["negative", "question", "default"]
+    # Praise about a topic is thanked, not answered with the topic's help text.
+    assert template_keys("billing", "positive", False) == [
+        "billing.positive", "positive", "default"]
 
 
-def test_draft_fits_x_limit_dropping_the_link_first_then_shortening():
-    long = ResponderSettings(templates={"default": "Hi {handle}, " + "sorry " * 60
+@pytest.mark.parametrize(("name", "handle", "expected"), [
+    ("Dana Kowalski", "dana_k", "Dana"),
+    ("DANA", "x1", "Dana"),
+    ("🌶️ wifi goblin", "spicy", ""),
+    ("[deleted]", "[deleted]", ""),
+    ("kyle_from_ops", "kyle_from_ops", ""),
+    ("noodle", "noodle_disaster", ""),
+    ("Dana", "dana", "Dana"),
+    ("田中", "jp_hikari", "田中"),
+    ("", "ann", ""),
+])
+def test_first_name_only_when_it_looks_like_one(name, handle, expected):
+    assert first_name(name) == expected
+
+
+def test_greets_by_name_else_handle_never_deleted():
+    assert draft(ask(), BRAND, SETTINGS, rules()).text.startswith("Hi Dana,")
+    assert draft(ask(name=""), BRAND, SETTINGS, rules()).text.startswith("Hi @dana_k,")
+    reddit = draft(ask(handle="[deleted]", name=""), BRAND, SETTINGS, rules("reddit"))
+    assert reddit.text.startswith("Hi there,") and "deleted" not in reddit.text
+    unexpanded = draft(ask(handle="", name=""), BRAND, SETTINGS, rules())  # X hid the author
+    assert unexpanded.text.startswith("Hi there,")
+    formal = BRAND.model_copy(update={"formality": "formal"})
+    assert draft(ask(), formal, SETTINGS, rules()).text.startswith("Hello Dana,")
+
+
+def test_article_variants_only_with_an_article_and_platform_templates_first():
+    with_article = draft(ask(), BRAND, SETTINGS, rules(), article=ARTICLE)
+    assert "https://help.lumora.example/orders" in with_article.text
+    assert with_article.template.startswith("delivery.negative#")
+    without = draft(ask(), BRAND, SETTINGS, rules())
+    assert without.template == "delivery.negative#2" and "http" not in without.text
+    reddit = draft(ask(label="neutral"), BRAND, SETTINGS, rules("reddit"), article=ARTICLE)
+    assert reddit.template == "delivery@reddit#0"
+
+
+def test_variants_spread_over_mentions():
+    picked = {draft(ask(seed=s), BRAND, SETTINGS, rules(), article=ARTICLE).template
+              for s in range(20)}
+    assert picked == {"delivery.negative#0", "delivery.negative#1"}
+
+
+def test_never_the_same_sentence_twice_to_one_author():
+    first = draft(ask(), BRAND, SETTINGS, rules(), article=ARTICLE)
+    second = draft(ask(seed=2), BRAND, SETTINGS, rules(), article=ARTICLE,
+                   recent=[first.text])
+    assert not (set(sentences(first.text)) - {"mia"}) & set(sentences(second.text)) - {
+        "this should help https help lumora example orders"}
+    third = draft(ask(seed=3), BRAND, SETTINGS, rules(), article=ARTICLE,
+                  recent=[first.text, second.text])
+    assert third.text not in (first.text, second.text)
+    assert set(sentences(third.text)).isdisjoint(
+        set(sentences(first.text)) | set(sentences(second.text))
+        - {"mia", "this should help https help lumora example orders"})
+
+
+def test_customers_language_when_templates_exist_else_a_note():
+    spanish = draft(ask(lang="es", name="Sofía Martínez"), BRAND, SETTINGS, rules())
+    assert spanish.text.startswith("Hola Sofía, sentimos") and spanish.lang == "es"
+    assert spanish.notes == []
+    japanese = draft(ask(lang="ja", name="Yuki Tanaka"), BRAND, SETTINGS, rules())
+    assert japanese.lang == "en" and japanese.text.startswith("Hi Yuki")
+    assert japanese.notes == ["The customer wrote in Japanese: answer in Japanese (no "
+                              "templates in it yet; this draft is in English)."]
+
+
+def test_emoji_only_when_the_brand_wants_them():
+    assert "💛" not in draft(ask(label="positive"), BRAND, SETTINGS, rules()).text
+    happy = BRAND.model_copy(update={"emoji": True})
+    assert "💛" in draft(ask(label="positive"), happy, SETTINGS, rules()).text
+
+
+@pytest.mark.parametrize("platform", ["x", "reddit", "replay"])
+@pytest.mark.parametrize("limit", [40, 90, 280])
+def test_always_within_the_limit(platform, limit):
+    long = ResponderSettings(templates={"default": "{greeting}, " + "sorry " * 80
                                         + "{kb_line}{signoff}"})
-    text = make(settings=long)
-    assert x_length(text) <= 280 and text.endswith("…")
-    assert x_length(make(handle="a" * 15)) <= 280
+    for request in (ask(), ask(handle="a" * 15, name=""), ask(name="日本 太郎")):
+        text = draft(request, BRAND, long, rules(platform, limit), article=ARTICLE).text
+        assert PLATFORMS[platform].reply_length(text) <= limit
+
+
+def test_the_article_line_goes_before_the_words_are_cut():
+    tight = rules("x", 75)
+    text = draft(ask(), BRAND, SETTINGS, tight, article=ARTICLE).text
+    assert x_length(text) <= 75 and "http" not in text and not text.endswith("…")
+
+
+def test_a_past_reply_is_readdressed_to_the_new_customer():
+    old = "Hi Dana, sorry about the double charge. DM us and we'll sort it. ^Mia"
+    text = adapt(old, "dana_k", "Dana Kowalski", ask(handle="bo_b", name="Bo Berg"),
+                 BRAND, SETTINGS, rules())
+    assert text == "Hi Bo, sorry about the double charge. DM us and we'll sort it. ^Mia"
+    text = adapt("Hi @dana_k, on it.", "dana_k", "", ask(handle="bo_b", name=""), BRAND,
+                 SETTINGS, rules())
+    assert text == "Hi @bo_b, on it."
 
 
 def test_x_length_counts_urls_as_23_and_wide_characters_double():
@@ -51,17 +166,10 @@ def test_x_length_counts_urls_as_23_and_wide_characters_double():
     assert x_length("abc") == 3
 
 
-def test_policy_flags_asking_for_private_data_in_public():
+def test_templates_are_checked_against_the_policy_at_start_up():
     assert violations("Please reply with your password so we can check")
-    assert violations("Send us your card number") != []
     assert violations("Please DM us your order number") == []
-    assert violations("Please send us a DM with your phone number") == []
-
-
-def test_a_deleted_author_is_not_greeted_by_name():
-    text = make(platform="reddit", handle="[deleted]")
-    assert "[deleted]" not in text and "u/" not in text
-    assert text.startswith("Hi, we're sorry about this.")
-    thanks = make(platform="reddit", handle="[deleted]", label="positive", topic=None)
-    assert thanks.startswith("Thank you, that means a lot")
-    assert make(platform="x", handle="").startswith("Hi, ")  # an author X could not expand
+    with pytest.raises(ValueError, match="template 'default'"):
+        ResponderSettings(templates={"default": "{greeting}, post your card number here"})
+    with pytest.raises(ValueError, match="bad placeholder"):
+        ResponderSettings(templates={"default": ["ok", "{nope}"]})

@@ -126,3 +126,16 @@ def test_doctor_is_content_on_a_healthy_desk(make_settings, clock, tmp_path):
     assert "awaiting_approval 1" in doctor.stdout
     assert doctor.stdout.rstrip().endswith("ok")
     assert open_store(settings.app.database)  # still a good file
+
+
+def test_a_row_that_cannot_be_drafted_is_set_aside_and_the_rest_drafted(make_settings,
+                                                                          clock):
+    pipeline = make_pipeline(make_settings(LINES), Grumpy(), clock)
+    pipeline.poll_source("replay")
+    while pipeline.triage_batch():
+        pass
+    pipeline.store.db.execute("UPDATE mentions SET brand = 'Gone' WHERE id = 2")
+    pipeline.run_once()
+    assert statuses(pipeline) == {"1": "drafted", "2": "needs_reply", "3": "drafted"}
+    [held] = set_aside.held(pipeline.store)
+    assert held["stage"] == "draft" and "no brand named 'Gone'" in held["reason"]

@@ -111,5 +111,5 @@ def test_a_u_slash_brand_question_is_addressed_and_a_deleted_author_not_named(
     pipeline.run_once()
     texts = sorted(d["draft_text"] for d in drafts.pending(store))
     assert len(texts) == 2
-    assert texts[0].startswith("Hi u/bo,")
-    assert texts[1].startswith("Hi,") and "[deleted]" not in texts[1]
+    assert texts[1].startswith("Hi u/bo,")
+    assert texts[0].startswith("Hi there,") and "[deleted]" not in texts[0]

@@ -72,3 +72,27 @@ def test_terminal_undoes_the_last_approval(tmp_path, clock):
     assert counts["undone"] == 1 and "goes out in 10 seconds" in out.getvalue()
     assert draft_row(store, first)["status"] == "pending"
     store.close()
+
+
+def test_terminal_shows_notes_and_takes_the_second_option(tmp_path, clock):
+    from tests.actions_support import seed_mention
+
+    store = open_store(tmp_path / "desk.db")
+    mention_id = seed_mention(store, clock, "@acme my card 4111 1111 1111 1111 was charged")
+    past = "Hi @casey, DM us the order email and we'll check it today."
+    draft_id = drafts.create(
+        store, mention_id, "Hi @casey, sorry! DM us please.", clock.now(),
+        notes=["The customer posted a card number in public: suggest they delete the post "
+               "and continue by DM."], article_url="https://help.acme.example/billing",
+        options=[{"kind": "past", "text": past, "from_draft": 9, "score": 0.8}])
+    answers = iter(["o", "a"])
+    out = io.StringIO()
+    counts = review(store, desk_settings(tmp_path), clock, "ann", lambda _: next(answers), out)
+    shown = out.getvalue()
+    assert "note: The customer posted a card number" in shown
+    assert "article: https://help.acme.example/billing" in shown
+    assert f"[o]ption (past): {past}" in shown
+    assert (counts["edited"], counts["approved"]) == (1, 1)
+    row = draft_row(store, draft_id)
+    assert (row["status"], row["text"]) == ("approved", past)
+    store.close()

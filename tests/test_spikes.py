@@ -171,7 +171,7 @@ def test_the_outage_raises_one_alert_with_examples_and_a_link(make_settings, rec
     assert len(receiver.bodies) == 1
     body = receiver.bodies[0]
     assert "Spike for Lumora" in body["text"] and "negative mentions" in body["text"]
-    assert ("https://desk.example/queue?brand=Lumora&sentiment=negative"
+    assert ("https://desk.example/mentions?brand=Lumora&sentiment=negative"
             "&since=2026-11-23T05%3A00&until=2026-11-23T06%3A00") in body["text"]
     quoted = [line for line in body["text"].splitlines() if line.startswith("> @")]
     assert len(quoted) == 3

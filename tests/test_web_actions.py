@@ -67,3 +67,41 @@ def test_web_warns_before_approval_and_offers_undo(web, clock):
     page = client.post(f"/drafts/{good_id}/undo", data={"csrf_token": csrf(client)}).text
     assert "Undone: the reply was not sent" in page
     assert draft_row(store, good_id)["status"] == "pending"
+
+
+def test_queue_shows_notes_and_offers_the_second_option(web, clock):
+    client, store = web
+    from store import drafts
+    from tests.actions_support import seed_mention
+
+    mention_id = seed_mention(store, clock, "@acme card 4111 1111 1111 1111 charged twice")
+    past = "Hi @casey, a past answer that worked. DM us and we'll check it today."
+    draft_id = drafts.create(
+        store, mention_id, GOOD, clock.now(), template="negative#0",
+        notes=["The customer posted a card number in public: suggest they delete the post "
+               "and continue by DM."],
+        options=[{"kind": "past", "text": past, "from_draft": 1, "score": 0.8}])
+    page = client.get("/queue").text
+    assert "suggest they delete the post" in page and "From a past approved reply" in page
+    page = client.post(f"/drafts/{draft_id}/edit", data={
+        "csrf_token": csrf(client), "version": "1", "text": past}).text
+    assert "Draft saved." in page
+    assert draft_row(store, draft_id)["text"] == past
+
+
+def test_template_acceptance_page_is_for_admins(web, clock, tmp_path):
+    client, store = web
+    _, draft_id = seed(store, clock, "@acme where is my parcel?", GOOD)
+    store.db.execute("UPDATE drafts SET template = 'delivery.negative#1' WHERE id = ?",
+                     [draft_id])
+    assert client.get("/replies").status_code == 403  # alice is an agent
+    users.add(store, "root", "admin", hash_password(PASSWORD), clock.now())
+    client.post("/logout", data={"csrf_token": csrf(client)})
+    token = re.search(r'name="csrf-token" content="([^"]+)"',
+                      client.get("/login").text).group(1)
+    client.post("/login", data={"username": "root", "password": PASSWORD,
+                                "csrf_token": token})
+    client.post(f"/drafts/{draft_id}/reject", data={"csrf_token": csrf(client),
+                                                    "version": "1", "note": "wrong"})
+    page = client.get("/replies").text
+    assert "template delivery.negative#1" in page and "0%" in page

@@ -109,10 +109,14 @@ def test_dashboard_renders_charts_with_data(viewer: Page) -> None:
     assert volume[0] == ["2026-11-20", "1", "3", "4", "0"]  # reddit, x, total, previous
     authors = table_rows(viewer, "authors")
     assert authors[0][:3] == ["x", "tessa", "250000"]
-    # A bar leads to the mentions behind it: the inbox filtered to that day.
-    first_bar = viewer.locator("#chart-volume a").first
-    assert first_bar.get_attribute("href") == "/queue?since=2026-11-20&until=2026-11-21"
     viewer.screenshot(path=str(REPO / "test-artifacts" / "dashboard.png"), full_page=True)
+    # A bar leads to the mentions behind it: x's part of the first day's bar lists
+    # exactly the 3 mentions the table counts for that day and platform.
+    viewer.locator("#chart-volume a").nth(1).click()
+    viewer.wait_for_url("**/mentions?platform=x&since=2026-11-20&until=2026-11-21")
+    expect(viewer.locator("#total")).to_have_text(volume[0][2])
+    expect(viewer.locator("table.mention-list tbody tr")).to_have_count(3)
+    viewer.screenshot(path=str(REPO / "test-artifacts" / "mentions.png"), full_page=True)
 
 
 def test_filters_change_the_numbers(viewer: Page) -> None:
@@ -130,7 +134,7 @@ def test_filters_change_the_numbers(viewer: Page) -> None:
     assert summary_value(viewer, "Positive") == "4"
     drill = viewer.locator("table[data-table=topics] a.drill").first
     assert drill.get_attribute("href").startswith(
-        "/queue?brand=Lumora&platform=reddit&topic=delivery&since=2026-11-20")
+        "/mentions?brand=Lumora&platform=reddit&topic=delivery&since=2026-11-20")
     # The previous period is aligned day by day: Nov 18-20 beside Nov 21-23.
     viewer.goto("/dashboard?since=2026-11-21&until=2026-11-23")
     assert [r[-1] for r in table_rows(viewer, "volume")] == ["0", "0", "4"]

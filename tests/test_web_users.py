@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 import pytest
 
 import main
+from core.errors import ConflictError
 from store import users
-from store.schema import open_store
+from store.db import Store
+from store.schema import migrate, migrations, open_store
 from web import auth
 
 PASSWORD = "a long enough secret"
@@ -82,3 +85,17 @@ def test_session_secret_from_the_environment_else_kept_in_the_data_dir(
     assert len(first) >= 32
     assert auth.session_secret(tmp_path / "data") == first  # a restart keeps sessions
     assert (tmp_path / "data" / auth.SECRET_FILE).stat().st_mode & 0o777 == 0o600
+
+
+def test_accounts_made_before_the_name_rules_still_log_in(tmp_path) -> None:
+    """Upgrading a desk: m007 gives every existing account its case-folded key."""
+    old = Store(tmp_path / "old.db")
+    with old.reading() as db:
+        migrations.apply(db, stop_before="m007_inbox")
+        db.execute("INSERT INTO users (username, role, password_hash, created_at, updated_at)"
+                   " VALUES ('Root', 'admin', ?, 'x', 'x')", [auth.hash_password(PASSWORD)])
+    assert "m007_inbox" in migrate(old)
+    assert auth.authenticate(old, "root", PASSWORD) is not None
+    with pytest.raises(ConflictError, match="already exists"):
+        users.add(old, "ROOT", "agent", "hash", datetime(2026, 1, 1, tzinfo=UTC))
+    old.close()

@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from core.clock import from_iso, to_iso
 from core.errors import ConflictError, StoreError
-from store import audit, users
+from store import audit, sessions, users
 from web import auth
 from web.auth import User
 from web.context import Web
@@ -75,9 +75,11 @@ def routes(web: Web) -> list[Route]:
     def users_page(request: Request, user: User, form: Any) -> Response:
         locked = web.throttle.locked()
         keys = set(locked["accounts"])
+        live = sessions.live_counts(store, clock.now())
         return web.render(request, "users.html", user, accounts=[
-            {**a, "locked": users.name_key(a["username"]) in keys}
-            for a in users.all_users(store)], roles=users.ROLES,
+            {**a, "locked": users.name_key(a["username"]) in keys,
+             "sessions": live.get(a["id"], 0)} for a in users.all_users(store)],
+            roles=users.ROLES,
             locked_addresses=locked["addresses"], min_password=auth.MIN_PASSWORD)
 
     @web.guard("users")
@@ -108,6 +110,12 @@ def routes(web: Web) -> list[Route]:
                 web.throttle.clear_account(users.name_key(name))
                 web.flash(request, "ok", f"New password set for {name}; their sessions "
                                          "ended.")
+            elif action == "end-sessions":
+                row = users.credentials(store, name)
+                if row is None:
+                    raise StoreError(f"no user {name!r}")
+                ended = sessions.end_all(store, row["id"], user.username, now)
+                web.flash(request, "ok", f"Ended {ended} session(s) of {row['username']}.")
             elif action == "unlock":
                 web.throttle.clear_account(users.name_key(name))
                 web.flash(request, "ok", f"{name} can log in again from anywhere.")

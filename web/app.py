@@ -24,7 +24,7 @@ from config.settings import Settings
 from core.clock import Clock
 from store import users
 from store.db import Store
-from web import admin, auth, dashboard, desk, ops
+from web import admin, auth, dashboard, desk, mentions, ops, replies_admin
 from web.context import HERE, MAX_FIELDS, Web
 
 log = logging.getLogger(__name__)
@@ -148,8 +148,10 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
                         auth.name_digest(account, session_secret))
             web.flash(request, "error", "Too many failed attempts from here; wait 15 minutes "
                                         "or ask an admin to unlock the account.")
-            return web.render(request, "login.html", None, status=429, next=target,
-                              first_run=False)
+            refused = web.render(request, "login.html", None, status=429, next=target,
+                                 first_run=False)
+            refused.headers["retry-after"] = str(int(web.throttle.window_s))
+            return refused
         user = auth.authenticate(store, name, password)
         if user is None:
             web.throttle.failed(account, client)
@@ -194,6 +196,8 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
         *admin.routes(web),
         *ops.routes(store, web.guard, web.render),
         *dashboard.routes(store, clock, web.guard, web.render),
+        *mentions.routes(web),
+        *replies_admin.routes(store, web.guard, web.render),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [

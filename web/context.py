@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import re
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -43,6 +44,20 @@ Handler = Callable[[Request], Awaitable[Response]]
 View = Callable[[Request, auth.User, FormData | None], Response]
 
 
+_INDENT = re.compile(r"^[ \t]+", re.MULTILINE)
+
+
+class _Unindented(jinja2.FileSystemLoader):
+    """Template sources without their indentation, so a page of 50 items carries no
+    layout spaces. Only the template's own text loses them: what users wrote is
+    inserted at render time and keeps every space."""
+
+    def get_source(self, environment: jinja2.Environment, template: str
+                   ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        source, filename, uptodate = super().get_source(environment, template)
+        return _INDENT.sub("", source), filename, uptodate
+
+
 def _fmt_time(text: str | None) -> str:
     return from_iso(text).strftime("%Y-%m-%d %H:%M UTC") if text else ""
 
@@ -61,7 +76,7 @@ class Web:
 
     def __post_init__(self) -> None:
         env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(HERE / "templates"),
+            loader=_Unindented(HERE / "templates"),
             autoescape=True,  # every {{ }} is escaped; user text never goes through |safe
             trim_blocks=True, lstrip_blocks=True,  # a page of 50 items stays small
         )

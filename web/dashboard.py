@@ -2,7 +2,8 @@
 
 Everything is read from the rollups through ``store.analytics``; the tables and
 charts are built by the pure ``metrics.dashboard``. A point's mentions are one click
-away: every row and mark links to the inbox filtered to it (/queue?brand=..&since=..).
+away: every row and mark links to the mentions list (web/mentions.py) filtered to it
+(/mentions?brand=..&since=..), which lists exactly the mentions the point counts.
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ def _filters(request: Request) -> dict[str, str]:
     return {k: request.query_params.get(k, "").strip() for k in FILTERS}
 
 
-def _inbox_link(period: Period, filters: dict[str, str]) -> Callable[..., str]:
-    """URLs of the inbox filtered to a row: the page's filters, narrowed to a bucket,
-    a topic, a platform, a tone or an author."""
+def _mentions_link(period: Period, filters: dict[str, str]) -> Callable[..., str]:
+    """URLs of the mentions behind a row or a bar: the page's filters, narrowed to a
+    bucket ([its start, the next bucket's start), UTC), a topic, a platform, a tone or
+    an author."""
 
     def link(bucket: str = "", **narrow: str) -> str:
         since, until = period.start.isoformat(), (period.end + timedelta(days=1)).isoformat()
@@ -48,7 +50,7 @@ def _inbox_link(period: Period, filters: dict[str, str]) -> Callable[..., str]:
             until = (datetime.fromisoformat(bucket) + timedelta(days=1)).date().isoformat()
         query = {**{k: v for k, v in filters.items() if v}, **narrow,
                  "since": since, "until": until}
-        return "/queue?" + urlencode({k: v for k, v in query.items() if v})
+        return "/mentions?" + urlencode({k: v for k, v in query.items() if v})
 
     return link
 
@@ -68,7 +70,7 @@ def tables(store: Store, period: Period, filters: dict[str, str]) -> list[dashbo
         previous_buckets=before.buckets(),
         topics=analytics.aggregate(store, scope, ("topic",), TOPIC_COLUMNS),
         authors=analytics.top_authors(store, scope),
-        buckets=period.buckets(), link=_inbox_link(period, filters), grain=period.grain)
+        buckets=period.buckets(), link=_mentions_link(period, filters), grain=period.grain)
 
 
 def routes(store: Store, clock: Clock, guard: Callable, render: Callable) -> list[Route]:

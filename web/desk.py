@@ -24,6 +24,7 @@ from core.errors import ActionRefused, ConflictError, StoreError
 from store import inbox, users
 from web.auth import User
 from web.context import Web
+from web.filters import read as read_filters
 from web.queue import FILTERS, build_items, ranking
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ def routes(web: Web) -> list[Route]:
 
     @web.guard("read")
     def queue_page(request: Request, user: User, form: Any) -> Response:
-        filters = {k: request.query_params.get(k, "")[:200] for k in FILTERS}
+        filters, notes = read_filters(request.query_params, FILTERS)
         if filters["assignee"] == "me":
             filters["assignee"] = user.username
         size = settings.web.page_size
@@ -111,7 +112,7 @@ def routes(web: Web) -> list[Route]:
                 {**active, key: value} if value else
                 {k: v for k, v in active.items() if k != key}),
             sla_minutes=settings.sla.first_response_minutes, unassigned=inbox.UNASSIGNED,
-            saved_replies=settings.web.saved_replies,
+            saved_replies=settings.web.saved_replies, notes=notes,
             **{k: v for k, v in item_context(request, user).items()
                if k not in ("user", "csrf")})
 

@@ -13,7 +13,7 @@ from sentiment.triage import waiting_share
 from store import inbox, mentions
 from store.db import Store
 
-FILTERS = (*inbox.FACETS, inbox.SEARCH, inbox.SCOPE)
+FILTERS = (*inbox.FACETS, inbox.SEARCH, inbox.SCOPE, *inbox.NARROW)
 
 
 def duration(seconds: float) -> str:
@@ -62,7 +62,7 @@ def build_items(store: Store, settings: Settings, now: datetime,
             confidence=round(100 * float(scores.get(row["label"], 0.0))),
             limit=limit,
             length=platform_length(row["draft_text"], row["platform"]),
-            problems=text_problems(settings, row["platform"], row["draft_text"]),
+            problems=text_problems(settings, row["platform"], row["draft_text"], row["brand"]),
             factors_sorted=sorted((row["factors"] or {}).items(), key=lambda kv: -kv[1]),
             thread=mentions.thread(store, row["mention_id"]),
             earlier=inbox.replies_to_author(store, row["mention_id"]),

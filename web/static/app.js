@@ -144,7 +144,8 @@ async function onSubmit(ev) {
   let reply;
   try {
     const res = await fetch(action, { method: "POST", body, headers: { accept: "application/json" }, credentials: "same-origin" });
-    reply = await res.json();
+    reply = (res.headers.get("content-type") || "").includes("json") ? await res.json()
+      : { ok: false, message: `Not done: the server answered ${res.status} (${(await res.text()).slice(0, 200)}). Your text is kept.` };
   } catch (err) {
     flash("error", "Not sent: the server did not answer (" + err + "). Your text is kept; try again.");
     form.querySelectorAll("button").forEach((b) => { b.disabled = false; });

@@ -1,0 +1,101 @@
+"""The drafts the demo produces, for a person to read and judge.
+
+Replays samples/lumora_mentions.jsonl through the real pipeline (model, encoder,
+knowledge base, templates) into a temporary database with a manual clock, then prints
+every drafted mention: the sample's own label, the post, the first draft, the article,
+the notes; and held mentions with their flags. Ends with the checks that must be zero:
+drafts over their platform's limit and drafts the policy would refuse.
+
+    HF_HUB_OFFLINE=1 python bench/demo_drafts.py [--config config/demo.toml] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from config.loader import load  # noqa: E402
+from core.clock import ManualClock  # noqa: E402
+from listener.platforms import PLATFORMS, build_publisher, build_source  # noqa: E402
+from pipeline.actions import text_problems  # noqa: E402
+from pipeline.jobs import Pipeline  # noqa: E402
+from sentiment.embedding import Embedder  # noqa: E402
+from sentiment.transformer import load_classifier  # noqa: E402
+from store.schema import open_store  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, default=ROOT / "config" / "demo.toml")
+    parser.add_argument("--json", type=Path, help="also write one JSON object per draft")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="demo-drafts-"))
+    settings = load(args.config, env={"MENTIONDESK_APP_DATABASE": str(tmp / "demo.db"),
+                                      "MENTIONDESK_APP_DATA_DIR": str(tmp)})
+    settings = settings.model_copy(update={"sources": [
+        s.model_copy(update={"path": ROOT / s.path}) for s in settings.sources]})
+    clock = ManualClock()
+    store = open_store(settings.app.database)
+    pipeline = Pipeline(
+        store=store, settings=settings, classifier=load_classifier(settings.model),
+        sources={s.name: build_source(s, settings, clock) for s in settings.sources},
+        publishers={s.name: build_publisher(s, settings, clock) for s in settings.sources},
+        clock=clock, embedder=Embedder.load())
+    pipeline.run_once()
+    clock.advance(3600)
+    pipeline.run_once()
+
+    expected = {}
+    for line in (ROOT / "samples" / "lumora_mentions.jsonl").read_text().splitlines():
+        item = json.loads(line)
+        expected[item["id"]] = item["expected"]
+    rows = store.query(
+        "SELECT m.id, m.platform_id, m.platform, m.brand, m.text, m.lang, m.flags,"
+        " a.handle, a.name, t.label, t.topic, t.reason, d.text AS draft, d.template,"
+        " d.notes, d.options, d.article_url, d.lang AS draft_lang"
+        " FROM mentions m JOIN authors a ON a.id = m.author_id"
+        " JOIN triage t ON t.mention_id = m.id LEFT JOIN drafts d ON d.mention_id = m.id"
+        " WHERE d.id IS NOT NULL OR m.flags != '[]' ORDER BY m.platform_id")
+    over = refused = 0
+    out = args.json.open("w", encoding="utf-8") if args.json else None
+    for r in rows:
+        truth = expected.get(r["platform_id"], {})
+        print(f"\n{r['platform_id']} [{truth.get('category')}/{truth.get('topic')}"
+              f"{' needs reply' if truth.get('needs_reply') else ''}] {r['platform']} "
+              f"@{r['handle']} ({r['name']}) · {r['label']} · {r['topic']} · {r['lang']}")
+        print(f"  > {r['text'][:300]}")
+        for flag in json.loads(r["flags"]):
+            print(f"  FLAG {flag['kind']}: {flag['message']}")
+        if r["draft"] is None:
+            continue
+        limit = settings.responder.length_limits.get(r["platform"],
+                                                     PLATFORMS[r["platform"]].reply_limit)
+        length = PLATFORMS[r["platform"]].reply_length(r["draft"])
+        problems = text_problems(settings, r["platform"], r["draft"], r["brand"])
+        over += length > limit
+        refused += bool(problems)
+        print(f"  draft [{r['template']}, {r['draft_lang']}, {length}/{limit}]: {r['draft']}")
+        if r["article_url"]:
+            print(f"  article: {r['article_url']}")
+        for note in json.loads(r["notes"]):
+            print(f"  note: {note}")
+        for option in json.loads(r["options"]):
+            print(f"  option ({option['kind']}): {option['text']}")
+        if problems:
+            print(f"  POLICY: {problems}")
+        if out:
+            out.write(json.dumps({**r, "expected": truth}, ensure_ascii=False) + "\n")
+    drafted = sum(r["draft"] is not None for r in rows)
+    print(f"\n{drafted} drafts, {len(rows) - drafted} held with flags; "
+          f"{over} over the length limit; {refused} the policy would refuse")
+    return 0 if over == refused == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,204 @@
+"""What the agent is offered for a mention: composes the pure responder (policy,
+knowledge base, templates, past approved replies) with the encoder and the store.
+
+``Replies.offer`` needs no database (``main.py draft`` uses it on plain text);
+``Replies.draft_batch`` is the daemon's drafting stage: it reads each mention's
+context (what its author got today, our earlier reply in its thread, approved replies
+on its topic), then stores the draft and its options, or holds the mention with flags.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from config.settings import KbArticle, Settings
+from core.clock import from_iso
+from core.errors import MentiondeskError
+from listener.platforms import PLATFORMS
+from responder import drafting, language, policy
+from responder.knowledge import KbIndex, clean_mention
+from sentiment import triage as triage_rules
+from sentiment.embedding import Embedder
+from store import drafts, mentions, set_aside
+from store.db import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """Drafts offered (first is the template draft), or none when the mention is held."""
+
+    options: list[dict[str, Any]]  # {"kind", "text", "template" | "from_draft", "score"}
+    lang: str
+    notes: list[str]
+    article: KbArticle | None
+    article_score: float
+    flags: list[policy.Flag] = field(default_factory=list)
+
+    @property
+    def held(self) -> bool:
+        return not self.options
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "drafts": self.options, "language": self.lang, "notes": self.notes,
+            "article": ({"title": self.article.title, "url": self.article.url,
+                         "score": round(self.article_score, 3)} if self.article else None),
+            "article_score": round(self.article_score, 3),
+            "flags": [asdict(f) for f in self.flags], "held": self.held,
+        }
+
+
+def platform_rules(settings: Settings, name: str) -> drafting.PlatformRules:
+    known = PLATFORMS[name]
+    return drafting.PlatformRules(
+        name=name, limit=settings.responder.length_limits.get(name, known.reply_limit),
+        length=known.reply_length, address=known.address)
+
+
+class Replies:
+    def __init__(self, settings: Settings, embedder: Embedder | None) -> None:
+        self.settings, self.embedder = settings, embedder
+        self._index: KbIndex | None = None
+
+    def index(self) -> KbIndex | None:
+        articles = self.settings.responder.knowledge_base
+        if self.embedder is None or not articles:
+            return None
+        if self._index is None:
+            self._index = KbIndex.build(articles, self.embedder.embed)
+        return self._index
+
+    def offer(self, m: dict[str, Any], *, recent: list[str] | None = None,
+              thread: dict[str, Any] | None = None,
+              memory: list[dict[str, Any]] | None = None) -> Offer:
+        """The drafts for mention ``m`` (a row of ``mentions.awaiting_draft`` or the like:
+        text, platform, brand, author_handle, author_name, label, topic, lang, id,
+        created_at, reason), given what its author got lately (``recent``), our latest
+        reply in its thread (``thread``) and approved replies on its topic (``memory``)."""
+        s, r = self.settings, self.settings.responder
+        brand = s.brand(m["brand"])
+        flags = policy.mention_flags(m["text"], r.policy,
+                                     spam=m.get("reason") == "spam" or bool(m.get("spam")))
+        if thread:
+            second = policy.second_reply(
+                r.policy, our_reply_at=from_iso(thread["at"]),
+                replied_to_author=thread["handle"], author=m["author_handle"],
+                created_at=from_iso(m["created_at"]))
+            flags += [second] if second else []
+        if any(f.kind in (*policy.NO_DRAFT, "thread") for f in flags):
+            return Offer([], "", [], None, 0.0, flags)
+
+        rules = platform_rules(s, m["platform"])
+        lang = (m.get("lang") or "").split("-")[0] or language.guess(m["text"])
+        brand_terms = [*brand.handles, *brand.keywords]
+        article, score, vector = self._article(m, lang or brand.language, brand_terms)
+        topic = m["topic"]
+        if article is not None and not article.topics and topic != "general":
+            topic = ""  # a general article ("reset a bulb") beats a keyword's topic
+        label = m["label"]
+        if label == "positive" and m.get("reason") != "praise":
+            label = "neutral"  # a plea that reads positive ("love that for me") is no praise
+        topic_link = next((t.kb_link for t in s.topics if t.name == topic), "")
+        request = drafting.Request(
+            handle=m["author_handle"], author_name=m.get("author_name") or "",
+            label=label, topic=topic, lang=lang, seed=int(m.get("id") or 0),
+            question=triage_rules.is_question(m["text"], s.triage.question_words))
+        first = drafting.draft(request, brand, r, rules, article=article,
+                               topic_link="" if self.index() else topic_link,
+                               recent=recent or [])
+        options = [{"kind": "template", "text": first.text, "template": first.template}]
+        past = self._past(m, request, vector, memory or [], rules)
+        if past and past["text"] != first.text:
+            options.append(past)
+        notes = [f.message for f in flags] + first.notes
+        return Offer(options, first.lang, notes, article, score, flags)
+
+    def _article(self, m: dict[str, Any], lang: str, brand_terms: list[str]
+                 ) -> tuple[KbArticle | None, float, np.ndarray | None]:
+        index = self.index()
+        if index is None or self.embedder is None:
+            return None, 0.0, None
+        cleaned = clean_mention(m["text"], brand_terms)
+        vector = self.embedder.embed([cleaned])[0]
+        if m["label"] == "positive":  # praise gets thanks, not a help article
+            return None, 0.0, vector
+        r = self.settings.responder
+        brand_lang = self.settings.brand(m["brand"]).language
+        choice = index.choose(vector, cleaned, topic=m["topic"],
+                              languages=list(dict.fromkeys((lang, brand_lang))),
+                              threshold=r.kb_threshold, topic_bonus=r.kb_topic_bonus,
+                              lexical_weight=r.kb_lexical_weight)
+        return choice.article, choice.score, vector
+
+    def _past(self, m: dict[str, Any], request: drafting.Request, vector: np.ndarray | None,
+              memory: list[dict[str, Any]], rules: drafting.PlatformRules
+              ) -> dict[str, Any] | None:
+        """The nearest approved reply to a similar mention, re-addressed, as an option."""
+        if vector is None or not memory or self.embedder is None:
+            return None
+        brand = self.settings.brand(m["brand"])
+        terms = [*brand.handles, *brand.keywords]
+        past = self.embedder.embed([clean_mention(x["mention_text"], terms) for x in memory])
+        sims = past @ vector
+        best = int(np.argmax(sims))
+        if float(sims[best]) < self.settings.responder.past_reply_threshold:
+            return None
+        row = memory[best]
+        text = drafting.adapt(row["reply"], row["author_handle"], row["author_name"],
+                              request, brand, self.settings.responder, rules)
+        if policy.reply_problems(text, rules.length(text), rules.limit, rules.name,
+                                 self.settings.responder.policy, brand.allowed_promises):
+            return None
+        return {"kind": "past", "text": text, "from_draft": row["draft_id"],
+                "score": round(float(sims[best]), 3)}
+
+    # --- the daemon's stage -----------------------------------------------------------
+    def draft_batch(self, store: Store, now: datetime, limit: int) -> int:
+        """Draft (or hold) the mentions awaiting a draft; returns how many it handled."""
+        mentions.reopen_answers(store)
+        r = self.settings.responder
+        made = held = 0
+        for row in mentions.awaiting_draft(store, limit):
+            memory = (drafts.remembered(store, row["brand"], row["topic"],
+                                        now - timedelta(days=r.past_reply_days))
+                      if self.embedder else [])
+            try:
+                offer = self.offer(
+                    row, recent=drafts.sent_to_author(
+                        store, row["id"], now - timedelta(hours=r.repeat_window_hours)),
+                    thread=drafts.reply_in_thread(store, row["id"]), memory=memory)
+            except (MentiondeskError, ValueError, TypeError, KeyError) as exc:
+                # One row that cannot be drafted (its brand renamed away, an unreadable
+                # field) is set aside with the reason; the others are drafted.
+                set_aside.hold(store, "draft", row["id"], f"{type(exc).__name__}: {exc}",
+                               now, row["source"])
+                log.error("draft: mention %s set aside (main.py doctor lists it): %s",
+                          row["id"], exc)
+                held += 1
+                continue
+            flags = [asdict(f) for f in offer.flags]
+            if offer.held:
+                drafts.hold(store, row["id"], flags)
+                held += 1
+                continue
+            if flags:
+                drafts.flag(store, row["id"], flags)
+            first = offer.options[0]
+            created = drafts.create(
+                store, row["id"], first["text"], now, template=first["template"],
+                lang=offer.lang, notes=offer.notes, options=offer.options[1:],
+                article_url=offer.article.url if offer.article else "")
+            made += created is not None
+        if held:
+            log.info("drafting: %d mentions held without a draft (spam, scam, abuse, "
+                     "or a second reply in a thread)", held)
+        if made:
+            log.info("drafting: %d drafts waiting for approval", made)
+        return made + held

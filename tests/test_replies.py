@@ -1,0 +1,196 @@
+"""The drafting stage with the real encoder and the demo brand's knowledge base: what
+the agent is offered, what is held, what comes back, and what agents taught it."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+import main
+from config.loader import load
+from core.clock import to_iso
+from listener.platforms import PLATFORMS
+from pipeline.actions import Actions
+from pipeline.draft_cli import draft_items, read_items
+from pipeline.jobs import Pipeline
+from responder.acceptance import table
+from store import drafts, mentions
+from store.schema import open_store
+from tests.actions_support import seed_mention
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def demo(tmp_path):
+    return load(REPO / "config" / "demo.toml",
+                env={"MENTIONDESK_APP_DATABASE": str(tmp_path / "desk.db")})
+
+
+@pytest.fixture
+def desk(demo, embedder, clock):
+    store = open_store(demo.app.database)
+    pipeline = Pipeline(store=store, settings=demo, classifier=None,  # type: ignore[arg-type]
+                        sources={}, publishers={}, clock=clock, embedder=embedder)
+    yield pipeline
+    store.close()
+
+
+def seed(desk, text, **kw):
+    return seed_mention(desk.store, desk.clock, text, brand="Lumora", **kw)
+
+
+def draft_of(desk, mention_id):
+    rows = desk.store.query("SELECT * FROM drafts WHERE mention_id = ?", [mention_id])
+    return rows[0] if rows else None
+
+
+def post(desk, mention_id, approver="ann"):
+    """Approve the mention's draft and mark it posted, as the publisher would."""
+    row = draft_of(desk, mention_id)
+    Actions(desk.store, desk.settings, desk.clock).approve(row["id"], approver, row["version"])
+    drafts.mark_posting(desk.store, row["id"], desk.clock.now())
+    from core.reply import Posted
+    drafts.mark_posted(desk.store, row["id"], Posted(f"p{row['id']}", desk.clock.now()),
+                       desk.clock.now())
+    return f"p{row['id']}"
+
+
+def test_draft_links_the_article_and_keeps_what_it_knew(desk):
+    m = seed(desk, "@lumorahelp I was charged twice for Lumora Plus this month",
+             handle="dana_k", name="Dana Kowalski", topic="billing")
+    assert desk.draft_batch() == 1
+    row = draft_of(desk, m)
+    assert row["article_url"] == "https://help.lumora.example/billing/duplicate-charge"
+    assert row["article_url"] in row["text"] and row["text"].startswith("Hi Dana,")
+    assert row["template"].startswith("billing.negative#") and row["lang"] == "en"
+    assert row["first_text"] == row["text"]
+
+
+def test_spam_scams_and_second_replies_are_held_with_a_flag(desk):
+    scam = seed(desk, "🚨 $LUMO token AIRDROP is LIVE, connect your wallet #Lumora",
+                label="positive", topic="general")
+    first = seed(desk, "@lumora my parcel never arrived", handle="dana", conversation="c1",
+                 minutes_ago=30)
+    desk.draft_batch()
+    post(desk, first)
+    bystander = seed(desk, "@dana @lumora same, where are the parcels?", handle="bob",
+                     conversation="c1")
+    desk.draft_batch()
+    for mention_id, kind in ((scam, "scam"), (bystander, "thread")):
+        row = mentions.get(desk.store, mention_id)
+        flags = json.loads(desk.store.query("SELECT flags FROM mentions WHERE id = ?",
+                                            [mention_id])[0]["flags"])
+        assert row["status"] == "no_action" and draft_of(desk, mention_id) is None
+        assert [f["kind"] for f in flags] == [kind]
+
+
+def test_a_customer_who_answers_comes_back_to_the_queue(desk):
+    first = seed(desk, "@lumora my parcel never arrived", handle="dana", conversation="c1",
+                 minutes_ago=30)
+    desk.draft_batch()
+    posted_id = post(desk, first)
+    desk.clock.advance(minutes=20)
+    answer = seed(desk, "thanks. still nothing though", handle="dana", conversation="c1",
+                  needs=False, label="positive", in_reply_to=posted_id, minutes_ago=1)
+    assert mentions.get(desk.store, answer)["status"] == "no_action"
+    desk.draft_batch()
+    row = mentions.get(desk.store, answer)
+    assert (row["status"], row["reason"]) == ("drafted", "answered our reply")
+    history = mentions.thread(desk.store, answer)
+    assert [h["reply"] is not None for h in history] == [True]  # our reply, with the post
+
+
+def test_no_sentence_twice_to_one_author_in_a_day(desk):
+    a = seed(desk, "@lumora my parcel never arrived", handle="dana", topic="delivery")
+    b = seed(desk, "@lumora and my second order is late too", handle="dana", topic="delivery")
+    desk.draft_batch()
+    first, second = draft_of(desk, a)["text"], draft_of(desk, b)["text"]
+    assert first.split(". ")[0] != second.split(". ")[0]
+
+
+def test_a_past_approved_reply_is_offered_readdressed(desk):
+    old = seed(desk, "@lumora the strip controller blinks red and nothing lights up",
+               handle="dana", name="Dana Kowalski", topic="defect")
+    desk.draft_batch()
+    row = draft_of(desk, old)
+    taught = "Hi Dana, a red blink means the controller lost power: reseat the plug. ^Mia"
+    Actions(desk.store, desk.settings, desk.clock).approve(row["id"], "ann", 1, taught)
+    new = seed(desk, "@lumora my light strip controller is blinking red, no light at all",
+               handle="bo_b", name="Bo Berg", topic="defect")
+    desk.draft_batch()
+    options = json.loads(draft_of(desk, new)["options"])
+    assert options[0]["kind"] == "past" and options[0]["from_draft"] == row["id"]
+    assert options[0]["text"] == taught.replace("Dana", "Bo")
+
+
+def test_acceptance_per_template_and_option():
+    rows = [
+        {"template": "billing.negative#0", "first_text": "a", "text": "a", "options": [],
+         "status": "posted"},
+        {"template": "billing.negative#0", "first_text": "a", "text": "a!", "options": [],
+         "status": "approved"},
+        {"template": "billing.negative#0", "first_text": "a", "text": "a", "options": [],
+         "status": "rejected"},
+        {"template": "default#1", "first_text": "hello there", "status": "posted",
+         "text": "hi from the past", "options": [{"kind": "past", "text": "hi from the past"}]},
+    ]
+    lines = {line["offered"]: line for line in table(rows)}
+    assert lines["template billing.negative#0"] | {} == {
+        "offered": "template billing.negative#0", "unedited": 1, "edited": 1, "rejected": 1,
+        "total": 3, "unedited_share": 0.333}
+    assert lines["past approved reply"]["unedited"] == 1
+
+
+def test_draft_command_on_plain_and_json_lines(demo, classifier, embedder):
+    lines = ["@lumorahelp I was charged twice for Lumora Plus, please fix",
+             json.dumps({"text": "@lumorahelp mi pedido no llega desde hace dos semanas",
+                         "lang": "es", "name": "Marisol R"}),
+             "free crypto airdrop, connect your wallet #Lumora",
+             "my card 4111 1111 1111 1111 got charged twice by @lumora",
+             json.dumps({"text": "@lumorahelp Lumoraのハブが毎晩オフラインになります",
+                         "lang": "ja"}),
+             ""]
+    out = io.StringIO()
+    draft_items(read_items(lines, "x", "Lumora"), demo, classifier, embedder, out)
+    results = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(results) == 5
+    billing, spanish, scam, card, japanese = results
+    assert billing["article"]["url"].endswith("/billing/duplicate-charge")
+    assert billing["drafts"][0]["text"].startswith("Hi there,")
+    assert spanish["language"] == "es"
+    assert spanish["drafts"][0]["text"].startswith("Hola Marisol")
+    assert scam["held"] and scam["drafts"] == [] and scam["flags"][0]["kind"] == "scam"
+    assert card["flags"][0]["kind"] == "private_data" and "delete the post" in card["notes"][0]
+    assert japanese["language"] == "en" and "answer in Japanese" in japanese["notes"][-1]
+    for r in results:
+        for d in r["drafts"]:
+            assert PLATFORMS["x"].reply_length(d["text"]) <= 280
+
+
+def test_draft_command_needs_input_and_reports_from_the_database(demo, tmp_path, capsys):
+    config = tmp_path / "c.toml"
+    config.write_text((REPO / "config" / "demo.toml").read_text().replace(
+        'database = "data/demo.db"', f'database = "{tmp_path / "d.db"}"'), encoding="utf-8")
+    assert main.main(["--config", str(config), "draft"]) == 2
+    assert main.main(["--config", str(config), "draft", "--stats", "--reminders"]) == 0
+    out = capsys.readouterr().out
+    assert "no decided drafts yet" in out and "reminders are off" in out
+
+
+def test_unanswered_replies_are_listed_for_a_reminder(desk):
+    first = seed(desk, "@lumora my parcel never arrived", handle="dana", conversation="c1",
+                 minutes_ago=30)
+    desk.draft_batch()
+    post(desk, first)
+    later = desk.clock.now()
+    desk.clock.advance(hours=5)
+    assert [r["handle"] for r in drafts.unanswered(desk.store, desk.clock.now())] == ["dana"]
+    assert drafts.unanswered(desk.store, later) == []  # not yet due
+    seed(desk, "@lumora got it, thanks", handle="dana", conversation="c1", needs=False,
+         minutes_ago=60)
+    assert drafts.unanswered(desk.store, desk.clock.now()) == []
+    assert to_iso(later)  # posted_at is compared as ISO text

@@ -1,0 +1,53 @@
+"""/mentions: every mention the filters match, read-only, for the viewer role and up.
+
+This is where the dashboard's bars, points and rows lead: the queue lists only drafts
+that need an agent, while a chart counts every mention (praise, closed, answered), so
+the list behind a point must be this one for its length to equal the point's number.
+It has no actions; agents get a link to the same filters in the queue.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from store import analytics, listing
+from web.auth import User
+from web.context import Web
+from web.filters import read
+
+TONES = ("negative", "neutral", "positive")
+STATUSES = ("new", "needs_reply", "drafted", "replied", "no_action")
+
+
+def routes(web: Web) -> list[Route]:
+    @web.guard("read")
+    def page(request: Request, user: User, form: Any) -> Response:
+        filters, notes = read(request.query_params, listing.FILTERS)
+        active = {k: v for k, v in filters.items() if v}
+        total = listing.count(web.store, filters)
+        size = web.settings.web.page_size
+        pages = max(1, math.ceil(total / size))
+        try:
+            number = min(max(1, int(request.query_params.get("page", 1))), pages)
+        except ValueError:
+            number = 1
+        rows = listing.page(web.store, filters, limit=size, offset=(number - 1) * size)
+        queue_filters = {k: v for k, v in active.items() if k != "status"}
+        return web.render(
+            request, "mentions.html", user, rows=rows, total=total, filters=filters,
+            notes=notes, page=number, pages=pages, first=(number - 1) * size + 1,
+            page_url=lambda n: "/mentions?" + urlencode({**active, "page": n}),
+            filter_url=lambda key, value: "/mentions?" + urlencode(
+                {**active, key: value} if value else
+                {k: v for k, v in active.items() if k != key}),
+            queue_url="/queue?" + urlencode(queue_filters),
+            choices={k: analytics.values(web.store, k) for k in analytics.DIMENSIONS},
+            tones=TONES, statuses=STATUSES)
+
+    return [Route("/mentions", page)]

@@ -1,0 +1,24 @@
+"""/replies (admins): how agents received each template and option, so weak templates
+show themselves (approved as drafted, edited, rejected)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from responder.acceptance import OUTCOMES, table
+from store import drafts
+from store.db import Store
+
+
+def routes(store: Store, guard: Callable, render: Callable) -> list[Route]:
+    @guard("users")
+    def page(request: Request, user: Any, form: Any) -> Response:
+        return render(request, "replies.html", user, lines=table(drafts.outcomes(store)),
+                      outcomes=OUTCOMES)
+
+    return [Route("/replies", page)]
