@@ -217,10 +217,10 @@ class Pipeline:
 
     # --- drafting ---------------------------------------------------------------------
     def draft_batch(self) -> int:
-        made = self.replies.draft_batch(self.store, self.clock.now(),
-                                        self.settings.pipeline.batch_size)
-        telemetry.DRAFTED.inc(made)
-        return made
+        handled = self.replies.draft_batch(self.store, self.clock.now(),
+                                           self.settings.pipeline.batch_size)
+        telemetry.DRAFTED.inc(handled)
+        return handled
 
     # --- publishing -------------------------------------------------------------------
     def publish_batch(self) -> int:

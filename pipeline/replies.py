@@ -164,7 +164,7 @@ class Replies:
         """Draft (or hold) the mentions awaiting a draft; returns how many it handled."""
         mentions.reopen_answers(store)
         r = self.settings.responder
-        made = held = 0
+        made = held = aside = 0
         for row in mentions.awaiting_draft(store, limit):
             memory = (drafts.remembered(store, row["brand"], row["topic"],
                                         now - timedelta(days=r.past_reply_days))
@@ -181,7 +181,7 @@ class Replies:
                                now, row["source"])
                 log.error("draft: mention %s set aside (main.py doctor lists it): %s",
                           row["id"], exc)
-                held += 1
+                aside += 1
                 continue
             flags = [asdict(f) for f in offer.flags]
             if offer.held:
@@ -201,4 +201,4 @@ class Replies:
                      "or a second reply in a thread)", held)
         if made:
             log.info("drafting: %d drafts waiting for approval", made)
-        return made + held
+        return made + held + aside

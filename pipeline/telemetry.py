@@ -25,6 +25,7 @@ TRIAGED = Counter("mentiondesk_triaged", "Mentions triaged", registry=REGISTRY)
 TRIAGE_SECONDS = Histogram(
     "mentiondesk_triage_batch_seconds", "Time to classify and store one triage batch",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60), registry=REGISTRY)
-DRAFTED = Counter("mentiondesk_drafted", "Drafts made", registry=REGISTRY)
+DRAFTED = Counter("mentiondesk_drafted", "Mentions the drafting stage handled (drafted, held "
+                  "or set aside)", registry=REGISTRY)
 PUBLISH = Counter("mentiondesk_publish_outcomes", "Posting attempts by outcome",
                   ["platform", "outcome"], registry=REGISTRY)
