@@ -271,15 +271,15 @@ def campaign(kills: int, work: Path, seed: int = 1, max_up: float = 3.0, gap: fl
             daemon = Daemon(config, _env())
             if not daemon.running.wait(120):
                 raise SystemExit("the daemon did not start:\n" + "".join(daemon.lines))
-            time.sleep(rng.uniform(0, max_up))
             seen = threading.Event()
             if point in REQUESTS:
+                time.sleep(rng.uniform(0, max_up))
                 armed.update(pid=daemon.process.pid, request=REQUESTS[point])
-                hit = _wait_dead(daemon, 15)
+                hit = _wait_dead(daemon, 60)
                 armed.pop("request", None)
             else:
                 daemon.watch = (LOG_MARKERS[point], seen)
-                hit = seen.wait(15)
+                hit = seen.wait(60)
                 time.sleep(rng.uniform(0, 0.3))
             figures.stages[point if hit else f"{point} (timed out, random)"] += 1
             if daemon.alive():
