@@ -61,17 +61,19 @@ def build_pipeline(settings: Settings, clock: Clock):
     """Everything the daemon's jobs need, built from settings."""
     from listener.platforms import build_publisher, build_source
     from pipeline.jobs import Pipeline
+    from sentiment.batch import topic_finder_for
     from sentiment.embedding import Embedder
     from sentiment.transformer import load_classifier
 
     store = _store(settings)
     classifier = load_classifier(settings.model)
     log.info("model %s (version %s)", classifier.name, classifier.version)
+    embedder = Embedder.load()  # one sentence encoder: knowledge base, past replies, topics
     return Pipeline(
         store=store, settings=settings, classifier=classifier,
         sources={s.name: build_source(s, settings, clock) for s in settings.sources},
         publishers={s.name: build_publisher(s, settings, clock) for s in settings.sources},
-        clock=clock, embedder=Embedder.load(),
+        clock=clock, embedder=embedder, topic_finder=topic_finder_for(settings, embedder),
     )
 
 
@@ -159,32 +161,37 @@ def _print_read_budgets(store, settings: Settings) -> None:
 
 
 def cmd_triage(args: argparse.Namespace, settings: Settings) -> int:
-    from sentiment.classifier import Prediction
+    from sentiment.batch import Item, topic_finder_for, triage_items
     from sentiment.transformer import load_classifier
-    from sentiment.triage import Context, triage
 
     stream = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
     with stream:
         texts = [line.rstrip("\n") for line in stream if line.strip()]
     classifier = load_classifier(settings.model)
-    from listener.filters import matches_brand
-
-    handles = [h for b in settings.brands for h in b.handles]
-    keywords = [k for b in settings.brands for k in b.keywords]
-
-    predictions: list[Prediction] = classifier.classify(texts)
-    for text, prediction in zip(texts, predictions, strict=True):
-        context = Context(addressed=args.addressed or matches_brand(text, handles, keywords, []),
-                          followers=args.followers, age_minutes=0)
-        t = triage(text, prediction, context, settings.topics, settings.triage,
-                   settings.sla.first_response_minutes)
-        print(json.dumps({
-            "text": text, "label": prediction.label,
-            "scores": {k: round(v, 4) for k, v in prediction.scores.items()},
-            "needs_reply": t.needs_reply, "optional": t.optional, "reason": t.reason,
-            "complaint": t.complaint, "topic": t.topic, "priority": t.priority,
-            "factors": t.factors,
-        }, ensure_ascii=False))
+    finder = topic_finder_for(settings)
+    # One brand made of every configured brand's terms: the texts carry no brand.
+    brand = settings.brands[0].model_copy(update={
+        "handles": [h for b in settings.brands for h in b.handles],
+        "keywords": [k for b in settings.brands for k in b.keywords],
+        "always_reply_words": [w for b in settings.brands for w in b.always_reply_words],
+        "never_reply_words": [w for b in settings.brands for w in b.never_reply_words],
+    })
+    items = [Item(text=text, brand=brand, followers=args.followers,
+                  addressed=True if args.addressed else None) for text in texts]
+    for start in range(0, len(items), 256):
+        chunk = items[start : start + 256]
+        for item, (prediction, t) in zip(chunk, triage_items(chunk, classifier, settings,
+                                                              finder), strict=True):
+            print(json.dumps({
+                "text": item.text, "label": prediction.label,
+                "scores": {k: round(v, 4) for k, v in prediction.scores.items()},
+                "needs_reply": t.needs_reply, "optional": t.optional, "reason": t.reason,
+                "complaint": t.complaint, "spam": t.spam, "sarcasm": t.sarcasm,
+                "topic": t.topic, "language": t.language, "role": t.role,
+                "priority": t.priority, "factors": t.factors,
+                "heads": {k: round(v, 4) for k, v in prediction.heads.items()},
+                "rules": t.rules, "model_version": classifier.version,
+            }, ensure_ascii=False))
     return 0
 
 

@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from config.loader import load  # noqa: E402
 from core.clock import ManualClock  # noqa: E402
-from listener.platforms import PLATFORMS, build_publisher, build_source  # noqa: E402
+from listener.platforms import PLATFORMS, build_publisher, build_source, reply_limit  # noqa: E402
 from pipeline.actions import text_problems  # noqa: E402
 from pipeline.jobs import Pipeline  # noqa: E402
 from sentiment.embedding import Embedder  # noqa: E402
@@ -74,8 +74,7 @@ def main() -> int:
             print(f"  FLAG {flag['kind']}: {flag['message']}")
         if r["draft"] is None:
             continue
-        limit = settings.responder.length_limits.get(r["platform"],
-                                                     PLATFORMS[r["platform"]].reply_limit)
+        limit = reply_limit(settings, r["platform"])
         length = PLATFORMS[r["platform"]].reply_length(r["draft"])
         problems = text_problems(settings, r["platform"], r["draft"], r["brand"])
         over += length > limit

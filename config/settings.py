@@ -51,9 +51,15 @@ class ModelSettings(Strict):
     # directory or a Hugging Face hub name (needs network on first use).
     name: str = "default"
     batch_size: int = Field(32, ge=1, le=1024)
-    max_length: int = Field(128, ge=8, le=512)
-    threads: int = Field(0, ge=0)  # 0: torch's default
-    quantize: bool = False  # int8 Linear layers: faster, but costs 0.9 points (docs/model.md)
+    max_length: int = Field(64, ge=8, le=512)  # the shipped model was trained at 64
+    threads: int = Field(0, ge=0)  # 0: the runtime's default
+    # int8 weights per output channel: with ONNX Runtime within 0.5 point of fp32 on
+    # every figure (docs/model.md) and 2-3x faster; with torch it costs 0.6 point.
+    quantize: bool = True
+    # "onnx": ONNX Runtime, ~3x faster than torch at the same fp32 results (models with
+    # heads; exported once per model version into cache_dir); "torch": eager torch.
+    runtime: Literal["onnx", "torch"] = "onnx"
+    cache_dir: Path | None = None  # None: $XDG_CACHE_HOME/mentiondesk or ~/.cache/mentiondesk
     # For models whose id2label says LABEL_0..: map those names to ours.
     label_map: dict[str, Label] = {}
 
@@ -69,6 +75,10 @@ class BrandSettings(Strict):
     formality: Literal["casual", "formal"] = "casual"  # "Hi Dana" or "Hello Dana"
     emoji: bool = False  # templates' {emoji} becomes a tone's emoji, else nothing
     allowed_promises: list[str] = []  # phrases that may promise a refund, e.g. "refund it"
+    # Overrides of the triage model: a mention with one of these always / never needs a
+    # reply (always wins), added to [triage] always_reply_words.
+    always_reply_words: list[str] = []
+    never_reply_words: list[str] = []
 
     @model_validator(mode="after")
     def _has_terms(self) -> BrandSettings:
@@ -93,8 +103,28 @@ class TopicSettings(Strict):
 
 
 class TriageSettings(Strict):
-    # A mention is a complaint when its negative score reaches this.
+    # Decision thresholds of the model's heads; None: the model's own, chosen on
+    # validation data when it was trained (docs/model.md). complaint_threshold is
+    # the negative score that makes a complaint for a model without a complaint head.
+    needs_reply_threshold: float | None = Field(None, ge=0, le=1)
     complaint_threshold: float = Field(0.5, ge=0, le=1)
+    spam_threshold: float | None = Field(None, ge=0, le=1)
+    sarcasm_threshold: float | None = Field(None, ge=0, le=1)
+    # The needs_reply bar drops to this (when lower than the model's) where more than
+    # the model says a reply may be owed: a help word, question or urgency word in a
+    # mention addressed to the brand, someone answering our reply, a mention not in
+    # English (the model reads English best).
+    lowered_threshold: float = Field(0.15, ge=0, le=1)
+    bystander_priority: float = Field(0.5, ge=0, le=1)  # priority factor for bystanders
+    # Safety and fraud: these always need a reply, whatever the model says.
+    always_reply_words: list[str] = [
+        "smoke", "smoking", "burning", "fire", "melted", "melting", "sparks", "sparking",
+        "electric shock", "hacked", "fraud", "unauthorized", "unauthorised",
+    ]
+    # Topic by meaning (encoder similarity to each topic's name, description and
+    # keywords) or by keyword hits; below topic_min_similarity the topic is "general".
+    topic_method: Literal["meaning", "keywords"] = "meaning"
+    topic_min_similarity: float = Field(0.25, ge=-1, le=1)
     question_words: list[str] = [
         "how", "why", "what", "when", "where", "can", "could", "does", "is", "will",
     ]
@@ -202,7 +232,8 @@ class ResponderSettings(Strict):
         "positive": ["Thank you {name}, that means a lot to the team! {emoji}{signoff}"],
     }
     kb_line: str = "This may help: {kb_link} "
-    length_limits: dict[str, int] = {"x": 280, "reddit": 10_000, "replay": 280, "bluesky": 300}
+    # Overrides only: a platform not listed keeps its network's own limit (listener.platforms).
+    length_limits: dict[str, Annotated[int, Field(gt=0)]] = {}
     policy: PolicySettings = PolicySettings()
     knowledge_base: list[KbArticle] = []
     kb_threshold: float = Field(0.45, ge=-1, le=1)  # below this similarity: no article
@@ -219,6 +250,10 @@ class ResponderSettings(Strict):
     past_reply_days: int = Field(180, ge=1)  # how far back approved replies are reused
     repeat_window_hours: float = Field(24, ge=0)  # no sentence twice to one author within
     reminder_hours: float = Field(0, ge=0)  # remind when the customer has not answered; 0 off
+    # The private follow-up a reminder suggests ({handle}: the customer as the platform
+    # names them); a second public reply would break the one-reply-per-thread rule.
+    reminder_text: str = ("Hi {handle}, just checking in: is everything sorted now? If not, "
+                          "tell us here and we'll pick it up.")
 
     @model_validator(mode="after")
     def _templates_render(self) -> ResponderSettings:
@@ -228,7 +263,8 @@ class ResponderSettings(Strict):
                                    "kb_title", "emoji", "signoff", "kb_line")}
         variants = [(key, text) for key, value in self.templates.items()
                     for text in ([value] if isinstance(value, str) else value)]
-        for key, template in [*variants, ("kb_line", self.kb_line)]:
+        for key, template in [*variants, ("kb_line", self.kb_line),
+                              ("reminder_text", self.reminder_text)]:
             try:
                 text = template.format(**sample)
             except (KeyError, IndexError, ValueError) as exc:

@@ -38,6 +38,16 @@ def platform_length(text: str, platform: str) -> int:
     return known.reply_length(text) if known else len(text)
 
 
+def reply_limit(settings: Settings, platform: str) -> int:
+    """The longest reply mentiondesk drafts and posts on ``platform``: the operator's
+    ``responder.length_limits`` override if there is one, never above the network's own
+    limit (a longer reply could not be posted); else the registry's ``reply_limit``. An
+    unknown platform gets the strictest registered limit."""
+    known = PLATFORMS.get(platform)
+    own = known.reply_limit if known else min(p.reply_limit for p in PLATFORMS.values())
+    return min(settings.responder.length_limits.get(platform, own), own)
+
+
 def address(platform: str, handle: str) -> str:
     """How a reply on ``platform`` names the author ``handle``."""
     known = PLATFORMS.get(platform)

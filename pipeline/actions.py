@@ -38,7 +38,7 @@ from datetime import timedelta
 from config.settings import Settings
 from core.clock import Clock, from_iso
 from core.errors import ActionRefused, ConflictError
-from listener.platforms import platform_length
+from listener.platforms import platform_length, reply_limit
 from responder.policy import reply_problems, second_reply
 from store import drafts, inbox
 from store.db import Store
@@ -54,7 +54,7 @@ def text_problems(settings: Settings, platform: str, text: str, brand: str = "")
     """Why ``text`` could not go out as ``brand``'s reply on ``platform``; empty when it
     can (a brand's ``allowed_promises`` only apply when ``brand`` is given)."""
     responder = settings.responder
-    limit = responder.length_limits.get(platform, 280)
+    limit = reply_limit(settings, platform)
     allowed = next((b.allowed_promises for b in settings.brands if b.name == brand), [])
     return reply_problems(text, platform_length(text, platform), limit, platform,
                           responder.policy, allowed)
@@ -111,6 +111,10 @@ class Actions:
                 text: str | None = None) -> Done:
         """Approve the text the agent saw (or ``text``, saved first as an edit)."""
         row = self._draft(draft_id)
+        if row["template"] == drafts.REMINDER:
+            raise ActionRefused(refusal("approved", [
+                "this is a follow-up reminder and we already replied in public, so follow "
+                "up in a private message and reject the reminder to close it"]))
         text = row["draft_text"] if text is None else _normal(text)
         self._checked(draft_id, text, "approved")
         if thread := drafts.reply_in_thread(self.store, row["mention_id"]):

@@ -20,6 +20,7 @@ STOP_TIMEOUT_S = 4.0
 RETENTION_INTERVAL_S = 3600.0
 DRAIN_BUDGET_S = 30.0
 DIGEST_CHECK_SECONDS = 60  # the digest job writes only when a local day's digest is due
+REMINDER_CHECK_SECONDS = 300  # unanswered replies are due by the hour; minutes late is fine
 
 
 class Service(Protocol):
@@ -87,6 +88,8 @@ def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
         add("retention", pipeline.purge_raw, RETENTION_INTERVAL_S)
     add("digest", pipeline.daily_digest, DIGEST_CHECK_SECONDS)
     add("gone", pipeline.sweep_gone, p.gone_check_interval_seconds)
+    if settings.responder.reminder_hours:
+        add("reminders", pipeline.remind_unanswered, REMINDER_CHECK_SECONDS)
     return scheduler
 
 

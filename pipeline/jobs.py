@@ -29,14 +29,15 @@ from core.errors import (
 )
 from core.reply import ReplyRequest
 from listener.base import MentionSource, Publisher
-from listener.filters import matches_brand, mentions_term
 from listener.platforms import address
 from metrics.rollup import DraftFact, MentionFact, rollup
 from pipeline import reporting, telemetry
 from pipeline.replies import Replies
-from sentiment import triage as triage_rules
-from sentiment.classifier import Classifier, Prediction
+from sentiment.batch import Item, triage_items
+from sentiment.classifier import Classifier
 from sentiment.embedding import Embedder
+from sentiment.roles import ThreadFacts
+from sentiment.topics import TopicFinder
 from store import drafts, mentions, operations, set_aside, sources
 from store import metrics as metric_store
 from store.db import Store
@@ -46,6 +47,9 @@ log = logging.getLogger(__name__)
 AUTH_PAUSE = timedelta(days=3650)  # until an operator fixes credentials and restarts
 GONE_WINDOW = timedelta(days=7)  # how far back unanswered mentions are checked
 ROLLUP_BATCH_HOURS = 48  # hours rebuilt per write transaction
+# Replies unanswered for longer than reminder_hours plus this are history, not follow-ups
+# (turning reminders on does not bring back a year of old conversations).
+REMINDER_WINDOW = timedelta(days=7)
 
 
 def refresh_metrics(store: Store, now: datetime, sla_minutes: int) -> int:
@@ -90,6 +94,7 @@ class Pipeline:
     rng: random.Random = field(default_factory=random.Random)  # back-off jitter
     owner: str = field(default_factory=_owner)
     embedder: Embedder | None = None  # the knowledge base and past replies need it
+    topic_finder: TopicFinder | None = None  # topic by meaning; None: by keywords
 
     def __post_init__(self) -> None:
         self.replies = Replies(self.settings, self.embedder)
@@ -158,16 +163,29 @@ class Pipeline:
         rows = mentions.untriaged(self.store, self.settings.pipeline.triage_batch_size)
         if not rows:
             return 0
-        predictions = self._classify(rows)
         now = self.clock.now()
-        records = []
-        for row, prediction in zip(rows, predictions, strict=True):
-            if prediction is None:
-                continue
+        kept, items = [], []
+        for row in rows:
             try:
-                records.append(self._triage_one(row, prediction, now))
+                items.append(self._item(row, now))
+                kept.append(row)
             except ROW_ERRORS as exc:
                 self._set_aside("triage", row, f"{type(exc).__name__}: {exc}")
+        results = self._triage_items(kept, items)
+        if results is None:
+            return 0
+        records = [
+            mentions.TriageRecord(
+                mention_id=row["id"], label=prediction.label, scores=prediction.scores,
+                complaint=t.complaint, needs_reply=t.needs_reply, optional=t.optional,
+                reason=t.reason, topic=t.topic, priority=t.priority, factors=t.factors,
+                model_name=self.classifier.name, model_version=self.classifier.version,
+                spam=t.spam, sarcasm=t.sarcasm, language=t.language, role=t.role,
+                heads={k: round(v, 4) for k, v in prediction.heads.items()}, rules=t.rules,
+            )
+            for row, result in zip(kept, results, strict=True) if result is not None
+            for prediction, t in [result]
+        ]  # fmt: skip
         mentions.save_triage(self.store, records, now)
         needing = sum(r.needs_reply for r in records)
         telemetry.TRIAGED.inc(len(records))
@@ -175,45 +193,43 @@ class Pipeline:
         log.info("triage: %d mentions, %d need a reply", len(records), needing)
         return len(rows)
 
-    def _classify(self, rows: list[dict]) -> list[Prediction | None]:
-        """The whole batch at once; if the model fails, text by text, so only the texts
-        it fails on are set aside. A model that fails on a plain canary text is broken:
-        nothing is the rows' fault, so the error goes up and the rows wait."""
-        try:
-            return list(self.classifier.classify([r["text"] for r in rows]))
-        except ModelError as exc:
-            telemetry.ERRORS.labels("triage", type(exc).__name__).inc()
-            log.warning("triage batch failed (%s); classifying one by one", exc)
-        self.classifier.classify([CANARY])  # raises ModelError when the model is broken
-        predictions: list[Prediction | None] = []
-        for row in rows:
-            try:
-                predictions.append(self.classifier.classify([row["text"]])[0])
-            except ModelError as exc:
-                predictions.append(None)
-                self._set_aside("triage", row, f"model error: {exc}")
-        return predictions
-
-    def _triage_one(self, row: dict, prediction: Prediction,
-                    now: datetime) -> mentions.TriageRecord:
+    def _item(self, row: dict, now: datetime) -> Item:
+        """What triage needs of a stored mention; raises for a row it cannot use (a brand
+        renamed away, an unreadable time)."""
         brand = self.settings.brand(row["brand"])
-        # Named by keyword or @handle, or spoken to the way the platform writes it
-        # (Reddit: u/handle).
-        spoken_to = [address(row["platform"], h) for h in brand.handles]
-        context = triage_rules.Context(
-            addressed=matches_brand(row["text"], brand.handles, brand.keywords, [])
-            or any(mentions_term(row["text"], term) for term in spoken_to if term),
-            followers=row["author_followers"],
+        return Item(
+            text=row["text"], brand=brand, followers=row["author_followers"],
             age_minutes=(now - from_iso(row["created_at"])).total_seconds() / 60,
-        )
-        t = triage_rules.triage(row["text"], prediction, context, self.settings.topics,
-                                self.settings.triage, self.settings.sla.first_response_minutes)
-        return mentions.TriageRecord(
-            mention_id=row["id"], label=prediction.label, scores=prediction.scores,
-            complaint=t.complaint, needs_reply=t.needs_reply, optional=t.optional,
-            reason=t.reason, topic=t.topic, priority=t.priority, factors=t.factors,
-            model_name=self.classifier.name, model_version=self.classifier.version,
-        )
+            author=row["author_handle"], platform_lang=row["lang"],
+            thread=ThreadFacts(**mentions.thread_facts(self.store, row)),
+            # Spoken to the way the platform writes it, too (Reddit: u/handle).
+            addressed_as=tuple(address(row["platform"], h) for h in brand.handles))
+
+    def _triage_items(self, rows: list[dict], items: list[Item]) -> list | None:
+        """The whole batch at once; if that fails, item by item, so only the rows the
+        model (or triage) fails on are set aside. A model that fails on a plain canary
+        text is broken: nothing is the rows' fault, so they wait (None)."""
+        def run(batch: list[Item]) -> list:
+            return triage_items(batch, self.classifier, self.settings, self.topic_finder)
+
+        try:
+            return run(items)
+        except ROW_ERRORS as exc:
+            telemetry.ERRORS.labels("triage", type(exc).__name__).inc()
+            log.warning("triage batch failed (%s); triaging one by one", exc)
+        try:
+            self.classifier.classify([CANARY])
+        except ModelError as exc:
+            log.error("triage skipped: %s", exc)
+            return None
+        results: list = []
+        for row, item in zip(rows, items, strict=True):
+            try:
+                results.append(run([item])[0])
+            except ROW_ERRORS as exc:
+                results.append(None)
+                self._set_aside("triage", row, f"{type(exc).__name__}: {exc}")
+        return results
 
     # --- drafting ---------------------------------------------------------------------
     def draft_batch(self) -> int:
@@ -306,6 +322,30 @@ class Pipeline:
         p = self.settings.pipeline
         base = min(p.publish_retry_max_seconds, p.publish_retry_seconds * 2 ** (attempts - 1))
         return timedelta(seconds=base * (0.5 + self.rng.random()))
+
+    # --- follow-up ----------------------------------------------------------------------
+    def remind_unanswered(self) -> int:
+        """Our posted replies the customer has not answered after
+        ``responder.reminder_hours`` come back to the queue, once per reply, as a
+        reminder draft suggesting a private follow-up; returns how many."""
+        r = self.settings.responder
+        if not r.reminder_hours:
+            return 0
+        now = self.clock.now()
+        made = 0
+        due = now - timedelta(hours=r.reminder_hours)
+        for row in drafts.unanswered(self.store, due, posted_after=due - REMINDER_WINDOW,
+                                     unreminded=True):
+            who = address(row["platform"], row["handle"])
+            note = (f"Reminder: no answer from {who} {r.reminder_hours:g} h after our reply "
+                    f"({row['posted_url'] or row['url']}). Follow up in a private message if "
+                    "it helps, then reject this reminder to close it.")
+            if drafts.remind(self.store, row["draft_id"], r.reminder_text.format(handle=who),
+                             note, now) is not None:
+                made += 1
+        if made:
+            log.info("reminders: %d unanswered replies back in the queue", made)
+        return made
 
     # --- deletions --------------------------------------------------------------------
     def sweep_gone(self) -> int:

@@ -19,7 +19,7 @@ import numpy as np
 from config.settings import KbArticle, Settings
 from core.clock import from_iso
 from core.errors import MentiondeskError
-from listener.platforms import PLATFORMS
+from listener.platforms import PLATFORMS, reply_limit
 from responder import drafting, language, policy
 from responder.knowledge import KbIndex, clean_mention
 from sentiment import triage as triage_rules
@@ -58,7 +58,7 @@ class Offer:
 def platform_rules(settings: Settings, name: str) -> drafting.PlatformRules:
     known = PLATFORMS[name]
     return drafting.PlatformRules(
-        name=name, limit=settings.responder.length_limits.get(name, known.reply_limit),
+        name=name, limit=reply_limit(settings, name),
         length=known.reply_length, address=known.address)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -194,3 +195,71 @@ def format_report(report: EvalReport) -> str:
     for label, row in zip(LABELS, report.confusion, strict=True):
         lines.append(f"  {label:>9} " + "".join(f"{count:>10}" for count in row))
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class BinaryReport:
+    """A yes/no head at one threshold: the figures triage cares about."""
+
+    head: str
+    n: int
+    threshold: float
+    precision: float
+    recall: float
+    f1: float
+    false_alarm_rate: float  # share of the true "no" cases flagged yes
+    macro_recall: float  # mean of the yes and no recalls
+    confusion: list[list[int]]  # [[tn, fp], [fn, tp]]
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def binary_metrics(
+    head: str, gold: Sequence[int], probs: Sequence[float], threshold: float
+) -> BinaryReport:
+    """Precision, recall, F1, false-alarm rate and confusion of ``probs >= threshold``."""
+    tp = fp = fn = tn = 0
+    for g, p in zip(gold, probs, strict=True):
+        yes = p >= threshold
+        if g and yes:
+            tp += 1
+        elif g:
+            fn += 1
+        elif yes:
+            fp += 1
+        else:
+            tn += 1
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    no_recall = tn / (tn + fp) if tn + fp else 0.0
+    return BinaryReport(
+        head=head, n=len(gold), threshold=round(threshold, 4), precision=precision,
+        recall=recall, f1=f1, false_alarm_rate=fp / (fp + tn) if fp + tn else 0.0,
+        macro_recall=(recall + no_recall) / 2, confusion=[[tn, fp], [fn, tp]],
+    )  # fmt: skip
+
+
+def threshold_for_recall(gold: Sequence[int], probs: Sequence[float], target: float) -> float:
+    """The highest threshold whose recall reaches ``target``: the fewest false alarms
+    at that recall (ties broken towards the higher threshold)."""
+    positives = sorted((p for g, p in zip(gold, probs, strict=True) if g), reverse=True)
+    if not positives:
+        return 0.5
+    needed = max(1, math.ceil(target * len(positives)))
+    return positives[needed - 1]
+
+
+def threshold_for_f1(gold: Sequence[int], probs: Sequence[float]) -> float:
+    """The threshold with the best F1 (for heads without a recall target)."""
+    candidates = sorted(set(round(p, 4) for p in probs)) or [0.5]
+    return max(candidates, key=lambda t: (binary_metrics("", gold, probs, t).f1, -t))
+
+
+def format_binary(report: BinaryReport) -> str:
+    (tn, fp), (fn, tp) = report.confusion
+    return (f"{report.head:<12} n {report.n:>5}  threshold {report.threshold:.3f}  "
+            f"precision {report.precision:.3f}  recall {report.recall:.3f}  "
+            f"F1 {report.f1:.3f}  false alarms {report.false_alarm_rate:.3f}  "
+            f"macro recall {report.macro_recall:.3f}  [tn {tn} fp {fp} / fn {fn} tp {tp}]")

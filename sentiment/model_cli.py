@@ -18,69 +18,152 @@ log = logging.getLogger(__name__)
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``model train`` and ``model eval`` to main.py's subparsers."""
+    from sentiment.labels import LABELS_FILE, TOPICS_FILE
     from sentiment.transformer import DEFAULT_MODEL_DIR
 
     model = subparsers.add_parser("model", help="train or evaluate the sentiment model")
     sub = model.add_subparsers(dest="model_command", required=True)
 
-    p = sub.add_parser("train", help="fine-tune the default model from labelled data")
+    p = sub.add_parser("train", help="rebuild the default model (tone, heads, joint tune)")
     p.add_argument("--data", type=Path, required=True,
                    help="folder with airline-sentiment/ and tweeteval-sentiment/")
     p.add_argument("--out", type=Path, default=DEFAULT_MODEL_DIR,
                    help=f"where the model files go (default: {DEFAULT_MODEL_DIR})")
+    p.add_argument("--labels", type=Path, default=LABELS_FILE,
+                   help="triage labels (key, source, nr, cp, sp, sc)")
+    p.add_argument("--stages", default="tone,heads,joint",
+                   help="comma-separated: tone (fine-tune the encoder for tone), heads "
+                   "(train the triage heads on it), joint (short joint fine-tune); "
+                   "heads and joint start from --out when tone is not run")
     p.add_argument("--seed", type=int, default=13)
-    p.add_argument("--epochs", type=float, default=0.85)
+    p.add_argument("--epochs", type=float, default=0.85, help="tone stage")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--max-length", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--lr", type=float, default=1e-4, help="tone stage")
     p.add_argument("--freeze-layers", type=int, default=0,
-                   help="keep this many lowest encoder layers at the base weights")
+                   help="tone stage: keep this many lowest encoder layers at the base weights")
     p.add_argument("--airline-repeat", type=int, default=2)
+    p.add_argument("--joint-steps", type=int, default=1500)
     p.add_argument("--threads", type=int, default=1, help="torch threads for training")
-    p.add_argument("--max-minutes", type=float, help="stop early after this long")
+    p.add_argument("--max-minutes", type=float, help="stop a stage early after this long")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="measure a model on a labelled data set")
     p.add_argument("--data", type=Path, required=True,
-                   help="a TweetEval-style folder (<split>_text.txt + <split>_labels.txt) "
-                   "or a CSV with text,sentiment columns")
-    p.add_argument("--split", help="TweetEval split to use (default: test, else val, ...)")
+                   help="a TweetEval-style folder (<split>_text.txt + <split>_labels.txt), "
+                   "a CSV with text,sentiment columns, or with --labels the shared data "
+                   "folder the labels join")
+    p.add_argument("--split", help="TweetEval split, or with --labels: train, val or test "
+                   "(default: test, the held-out keys starting e/f)")
     p.add_argument("--part", choices=["all", "train", "heldout"], default="all",
                    help="for the airline CSV: the training or held-out share")
+    p.add_argument("--labels", type=Path, nargs="?", const=LABELS_FILE,
+                   help="report every head on the triage labels (default file: "
+                   f"{LABELS_FILE.name}) joined with --data")
     p.add_argument("--model", help="model name or path (default: the configured one)")
     p.add_argument("--no-quantize", action="store_true", help="run in fp32")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(func=cmd_eval)  # fmt: skip
 
+    p = sub.add_parser("topics", help="topic accuracy on a labelled set (topic<TAB>text)")
+    p.add_argument("--data", type=Path, default=TOPICS_FILE,
+                   help=f"default: {TOPICS_FILE.name}, Lumora-style mentions for "
+                   "config/demo.toml's topics")
+    p.set_defaults(func=cmd_topics)
 
-def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
-    from sentiment.train import train
 
-    manifest = train(
-        args.data, args.out, seed=args.seed, epochs=args.epochs, batch_size=args.batch_size,
-        max_length=args.max_length, lr=args.lr, freeze_layers=args.freeze_layers,
-        airline_repeat=args.airline_repeat, threads=args.threads,
-        max_minutes=args.max_minutes,
-    )  # fmt: skip
-    figures = manifest["figures_fp32"]
-    print(f"wrote {args.out}")
-    for name, report in figures.items():
-        print(f"{name}: macro recall {report['macro_recall']:.4f}, "
-              f"negative F1 {report['negative_f1']:.4f}")  # fmt: skip
+def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
+    """Top-1 topic accuracy on a labelled set: by keywords, and by meaning."""
+    from sentiment.embedding import Embedder
+    from sentiment.topics import TopicFinder, keyword_topics, read_topic_set, topic_accuracy
+
+    if not settings.topics:
+        print("no [[topics]] configured; pass --config with topics")
+        return 2
+    pairs = read_topic_set(args.data)
+    texts = [text for _, text in pairs]
+    finder = TopicFinder(list(settings.topics), Embedder.load().embed,
+                         settings.triage.topic_min_similarity)  # fmt: skip
+    by_keywords = topic_accuracy(pairs, keyword_topics(texts, list(settings.topics)))
+    by_meaning = topic_accuracy(pairs, finder.topics_of(texts))
+    print(f"{args.data} ({len(pairs)} mentions, topics: "
+          f"{', '.join(t.name for t in settings.topics)}, else general)")  # fmt: skip
+    print(f"top-1 accuracy by keywords: {by_keywords:.3f}")
+    print(f"top-1 accuracy by meaning:  {by_meaning:.3f} "
+          f"(min similarity {settings.triage.topic_min_similarity})")  # fmt: skip
     return 0
 
 
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    stages = {s.strip() for s in args.stages.split(",") if s.strip()}
+    unknown = stages - {"tone", "heads", "joint"}
+    if unknown:
+        print(f"unknown stage(s): {', '.join(sorted(unknown))}")
+        return 2
+    if "tone" in stages:
+        from sentiment.train import train
+
+        manifest = train(
+            args.data, args.out, seed=args.seed, epochs=args.epochs,
+            batch_size=args.batch_size, max_length=args.max_length, lr=args.lr,
+            freeze_layers=args.freeze_layers, airline_repeat=args.airline_repeat,
+            threads=args.threads, max_minutes=args.max_minutes,
+        )  # fmt: skip
+        for name, report in manifest["figures_fp32"].items():
+            print(f"tone, {name}: macro recall {report['macro_recall']:.4f}, "
+                  f"negative F1 {report['negative_f1']:.4f}")  # fmt: skip
+    if "heads" in stages:
+        from sentiment.train_heads import train_heads
+
+        section = train_heads(args.out, args.data, args.labels, seed=args.seed,
+                              max_length=args.max_length, threads=args.threads)  # fmt: skip
+        _print_heads(section)
+    if "joint" in stages:
+        from sentiment.train_joint import fine_tune_jointly
+
+        manifest = fine_tune_jointly(
+            args.out, args.data, args.out, args.labels, steps=args.joint_steps,
+            batch_size=args.batch_size, max_length=args.max_length, seed=args.seed,
+            threads=args.threads, max_minutes=args.max_minutes,
+        )  # fmt: skip
+        _print_heads(manifest["heads"])
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _print_heads(section: dict) -> None:
+    from sentiment.evaluate import BinaryReport, format_binary
+
+    print("thresholds: " + ", ".join(f"{k} {v:.3f}" for k, v in section["thresholds"].items()))
+    for report in section["figures"]["test"].values():
+        print("held-out " + format_binary(BinaryReport(**report)))
+
+
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from sentiment.evaluate import evaluate, format_report, load_dataset
     from sentiment.transformer import load_classifier
 
-    dataset = load_dataset(args.data, split=args.split, part=args.part)
     update: dict[str, object] = {}
     if args.model:
         update["name"] = args.model
     if args.no_quantize:
         update["quantize"] = False
     classifier = load_classifier(settings.model.model_copy(update=update))
+    if args.labels:
+        from sentiment.evaluate_heads import evaluate_labels, format_labels_report
+
+        report = evaluate_labels(classifier, settings, args.data, args.labels,
+                                 args.split or "test")  # fmt: skip
+        if args.json:
+            print(json.dumps({"model": classifier.name, "version": classifier.version,
+                              **report}))  # fmt: skip
+        else:
+            print(f"model: {classifier.name} ({classifier.version})")
+            print(format_labels_report(report))
+        return 0
+
+    from sentiment.evaluate import evaluate, format_report, load_dataset
+
+    dataset = load_dataset(args.data, split=args.split, part=args.part)
     report = evaluate(classifier, dataset)
     if args.json:
         print(json.dumps({"model": classifier.name, "version": classifier.version,

@@ -80,6 +80,22 @@ def _batches(
     return batches
 
 
+def optimizer_step(loss: Any, params: list[Any], optimizer: Any, scheduler: Any, bar: Any,
+                   running: float | None) -> float:
+    """Backward, clip to norm 1, step, and show the running loss; returns it."""
+    import torch
+
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+    value = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+    bar.update(1)
+    bar.set_postfix(loss=f"{value:.3f}", refresh=False)
+    return value
+
+
 def _predict(model: Any, tokenizer: Any, texts: list[str], max_length: int) -> list[str]:
     classifier = TransformerClassifier(
         model, tokenizer, name="training", version="", labels=list(LABELS),
@@ -185,14 +201,8 @@ def train(
         batch = tokenizer.pad({"input_ids": [encoded[i] for i in chunk]}, return_tensors="pt")
         labels = torch.tensor([targets[i] for i in chunk])
         loss = loss_fn(model(**batch).logits, labels)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_([p for _, p in trainable], 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        running = 0.98 * running + 0.02 * loss.item() if step > 1 else loss.item()
-        bar.update(1)
-        bar.set_postfix(loss=f"{running:.3f}", refresh=False)
+        running = optimizer_step(loss, [p for _, p in trainable], optimizer, scheduler, bar,
+                                 running if step > 1 else None)
         out_of_time = max_minutes is not None and time.monotonic() - started > max_minutes * 60
         if step in eval_at or out_of_time:
             report = compute_metrics(

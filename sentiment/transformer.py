@@ -23,6 +23,7 @@ from typing import Any
 from config.settings import ModelSettings
 from core.errors import ModelError
 from sentiment.classifier import LABELS, Prediction
+from sentiment.onnx_runner import sigmoid, softmax
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +90,14 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _load_default(directory: Path) -> tuple[Any, Any, str]:
-    """Base package weights plus the stored fine-tuned tensors; returns model, tokenizer, hash."""
+def load_model_dir(directory: Path) -> tuple[Any, Any, str, Any, dict[str, float]]:
+    """Base package weights plus the stored fine-tuned tensors (and heads, if trained);
+    returns model, tokenizer, hash, heads or None, head thresholds."""
     import torch
     from safetensors.torch import load_file
     from transformers import AutoTokenizer
+
+    from sentiment.heads import load_heads
 
     manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
     base = base_model_path()
@@ -112,10 +116,21 @@ def _load_default(directory: Path) -> tuple[Any, Any, str]:
     with torch.no_grad():
         model.load_state_dict({k: v.float() for k, v in stored.items()}, strict=False)
     tokenizer = AutoTokenizer.from_pretrained(base)
-    version = hashlib.sha256(
-        (manifest["base_sha256"] + _file_sha256(directory / WEIGHTS)).encode()
-    ).hexdigest()[:12]
-    return model, tokenizer, version
+    heads = load_heads(directory, model.config.hidden_size)
+    thresholds = {k: float(v) for k, v in manifest.get("heads", {}).get("thresholds", {}).items()}
+    return model, tokenizer, directory_version(directory), heads, thresholds
+
+
+def directory_version(directory: Path) -> str:
+    """12 hex digits naming a stored model: the base weights, the fine-tuned tensors
+    and the heads (a model without heads keeps the hash it had before heads existed)."""
+    from sentiment.heads import HEADS_FILE
+
+    manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    hashed = manifest["base_sha256"] + _file_sha256(directory / WEIGHTS)
+    if (directory / HEADS_FILE).is_file():
+        hashed += _file_sha256(directory / HEADS_FILE)
+    return hashlib.sha256(hashed.encode()).hexdigest()[:12]
 
 
 def _looks_like_path(name: str) -> bool:
@@ -162,7 +177,8 @@ def _label_order(id2label: dict[int, str], label_map: dict[str, str], name: str)
 
 
 class TransformerClassifier:
-    """A sequence-classification model run in length-sorted batches on CPU."""
+    """A sequence-classification model run in length-sorted batches on CPU; with heads,
+    tone and every head come from one forward pass."""
 
     def __init__(
         self,
@@ -175,6 +191,9 @@ class TransformerClassifier:
         batch_size: int = 32,
         max_length: int = 128,
         quantized: bool = False,
+        heads: Any = None,
+        thresholds: dict[str, float] | None = None,
+        onnx: Any = None,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
@@ -184,6 +203,14 @@ class TransformerClassifier:
         self.batch_size = batch_size
         self.max_length = max_length
         self.quantized = quantized
+        self.thresholds = dict(thresholds or {})
+        self.net = None
+        if heads is not None:
+            from sentiment.heads import TriageNet
+
+            self.net = TriageNet(model, heads).eval()
+        self.head_names: tuple[str, ...] = tuple(heads.names) if heads is not None else ()
+        self.onnx = onnx  # an OnnxNet running self.net's export, or None: torch
 
     def classify(self, texts: Sequence[str]) -> list[Prediction]:
         """One prediction per text, in input order; shorter texts are batched together
@@ -203,18 +230,39 @@ class TransformerClassifier:
             with torch.inference_mode():
                 for start in range(0, len(order), self.batch_size):
                     chunk = order[start : start + self.batch_size]
+                    if self.onnx is not None:
+                        batch = self.tokenizer.pad(
+                            {"input_ids": [encoded[i] for i in chunk]}, return_tensors="np"
+                        )
+                        tone, head_logits = self.onnx(batch["input_ids"],
+                                                      batch["attention_mask"])
+                        rows = zip(softmax(tone).tolist(), sigmoid(head_logits).tolist(),
+                                   strict=True)
+                        for i, (row, head_row) in zip(chunk, rows, strict=True):
+                            results[i] = self._prediction(row, head_row)
+                        continue
                     batch = self.tokenizer.pad(
                         {"input_ids": [encoded[i] for i in chunk]}, return_tensors="pt"
                     )
-                    logits = self.model(**batch).logits
+                    if self.net is not None:
+                        logits, head_logits = self.net(batch["input_ids"],
+                                                       batch["attention_mask"])
+                        yes = torch.sigmoid(head_logits.float()).tolist()
+                    else:
+                        logits = self.model(**batch).logits
+                        yes = [[] for _ in chunk]
                     probs = torch.softmax(logits.float(), dim=-1).tolist()
-                    for i, row in zip(chunk, probs, strict=True):
-                        scores = dict(zip(self.labels, row, strict=True))
-                        best = max(scores, key=scores.__getitem__)
-                        results[i] = Prediction(best, {k: scores[k] for k in LABELS})
+                    for i, row, head_row in zip(chunk, probs, yes, strict=True):
+                        results[i] = self._prediction(row, head_row)
         except Exception as exc:  # vendor errors stop here
             raise ModelError(f"sentiment model {self.name!r} failed to classify: {exc}") from exc
         return [r for r in results if r is not None]
+
+    def _prediction(self, probs: list[float], head_probs: list[float]) -> Prediction:
+        scores = dict(zip(self.labels, probs, strict=True))
+        best = max(scores, key=scores.__getitem__)
+        heads = dict(zip(self.head_names, head_probs, strict=True)) if self.head_names else {}
+        return Prediction(best, {k: scores[k] for k in LABELS}, heads)
 
 
 def quantize_dynamic(model: Any) -> Any:
@@ -250,17 +298,27 @@ def load_classifier(settings: ModelSettings | None = None) -> TransformerClassif
         if name == "default":
             if not (DEFAULT_MODEL_DIR / MANIFEST).is_file():
                 raise ModelError(f"the default model is missing from {DEFAULT_MODEL_DIR}")
-            model, tokenizer, version = _load_default(DEFAULT_MODEL_DIR)
+            model, tokenizer, version, heads, thresholds = load_model_dir(DEFAULT_MODEL_DIR)
             shown = "default"
         elif (Path(name).expanduser() / MANIFEST).is_file():  # e.g. a `model train` output
-            model, tokenizer, version = _load_default(Path(name).expanduser())
+            model, tokenizer, version, heads, thresholds = load_model_dir(
+                Path(name).expanduser()
+            )
             shown = name
         else:
             model, tokenizer, version = _load_pretrained(name)
-            shown = name
+            heads, thresholds, shown = None, {}, name
         model.eval()
         labels = _label_order(model.config.id2label, dict(settings.label_map), shown)
-        if settings.quantize:
+        onnx = None
+        if settings.runtime == "onnx" and heads is not None:
+            from sentiment.heads import TriageNet
+            from sentiment.onnx_runner import cache_dir, load_onnx
+
+            onnx = load_onnx(TriageNet(model, heads).eval(), tokenizer, version,
+                             cache_dir(settings.cache_dir), settings.threads,
+                             int8=settings.quantize)  # fmt: skip
+        if settings.quantize and onnx is None:
             model = quantize_dynamic(model)
     except ModelError:
         raise
@@ -284,7 +342,8 @@ def load_classifier(settings: ModelSettings | None = None) -> TransformerClassif
     except Exception as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"cannot load sentiment model {name!r}: {reason[:200]}") from exc
-    log.info("loaded sentiment model %s version %s (int8=%s)", shown, version, settings.quantize)
+    log.info("loaded sentiment model %s version %s (int8=%s, runtime %s)", shown, version,
+             settings.quantize, "onnx" if onnx is not None else "torch")
     return TransformerClassifier(
         model,
         tokenizer,
@@ -294,4 +353,7 @@ def load_classifier(settings: ModelSettings | None = None) -> TransformerClassif
         batch_size=settings.batch_size,
         max_length=settings.max_length,
         quantized=settings.quantize,
+        heads=heads,
+        thresholds=thresholds,
+        onnx=onnx,
     )

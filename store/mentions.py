@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -100,6 +100,12 @@ class TriageRecord:
     factors: dict[str, float]
     model_name: str
     model_version: str
+    spam: bool = False
+    sarcasm: bool = False
+    language: str = ""  # ISO 639-1, "" unknown
+    role: str = "original"  # original | customer | bystander (sentiment.roles)
+    heads: dict[str, float] = field(default_factory=dict)  # head probabilities
+    rules: dict[str, list[str]] = field(default_factory=dict)  # rules that fired
 
 
 def save_triage(store: Store, records: list[TriageRecord], now: datetime) -> None:
@@ -109,10 +115,12 @@ def save_triage(store: Store, records: list[TriageRecord], now: datetime) -> Non
             db.execute(
                 "INSERT OR REPLACE INTO triage (mention_id, label, scores, complaint,"
                 " needs_reply, optional, reason, topic, priority, factors, model_name,"
-                " model_version, triaged_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " model_version, triaged_at, spam, sarcasm, language, role, heads, rules)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [r.mention_id, r.label, dumps(r.scores), int(r.complaint), int(r.needs_reply),
                  int(r.optional), r.reason, r.topic, r.priority, dumps(r.factors),
-                 r.model_name, r.model_version, to_iso(now)],
+                 r.model_name, r.model_version, to_iso(now), int(r.spam), int(r.sarcasm),
+                 r.language, r.role, dumps(r.heads), dumps(r.rules)],
             )
             wants_draft = r.needs_reply or r.optional
             db.execute(
@@ -161,7 +169,8 @@ def reopen_answers(store: Store) -> int:
 def get(store: Store, mention_id: int) -> dict[str, Any] | None:
     rows = store.query(
         f"SELECT {_MENTION_COLUMNS}, t.label, t.scores, t.complaint, t.needs_reply,"
-        " t.optional, t.reason, t.topic, t.priority, t.factors, t.model_name"
+        " t.optional, t.reason, t.topic, t.priority, t.factors, t.model_name,"
+        " t.model_version, t.spam, t.sarcasm, t.language, t.role, t.heads, t.rules"
         " FROM mentions m JOIN authors a ON a.id = m.author_id"
         " LEFT JOIN triage t ON t.mention_id = m.id WHERE m.id = ?",
         [mention_id],
@@ -180,6 +189,32 @@ def thread(store: Store, mention_id: int) -> list[dict[str, Any]]:
         " ORDER BY m.created_at",
         [mention_id, mention_id],
     )
+
+
+def thread_facts(store: Store, row: dict[str, Any]) -> dict[str, Any]:
+    """What is stored about the posts a mention answers (the fields of
+    ``sentiment.roles.ThreadFacts``): the parent's and the thread starter's authors
+    (None when not stored), and whether the parent is one of our posted replies."""
+    parent_id = row.get("in_reply_to_id") or ""
+    if not parent_id:
+        return {}
+
+    def author_of(platform_id: str) -> str | None:
+        found = store.query(
+            "SELECT a.handle FROM mentions m JOIN authors a ON a.id = m.author_id"
+            " WHERE m.platform = ? AND m.platform_id = ?", [row["platform"], platform_id])
+        return found[0]["handle"] if found else None
+
+    ours = store.query(
+        "SELECT 1 FROM drafts d JOIN mentions m ON m.id = d.mention_id"
+        " WHERE m.platform = ? AND d.posted_id = ? LIMIT 1", [row["platform"], parent_id])
+    conversation = row.get("conversation_id") or ""
+    return {
+        "in_reply_to_id": parent_id,
+        "parent_author": author_of(parent_id),
+        "root_author": author_of(conversation) if conversation else None,
+        "replies_to_us": bool(ours),
+    }
 
 
 def redact(store: Store, mention_id: int, reason: str, now: datetime) -> None:

@@ -221,6 +221,23 @@ def m007_inbox(db: Database) -> None:
     db.execute("CREATE UNIQUE INDEX users_name_key ON users(name_key)")
 
 
+@migrations()
+def m004_triage(db: Database) -> None:
+    """Triage keeps what the model's heads and the thread said: spam, sarcasm, the
+    mention's language and role in its thread, the head probabilities and the rules
+    that fired (both JSON), so the inbox and metrics can show and filter by them."""
+    db.executescript(
+        """
+        ALTER TABLE triage ADD COLUMN spam INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE triage ADD COLUMN sarcasm INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE triage ADD COLUMN language TEXT NOT NULL DEFAULT '';
+        ALTER TABLE triage ADD COLUMN role TEXT NOT NULL DEFAULT 'original';
+        ALTER TABLE triage ADD COLUMN heads TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE triage ADD COLUMN rules TEXT NOT NULL DEFAULT '{}';
+        """
+    )
+
+
 def migrate(store: Store) -> list[str]:
     """Apply pending migrations; return their names.
 

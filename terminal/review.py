@@ -13,7 +13,7 @@ from typing import TextIO
 from config.settings import Settings
 from core.clock import Clock
 from core.errors import ActionRefused
-from listener.platforms import platform_length
+from listener.platforms import platform_length, reply_limit
 from pipeline.actions import Actions
 from store import drafts
 from store.db import Store
@@ -38,7 +38,7 @@ def visible(text: str, limit: int = MAX_SHOWN) -> str:
 
 
 def _show(item: dict, settings: Settings, out: TextIO) -> None:
-    limit = settings.responder.length_limits.get(item["platform"], 280)
+    limit = reply_limit(settings, item["platform"])
     factors = ", ".join(f"{k} {v:.2f}" for k, v in item["factors"].items())
     out.write(
         f"\n#{item['draft_id']}  priority {item['priority']:.2f} ({factors})\n"

@@ -161,8 +161,10 @@ def test_upgrade_from_every_earlier_schema(upto, make_settings, clock, tmp_path)
                 created_at, fetched_at, status) VALUES (1, 'replay', '1', 'replay', 'Lumora',
                 1, '@lumora my order never arrived', '2026-11-23T08:00:00+00:00',
                 '2026-11-23T08:00:00+00:00', 'drafted');
-            INSERT INTO triage VALUES (1, 'negative', '{}', 1, 1, 0, 'complaint', 'delivery',
-                0.5, '{}', 'm', 'v', '2026-11-23T08:00:00+00:00');
+            INSERT INTO triage (mention_id, label, scores, complaint, needs_reply, optional,
+                reason, topic, priority, factors, model_name, model_version, triaged_at)
+                VALUES (1, 'negative', '{}', 1, 1, 0, 'complaint', 'delivery', 0.5, '{}',
+                'm', 'v', '2026-11-23T08:00:00+00:00');
             INSERT INTO drafts (id, mention_id, text, status, created_at, updated_at,
                 approved_by, approved_at) VALUES (1, 1, 'Hi @user1, sorry!', 'approved',
                 '2026-11-23T08:00:00+00:00', '2026-11-23T08:00:00+00:00', 'ann',

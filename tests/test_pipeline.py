@@ -83,11 +83,14 @@ def test_whole_loop_on_the_sample(sample_settings, classifier, clock):
     assert len(needs & truth) / len(truth) >= 0.85
     assert len(needs & truth) / len(needs) >= 0.7
 
-    # Spam, scams and abuse the model let through are held with a flag, not drafted.
+    # Spam, scams and abuse the model let through are held with a flag, not drafted (the
+    # model's own spam head keeps most of them out of the queue in the first place).
     held = store.query("SELECT m.platform_id, m.flags FROM mentions m"
                        " WHERE m.status = 'no_action' AND m.flags != '[]'")
     spam = {x["id"] for x in kept if x["expected"]["category"] == "spam"}
-    assert held and {r["platform_id"] for r in held} <= spam
+    assert {r["platform_id"] for r in held} <= spam
+    assert not spam & (needs | {r["platform_id"] for r in triaged if r["optional"]}) - {
+        r["platform_id"] for r in held}
     approved = approve_all(store, clock)
     assert approved == len(needs) + sum(r["optional"] for r in triaged) - len(held)
     assert pipeline.publish_batch() == approved

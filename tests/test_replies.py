@@ -12,6 +12,7 @@ import pytest
 import main
 from config.loader import load
 from core.clock import to_iso
+from core.errors import ActionRefused
 from listener.platforms import PLATFORMS
 from pipeline.actions import Actions
 from pipeline.draft_cli import draft_items, read_items
@@ -194,3 +195,84 @@ def test_unanswered_replies_are_listed_for_a_reminder(desk):
          minutes_ago=60)
     assert drafts.unanswered(desk.store, desk.clock.now()) == []
     assert to_iso(later)  # posted_at is compared as ISO text
+
+
+def remind_after(desk, hours):
+    r = desk.settings.responder.model_copy(update={"reminder_hours": hours})
+    desk.settings = desk.settings.model_copy(update={"responder": r})
+
+
+def test_an_unanswered_reply_comes_back_to_the_queue_once(desk):
+    remind_after(desk, 24)
+    actions = Actions(desk.store, desk.settings, desk.clock)
+    first = seed(desk, "@lumora my parcel never arrived", handle="dana", conversation="c1",
+                 minutes_ago=30)
+    desk.draft_batch()
+    post(desk, first)
+    desk.clock.advance(hours=23)
+    assert desk.remind_unanswered() == 0  # not yet due
+    desk.clock.advance(hours=2)
+    assert desk.remind_unanswered() == 1
+    assert desk.remind_unanswered() == 0  # once per reply
+    desk.clock.advance(hours=48)
+    assert desk.remind_unanswered() == 0
+    pending = [r for r in desk.store.query("SELECT * FROM drafts WHERE mention_id = ?",
+                                           [first]) if r["status"] == "pending"]
+    assert len(pending) == 1
+    reminder = drafts.get(desk.store, pending[0]["id"])
+    assert reminder["template"] == drafts.REMINDER
+    assert reminder["draft_text"].startswith("Hi @dana, just checking in")
+    assert "no answer from @dana 24 h after our reply" in reminder["draft_notes"][0]
+    trail = desk.store.query("SELECT actor, action, mention_id, draft_id FROM audit"
+                             " WHERE action = 'reminder'")
+    assert [(t["mention_id"], t["draft_id"]) for t in trail] == [
+        (first, draft_of(desk, first)["id"])]
+    # In the queue like any draft, but never a second public reply: DM, then close it.
+    with pytest.raises(ActionRefused, match="follow-up reminder"):
+        actions.approve(reminder["draft_id"], "ann", reminder["version"])
+    actions.reject(reminder["draft_id"], "ann", reminder["version"], "followed up by DM")
+    assert desk.remind_unanswered() == 0
+
+
+def test_no_reminder_when_the_customer_answered_or_reminders_are_off(desk):
+    first = seed(desk, "@lumora my parcel never arrived", handle="dana", conversation="c1",
+                 minutes_ago=30)
+    desk.draft_batch()
+    post(desk, first)
+    desk.clock.advance(hours=30)
+    assert desk.remind_unanswered() == 0  # reminder_hours = 0: off
+    remind_after(desk, 24)
+    seed(desk, "@lumora got it, thanks", handle="dana", conversation="c1", needs=False,
+         minutes_ago=60)
+    assert desk.remind_unanswered() == 0
+
+
+def test_reminders_skip_old_history_and_reminded_replies_never_block_new_ones(desk):
+    remind_after(desk, 24)
+    old = seed(desk, "@lumora my parcel never arrived", handle="dana", conversation="c1",
+               minutes_ago=30)
+    desk.draft_batch()
+    post(desk, old)
+    desk.clock.advance(days=9)  # enabled long after: that reply is history
+    assert desk.remind_unanswered() == 0
+    for i in range(3):
+        m = seed(desk, f"@lumora hub {i} is offline again", handle=f"sam{i}",
+                 conversation=f"k{i}", minutes_ago=30)
+        desk.draft_batch()
+        post(desk, m)
+        desk.clock.advance(hours=1)
+    desk.clock.advance(hours=24)
+    assert desk.remind_unanswered() == 3
+    # Reminded replies leave the job's list, so they never fill its limit; the old one
+    # is still unanswered (and listed by `draft --reminders`) but out of the window.
+    assert [r["handle"] for r in drafts.unanswered(desk.store, desk.clock.now(),
+                                                   unreminded=True)] == ["dana"]
+    assert desk.remind_unanswered() == 0
+
+
+def test_the_daemon_schedules_reminders_only_when_they_are_on(desk):
+    from pipeline.daemon import build_scheduler
+
+    assert "reminders" not in {job.id for job in build_scheduler(desk).get_jobs()}
+    remind_after(desk, 24)
+    assert "reminders" in {job.id for job in build_scheduler(desk).get_jobs()}

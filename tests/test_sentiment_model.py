@@ -234,3 +234,67 @@ def test_model_eval_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     figures = json.loads(capsys.readouterr().out)
     assert figures["n"] == 2 and figures["model"] == "default"
     assert figures["accuracy"] == 1.0
+
+
+def test_every_head_comes_from_the_same_pass_with_probabilities(classifier) -> None:
+    from sentiment.classifier import HEADS
+
+    predictions = classifier.classify(SAMPLE[:12])
+    assert len(predictions) == 12
+    for prediction in predictions:
+        assert set(prediction.heads) == set(HEADS)
+        assert all(0.0 <= p <= 1.0 for p in prediction.heads.values())
+    assert set(classifier.thresholds) == set(HEADS)
+    assert all(0.0 < t < 1.0 for t in classifier.thresholds.values())
+
+
+def test_heads_batched_equal_one_by_one(fp32_classifier) -> None:
+    texts = SAMPLE[:10]
+    batched = fp32_classifier.classify(texts)
+    single = [fp32_classifier.classify([text])[0] for text in texts]
+    for one, other in zip(batched, single, strict=True):
+        for head, value in one.heads.items():
+            assert value == pytest.approx(other.heads[head], abs=1e-4)
+
+
+def test_the_version_names_the_weights_and_the_heads(classifier, tmp_path: Path) -> None:
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from sentiment.heads import HEADS_FILE
+    from sentiment.transformer import DEFAULT_MODEL_DIR, directory_version
+
+    copy = tmp_path / "model"
+    shutil.copytree(DEFAULT_MODEL_DIR, copy)
+    assert directory_version(copy) == classifier.version
+    state = load_file(str(copy / HEADS_FILE))
+    state["out.bias"] = state["out.bias"] + 0.5
+    save_file(state, str(copy / HEADS_FILE), metadata={"names": "needs_reply,complaint,spam,"
+                                                                "sarcasm"})
+    changed = directory_version(copy)
+    assert changed != classifier.version
+    (copy / HEADS_FILE).unlink()
+    assert directory_version(copy) not in (changed, classifier.version)
+
+
+def test_onnx_runtime_gives_the_torch_results(classifier, fp32_classifier) -> None:
+    assert classifier.onnx is not None  # the default settings run ONNX Runtime
+    assert fp32_classifier.onnx is not None and not fp32_classifier.quantized
+    torch_run = load_classifier(ModelSettings(runtime="torch", quantize=False))
+    assert torch_run.onnx is None and torch_run.version == classifier.version
+    for fast, slow in zip(fp32_classifier.classify(SAMPLE[:16]),
+                          torch_run.classify(SAMPLE[:16]), strict=True):
+        assert fast.label == slow.label
+        for key in LABELS:
+            assert fast.scores[key] == pytest.approx(slow.scores[key], abs=1e-4)
+        for head, value in slow.heads.items():
+            assert fast.heads[head] == pytest.approx(value, abs=1e-4)
+
+
+def test_an_unwritable_onnx_cache_falls_back_to_torch(tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be", encoding="utf-8")
+    slow = load_classifier(ModelSettings(cache_dir=blocked / "cache"))
+    assert slow.onnx is None
+    assert slow.classify(["@united my bag is lost"])[0].heads

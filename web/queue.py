@@ -7,7 +7,7 @@ from typing import Any
 
 from config.settings import Settings
 from core.clock import from_iso
-from listener.platforms import platform_length
+from listener.platforms import platform_length, reply_limit
 from pipeline.actions import text_problems
 from sentiment.triage import waiting_share
 from store import inbox, mentions
@@ -55,7 +55,7 @@ def build_items(store: Store, settings: Settings, now: datetime,
     ids = [r["mention_id"] for r in rows]
     notes, fixed = inbox.notes(store, ids), inbox.corrections(store, ids)
     for row in rows:
-        limit = settings.responder.length_limits.get(row["platform"], 280)
+        limit = reply_limit(settings, row["platform"])
         scores = row["scores"] or {}
         row.update(
             sla=sla_state(row["created_at"], now, settings.sla.first_response_minutes),

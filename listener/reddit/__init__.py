@@ -32,10 +32,11 @@ def _source(source: RedditSourceSettings, settings: Settings, clock: Clock) -> R
 
 def _publisher(source: RedditSourceSettings, settings: Settings,
                clock: Clock) -> RedditPublisher:
+    from listener.platforms import reply_limit
     from listener.reddit.publisher import RedditPublisher
 
     return RedditPublisher(source, clock,
-                           limit=settings.responder.length_limits.get("reddit", REDDIT_LIMIT))
+                           limit=reply_limit(settings, "reddit"))
 
 
 PLATFORM = Platform(

@@ -27,9 +27,10 @@ def _source(source: ReplaySourceSettings, settings: Settings, clock: Clock) -> R
 
 def _publisher(source: ReplaySourceSettings, settings: Settings,
                clock: Clock) -> SinkPublisher:
+    from listener.platforms import reply_limit
     from listener.replay.publisher import SinkPublisher
 
-    limit = settings.responder.length_limits.get("replay", X_LIMIT)
+    limit = reply_limit(settings, "replay")
     return SinkPublisher(settings.app.data_dir / "sink" / f"{source.name}.jsonl", clock, limit)
 
 
