@@ -10,6 +10,8 @@
     python main.py draft FILE|-     draft replies for texts (one per line), JSON per line;
                                     --stats: acceptance per template; --reminders
     python main.py db migrate       apply pending schema migrations
+    python main.py db backup FILE   a consistent copy while the daemon runs
+    python main.py doctor           health: database, sources, queues, rows set aside
     python main.py sandbox          local X, Reddit and Bluesky API servers fed from the sample
     python main.py serve            the web inbox alone (no daemon jobs)
     python main.py users add NAME --role admin   web inbox accounts (add|list|disable|
@@ -37,16 +39,16 @@ from core.clock import Clock, SystemClock
 from core.errors import ConfigError, MentiondeskError
 
 log = logging.getLogger("mentiondesk")
+SAMPLE = Path(__file__).resolve().parent / "samples" / "lumora_mentions.jsonl"  # shipped
 Command = Callable[[argparse.Namespace, Settings], int]
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        datefmt="%Y-%m-%dT%H:%M:%S",
-    )
-    for noisy in ("apscheduler", "urllib3", "prawcore", "httpx"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+def _configure_logging(settings: Settings) -> None:
+    from config.secrets import SECRETS
+    from core.logs import configure
+
+    values = [os.environ.get(name, "") for name in SECRETS if not name.endswith("_USERNAME")]
+    configure(settings.app.log_level, settings.app.log_format, values)
 
 
 def _store(settings: Settings):
@@ -224,15 +226,6 @@ def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
-    from store.db import Store
-    from store.schema import migrate
-
-    applied = migrate(Store(settings.app.database))
-    print(f"{settings.app.database}: applied {len(applied)} migrations {applied}")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mentiondesk", description=__doc__.split("\n")[0])
     parser.add_argument("--config", type=Path, help="TOML settings file "
@@ -272,23 +265,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--x-port", type=int, default=8790)
     p.add_argument("--reddit-port", type=int, default=8791)
     p.add_argument("--bluesky-port", type=int, default=8792)
-    p.add_argument("--sample", type=Path, default=Path("samples/lumora_mentions.jsonl"))
+    p.add_argument("--sample", type=Path, default=SAMPLE)
     p.add_argument("--speed", type=float, default=1.0)
     p.set_defaults(func=cmd_sandbox)
-
-    p = sub.add_parser("db", help="database maintenance")
-    p.add_argument("action", choices=["migrate"])
-    p.set_defaults(func=cmd_db)
 
     _add_web_commands(sub)
     _add_model_commands(sub)
     _add_draft_commands(sub)
+    _add_ops_commands(sub)
+    for command in sub.choices.values():  # `mentiondesk run --config F` works too
+        command.add_argument("--config", type=Path, default=argparse.SUPPRESS,
+                             help=argparse.SUPPRESS)
     return parser
 
 
 def _add_draft_commands(sub: argparse._SubParsersAction) -> None:
     """`draft FILE|-`, `draft --stats`, `draft --reminders` (see pipeline/draft_cli.py)."""
     from pipeline.draft_cli import register
+
+    register(sub)
+
+
+def _add_ops_commands(sub: argparse._SubParsersAction) -> None:
+    """`doctor` and `db migrate|backup|purge` (see docs/operations.md)."""
+    from pipeline.ops_cli import register
 
     register(sub)
 
@@ -314,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"mentiondesk: bad configuration: {exc}", file=sys.stderr)
         return 2
-    _configure_logging(settings.app.log_level)
+    _configure_logging(settings)
     try:
         return args.func(args, settings)
     except ConfigError as exc:

@@ -5,7 +5,8 @@
 - Any scalar key of the sections in ``ENV_SECTIONS`` can be overridden by an
   environment variable ``MENTIONDESK_<SECTION>_<KEY>``, e.g. ``MENTIONDESK_WEB_PORT=9000``.
 - Everything not set falls back to the defaults in ``config.settings``.
-Relative paths are relative to the working directory.
+Relative paths are relative to the working directory (a replay file not found there
+is looked up among the shipped files, for the demo).
 A bad setting raises ``ConfigError`` naming the file (or variable), the key and the
 problem; ``main.py`` prints it as one line and exits with code 2.
 """
@@ -26,6 +27,7 @@ from listener.platforms import PLATFORMS
 from listener.replay.settings import ReplaySourceSettings
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "demo.toml"
+SHIPPED = Path(__file__).resolve().parent.parent  # the checkout, or site-packages
 ENV_PREFIX = "MENTIONDESK_"
 ENV_SECTIONS = ("app", "web", "model", "sla", "pipeline", "metrics")
 
@@ -76,6 +78,7 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Sett
         table[key] = value
         origins[f"{section}.{key}"] = variable
 
+    _shipped_paths(data)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
@@ -91,6 +94,18 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Sett
         raise ConfigError(where, key, problem) from None
     _check_files(settings, str(file))
     return settings
+
+
+def _shipped_paths(data: dict[str, Any]) -> None:
+    """A replay source's relative ``path`` missing from the working directory is looked
+    up among the files shipped with mentiondesk (``samples/...``), so the demo config
+    works from an installed package, whatever the working directory."""
+    for source in data.get("sources", []):
+        if not isinstance(source, dict) or not isinstance(source.get("path"), str):
+            continue
+        path = Path(source["path"])
+        if not path.is_absolute() and not path.exists() and (SHIPPED / path).is_file():
+            source["path"] = str(SHIPPED / path)
 
 
 def _check_files(settings: Settings, file: str) -> None:

@@ -17,6 +17,7 @@ from listener.platforms import PLATFORMS
 SECRETS: dict[str, str] = {
     **{name: what for p in PLATFORMS.values() for name, what in p.secrets.items()},
     "MENTIONDESK_SESSION_SECRET": "key signing web inbox session cookies",
+    "MENTIONDESK_METRICS_TOKEN": "bearer token /metrics asks for (unset: /metrics is open)",
     "MENTIONDESK_SPIKE_WEBHOOK_URL": "Slack-compatible incoming webhook for spike alerts",
     "MENTIONDESK_DIGEST_WEBHOOK_URL": "Slack-compatible incoming webhook for daily digests",
 }

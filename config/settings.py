@@ -12,6 +12,7 @@ from typing import Annotated, Literal, Union
 from pydantic import Field, model_validator
 
 from config.base import Strict
+from core.errors import ConfigError
 from listener.platforms import PLATFORMS
 
 Label = Literal["negative", "neutral", "positive"]
@@ -21,6 +22,8 @@ class AppSettings(Strict):
     database: Path = Path("data/mentiondesk.db")
     data_dir: Path = Path("data")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one object per line
+    raw_retention_days: int = Field(0, ge=0)  # purge raw API payloads after N days; 0 keeps
     agent_name: str = ""  # who acts in `main.py review`; defaults to $USER
 
 
@@ -309,6 +312,11 @@ class PipelineSettings(Strict):
     draft_interval_seconds: float = Field(5, gt=0)
     publish_interval_seconds: float = Field(5, gt=0)
     batch_size: int = Field(64, ge=1)  # rows one job run handles at most
+    triage_batch_size: int = Field(512, ge=1)  # mentions one triage run classifies at most
+    publish_lease_seconds: float = Field(90, gt=0)  # longer than one post and its check
+    publish_max_attempts: int = Field(5, ge=1)
+    publish_retry_seconds: float = Field(30, ge=0)  # first back-off; doubles per attempt
+    publish_retry_max_seconds: float = Field(3600, ge=0)
     undo_seconds: float = Field(10, ge=0, le=600)  # an approved reply waits this long
     # How often unanswered mentions are checked for deletion on their platform (X wants
     # deleted posts gone from the app within 24 hours; each X lookup is a paid post read).
@@ -341,7 +349,12 @@ class Settings(Strict):
         return self
 
     def brand(self, name: str) -> BrandSettings:
-        return next(b for b in self.brands if b.name == name)
+        """The brand called ``name``; a row stored under a brand since renamed or removed
+        raises ConfigError (a row to set aside, not a crash)."""
+        for brand in self.brands:
+            if brand.name == name:
+                return brand
+        raise ConfigError("settings", "brands", f"no brand named {name!r} (renamed or removed?)")
 
     def sources_by_name(self) -> dict[str, SourceSettings]:
         return {s.name: s for s in self.sources}

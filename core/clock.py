@@ -32,7 +32,10 @@ class ManualClock:
 
 
 def to_iso(moment: datetime) -> str:
-    """UTC ISO-8601 text, sortable as a string in SQLite."""
+    """UTC ISO-8601 text, sortable as a string in SQLite. A naive datetime is taken as
+    UTC, as ``from_iso`` reads one (never as the server's local time)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 

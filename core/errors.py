@@ -61,6 +61,14 @@ class PublishRefused(PublishError):
         super().__init__(message)
 
 
+class PublishRateLimited(PublishError):
+    """The platform's posting limit (429): no post of this source before ``reset_at``."""
+
+    def __init__(self, message: str, reset_at: datetime) -> None:
+        self.reset_at = reset_at
+        super().__init__(message)
+
+
 class PostGone(PublishRefused):
     """The post answered no longer exists on the platform (deleted by its author or
     removed): the reply cannot be posted, and the platform's terms want the stored copy

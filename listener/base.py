@@ -3,11 +3,14 @@ description that the registry (``listener.platforms``) lists."""
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from core.errors import MalformedResponse, MentiondeskError
 from core.mention import Mention
 from core.reply import Posted, ReplyRequest
 
@@ -32,6 +35,32 @@ class Poll:
     notes: list[str] = field(default_factory=list)  # worth a log line (e.g. partial errors)
     # A rate limit stopped the poll part-way: store what it read, then wait until this.
     retry_at: datetime | None = None
+
+
+S = TypeVar("S")
+
+
+def payload_errors(poll: Callable[[S, dict[str, Any] | None], Poll]
+                   ) -> Callable[[S, dict[str, Any] | None], Poll]:
+    """For a source's ``poll``: whatever a platform answers, only our errors come out.
+
+    A payload the adapter did not foresee (a missing field, a wrong type) fails inside
+    the adapter as KeyError, TypeError and the like; here it becomes MalformedResponse,
+    so the daemon records it and moves on instead of crashing the job.
+    """
+
+    @functools.wraps(poll)
+    def guarded(self: S, cursor: dict[str, Any] | None) -> Poll:
+        try:
+            return poll(self, cursor)
+        except MentiondeskError:
+            raise
+        except Exception as exc:
+            logging.getLogger(poll.__module__).debug("unreadable payload", exc_info=True)
+            raise MalformedResponse(
+                f"unreadable answer ({type(exc).__name__}: {str(exc)[:200]})") from exc
+
+    return guarded
 
 
 class MentionSource(Protocol):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -16,6 +17,8 @@ from pipeline.jobs import Pipeline
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 4.0
+RETENTION_INTERVAL_S = 3600.0
+DRAIN_BUDGET_S = 30.0
 DIGEST_CHECK_SECONDS = 60  # the digest job writes only when a local day's digest is due
 REMINDER_CHECK_SECONDS = 300  # unanswered replies are due by the hour; minutes late is fine
 
@@ -42,6 +45,24 @@ def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
     return run
 
 
+def drain(job: Callable[[], int], budget_s: float = DRAIN_BUDGET_S) -> Callable[[], int]:
+    """Run a batch job again while it finds work, for up to ``budget_s``: a backlog
+    (a first start, a spike) is worked through in one tick instead of one batch per
+    interval. Each batch commits on its own, so a stop mid-way loses nothing."""
+
+    def run() -> int:
+        deadline = time.monotonic() + budget_s
+        done = 0
+        while time.monotonic() < deadline:
+            n = job()
+            done += n
+            if not n:
+                break
+        return done
+
+    return run
+
+
 def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
     settings = pipeline.settings
     scheduler = BackgroundScheduler(
@@ -59,10 +80,12 @@ def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
         add(f"poll:{source.name}", lambda n=source.name: pipeline.poll_source(n),
             source.interval_seconds)
     p = settings.pipeline
-    add("triage", pipeline.triage_batch, p.triage_interval_seconds)
-    add("draft", pipeline.draft_batch, p.draft_interval_seconds)
+    add("triage", drain(pipeline.triage_batch), p.triage_interval_seconds)
+    add("draft", drain(pipeline.draft_batch), p.draft_interval_seconds)
     add("publish", pipeline.publish_batch, p.publish_interval_seconds)
     add("metrics", pipeline.rollup_metrics, settings.metrics.rollup_interval_seconds)
+    if settings.app.raw_retention_days:
+        add("retention", pipeline.purge_raw, RETENTION_INTERVAL_S)
     add("digest", pipeline.daily_digest, DIGEST_CHECK_SECONDS)
     add("gone", pipeline.sweep_gone, p.gone_check_interval_seconds)
     if settings.responder.reminder_hours:
@@ -85,11 +108,12 @@ def run(pipeline: Pipeline, stop: threading.Event, services: list[Service]) -> N
     stop.wait()
     log.info("stopping")
     scheduler.pause()
+    deadline = time.monotonic() + STOP_TIMEOUT_S  # systemd's TimeoutStopSec is 5
     stopper = threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True)
     stopper.start()
     for service in services:
         service.stop()
-    stopper.join(STOP_TIMEOUT_S)
+    stopper.join(max(0.0, deadline - time.monotonic()))
     if stopper.is_alive():
         log.warning("a job was still running at stop; its unfinished work is redone on start")
     log.info("stopped")

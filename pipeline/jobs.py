@@ -5,7 +5,12 @@ run picks up the rows still in the earlier state. No stage calls the next."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import os
+import random
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from config.settings import Settings
@@ -13,9 +18,11 @@ from core.clock import Clock, from_iso
 from core.errors import (
     AuthError,
     ConflictError,
+    MentiondeskError,
     ModelError,
     PostGone,
     PublishError,
+    PublishRateLimited,
     PublishRefused,
     RateLimited,
     SourceError,
@@ -24,14 +31,14 @@ from core.reply import ReplyRequest
 from listener.base import MentionSource, Publisher
 from listener.platforms import address
 from metrics.rollup import DraftFact, MentionFact, rollup
-from pipeline import reporting
+from pipeline import reporting, telemetry
 from pipeline.replies import Replies
 from sentiment.batch import Item, triage_items
 from sentiment.classifier import Classifier
 from sentiment.embedding import Embedder
 from sentiment.roles import ThreadFacts
 from sentiment.topics import TopicFinder
-from store import drafts, mentions, sources
+from store import drafts, mentions, operations, set_aside, sources
 from store import metrics as metric_store
 from store.db import Store
 
@@ -67,6 +74,15 @@ def refresh_metrics(store: Store, now: datetime, sla_minutes: int) -> int:
     return rebuilt
 
 
+def _owner() -> str:
+    """Who holds a publishing lease: this host and process, unique per start."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+ROW_ERRORS = (MentiondeskError, ValueError, TypeError, KeyError)  # one bad row's failures
+CANARY = "thanks, all good"  # a text any working model classifies
+
+
 @dataclass
 class Pipeline:
     store: Store
@@ -75,6 +91,8 @@ class Pipeline:
     sources: dict[str, MentionSource]
     publishers: dict[str, Publisher]
     clock: Clock
+    rng: random.Random = field(default_factory=random.Random)  # back-off jitter
+    owner: str = field(default_factory=_owner)
     embedder: Embedder | None = None  # the knowledge base and past replies need it
     topic_finder: TopicFinder | None = None  # topic by meaning; None: by keywords
 
@@ -94,55 +112,67 @@ class Pipeline:
         until, reason = sources.paused_until(self.store, name)
         if until and until > now:
             log.debug("source %s paused until %s: %s", name, until, reason)
+            telemetry.POLLS.labels(name, "paused").inc()
             return 0
         source = self.sources[name]
         try:
             result = source.poll(sources.get_cursor(self.store, name))
-        except RateLimited as exc:
-            sources.pause(self.store, name, exc.reset_at, f"rate limited: {exc}")
-            log.warning("source %s rate limited until %s", name, exc.reset_at.isoformat())
-            return 0
-        except AuthError as exc:
-            sources.pause(self.store, name, now + AUTH_PAUSE, f"auth: {exc}")
-            log.error("source %s paused: credentials refused (%s); fix them and restart",
-                      name, exc)
-            return 0
         except SourceError as exc:
-            sources.record_error(self.store, name, str(exc))
-            log.warning("source %s failed, will retry next interval: %s", name, exc)
+            self._source_failed(name, exc, now)
             return 0
         for note in result.notes:
             log.warning("source %s: %s", name, note)
         brand = self.settings.sources_by_name()[name].brand
         new = mentions.save_poll(self.store, name, brand, result.mentions, result.cursor,
-                                 self.clock.now())
+                                 self.clock.now(), requests=result.requests)
+        telemetry.POLLS.labels(name, "ok").inc()
+        telemetry.MENTIONS.labels(name).inc(new)
         if result.retry_at:  # rate limited part-way: what was read is kept, go on later
-            sources.pause(self.store, name, result.retry_at, "rate limited part-way")
+            sources.pause(self.store, name, result.retry_at, "rate limited part-way",
+                          self.clock.now())
         log.info("poll %s: %d fetched, %d new, %d requests", name, len(result.mentions), new,
                  result.requests)
         return new
 
+    def _source_failed(self, name: str, exc: SourceError, now: datetime) -> None:
+        """Pause on a rate limit or refused credentials; otherwise retry next interval."""
+        telemetry.POLLS.labels(name, "error").inc()
+        telemetry.ERRORS.labels("poll", type(exc).__name__).inc()
+        if isinstance(exc, RateLimited):
+            sources.pause(self.store, name, exc.reset_at, f"rate limited: {exc}", now)
+            log.warning("source %s rate limited until %s", name, exc.reset_at.isoformat())
+        elif isinstance(exc, AuthError):
+            sources.pause(self.store, name, now + AUTH_PAUSE, f"auth: {exc}", now)
+            log.error("source %s paused: credentials refused (%s); fix them and restart",
+                      name, exc)
+        else:
+            sources.record_error(self.store, name, str(exc), now)
+            log.warning("source %s failed, will retry next interval: %s", name, exc)
+
+    def _set_aside(self, stage: str, row: dict, reason: str) -> None:
+        set_aside.hold(self.store, stage, row["id"], reason, self.clock.now(), row["source"])
+        telemetry.SET_ASIDE.labels(stage).inc()
+        log.error("%s: mention %s set aside (main.py doctor lists it): %s", stage, row["id"],
+                  reason)
+
     # --- triage -----------------------------------------------------------------------
     def triage_batch(self) -> int:
-        rows = mentions.untriaged(self.store, self.settings.pipeline.batch_size)
+        """Triage up to ``triage_batch_size`` new mentions; a row that cannot be triaged
+        (unknown brand, unreadable fields, a text the model fails on) is set aside."""
+        started = time.perf_counter()
+        rows = mentions.untriaged(self.store, self.settings.pipeline.triage_batch_size)
         if not rows:
             return 0
         now = self.clock.now()
-        items = [
-            Item(text=row["text"], brand=self.settings.brand(row["brand"]),
-                 followers=row["author_followers"],
-                 age_minutes=(now - from_iso(row["created_at"])).total_seconds() / 60,
-                 author=row["author_handle"], platform_lang=row["lang"],
-                 thread=ThreadFacts(**mentions.thread_facts(self.store, row)),
-                 # Spoken to the way the platform writes it, too (Reddit: u/handle).
-                 addressed_as=tuple(address(row["platform"], h)
-                                    for h in self.settings.brand(row["brand"]).handles))
-            for row in rows
-        ]  # fmt: skip
-        try:
-            results = triage_items(items, self.classifier, self.settings, self.topic_finder)
-        except ModelError as exc:
-            log.error("triage skipped: %s", exc)
+        kept, items = [], []
+        for row in rows:
+            try:
+                items.append(self._item(row, now))
+                kept.append(row)
+            except ROW_ERRORS as exc:
+                self._set_aside("triage", row, f"{type(exc).__name__}: {exc}")
+        results = self._triage_items(kept, items)
+        if results is None:
             return 0
         records = [
             mentions.TriageRecord(
@@ -153,72 +183,145 @@ class Pipeline:
                 spam=t.spam, sarcasm=t.sarcasm, language=t.language, role=t.role,
                 heads={k: round(v, 4) for k, v in prediction.heads.items()}, rules=t.rules,
             )
-            for row, (prediction, t) in zip(rows, results, strict=True)
+            for row, result in zip(kept, results, strict=True) if result is not None
+            for prediction, t in [result]
         ]  # fmt: skip
         mentions.save_triage(self.store, records, now)
         needing = sum(r.needs_reply for r in records)
+        telemetry.TRIAGED.inc(len(records))
+        telemetry.TRIAGE_SECONDS.observe(time.perf_counter() - started)
         log.info("triage: %d mentions, %d need a reply", len(records), needing)
-        return len(records)
+        return len(rows)
+
+    def _item(self, row: dict, now: datetime) -> Item:
+        """What triage needs of a stored mention; raises for a row it cannot use (a brand
+        renamed away, an unreadable time)."""
+        brand = self.settings.brand(row["brand"])
+        return Item(
+            text=row["text"], brand=brand, followers=row["author_followers"],
+            age_minutes=(now - from_iso(row["created_at"])).total_seconds() / 60,
+            author=row["author_handle"], platform_lang=row["lang"],
+            thread=ThreadFacts(**mentions.thread_facts(self.store, row)),
+            # Spoken to the way the platform writes it, too (Reddit: u/handle).
+            addressed_as=tuple(address(row["platform"], h) for h in brand.handles))
+
+    def _triage_items(self, rows: list[dict], items: list[Item]) -> list | None:
+        """The whole batch at once; if that fails, item by item, so only the rows the
+        model (or triage) fails on are set aside. A model that fails on a plain canary
+        text is broken: nothing is the rows' fault, so they wait (None)."""
+        def run(batch: list[Item]) -> list:
+            return triage_items(batch, self.classifier, self.settings, self.topic_finder)
+
+        try:
+            return run(items)
+        except ROW_ERRORS as exc:
+            telemetry.ERRORS.labels("triage", type(exc).__name__).inc()
+            log.warning("triage batch failed (%s); triaging one by one", exc)
+        try:
+            self.classifier.classify([CANARY])
+        except ModelError as exc:
+            log.error("triage skipped: %s", exc)
+            return None
+        results: list = []
+        for row, item in zip(rows, items, strict=True):
+            try:
+                results.append(run([item])[0])
+            except ROW_ERRORS as exc:
+                results.append(None)
+                self._set_aside("triage", row, f"{type(exc).__name__}: {exc}")
+        return results
 
     # --- drafting ---------------------------------------------------------------------
     def draft_batch(self) -> int:
-        return self.replies.draft_batch(self.store, self.clock.now(),
-                                        self.settings.pipeline.batch_size)
+        handled = self.replies.draft_batch(self.store, self.clock.now(),
+                                           self.settings.pipeline.batch_size)
+        telemetry.DRAFTED.inc(handled)
+        return handled
 
     # --- publishing -------------------------------------------------------------------
     def publish_batch(self) -> int:
-        """Post approved drafts. A draft a crash left in ``posting`` is first checked
-        against the platform, so each approved reply goes out exactly once."""
+        """Post approved drafts, each under this process's lease. A draft an earlier
+        attempt may have posted is first checked against the platform, so each approved
+        reply goes out exactly once, however many processes publish."""
         posted = 0
         p = self.settings.pipeline
         ready = self.clock.now() - timedelta(seconds=p.undo_seconds)
-        for row in drafts.to_publish(self.store, p.batch_size, approved_before=ready):
+        for row in drafts.to_publish(self.store, p.batch_size, self.clock.now(),
+                                     approved_before=ready):
             publisher = self.publishers.get(row["source"])
             if publisher is None:
                 log.error("draft %d: source %s is no longer configured; left approved",
                           row["draft_id"], row["source"])
                 continue
+            attempt = drafts.mark_posting(
+                self.store, row["draft_id"], self.clock.now(), owner=self.owner,
+                lease_seconds=p.publish_lease_seconds, max_attempts=p.publish_max_attempts)
+            if attempt is None:
+                continue  # another process holds it, or it changed since the read
             request = ReplyRequest(
                 draft_id=row["draft_id"], platform=row["platform"],
                 in_reply_to_id=row["platform_id"], conversation_id=row["conversation_id"],
                 text=row["text"], attempted=row["status"] == "posting",
                 api_replyable=bool(row["api_replyable"]),
             )
-            try:
-                if row["status"] == "posting":
-                    found = publisher.find_posted(request)
-                    if found is not None:
-                        drafts.mark_posted(self.store, row["draft_id"], found, self.clock.now())
-                        log.info("draft %d was already posted before a restart",
-                                 row["draft_id"])
-                        posted += 1
-                        continue
-                if not drafts.mark_posting(self.store, row["draft_id"], self.clock.now()):
-                    log.error("draft %d failed: gave up after %d attempts", row["draft_id"],
-                              row["attempts"])
-                    continue
-                result = publisher.publish(request)
-            except PostGone as exc:
-                drafts.mark_refused(self.store, row["draft_id"], str(exc), None, self.clock.now())
-                mentions.redact(self.store, row["mention_id"], str(exc), self.clock.now())
-                log.warning("draft %d: the post is gone on %s; mention redacted",
-                            row["draft_id"], row["platform"])
-                continue
-            except PublishRefused as exc:
-                drafts.mark_refused(self.store, row["draft_id"], str(exc), exc.manual_url,
-                                    self.clock.now())
-                log.warning("draft %d refused by %s: %s", row["draft_id"], row["platform"], exc)
-                continue
-            except (PublishError, ConflictError) as exc:
-                drafts.mark_retry(self.store, row["draft_id"], str(exc), self.clock.now())
-                log.warning("draft %d not posted, will check and retry: %s", row["draft_id"],
-                            exc)
-                continue
-            drafts.mark_posted(self.store, row["draft_id"], result, self.clock.now())
-            posted += 1
+            outcome = self._attempt(publisher, request, attempt, row["source"])
+            telemetry.PUBLISH.labels(row["platform"], outcome).inc()
+            posted += outcome in ("posted", "found")
         if posted:
             log.info("publishing: %d replies posted", posted)
         return posted
+
+    def _attempt(self, publisher: Publisher, request: ReplyRequest, attempt: drafts.Attempt,
+                 source: str) -> str:
+        """One leased attempt: check if needed, post if allowed; returns the outcome."""
+        draft_id = request.draft_id
+        try:
+            if attempt.check_first:
+                found = publisher.find_posted(request)
+                if found is not None:
+                    drafts.mark_posted(self.store, draft_id, found, self.clock.now())
+                    log.info("draft %d was already posted by an earlier attempt", draft_id)
+                    return "found"
+            if attempt.last:
+                drafts.mark_failed(self.store, draft_id, self.clock.now())
+                log.error("draft %d failed: gave up after %d attempts", draft_id,
+                          attempt.attempts - 1)
+                return "failed"
+            result = publisher.publish(request)
+        except PublishRateLimited as exc:
+            now = self.clock.now()
+            drafts.pause_publishing(self.store, source, exc.reset_at)
+            drafts.mark_retry(self.store, draft_id, str(exc), exc.reset_at, now,
+                              owner=self.owner, counted=False)
+            log.warning("posting on %s paused until %s: %s", source, exc.reset_at, exc)
+            return "rate_limited"
+        except PostGone as exc:
+            drafts.mark_refused(self.store, draft_id, str(exc), None, self.clock.now())
+            mentions.redact(self.store, attempt.mention_id, str(exc), self.clock.now())
+            log.warning("draft %d: the post is gone on %s; mention redacted", draft_id,
+                        request.platform)
+            return "gone"
+        except PublishRefused as exc:
+            drafts.mark_refused(self.store, draft_id, str(exc), exc.manual_url,
+                                self.clock.now())
+            log.warning("draft %d refused by %s: %s", draft_id, request.platform, exc)
+            return "refused"
+        except (PublishError, ConflictError) as exc:
+            now = self.clock.now()
+            retry_at = now + self._backoff(attempt.attempts)
+            drafts.mark_retry(self.store, draft_id, str(exc), retry_at, now, owner=self.owner)
+            telemetry.ERRORS.labels("publish", type(exc).__name__).inc()
+            log.warning("draft %d not posted (attempt %d), will check and retry at %s: %s",
+                        draft_id, attempt.attempts, retry_at.isoformat(timespec="seconds"), exc)
+            return "retry"
+        drafts.mark_posted(self.store, draft_id, result, self.clock.now())
+        return "posted"
+
+    def _backoff(self, attempts: int) -> timedelta:
+        """Exponential back-off with jitter, so retries spread out over an outage."""
+        p = self.settings.pipeline
+        base = min(p.publish_retry_max_seconds, p.publish_retry_seconds * 2 ** (attempts - 1))
+        return timedelta(seconds=base * (0.5 + self.rng.random()))
 
     # --- follow-up ----------------------------------------------------------------------
     def remind_unanswered(self) -> int:
@@ -281,6 +384,14 @@ class Pipeline:
         reporting.check_spikes(self.store, self.settings, now)
         reporting.send_alerts(self.store, self.settings, now)
         return updated
+
+    def purge_raw(self) -> int:
+        """Retention: drop raw payloads older than ``app.raw_retention_days`` (0 keeps)."""
+        days = self.settings.app.raw_retention_days
+        purged = operations.purge_raw(self.store, days, self.clock.now()) if days else 0
+        if purged:
+            log.info("retention: dropped the raw payloads of %d mentions", purged)
+        return purged
 
     def daily_digest(self) -> list[str]:
         return reporting.write_digests(self.store, self.settings, self.clock.now())

@@ -301,15 +301,3 @@ def replies_to_author(store: Store, mention_id: int, limit: int = 5) -> list[dic
         " ORDER BY d.posted_at DESC LIMIT ?",
         [mention_id, mention_id, limit],
     )
-
-
-def health(store: Store) -> dict[str, Any]:
-    """A cheap read that proves the database answers, with headline counts."""
-    row = store.query(
-        "SELECT (SELECT count(*) FROM mentions) AS mentions,"
-        " (SELECT count(*) FROM drafts WHERE status = 'pending') AS pending,"
-        " (SELECT count(*) FROM drafts WHERE status IN ('approved', 'posting')) AS to_publish,"
-        " (SELECT count(*) FROM drafts WHERE status IN ('refused', 'failed')) AS needs_hand,"
-        " (SELECT count(*) FROM users WHERE disabled = 0) AS users"
-    )[0]
-    return dict(row)

@@ -10,6 +10,7 @@ from core.clock import to_iso
 from core.mention import Mention
 from store import audit, sources
 from store.db import Store, decode, dumps
+from store.set_aside import NOT_HELD
 
 
 def save_poll(
@@ -19,6 +20,7 @@ def save_poll(
     mentions: list[Mention],
     cursor: dict[str, Any],
     now: datetime,
+    requests: int = 0,
 ) -> int:
     """Store a poll's mentions and move the source's cursor, in one transaction.
 
@@ -42,7 +44,7 @@ def save_poll(
                 ],
             )
             new += cur.rowcount
-        sources.save_cursor(db, source, cursor, new, now)
+        sources.save_cursor(db, source, cursor, new, now, requests)
         sources.resume(db, source)
     return new
 
@@ -78,7 +80,7 @@ _MENTION_COLUMNS = """
 def untriaged(store: Store, limit: int) -> list[dict[str, Any]]:
     rows = store.query(
         f"SELECT {_MENTION_COLUMNS} FROM mentions m JOIN authors a ON a.id = m.author_id"
-        " WHERE m.status = 'new' ORDER BY m.id LIMIT ?",
+        f" WHERE m.status = 'new' AND {NOT_HELD.format(stage='triage')} ORDER BY m.id LIMIT ?",
         [limit],
     )
     return [decode(r) for r in rows]
@@ -132,7 +134,8 @@ def awaiting_draft(store: Store, limit: int) -> list[dict[str, Any]]:
         f"SELECT {_MENTION_COLUMNS}, t.label, t.topic, t.priority, t.optional, t.reason"
         " FROM mentions m JOIN authors a ON a.id = m.author_id"
         " JOIN triage t ON t.mention_id = m.id"
-        " WHERE m.status = 'needs_reply' ORDER BY t.priority DESC, m.id LIMIT ?",
+        f" WHERE m.status = 'needs_reply' AND {NOT_HELD.format(stage='draft')}"
+        " ORDER BY t.priority DESC, m.id LIMIT ?",
         [limit],
     )
     return [decode(r) for r in rows]

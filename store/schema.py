@@ -6,9 +6,15 @@ database lacks, so an old file upgrades itself on start.
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from core.errors import StoreError
 from store.db import Store
 
 migrations = Migrations("mentiondesk")
@@ -233,11 +239,29 @@ def m004_triage(db: Database) -> None:
 
 
 def migrate(store: Store) -> list[str]:
-    """Apply pending migrations; return their names."""
-    with store.reading() as db:
+    """Apply pending migrations; return their names.
+
+    Processes starting together (the daemon, `main.py review`, a systemd ExecStartPre)
+    take turns through a lock file beside the database, so a migration runs once.
+    """
+    with _migration_lock(store.path), store.reading() as db:
         pending = [m.name for m in migrations.pending(db)]
         migrations.apply(db)
     return pending
+
+
+@contextmanager
+def _migration_lock(path: Path) -> Iterator[None]:
+    try:
+        lock = open(path.with_name(path.name + ".migrate-lock"), "a")  # noqa: SIM115
+    except OSError as exc:
+        raise StoreError(f"cannot lock {path} for migrations: {exc}") from exc
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def open_store(path) -> Store:
@@ -403,5 +427,34 @@ def m005_responder(db: Database) -> None:
             approved_at TEXT NOT NULL
         );
         CREATE INDEX reply_memory_topic ON reply_memory(brand, topic, approved_at);
+        """
+    )
+
+
+@migrations()
+def m006_operations(db: Database) -> None:
+    """Publishing leases and retry times; per-source health; rows set aside with a reason."""
+    db.executescript(
+        """
+        ALTER TABLE drafts ADD COLUMN lease_owner TEXT;
+        ALTER TABLE drafts ADD COLUMN lease_until TEXT;
+        ALTER TABLE drafts ADD COLUMN next_attempt_at TEXT;
+        ALTER TABLE sources ADD COLUMN last_success_at TEXT;
+        ALTER TABLE sources ADD COLUMN last_error_at TEXT;
+        ALTER TABLE sources ADD COLUMN errors INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sources ADD COLUMN requests INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sources ADD COLUMN publish_paused_until TEXT;
+        ALTER TABLE mentions ADD COLUMN raw_purged_at TEXT;
+        CREATE TABLE set_aside (
+            id INTEGER PRIMARY KEY,
+            stage TEXT NOT NULL,
+            mention_id INTEGER REFERENCES mentions(id),
+            source TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL,
+            at TEXT NOT NULL,
+            released_at TEXT
+        );
+        CREATE UNIQUE INDEX set_aside_held ON set_aside(stage, mention_id)
+            WHERE released_at IS NULL;
         """
     )

@@ -28,18 +28,19 @@ def paused_until(store: Store, name: str) -> tuple[datetime | None, str]:
     return from_iso(rows[0]["paused_until"]), rows[0]["paused_reason"]
 
 
-def pause(store: Store, name: str, until: datetime, reason: str) -> None:
+def pause(store: Store, name: str, until: datetime, reason: str, now: datetime) -> None:
     with store.atomic() as db:
         db.execute(
-            "UPDATE sources SET paused_until = ?, paused_reason = ?, last_error = ?"
-            " WHERE name = ?",
-            [to_iso(until), reason, reason, name],
+            "UPDATE sources SET paused_until = ?, paused_reason = ?, last_error = ?,"
+            " last_error_at = ?, errors = errors + 1 WHERE name = ?",
+            [to_iso(until), reason, reason, to_iso(now), name],
         )
 
 
-def record_error(store: Store, name: str, error: str) -> None:
+def record_error(store: Store, name: str, error: str, now: datetime) -> None:
     with store.atomic() as db:
-        db.execute("UPDATE sources SET last_error = ? WHERE name = ?", [error, name])
+        db.execute("UPDATE sources SET last_error = ?, last_error_at = ?, errors = errors + 1"
+                   " WHERE name = ?", [error, to_iso(now), name])
 
 
 def clear_pause(store: Store, name: str) -> None:
@@ -55,12 +56,13 @@ def resume(db, name: str) -> None:
     )
 
 
-def save_cursor(db, name: str, cursor: dict[str, Any], fetched: int, at: datetime) -> None:
+def save_cursor(db, name: str, cursor: dict[str, Any], fetched: int, at: datetime,
+                requests: int = 0) -> None:
     """Move the cursor; call in the transaction that stored the polled mentions."""
     db.execute(
-        "UPDATE sources SET cursor = ?, updated_at = ?, polls = polls + 1,"
-        " fetched = fetched + ? WHERE name = ?",
-        [dumps(cursor), to_iso(at), fetched, name],
+        "UPDATE sources SET cursor = ?, updated_at = ?, last_success_at = ?, polls = polls + 1,"
+        " fetched = fetched + ?, requests = requests + ? WHERE name = ?",
+        [dumps(cursor), to_iso(at), to_iso(at), fetched, requests, name],
     )
 
 

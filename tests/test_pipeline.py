@@ -135,7 +135,7 @@ def _one_approved(make_settings, classifier, clock):
 
 def test_crash_after_the_platform_call_does_not_post_twice(make_settings, classifier, clock):
     settings, pipeline = _one_approved(make_settings, classifier, clock)
-    row = drafts.to_publish(pipeline.store, 10)[0]
+    row = drafts.to_publish(pipeline.store, 10, clock.now())[0]
     drafts.mark_posting(pipeline.store, row["draft_id"], clock.now())
     from core.reply import ReplyRequest
 
@@ -144,6 +144,8 @@ def test_crash_after_the_platform_call_does_not_post_twice(make_settings, classi
     # ...the process dies here, before the draft is marked posted. A restart:
     pipeline.store.close()
     restarted = make_pipeline(settings, classifier, clock)
+    assert restarted.publish_batch() == 0  # the dead process's lease still holds it
+    clock.advance(settings.pipeline.publish_lease_seconds)
     assert restarted.publish_batch() == 1
     assert len(sink(restarted)) == 1
     assert drafts.counts_by_status(restarted.store) == {"posted": 1}
@@ -153,9 +155,10 @@ def test_crash_after_the_platform_call_does_not_post_twice(make_settings, classi
 def test_crash_before_the_platform_call_posts_once_on_restart(make_settings, classifier,
                                                                clock):
     settings, pipeline = _one_approved(make_settings, classifier, clock)
-    drafts.mark_posting(pipeline.store, drafts.to_publish(pipeline.store, 10)[0]["draft_id"],
-                        clock.now())
+    drafts.mark_posting(pipeline.store, drafts.to_publish(pipeline.store, 10, clock.now())[0][
+        "draft_id"], clock.now())
     pipeline.store.close()
+    clock.advance(settings.pipeline.publish_lease_seconds)
     restarted = make_pipeline(settings, classifier, clock)
     assert restarted.publish_batch() == 1
     assert restarted.publish_batch() == 0

@@ -76,9 +76,10 @@ def approve_all(world, store, n: int) -> list[dict]:
     return pending
 
 
-def publish_until_settled(world, rounds: int = 4) -> None:
+def publish_until_settled(world, rounds: int = 12) -> None:
     """Publishing runs as often as the daemon runs it: every 5 s, well inside X's
-    30-second search lag, so a confirmation by search alone would come too late."""
+    30-second search lag, so a confirmation by search alone would come too late; a
+    failed attempt is retried after its back-off (15 to 45 s for the first)."""
     for _ in range(rounds):
         world.pipeline.publish_batch()
         world.clock.advance(5)
@@ -104,7 +105,7 @@ def test_a_crash_after_the_post_never_posts_twice(world, store):
     world.pipeline.publishers[world.name].publish(ReplyRequest(
         draft["draft_id"], row["platform"], row["platform_id"], row["platform_id"],
         row["draft_text"]))
-    world.clock.advance(5)
+    world.clock.advance(world.pipeline.settings.pipeline.publish_lease_seconds)  # dead's lease
     publish_until_settled(world)
     row = drafts.get(store, draft["draft_id"])
     assert row["draft_status"] == "posted"

@@ -16,15 +16,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from config.settings import Settings
 from core.clock import Clock
-from store import inbox, users
+from store import users
 from store.db import Store
-from web import admin, auth, dashboard, desk, mentions, replies_admin
+from web import admin, auth, dashboard, desk, mentions, ops, replies_admin
 from web.context import HERE, MAX_FIELDS, Web
 
 log = logging.getLogger(__name__)
@@ -186,14 +186,6 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
     def home(request: Request) -> Response:
         return RedirectResponse("/queue", 303)
 
-    def healthz(request: Request) -> Response:
-        try:
-            counts = inbox.health(store)
-        except Exception as exc:  # the operator wants a status, not a stack trace
-            log.exception("health check failed")
-            return JSONResponse({"ok": False, "db": str(exc)}, status_code=503)
-        return JSONResponse({"ok": True, "db": "ok", "journal_mode": store.journal_mode(),
-                             "now": clock.now().isoformat(timespec="seconds"), **counts})
 
     routes = [
         Route("/", home),
@@ -202,7 +194,7 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
         Route("/logout", logout, methods=["POST"]),
         *desk.routes(web),
         *admin.routes(web),
-        Route("/healthz", healthz),
+        *ops.routes(store, web.guard, web.render),
         *dashboard.routes(store, clock, web.guard, web.render),
         *mentions.routes(web),
         *replies_admin.routes(store, web.guard, web.render),

@@ -31,7 +31,7 @@ from config.settings import BrandSettings
 from core.clock import Clock, from_iso, to_iso
 from core.errors import RateLimited, SourceError, SourceUnavailable
 from core.mention import Author, Mention
-from listener.base import Poll
+from listener.base import Poll, payload_errors
 from listener.bluesky.client import BlueskyClient, as_dict, shared_client
 from listener.bluesky.settings import BlueskySourceSettings
 from listener.filters import matches_brand
@@ -63,6 +63,7 @@ class BlueskySource:
 
     # -- poll --
 
+    @payload_errors
     def poll(self, cursor: dict[str, Any] | None) -> Poll:
         cursor = dict(cursor or {})
         now = self.clock.now()

@@ -38,6 +38,7 @@ from core.errors import (
     MalformedResponse,
     PostGone,
     PublishError,
+    PublishRateLimited,
     PublishRefused,
     RateLimited,
     SourceError,
@@ -280,6 +281,12 @@ def publish_error(
     where = f"reddit {what}"
     if isinstance(exc, PublishError):
         return exc
+    if isinstance(exc, prawcore.TooManyRequests):
+        until = _reset_at(exc, clock)
+        return PublishRateLimited(f"{where}: 429 too many requests until {until:%H:%M:%S}Z",
+                                  until)
+    if isinstance(exc, RateLimited):
+        return PublishRateLimited(f"{where}: {exc}", exc.reset_at)
     if isinstance(exc, AmbiguousWrite):
         return PublishError(f"{where}: outcome unknown ({exc}); check the thread before "
                             "posting again")

@@ -23,6 +23,8 @@ late-indexed post is still caught. The pipeline stores mentions and cursor toget
 from __future__ import annotations
 
 import logging
+import math
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,7 +35,7 @@ from config.settings import BrandSettings
 from core.clock import Clock
 from core.errors import AuthError, RateLimited, SourceError
 from core.mention import Author, Mention
-from listener.base import Poll
+from listener.base import Poll, payload_errors
 from listener.filters import is_own_post, matches_brand, mentions_term
 from listener.reddit.client import RedditClient, shared_client
 from listener.reddit.settings import RedditSourceSettings
@@ -43,6 +45,7 @@ log = logging.getLogger(__name__)
 PAGE = 100  # Reddit's page size limit
 RECENT_CAP = 2000  # fullnames kept per listing cursor
 KARMA_TTL = timedelta(hours=6)
+KARMA_CACHE_SIZE = 5000  # authors remembered; the least recently seen go first
 _GONE = {"[deleted]", "[removed]"}
 _JSON_SCALARS = (str, int, float, bool, type(None), list, dict)
 
@@ -56,8 +59,13 @@ class _Read:
     notes: list[str]
 
 
-def _created(thing: Any) -> float:
-    return float(vars(thing)["created_utc"])
+def _created(thing: Any) -> float | None:
+    """When the item was made, or None when Reddit left it out or sent nonsense."""
+    try:
+        value = float(vars(thing)["created_utc"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
 
 
 def _fields(thing: Any) -> dict[str, Any]:
@@ -86,9 +94,10 @@ class RedditSource:
         self.name = settings.name
         self.settings, self.brand, self.clock = settings, brand, clock
         self.client = client or shared_client(settings, clock)
-        self._karma: dict[str, tuple[int, datetime]] = {}
+        self._karma: OrderedDict[str, tuple[int, datetime]] = OrderedDict()  # LRU
 
     # --- the poll ----------------------------------------------------------------
+    @payload_errors
     def poll(self, cursor: dict[str, Any] | None) -> Poll:
         """Everything new since ``cursor``; raises only SourceError subclasses."""
         s = self.settings
@@ -194,7 +203,8 @@ class RedditSource:
             max_age = timedelta(hours=self.settings.first_poll_max_age_hours)
             floor = (self.clock.now() - max_age).timestamp()
             recent = {}
-        fetched: list[Any] = []
+        fetched: list[tuple[Any, float]] = []
+        unreadable = 0
         after: str | None = None
         reached = False  # read down to the overlap floor, or to the listing's end
         # What the cursor stands for is the newest item already read: reaching it means
@@ -204,23 +214,32 @@ class RedditSource:
             params = {"after": after} if after else {}
             page = self.client.read(f"{listing} listing", lambda p=params: list(page_of(p)))
             for thing in page:
-                if state and _created(thing) <= float(state["created_utc"]):
+                created = _created(thing)
+                if created is None or not vars(thing).get("name"):
+                    unreadable += 1  # skipped, and never the reason the cursor sticks
+                    continue
+                if state and created <= float(state["created_utc"]):
                     met_cursor = True
-                if _created(thing) < floor:
+                if created < floor:
                     reached = True
                     break
-                fetched.append(thing)
+                fetched.append((thing, created))
             if reached or len(page) < PAGE:
                 reached = True
                 break
-            after = str(vars(page[-1])["name"])
+            after = str(vars(page[-1]).get("name") or "")
+            if not after:
+                break
         notes = []
+        if unreadable:
+            notes.append(f"{listing}: {unreadable} item(s) without a name or creation time "
+                         "skipped")
         if state and not reached and not met_cursor:
             notes.append(f"{listing}: {pages} page(s) did not reach the cursor; older items "
                          f"may be missed (raise {listing.rstrip('s')}_pages or poll more often)")
-        new = [t for t in fetched if str(vars(t)["name"]) not in recent]
-        for thing in fetched:
-            recent[str(vars(thing)["name"])] = _created(thing)
+        new = [t for t, _ in fetched if str(vars(t)["name"]) not in recent]
+        for thing, created in fetched:
+            recent[str(vars(thing)["name"])] = created
         if not recent:  # nothing yet: remember how far down this listing was read
             return _Read(new, dict(state) if state else {
                 "newest": "", "created_utc": floor, "recent": {}}, notes)
@@ -280,6 +299,10 @@ class RedditSource:
                 data = vars(user)
                 total = int(data.get("link_karma") or 0) + int(data.get("comment_karma") or 0)
                 self._karma[str(data.get("fullname", ""))] = (total, now)
+        for fullname in wanted & self._karma.keys():
+            self._karma.move_to_end(fullname)
+        while len(self._karma) > KARMA_CACHE_SIZE:
+            self._karma.popitem(last=False)  # the least recently wanted author
         return {f: self._karma[f][0] for f in wanted if f in self._karma}
 
     def _mention(self, thing: Any, listing: str, karma: dict[str, int],

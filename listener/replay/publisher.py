@@ -21,6 +21,8 @@ class SinkPublisher:
 
     def __init__(self, path: Path, clock: Clock, limit: int = 280) -> None:
         self.path, self.clock, self.limit = path, clock, limit
+        self._posted: dict[int, Posted] = {}  # by draft id, read from the sink so far
+        self._read_to = 0  # bytes of the sink already read into _posted
 
     def publish(self, reply: ReplyRequest) -> Posted:
         if platform_length(reply.text, self.platform) > self.limit:
@@ -42,10 +44,24 @@ class SinkPublisher:
         return posted
 
     def find_posted(self, reply: ReplyRequest) -> Posted | None:
-        for item in self.replies():
-            if item["draft_id"] == reply.draft_id:
-                return Posted(platform_id=item["id"], posted_at=from_iso(item["posted_at"]))
-        return None
+        """Reads only what was appended since the last look (the whole sink once after a
+        start), so checking stays cheap however long the sink grows."""
+        try:
+            with self.path.open("rb") as f:
+                f.seek(self._read_to)
+                for raw in f:
+                    if not raw.endswith(b"\n"):
+                        break  # a line still being written: read it next time
+                    self._read_to += len(raw)
+                    if raw.strip():
+                        item = json.loads(raw)
+                        self._posted[int(item["draft_id"])] = Posted(
+                            platform_id=item["id"], posted_at=from_iso(item["posted_at"]))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError) as exc:
+            raise PublishError(f"cannot read {self.path}: {exc}") from exc
+        return self._posted.get(reply.draft_id)
 
     def gone(self, platform_ids: list[str]) -> set[str]:
         """A replayed post is never deleted."""

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, BinaryIO
 
 from config.settings import BrandSettings
 from core.clock import Clock, from_iso, to_iso
 from core.errors import SourceUnavailable
 from core.mention import Author, Mention
-from listener.base import Poll
+from listener.base import Poll, payload_errors
 from listener.filters import addresses_brand, is_own_post, matches_brand
 from listener.replay.settings import ReplaySourceSettings
 
@@ -49,6 +49,26 @@ def parse_line(line: str, created_at: datetime) -> tuple[Mention, str]:
     return mention, str(item.get("kind", "post"))
 
 
+def _resume(f: BinaryIO, cursor: dict[str, Any] | None, position: int) -> int:
+    """Seek to where the last poll stopped; a cursor from before byte offsets were kept
+    has only the line count, read past once."""
+    if cursor and "offset" in cursor:
+        f.seek(int(cursor["offset"]))
+    else:
+        for _ in range(position):
+            f.readline()
+    return f.tell()
+
+
+def _complete(raw: bytes) -> bool:
+    """A last line without a newline counts once it is whole JSON."""
+    try:
+        json.loads(raw)
+    except ValueError:
+        return False
+    return True
+
+
 class ReplaySource:
     platform = "replay"
 
@@ -56,37 +76,49 @@ class ReplaySource:
         self.name = settings.name
         self.settings, self.brand, self.clock = settings, brand, clock
 
+    @payload_errors
     def poll(self, cursor: dict[str, Any] | None) -> Poll:
+        """Lines whose offset has come, read from where the last poll stopped: the
+        cursor keeps the byte offset, so a poll reads only what is new."""
         now = self.clock.now()
         started = from_iso(cursor["started_at"]) if cursor else now
         position = int(cursor["position"]) if cursor else 0
         elapsed = (now - started).total_seconds() * self.settings.speed
+        mentions, notes = [], []
         try:
-            lines = self.settings.path.read_text(encoding="utf-8").splitlines()
+            with self.settings.path.open("rb") as f:
+                offset = _resume(f, cursor, position)
+                while True:
+                    raw = f.readline()
+                    if not raw or not (raw.endswith(b"\n") or _complete(raw)):
+                        break  # the end, or a line still being written
+                    try:
+                        item = json.loads(raw) if raw.strip() else None
+                        if item is not None and float(item.get("offset_s", 0)) > elapsed:
+                            break
+                    except (ValueError, AttributeError, TypeError) as exc:
+                        item, error = None, exc
+                    else:
+                        error = None
+                    position, offset = position + 1, f.tell()
+                    if item is None:
+                        if error is not None:
+                            notes.append(f"line {position} skipped: {error!r}")
+                        continue
+                    try:
+                        at = started + timedelta(seconds=float(item.get("offset_s", 0))
+                                                 / self.settings.speed)
+                        mention, kind = parse_line(raw.decode("utf-8"), at)
+                    except (ValueError, KeyError, TypeError, AttributeError,
+                            OverflowError) as exc:
+                        notes.append(f"line {position} skipped: {exc!r}")
+                        continue
+                    if self._keep(mention, kind):
+                        mentions.append(mention)
         except OSError as exc:
             raise SourceUnavailable(f"cannot read {self.settings.path}: {exc}") from exc
-
-        mentions, notes = [], []
-        while position < len(lines):
-            line = lines[position]
-            if not line.strip():
-                position += 1
-                continue
-            try:
-                offset = float(json.loads(line).get("offset_s", 0))
-                if offset > elapsed:
-                    break
-                at = started + timedelta(seconds=offset / self.settings.speed)
-                mention, kind = parse_line(line, at)
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                notes.append(f"line {position + 1} skipped: {exc!r}")
-                position += 1
-                continue
-            position += 1
-            if self._keep(mention, kind):
-                mentions.append(mention)
-        return Poll(mentions, {"started_at": to_iso(started), "position": position},
-                    notes=notes)
+        return Poll(mentions, {"started_at": to_iso(started), "position": position,
+                               "offset": offset}, notes=notes)
 
     def _keep(self, mention: Mention, kind: str) -> bool:
         b = self.brand

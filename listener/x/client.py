@@ -116,16 +116,21 @@ def call(fn: Callable[[], T], clock: Clock, what: str, policy: RetryPolicy,
     raise AssertionError("unreachable")
 
 
+def reset_at(exc: tweepy.TooManyRequests, clock: Clock) -> datetime:
+    """When a 429's window ends: its x-rate-limit-reset header, else in 15 minutes."""
+    reset = exc.reset_time
+    return (datetime.fromtimestamp(reset, UTC) if reset
+            else clock.now() + timedelta(minutes=15))
+
+
 def translate(fn: Callable[[], T], clock: Clock, what: str) -> T:
     """Run ``fn`` once, mapping tweepy/requests failures to our exceptions."""
     try:
         return fn()
     except tweepy.TooManyRequests as exc:
-        reset = exc.reset_time
-        reset_at = (datetime.fromtimestamp(reset, UTC) if reset
-                    else clock.now() + timedelta(minutes=15))
-        raise RateLimited(f"{what}: rate limited until {reset_at:%H:%M:%S} UTC",
-                          reset_at) from None
+        reset_at_ = reset_at(exc, clock)
+        raise RateLimited(f"{what}: rate limited until {reset_at_:%H:%M:%S} UTC",
+                          reset_at_) from None
     except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
         raise AuthError(f"{what}: X refused the credentials: {_message(exc)}") from None
     except tweepy.TwitterServerError as exc:

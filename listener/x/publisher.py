@@ -31,9 +31,9 @@ import tweepy
 
 from config.secrets import secret
 from core.clock import Clock, from_iso
-from core.errors import PostGone, PublishError, PublishRefused
+from core.errors import PostGone, PublishError, PublishRateLimited, PublishRefused
 from core.reply import Posted, ReplyRequest
-from listener.x.client import make_client
+from listener.x.client import make_client, reset_at
 from listener.x.length import X_LIMIT, x_length
 from listener.x.settings import XSourceSettings
 from listener.x.source import SANDBOX_TOKEN, is_local
@@ -207,8 +207,9 @@ class XPublisher:
         except tweepy.Unauthorized as exc:
             raise PublishError(f"X refused the posting credentials: {_msg(exc)}") from None
         except tweepy.TooManyRequests as exc:
-            raise PublishError(f"X rate limit for posting reached (resets at epoch "
-                               f"{exc.reset_time})") from None
+            until = reset_at(exc, self.clock)
+            raise PublishRateLimited(f"X rate limit for posting reached (resets at "
+                                     f"{until:%H:%M:%S} UTC)", until) from None
         except tweepy.BadRequest as exc:
             if "deleted or is not visible" in _msg(exc):
                 raise PostGone(f"X: the post answered is gone: {_msg(exc)}") from None

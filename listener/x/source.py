@@ -23,7 +23,7 @@ from config.settings import BrandSettings
 from core.clock import Clock, from_iso, to_iso
 from core.errors import AuthError, MalformedResponse, RateLimited
 from core.mention import Author, Mention
-from listener.base import Poll
+from listener.base import Poll, payload_errors
 from listener.filters import addresses_brand, is_own_post
 from listener.x import read_budget
 from listener.x.client import BadQuery, RetryPolicy, call, make_client
@@ -112,6 +112,7 @@ class XSource:
 
     # -- poll --
 
+    @payload_errors
     def poll(self, cursor: dict[str, Any] | None) -> Poll:
         """Mentions timeline first (cheap owned reads, and every post there summoned the
         brand), then keyword search. A rate limit part-way keeps the pages read so far:

@@ -1,0 +1,109 @@
+"""`main.py doctor` and `main.py db migrate|backup|purge`: the operator's commands.
+
+``doctor`` exits 0 when all is well and 1 when something needs a look (rows set aside,
+a source failing or paused, a database that is not writable or not intact), so a
+cron job or a monitoring check can call it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from config.settings import Settings
+from core.clock import SystemClock
+from store import operations, set_aside
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("doctor", help="database, sources, queues and rows set aside")
+    p.add_argument("--release", nargs="*", type=int, metavar="ID",
+                   help="let rows set aside be tried again (all, or these ids)")
+    p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser("db", help="database maintenance")
+    actions = p.add_subparsers(dest="action", required=True)
+    actions.add_parser("migrate", help="apply pending schema migrations")
+    backup = actions.add_parser("backup", help="a consistent copy, safe while the daemon runs")
+    backup.add_argument("target", type=Path, help="the new file")
+    purge = actions.add_parser("purge", help="drop raw API payloads older than N days")
+    purge.add_argument("--days", type=int, required=True)
+    p.set_defaults(func=cmd_db)
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from store.db import Store
+    from store.schema import migrate, open_store
+
+    if args.action == "migrate":
+        applied = migrate(Store(settings.app.database))
+        print(f"{settings.app.database}: applied {len(applied)} migrations {applied}")
+    elif args.action == "backup":
+        pages = operations.backup(open_store(settings.app.database), args.target)
+        print(f"backed up {settings.app.database} to {args.target} ({pages} pages)")
+    else:
+        n = operations.purge_raw(open_store(settings.app.database), args.days,
+                                 SystemClock().now())
+        print(f"dropped the raw payloads of {n} mentions older than {args.days} days")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from store.schema import migrations, open_store
+
+    store = open_store(settings.app.database)
+    if args.release is not None:
+        n = set_aside.release(store, SystemClock().now(), args.release or None)
+        print(f"released {n} rows; the stages try them again on their next run")
+        return 0
+    report = operations.status(store)
+    report["integrity"] = operations.integrity(store)
+    with store.reading() as db:
+        report["pending_migrations"] = [m.name for m in migrations.pending(db)]
+    return print_report(report, settings, sys.stdout)
+
+
+def problems(report: dict[str, Any]) -> list[str]:
+    """What needs the operator, one line each."""
+    found = []
+    if not report["writable"]:
+        found.append("the database is not writable")
+    if report.get("integrity", "ok") != "ok":
+        found.append(f"integrity check: {report['integrity']}")
+    for source in report["sources"]:
+        if source["paused_until"]:
+            found.append(f"source {source['name']} paused until {source['paused_until']}: "
+                         f"{source['paused_reason']}")
+        elif source["last_error"] and (source["last_error_at"] or "") > (
+                source["last_success_at"] or ""):
+            found.append(f"source {source['name']} failing: {source['last_error']}")
+    if report["set_aside_count"]:
+        found.append(f"{report['set_aside_count']} rows set aside (main.py doctor lists them)")
+    if report["queues"]["needs_hand"]:
+        found.append(f"{report['queues']['needs_hand']} replies failed or refused: "
+                     "an agent must post them by hand")
+    return found
+
+
+def print_report(report: dict[str, Any], settings: Settings, out: TextIO) -> int:
+    print(f"database   {settings.app.database}: writable={report['writable']} "
+          f"integrity={report['integrity']} pending migrations={report['pending_migrations']}",
+          file=out)
+    for s in report["sources"]:
+        print(f"source     {s['name']} ({s['platform']}): last success {s['last_success_at']},"
+              f" polls {s['polls']}, fetched {s['fetched']}, requests {s['requests']},"
+              f" errors {s['errors']}"
+              + (f", last error {s['last_error_at']}: {s['last_error']}" if s["last_error"]
+                 else "")
+              + (f", paused until {s['paused_until']}" if s["paused_until"] else ""), file=out)
+    print("queues     " + ", ".join(f"{k} {v}" for k, v in report["queues"].items()), file=out)
+    for row in report["set_aside"]:
+        print(f"set aside  #{row['id']} {row['stage']} mention {row['mention_id']} "
+              f"({row['source']}) at {row['at']}: {row['reason']}", file=out)
+    found = problems(report)
+    for line in found:
+        print(f"PROBLEM    {line}", file=out)
+    print("ok" if not found else f"{len(found)} problems", file=out)
+    return 1 if found else 0
