@@ -45,8 +45,10 @@ def main() -> None:
     items = [Item(text=text, brand=brand) for text in texts]
     triage_items(items[:64], classifier, settings, finder)  # warm-up
 
-    pipe = pipeline("text-classification", model=classifier.model,
-                    tokenizer=classifier.tokenizer, device=-1)  # fmt: skip
+    baseline = load_classifier(model_settings.model_copy(update={"runtime": "torch",
+                                                                 "quantize": False}))
+    pipe = pipeline("text-classification", model=baseline.model,
+                    tokenizer=baseline.tokenizer, device=-1)  # fmt: skip
     sample = texts[: args.n_pipeline // args.rounds]
 
     def one_at_a_time() -> None:

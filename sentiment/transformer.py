@@ -195,7 +195,9 @@ class TransformerClassifier:
         thresholds: dict[str, float] | None = None,
         onnx: Any = None,
     ) -> None:
-        self.model = model
+        # With an ONNX session the torch weights are not kept: they would double the
+        # model's share of the daemon's memory for nothing.
+        self.model = model if onnx is None else None
         self.tokenizer = tokenizer
         self.name = name
         self.version = version
@@ -205,7 +207,7 @@ class TransformerClassifier:
         self.quantized = quantized
         self.thresholds = dict(thresholds or {})
         self.net = None
-        if heads is not None:
+        if heads is not None and onnx is None:
             from sentiment.heads import TriageNet
 
             self.net = TriageNet(model, heads).eval()
