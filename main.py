@@ -128,7 +128,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     if not analytics.ready(store):
         raise MentiondeskError("the database has no rollups yet; run `main.py db migrate`"
                                " or start the daemon")
-    period = parse(args.since, args.until, SystemClock().now().date())
+    period = parse(args.since, args.until, args.clock.now().date())
     scope = analytics.Scope(args.by, *period.bounds(args.by), brand=args.brand or "",
                             platform=args.platform or "")
     rows = report.rows(analytics.aggregate(store, scope, ("bucket", "brand", "platform")))
@@ -307,8 +307,10 @@ def _add_web_commands(sub: argparse._SubParsersAction) -> None:
     register(sub)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
+    """Run one command. ``clock`` is injected by tests so no command reads today's date."""
     args = build_parser().parse_args(argv)
+    args.clock = clock or SystemClock()
     try:
         settings = load(args.config)
     except ConfigError as exc:

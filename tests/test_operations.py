@@ -180,13 +180,13 @@ def test_upgrade_from_every_earlier_schema(upto, make_settings, clock, tmp_path)
     assert pipeline.store.query("SELECT count(*) AS n FROM mentions")[0]["n"] == 1
 
 
-def test_report_reads_only(desk, tmp_path, capsys):
+def test_report_reads_only(desk, tmp_path, capsys, clock):
     desk.store.close()
     db = desk.settings.app.database
     digest = hashlib.sha256(db.read_bytes()).hexdigest()
     db.chmod(0o444)
     try:
-        status = main.main(["--config", str(tmp_path / "config.toml"), "report"])
+        status = main.main(["--config", str(tmp_path / "config.toml"), "report"], clock=clock)
     finally:
         db.chmod(0o644)
     out = capsys.readouterr().out
