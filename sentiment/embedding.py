@@ -48,10 +48,6 @@ class Embedder:
         encoder = Encoder.load(model_dir or DEFAULT_MODEL_DIR, tone=False)
         return cls(encoder, **options)
 
-    def share(self, encoder: Encoder) -> None:
-        """Use ``encoder``'s networks (the tone model's, loaded from the same files)."""
-        self.encoder = encoder
-
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One unit-length float32 row per text, in input order."""
         with self._lock:

@@ -33,6 +33,7 @@ import json
 import logging
 import math
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,11 +116,15 @@ class Encoder:
 
         model_dir = Path(model_dir)
         try:
+            # The two sessions are built side by side: ONNX Runtime releases the GIL
+            # while it optimises a graph, so on 2 cores the start-up costs one, not two.
+            with ThreadPoolExecutor(2) as pool:
+                sentence_job = pool.submit(_session, model_dir / SENTENCE_FILE, threads)
+                encoder = _session(model_dir / ENCODER_FILE, threads) if tone else None
+                sentence = sentence_job.result()
             tokenizer = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
             tokenizer.no_padding()
             tokenizer.no_truncation()
-            encoder = _session(model_dir / ENCODER_FILE, threads) if tone else None
-            sentence = _session(model_dir / SENTENCE_FILE, threads)
         except Exception as exc:  # onnxruntime and tokenizers raise their own kinds
             raise ModelError(f"cannot load the model files in {model_dir}: "
                              f"{str(exc).strip()[:200]}") from exc  # fmt: skip
@@ -347,8 +352,8 @@ def directory_version(directory: Path) -> str:
 
 
 def load_serving(directory: Path, *, name: str, batch_size: int = 32, max_length: int = 64,
-                 threads: int = 0, label_map: dict[str, str] | None = None,
-                 embedder: Any = None) -> EncoderClassifier:
+                 threads: int = 0, label_map: dict[str, str] | None = None
+                 ) -> EncoderClassifier:
     """The classifier served from ``directory``'s ONNX files; no torch, no writes.
     Raises ``ModelError`` for missing, unreadable or stale files."""
     directory = Path(directory)
@@ -370,7 +375,5 @@ def load_serving(directory: Path, *, name: str, batch_size: int = 32, max_length
     labels = label_order(dict(enumerate(raw_labels)), dict(label_map or {}), name)
     thresholds = {k: float(v) for k, v in manifest.get("heads", {}).get("thresholds",
                                                                        {}).items()}
-    if embedder is not None:
-        embedder.share(encoder)
     return EncoderClassifier(encoder, heads, name=name, version=version, labels=labels,
-                             thresholds=thresholds, embedder=embedder)
+                             thresholds=thresholds)

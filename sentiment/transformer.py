@@ -26,7 +26,8 @@ from typing import Any
 
 from config.settings import ModelSettings
 from core.errors import ModelError
-from sentiment.classifier import LABELS, Prediction
+from sentiment.classifier import LABELS, Classifier, Prediction
+from sentiment.embedding import Embedder
 from sentiment.encoder import (
     DEFAULT_MODEL_DIR,
     MANIFEST,
@@ -276,15 +277,26 @@ def serves_without_torch(settings: ModelSettings) -> bool:
             and has_serving_files(directory))
 
 
-def load_classifier(settings: ModelSettings | None = None, embedder: Any = None
+def load_models(settings: ModelSettings | None = None) -> tuple[Classifier, Embedder]:
+    """The tone classifier and the sentence embedder a desk process needs. Served from
+    the same ONNX files, they share the sentence network, and every classified text's
+    sentence vector is handed to the embedder (topics and drafting do not encode it
+    again); otherwise the embedder loads the shipped sentence network on its own."""
+    classifier = load_classifier(settings)
+    if isinstance(classifier, EncoderClassifier):
+        classifier.embedder = Embedder(classifier.encoder)
+        return classifier, classifier.embedder
+    return classifier, Embedder.load()
+
+
+def load_classifier(settings: ModelSettings | None = None
                     ) -> TransformerClassifier | EncoderClassifier:
     """Load the configured model; any failure is one ``ModelError`` sentence.
 
     The shipped model (and any folder ``main.py model export`` prepared) is served from
-    its int8 ONNX files without importing torch; ``embedder`` (a
-    ``sentiment.embedding.Embedder``) then shares its sentence network and receives the
-    sentence vector of every classified text. Hub names, plain transformers folders, fp32
-    (``quantize = false``) and ``runtime = "torch"`` load torch and transformers here."""
+    its int8 ONNX files without importing torch. Hub names, plain transformers folders, fp32
+    (``quantize = false``) and ``runtime = "torch"`` load torch and transformers here.
+    ``load_models`` gives the embedder that goes with it."""
     settings = settings or ModelSettings()
     name = settings.name
     if serves_without_torch(settings):
@@ -292,7 +304,7 @@ def load_classifier(settings: ModelSettings | None = None, embedder: Any = None
         assert directory is not None
         classifier = load_serving(directory, name=name, batch_size=settings.batch_size,
                                   max_length=settings.max_length, threads=settings.threads,
-                                  label_map=dict(settings.label_map), embedder=embedder)
+                                  label_map=dict(settings.label_map))
         log.info("loaded sentiment model %s version %s (int8 ONNX, no torch)", name,
                  classifier.version)
         return classifier
