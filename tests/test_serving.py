@@ -198,6 +198,6 @@ def test_the_embedder_reuses_the_classifier_pass(monkeypatch) -> None:
     real = embedder._encode
     monkeypatch.setattr(embedder, "_encode", lambda batch: (encoded.extend(batch),
                                                            real(batch))[1])
-    vectors = embedder.embed(TEXTS[:2] + ["a text nobody classified"])
+    vectors = embedder.embed([*TEXTS[:2], "a text nobody classified"])
     assert encoded == ["a text nobody classified"]
     assert np.allclose(vectors[:2], classifier.encoder.encode(TEXTS).sentence[:2], atol=1e-6)
