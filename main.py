@@ -30,6 +30,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -57,38 +58,119 @@ def _store(settings: Settings):
     return open_store(settings.app.database)
 
 
-def build_pipeline(settings: Settings, clock: Clock):
-    """Everything the daemon's jobs need, built from settings."""
+class StartTimes:
+    """Where start-up goes: seconds per named step, in the order they ended
+    (``main.py doctor --timings`` prints them; ``run`` logs them)."""
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[str, float]] = [("interpreter, imports, configuration",
+                                                _process_age())]
+        self._last = time.perf_counter()
+
+    def mark(self, step: str, seconds: float | None = None) -> None:
+        now = time.perf_counter()
+        self.steps.append((step, now - self._last if seconds is None else seconds))
+        self._last = now
+
+    def line(self) -> str:
+        return ", ".join(f"{step} {seconds:.2f} s" for step, seconds in self.steps)
+
+
+def _process_age() -> float:
+    """Seconds since this process started (Linux /proc; 0 elsewhere)."""
+    try:
+        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(0.0, uptime - ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def build_pipeline(settings: Settings, clock: Clock, times: StartTimes | None = None):
+    """Everything the daemon's jobs need, built from settings. The model loads in a
+    second thread while the database opens and the listeners are built (ONNX Runtime
+    builds its sessions without holding the GIL), so start-up pays for the longer of
+    the two, not both."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from listener.platforms import build_publisher, build_source
     from pipeline.jobs import Pipeline
     from sentiment.batch import topic_finder_for
     from sentiment.transformer import load_models
 
-    store = _store(settings)
-    # One sentence encoder for the knowledge base, past replies and topics, fed by the
-    # tone model's pass when both are served from the shipped ONNX files.
-    classifier, embedder = load_models(settings.model)
+    times = times or StartTimes()
+    times.mark("imports: pipeline, stages")
+
+    def models():
+        started = time.perf_counter()
+        loaded = load_models(settings.model)
+        return loaded, time.perf_counter() - started
+
+    with ThreadPoolExecutor(1, thread_name_prefix="model-load") as pool:
+        loading = pool.submit(models)
+        store = _store(settings)
+        times.mark("database: open, migrations")
+        sources = {s.name: build_source(s, settings, clock) for s in settings.sources}
+        publishers = {s.name: build_publisher(s, settings, clock) for s in settings.sources}
+        times.mark("listeners and publishers")
+        # One sentence encoder for the knowledge base, past replies and topics, fed by
+        # the tone model's pass when both are served from the shipped ONNX files.
+        (classifier, embedder), load_s = loading.result()
+        times.mark(f"model: ONNX sessions, tokenizer, heads ({load_s:.2f} s in its thread)"
+                   ", waited")
     log.info("model %s (version %s)", classifier.name, classifier.version)
-    return Pipeline(
-        store=store, settings=settings, classifier=classifier,
-        sources={s.name: build_source(s, settings, clock) for s in settings.sources},
-        publishers={s.name: build_publisher(s, settings, clock) for s in settings.sources},
-        clock=clock, embedder=embedder, topic_finder=topic_finder_for(settings, embedder),
+    pipeline = Pipeline(
+        store=store, settings=settings, classifier=classifier, sources=sources,
+        publishers=publishers, clock=clock, embedder=embedder,
+        topic_finder=topic_finder_for(settings, embedder),
     )
+    times.mark("topic vectors")
+    return pipeline
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline import daemon
 
     clock = SystemClock()
-    pipeline = build_pipeline(settings, clock)
+    times = StartTimes()
+    pipeline = build_pipeline(settings, clock, times)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     services = []
     if settings.web.enabled and not args.no_web:
         services.append(_web_service(pipeline.store, settings, clock))
+        times.mark("web inbox: app")
+    log.info("start-up: %s", times.line())
     daemon.run(pipeline, stop, services)
+    return 0
+
+
+def cmd_start_timings(settings: Settings) -> int:
+    """`doctor --timings`: the steps `main.py run` takes before "daemon running", timed
+    in this process (the web inbox and scheduler built and started, then stopped)."""
+    from pipeline.daemon import build_scheduler
+
+    clock = SystemClock()
+    times = StartTimes()
+    pipeline = build_pipeline(settings, clock, times)
+    web = _web_service(pipeline.store, settings, clock) if settings.web.enabled else None
+    times.mark("web inbox: app")
+    scheduler = build_scheduler(pipeline)
+    times.mark("scheduler: jobs")
+    if web is not None:
+        web.start()
+        times.mark("web inbox: listening")
+    scheduler.start(paused=True)
+    times.mark("scheduler: started")
+    total = sum(seconds for _, seconds in times.steps)  # wall time, step after step
+    for step, seconds in times.steps:
+        print(f"{seconds:7.2f} s  {step}")
+    print(f"{total:7.2f} s  process start to \"daemon running\"")
+    scheduler.shutdown(wait=False)
+    if web is not None:
+        web.stop()
+    pipeline.store.close()
     return 0
 
 
@@ -273,6 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_commands(sub)
     _add_draft_commands(sub)
     _add_ops_commands(sub)
+    sub.choices["doctor"].add_argument(
+        "--timings", action="store_true",
+        help="where the daemon's start-up goes: each step before \"daemon running\", timed")
     for command in sub.choices.values():  # `mentiondesk run --config F` works too
         command.add_argument("--config", type=Path, default=argparse.SUPPRESS,
                              help=argparse.SUPPRESS)
@@ -318,6 +403,8 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
         return 2
     _configure_logging(settings)
     try:
+        if getattr(args, "timings", False):
+            return cmd_start_timings(settings)
         return args.func(args, settings)
     except ConfigError as exc:
         print(f"mentiondesk: bad configuration: {exc}", file=sys.stderr)
