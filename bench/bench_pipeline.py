@@ -129,30 +129,33 @@ def run(total: int, chunk: int, classifier: Classifier, load_s: float) -> None:
     print(f"peak RSS {peak_mb():.0f} MB")
 
 
-DATA = REPO.parent / "shared" / "data" / "airline-sentiment" / "train.csv"
+DATA = REPO.parent / "shared" / "data"  # the shared data folder beside the checkout
 
 
-def care_texts(total: int) -> list[str]:
-    """``total`` real care texts addressed to @lumora (the airline set's tweets with
-    their airline handle swapped, else the shipped sample), repeated as needed."""
+def care_texts(total: int, data: Path = DATA) -> list[str]:
+    """``total`` real care texts addressed to @lumora (the airline set's tweets in
+    ``data`` with their airline handle swapped, else the shipped sample's posts that
+    name the brand), repeated as needed."""
     import csv
     import json
     import re
 
-    if DATA.is_file():
-        with DATA.open(encoding="utf-8") as f:
+    airline = Path(data) / "airline-sentiment" / "train.csv"
+    if airline.is_file():
+        with airline.open(encoding="utf-8") as f:
             pool = [re.sub(r"^@\w+", "@lumora", row["text"]) for row in csv.DictReader(f)]
         pool = [t if "@lumora" in t else f"@lumora {t}" for t in pool]
     else:
         with (REPO / "samples" / "lumora_mentions.jsonl").open(encoding="utf-8") as f:
             pool = [json.loads(line)["text"] for line in f if line.strip()]
+        pool = [t for t in pool if "lumora" in t.lower()]
     return [pool[k % len(pool)] for k in range(total)]
 
 
-def serve_x(total: int) -> None:
+def serve_x(total: int, data: Path) -> None:
     """The X stand-in in its own process: ``total`` posts older than the search lag,
     its URL on stdout, served until stdin closes."""
-    texts = care_texts(total)
+    texts = care_texts(total, data)
     sandbox = XSandbox(brand_handle="lumora", rate_limits=dict.fromkeys(
         ("search", "mentions", "users", "me", "post"), 10**9))
     base = datetime.now(UTC) - timedelta(seconds=total + 120)
@@ -186,10 +189,11 @@ def model_alone(texts: list[str]) -> float:
     return len(texts) / (time.perf_counter() - started)
 
 
-def run_daemon(total: int) -> float:
+def run_daemon(total: int, data: Path) -> float:
     """The backlog through `main.py run` (the scheduler's jobs, as deployed): time from
     the daemon's start to the last draft, read from the database; returns the rate."""
-    stand_in = subprocess.Popen([sys.executable, __file__, "--serve-x", str(total)],
+    stand_in = subprocess.Popen([sys.executable, __file__, "--serve-x", str(total),
+                                 "--data", str(data)],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert stand_in.stdout is not None and stand_in.stdin is not None
     url = stand_in.stdout.readline().strip()
@@ -272,10 +276,13 @@ def main() -> None:
                         help="the stage methods in this process instead of `main.py run`")
     parser.add_argument("--model-texts", type=int, default=5_000,
                         help="how many of the backlog's texts the model alone is timed on")
+    parser.add_argument("--data", type=Path, default=DATA,
+                        help="the shared data folder (airline-sentiment/train.csv gives "
+                        "the texts; without it, the shipped sample)")
     parser.add_argument("--serve-x", type=int, help=argparse.SUPPRESS)  # the stand-in
     args = parser.parse_args()
     if args.serve_x is not None:
-        serve_x(args.serve_x)
+        serve_x(args.serve_x, args.data)
     elif args.stages:
         # As in the daemon: the model loaded in the main thread, the stages run in a
         # worker thread.
@@ -288,11 +295,11 @@ def main() -> None:
         worker.start()
         worker.join()
     else:
-        texts = care_texts(min(args.mentions, args.model_texts))
+        texts = care_texts(min(args.mentions, args.model_texts), args.data)
         alone = model_alone(texts)
         print(f"model alone: {alone:,.1f} texts/s on {len(texts):,} of the backlog's texts "
               "(one call, length-sorted batches)", flush=True)
-        rate = run_daemon(args.mentions)
+        rate = run_daemon(args.mentions, args.data)
         print(f"daemon end to end / model alone = {rate:,.1f} / {alone:,.1f} = "
               f"{100 * rate / alone:.0f}%")
 
