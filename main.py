@@ -95,6 +95,7 @@ def build_pipeline(settings: Settings, clock: Clock, times: StartTimes | None = 
 
     from listener.platforms import build_publisher, build_source
     from pipeline.jobs import Pipeline
+    from sentiment import language
     from sentiment.batch import topic_finder_for
     from sentiment.transformer import load_models
 
@@ -106,6 +107,9 @@ def build_pipeline(settings: Settings, clock: Clock, times: StartTimes | None = 
         loaded = load_models(settings.model)
         return loaded, time.perf_counter() - started
 
+    # The language identifier loads in the background too, unwaited-for: the first
+    # triage batch would otherwise pay for it.
+    threading.Thread(target=language.warm, name="language-load", daemon=True).start()
     with ThreadPoolExecutor(1, thread_name_prefix="model-load") as pool:
         loading = pool.submit(models)
         store = _store(settings)

@@ -82,6 +82,9 @@ def _session(path: Path, threads: int) -> Any:
     options.inter_op_num_threads = 1
     if threads:
         options.intra_op_num_threads = threads
+    # Idle worker threads sleep instead of spinning: the daemon's other jobs (polling,
+    # drafting, the web inbox) share the same few cores with the model.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
