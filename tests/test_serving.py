@@ -201,3 +201,40 @@ def test_the_embedder_reuses_the_classifier_pass(monkeypatch) -> None:
     vectors = embedder.embed([*TEXTS[:2], "a text nobody classified"])
     assert encoded == ["a text nobody classified"]
     assert np.allclose(vectors[:2], classifier.encoder.encode(TEXTS).sentence[:2], atol=1e-6)
+
+
+def test_drafting_encodes_a_batch_of_queries_in_one_call(make_settings, embedder) -> None:
+    """The knowledge-base queries of a drafting batch are encoded together, then each
+    mention's article lookup finds its vector in the embedder's cache."""
+    from pipeline.replies import Replies
+    from tests.conftest import mention_line
+
+    settings = make_settings([mention_line(str(i), f"@lumora my order {i} never came", 0)
+                              for i in range(6)], extra="""
+        [[responder.knowledge_base]]
+        title = "Where is my order?"
+        url = "https://help.lumora.example/orders"
+        description = "Tracking a parcel, late or lost deliveries."
+        """)
+    calls: list[list[str]] = []
+    real = embedder._encode
+
+    def counted(batch: list[str]) -> np.ndarray:
+        calls.append(list(batch))
+        return real(batch)
+
+    embedder._cache.clear()
+    replies = Replies(settings, embedder)
+    replies.index()  # the articles' vectors, once
+    embedder._encode = counted
+    try:
+        rows = [{"text": f"@lumora my order {i} never came", "brand": "Lumora"}
+                for i in range(6)] + [{"text": "@lumora hi", "brand": "Renamed Away"}]
+        replies._embed_queries(rows)
+        assert calls == [[f"my order {i} never came" for i in range(6)]]
+        for row in rows[:6]:
+            replies._article({**row, "label": "negative", "topic": "general"}, "en",
+                             ["lumora", "Lumora"])
+        assert len(calls) == 1  # every lookup was a cache hit
+    finally:
+        del embedder._encode
