@@ -38,7 +38,9 @@ def test_the_shipped_care_labels_load_with_masked_handles():
     assert len(examples) >= 500
     assert all(set(e.answers) == set(HEADS) and e.tone in LABELS for e in examples)
     assert all(e.topic in ("", *TOPIC_NAMES) for e in examples)
-    handles = {h for e in examples for h in re.findall(r"(?<![\w.])@\w+", e.text)}
+    # SMS has no handles: its "@" means "at" ("@Warner Village"), so it is left as written.
+    handles = {h for e in examples if e.source != "sms-spam"
+               for h in re.findall(r"(?<![\w.])@\w+", e.text)}
     assert handles <= {"@brand", "@user"}, handles - {"@brand", "@user"}
     keys = Counter(e.key for e in examples)
     assert keys.most_common(1)[0][1] == 1, "a text was labelled twice"
