@@ -9,6 +9,7 @@ Usage::
 
     python -m sentiment.care_sample draw ../shared/data CHUNK_DIR   # chunk_NN.tsv files
     python -m sentiment.care_sample merge CHUNK_DIR                  # -> care_labels.tsv
+    python -m sentiment.care_sample stats                            # counts and shares
 
 A labeller writes ``labels_NN.txt`` next to each ``chunk_NN.tsv``: one line per row,
 ``idx nr cp sp sc tone topic [u]`` with tone ``n``/``0``/``p`` (negative / neutral /
@@ -27,7 +28,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from sentiment.labels import CARE_COLUMNS, CARE_FILE, escape_field
+from sentiment.classifier import HEADS, LABELS
+from sentiment.labels import CARE_COLUMNS, CARE_FILE, Example, care_examples, escape_field
 
 SEED = 17  # the issue number: the draw is the same on every machine
 TONE_CODES = {"n": "negative", "0": "neutral", "p": "positive"}
@@ -258,10 +260,40 @@ def merge(chunks: Path, target: Path = CARE_FILE) -> int:
     return len(out) - 1
 
 
+GROUPS = {"twcs": ("twcs",), "intents": ("banking77", "bitext", "clinc150", "hwu64"),
+          "brand-tweets": ("apple-sentiment", "sanders", "sxsw"), "sarcasm": ("isarcasm",),
+          "spam": ("sms-spam", "youtube-spam")}
+
+
+def stats(path: Path = CARE_FILE) -> str:
+    """A markdown table of rows and label shares per source group and data set: what the
+    README reports, recomputed from the file so the figures cannot drift from it."""
+    examples = care_examples(path)
+
+    def line(name: str, rows: list[Example]) -> str:
+        n = max(len(rows), 1)
+        cells = [f"{sum(e.answers[h] for e in rows)} ({sum(e.answers[h] for e in rows) / n:.0%})"
+                 for h in HEADS]
+        tones = "/".join(str(sum(e.tone == t for e in rows)) for t in LABELS)
+        return f"| {name} | {len(rows)} | {' | '.join(cells)} | {tones} | " \
+               f"{sum(e.unsure for e in rows)} |"
+
+    out = ["| source | rows | " + " | ".join(HEADS) + " | tone neg/neu/pos | unsure |",
+           "| --- " * 8 + "|"]
+    for group, sources in GROUPS.items():
+        out.append(line(f"**{group}**", [e for e in examples if e.source in sources]))
+        if len(sources) > 1:
+            out += [line(f"&nbsp;{s}", [e for e in examples if e.source == s]) for s in sources]
+    out.append(line("**all**", examples))
+    return "\n".join(out)
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["draw"]:
         print(len(draw(Path(sys.argv[2]) / "care", Path(sys.argv[3]))), "chunks")
     elif sys.argv[1:2] == ["merge"]:
         print(merge(Path(sys.argv[2])), "rows")
+    elif sys.argv[1:2] == ["stats"]:
+        print(stats())
     else:
         sys.exit(__doc__)

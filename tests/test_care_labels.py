@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 
-from sentiment.care_sample import mask_about, mask_twcs, merge, parse_labels
+from sentiment.care_sample import mask_about, mask_twcs, merge, parse_labels, stats
 from sentiment.classifier import HEADS, LABELS
 from sentiment.evaluate import DataError
 from sentiment.labels import (
@@ -84,6 +84,8 @@ def test_merge_refuses_a_chunk_with_a_row_left_unlabelled(tmp_path):
                                             encoding="utf-8")
     assert merge(tmp_path, tmp_path / "out.tsv") == 2
     assert [e.unsure for e in care_examples(tmp_path / "out.tsv")] == [False, True]
+    table = stats(tmp_path / "out.tsv")
+    assert "| **twcs** | 2 | 1 (50%) | 0 (0%) | 0 (0%) | 0 (0%) | 0/1/1 | 1 |" in table
     with pytest.raises(ValueError):
         parse_labels("0 1 0 0 0 happy g")
     assert CARE_FILE.name == "care_labels.tsv"
