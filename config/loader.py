@@ -90,8 +90,9 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Sett
     except ValidationError as exc:
         error = exc.errors()[0]
         key = _key(error["loc"])
-        where = next((f"environment {v}" for k, v in origins.items() if key.startswith(k)),
-                     str(file))
+        # A variable's own key, or a section-wide check on a section it set.
+        where = next((f"environment {v}" for k, v in origins.items()
+                      if key.startswith(k) or k.startswith(f"{key}.")), str(file))
         problem = error["msg"]
         if error["type"] not in ("missing", "extra_forbidden") and "input" in error:
             problem += f" (got {error['input']!r:.60})"

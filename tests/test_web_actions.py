@@ -3,6 +3,7 @@ its form fields, saves or approves a reply the policy or the length limit forbid
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
@@ -115,7 +116,7 @@ def test_an_ai_draft_is_marked_beside_the_template_one(web, clock):
     _, draft_id = seed(store, clock, "@acme where is my parcel?", GOOD)
     ai_text = "Hi @casey, sorry the parcel is late. Send us a DM and we'll chase it."
     store.db.execute("UPDATE drafts SET options = ? WHERE id = ?",
-                     ['[{"kind": "ai", "text": "%s", "model": "llama3.1:8b"}]' % ai_text,
+                     [json.dumps([{"kind": "ai", "text": ai_text, "model": "llama3.1:8b"}]),
                       draft_id])
     page = client.get("/queue").text
     assert "AI draft · llama3.1:8b" in page and GOOD.replace("'", "&#39;") in page
