@@ -7,6 +7,8 @@
     python main.py report [--since D --until D --brand B --platform P --by day|hour
                           --format table|csv|json] reputation metrics (read-only)
     python main.py triage FILE|-    triage texts (one per line), JSON per line
+    python main.py outcome FILE|-   outcome and predicted satisfaction of {"reply",
+                                    "customer", "first"} JSON lines, JSON per line
     python main.py draft FILE|-     draft replies for texts (one per line), JSON per line;
                                     --stats: acceptance per template; --reminders
     python main.py db migrate       apply pending schema migrations
@@ -272,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_web_commands(sub)
     _add_model_commands(sub)
     _add_draft_commands(sub)
+    _add_outcome_commands(sub)
     _add_ops_commands(sub)
     for command in sub.choices.values():  # `mentiondesk run --config F` works too
         command.add_argument("--config", type=Path, default=argparse.SUPPRESS,
@@ -282,6 +285,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_draft_commands(sub: argparse._SubParsersAction) -> None:
     """`draft FILE|-`, `draft --stats`, `draft --reminders` (see pipeline/draft_cli.py)."""
     from pipeline.draft_cli import register
+
+    register(sub)
+
+
+def _add_outcome_commands(sub: argparse._SubParsersAction) -> None:
+    """`outcome FILE|-` (see pipeline/outcome_cli.py and docs/outcomes-guide.md)."""
+    from pipeline.outcome_cli import register
 
     register(sub)
 

@@ -65,11 +65,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(func=cmd_eval)  # fmt: skip
 
+    p = sub.add_parser("outcomes", help="train and measure the outcome head on "
+                       "sentiment/labels/outcomes.tsv (whole brands held out)")
+    p.add_argument("--out", type=Path, help="where the head goes (default: the shipped "
+                   "sentiment/outcome_head.npz)")
+    p.add_argument("--dry-run", action="store_true", help="measure only; write nothing")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.set_defaults(func=cmd_outcomes)
+
     p = sub.add_parser("topics", help="topic accuracy on a labelled set (topic<TAB>text)")
     p.add_argument("--data", type=Path, default=TOPICS_FILE,
                    help=f"default: {TOPICS_FILE.name}, Lumora-style mentions for "
                    "config/demo.toml's topics")
     p.set_defaults(func=cmd_topics)
+
+
+def cmd_outcomes(args: argparse.Namespace, settings: Settings) -> int:
+    """Choose settings on validation brands, report held-out brands, ship the refit head
+    (docs/model.md, Outcomes)."""
+    import hashlib
+
+    from sentiment.embedding import Embedder
+    from sentiment.outcome_labels import LABELS_FILE as OUTCOME_LABELS
+    from sentiment.outcomes import HEAD_FILE
+    from sentiment.train_outcomes import format_report, run
+
+    version = "outcomes-" + hashlib.sha1(OUTCOME_LABELS.read_bytes()).hexdigest()[:10]
+    head, report = run(Embedder.load(), version)
+    print(json.dumps(report) if args.json else format_report(report))
+    if not args.dry_run:
+        out = args.out or HEAD_FILE
+        head.save(out)
+        print(f"wrote {out} ({version})")
+    return 0
 
 
 def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:

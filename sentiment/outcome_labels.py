@@ -24,6 +24,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from sentiment.outcomes import OUTCOMES, SATISFACTION, mask
+
 LABELS_FILE = Path(__file__).resolve().parent / "labels" / "outcomes.tsv"
 
 
@@ -38,8 +40,6 @@ def _shared_data() -> Path:
 
 TWCS_FILE = _shared_data() / "care" / "twcs" / "twcs_sample.csv"
 COLUMNS = ("key", "source", "brand", "outcome", "satisfaction")
-OUTCOMES = ("resolved", "open", "escalated")
-SATISFACTION = ("satisfied", "neutral", "dissatisfied")
 CHUNK = 110
 _HANDLE = re.compile(r"@(\w+)")
 
@@ -52,12 +52,6 @@ class FollowUp:
     brand: str
     text: str  # handles masked
     reply: str  # the brand reply it answers, masked; '' when not in the sample
-
-
-def mask(text: str) -> str:
-    """Handles become ``@user`` (numeric: a customer) or ``@brand`` (a named account),
-    so neither the labeller nor the model keys on a company or a person."""
-    return _HANDLE.sub(lambda m: "@user" if m.group(1).isdigit() else "@brand", text)
 
 
 def brand_of(text: str) -> str:
