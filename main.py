@@ -76,7 +76,20 @@ def build_pipeline(settings: Settings, clock: Clock):
         sources={s.name: build_source(s, settings, clock) for s in settings.sources},
         publishers={s.name: build_publisher(s, settings, clock) for s in settings.sources},
         clock=clock, embedder=embedder, topic_finder=topic_finder_for(settings, embedder),
+        outcome_decider=_outcome_decider(embedder),
     )
+
+
+def _outcome_decider(embedder):
+    """The outcome head over the shared encoder; None (silence only, logged) when its
+    file cannot be read, so a missing head never stops listening and replying."""
+    from sentiment.outcomes import OutcomeDecider
+
+    try:
+        return OutcomeDecider.load(embedder)
+    except MentiondeskError as exc:
+        log.error("outcomes: only no_answer is decided: %s", exc)
+        return None
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
