@@ -308,18 +308,55 @@ def _decoded(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-# Filters the outcome metrics and their drill-down share (exact values).
-FACT_FILTERS = ("brand", "platform", "topic", "template", "agent")
+# Filters the outcome metrics and their drill-down share (exact values). The topic is
+# read live from the first mention's triage, as /mentions reads it, so an agent's topic
+# correction moves the conversation in both.
+_FACT_COLUMNS = {
+    "brand": "o.brand", "platform": "o.platform", "template": "o.template",
+    "agent": "o.agent", "topic": "coalesce(nullif(t.topic, ''), '-')",
+}
+FACT_FILTERS = tuple(_FACT_COLUMNS)
 
 
 def facts(store: Store, since: str, until: str, filters: dict[str, str] | None = None
           ) -> list[dict[str, Any]]:
     """One row per conversation whose first answered mention was created in
     [since, until), narrowed by ``FACT_FILTERS``: the outcome metrics' input."""
-    filters = {k: v for k, v in (filters or {}).items() if k in FACT_FILTERS and v}
-    where = "".join(f" AND {k} = ?" for k in filters)
+    filters = {k: v for k, v in (filters or {}).items() if k in _FACT_COLUMNS and v}
+    where = "".join(f" AND {_FACT_COLUMNS[k]} = ?" for k in filters)
     return store.query(
-        "SELECT conversation, mention_id, first_at, brand, platform, topic, template, agent,"
-        " replies, outcome, satisfaction, satisfaction_score, sentiment_change"
-        f" FROM conversation_outcomes WHERE first_at >= ? AND first_at < ?{where}"
-        " ORDER BY first_at", [since, until, *filters.values()])
+        "SELECT o.conversation, o.mention_id, o.first_at, o.brand, o.platform,"
+        f" {_FACT_COLUMNS['topic']} AS topic, o.template, o.agent, o.replies, o.outcome,"
+        " o.satisfaction, o.satisfaction_score, o.sentiment_change"
+        " FROM conversation_outcomes o LEFT JOIN triage t ON t.mention_id = o.mention_id"
+        f" WHERE o.first_at >= ? AND o.first_at < ?{where} ORDER BY o.first_at",
+        [since, until, *filters.values()])
+
+
+# /mentions filters over a mention's conversation outcome (store.listing): the value
+# "any" matches every conversation the figure counts (its denominator).
+LISTING_FILTERS: dict[str, tuple[str, str]] = {
+    # name: (condition for a value, condition for "any")
+    "outcome": ("outcome = ?", "1"),
+    "csat": ("satisfaction = ?", "satisfaction IS NOT NULL"),
+    "first_contact": ("(outcome = 'resolved' AND replies = 1) = CAST(? AS INTEGER)", "1"),
+    "sentiment_change": ("(sentiment_change IS NOT NULL) = CAST(? AS INTEGER)",
+                         "sentiment_change IS NOT NULL"),
+    "template": ("template = ?", "1"),
+    "agent": ("agent = ?", "1"),
+}
+
+
+def listing_clauses(filters: dict[str, str]) -> tuple[list[str], list[Any]]:
+    """SQL conditions on ``m`` (a mention) for the outcome filters set in ``filters``."""
+    clauses, params = [], []
+    for name, (when_value, when_any) in LISTING_FILTERS.items():
+        value = filters.get(name)
+        if not value:
+            continue
+        condition = when_any if value == "any" else when_value
+        clauses.append(f"m.id IN (SELECT mention_id FROM conversation_outcomes"
+                       f" WHERE {condition})")
+        if value != "any":
+            params.append(value)
+    return clauses, params
