@@ -5,7 +5,8 @@
     python main.py poll --once      every stage once, then exit
     python main.py review           approve, edit or reject drafts in the terminal
     python main.py report [--since D --until D --brand B --platform P --by day|hour
-                          --format table|csv|json] reputation metrics (read-only)
+                          --format table|csv|json] reputation metrics (read-only);
+                          --outcomes: resolution and predicted CSAT breakdowns
     python main.py triage FILE|-    triage texts (one per line), JSON per line
     python main.py outcome FILE|-   outcome and predicted satisfaction of {"reply",
                                     "customer", "first"} JSON lines, JSON per line
@@ -144,6 +145,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         raise MentiondeskError("the database has no rollups yet; run `main.py db migrate`"
                                " or start the daemon")
     period = parse(args.since, args.until, args.clock.now().date())
+    if args.outcomes:
+        return _report_outcomes(store, args, period)
     scope = analytics.Scope(args.by, *period.bounds(args.by), brand=args.brand or "",
                             platform=args.platform or "")
     rows = report.rows(analytics.aggregate(store, scope, ("bucket", "brand", "platform")))
@@ -158,6 +161,32 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         _print_read_budgets(store, settings)
         if pending := metric_store.pending_count(store):
             print(f"note: {pending} hours changed since the daemon's last rollup refresh")
+        if not args.output:
+            from metrics import outcomes
+
+            kpis = outcomes.outcome_kpis(store, period, _report_filters(args))
+            print("\n" + "\n".join(outcomes.lines(kpis)))
+    return 0
+
+
+def _report_filters(args: argparse.Namespace) -> dict[str, str]:
+    return {"brand": args.brand or "", "platform": args.platform or ""}
+
+
+def _report_outcomes(store, args: argparse.Namespace, period) -> int:
+    """`report --outcomes`: resolution, first-contact resolution, predicted CSAT and net
+    sentiment change, overall and per topic, template, agent and platform."""
+    from metrics import outcomes
+
+    rows = outcomes.facts(store, period, _report_filters(args))
+    text = (json.dumps(outcomes.report(rows), indent=1) if args.format == "json"
+            else outcomes.table(rows))
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text + "\n", encoding="utf-8")
+        print(f"wrote the outcomes of {len(rows)} conversations to {args.output}")
+    else:
+        print(text)
     return 0
 
 
@@ -265,6 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", choices=["day", "hour"], default="day", help="row per day or hour")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.add_argument("--output", type=Path, help="write to this file instead of printing")
+    p.add_argument("--outcomes", action="store_true", help="did our replies help: outcomes "
+                   "and predicted CSAT per topic, template, agent and platform (table|json)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("triage", help="triage texts, one per line; prints JSON lines")

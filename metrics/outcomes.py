@@ -164,3 +164,27 @@ def lines(kpis: OutcomeKpis) -> list[str]:
         f"Net sentiment change: {'-' if change is None else f'{change:+.2f}'} "
         f"(n={kpis.changes})",
     ]
+
+
+def report(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The headline figures and every breakdown of some fact rows, as plain data
+    (`main.py report --outcomes --format json`)."""
+    return {"overall": summarise(rows).as_dict(),
+            **{f"by_{by}": [{by: key, **k.as_dict()} for key, k in breakdown(rows, by)]
+               for by in BREAKDOWNS}}
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """The report's outcomes section: headline lines, then per topic, template, agent
+    and platform the sample size beside each rate."""
+    out = ["Did our replies help? (conversations by their first answered mention)",
+           *lines(summarise(rows))]
+    for by in BREAKDOWNS:
+        out += ["", f"{'per ' + by:<24} {'n':>5} {'resolved':>9} {'1st contact':>11} "
+                f"{'pred. CSAT':>10} {'n (pred.)':>9} {'pred. score':>11}"]
+        for key, k in breakdown(rows, by):
+            mean = "-" if k.csat_mean is None else f"{k.csat_mean:.2f}"
+            out.append(f"{key[:24]:<24} {k.conversations:>5} {percent(k.resolution_rate):>9} "
+                       f"{percent(k.first_contact_rate):>11} {percent(k.csat_share):>10} "
+                       f"{k.rated:>9} {mean:>11}")
+    return "\n".join(out)

@@ -294,3 +294,30 @@ def test_drill_down_counts_equal_the_rates_denominators(desk, decider):
     by_agent = dict(outcome_metrics.breakdown(outcome_metrics.facts(store, period), "agent"))
     assert listing.count(store, {**base, "outcome": "any", "agent": AGENT}) == \
         by_agent[AGENT].conversations
+
+
+def test_report_shows_outcomes_with_sample_sizes(make_settings, tmp_path, capsys, decider):
+    import main
+    from store.schema import open_store
+
+    settings = make_settings()
+    store = open_store(settings.app.database)
+    clock = ManualClock()
+    first, _, posted = _posted(store, clock, handle="erin")
+    conv_id, _ = _conversation(store, first)
+    _answer(store, clock, posted, conv_id, "Works now, thank you!", handle="erin")
+    _posted(store, clock, handle="finn")
+    clock.advance(hours=49)
+    decide_outcomes(store, decider, settings, clock.now())
+    store.close()
+    day = clock.now().date().isoformat()
+    args = ["--config", str(tmp_path / "config.toml"), "report", "--outcomes",
+            "--since", "2026-11-20", "--until", day]
+    assert main.main([*args, "--format", "json"], clock) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["overall"]["conversations"] == 2 and data["overall"]["resolution_rate"] == 0.5
+    assert data["overall"]["predicted_csat_n"] == 1
+    assert [(r["agent"], r["conversations"]) for r in data["by_agent"]] == [(AGENT, 2)]
+    assert main.main(args, clock) == 0
+    text = capsys.readouterr().out
+    assert "Resolution rate: 50.0% (n=2)" in text and "Predicted CSAT (predicted" in text
