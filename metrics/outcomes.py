@@ -188,3 +188,61 @@ def table(rows: list[dict[str, Any]]) -> str:
                        f"{percent(k.first_contact_rate):>11} {percent(k.csat_share):>10} "
                        f"{k.rated:>9} {mean:>11}")
     return "\n".join(out)
+
+
+def _row(k: OutcomeKpis) -> dict[str, Any]:
+    return {"conversations": k.conversations, "resolved": k.resolved,
+            "resolution_rate": percent(k.resolution_rate),
+            "first_contact_rate": percent(k.first_contact_rate),
+            "predicted_csat": percent(k.csat_share), "predicted_n": k.rated,
+            "predicted_score": k.csat_mean, "net_change": k.net_sentiment_change,
+            "change_n": k.changes}
+
+
+_BREAKDOWN_COLUMNS = [
+    ("conversations", "n"), ("resolved", "resolved"), ("resolution_rate", "resolution rate"),
+    ("first_contact_rate", "first-contact resolution"),
+    ("predicted_csat", "predicted CSAT (satisfied)"), ("predicted_n", "n (predicted)"),
+    ("predicted_score", "mean predicted score /5"), ("net_change", "net sentiment change"),
+    ("change_n", "n (change)"),
+]
+
+
+def tables(rows: list[dict[str, Any]], link: Any) -> list[Any]:
+    """The dashboard's outcome tables (``metrics.dashboard.Table``): the headline figures
+    and one table per breakdown. ``link(**narrow)`` gives a /mentions URL; each row's
+    link lists exactly the conversations its rate divides by."""
+    from metrics.dashboard import Table
+
+    k = summarise(rows)
+    headline = [
+        ("Resolution rate", percent(k.resolution_rate), k.conversations, {"outcome": "any"}),
+        ("First-contact resolution", percent(k.first_contact_rate), k.conversations,
+         {"outcome": "any"}),
+        ("Resolved", k.resolved, k.conversations, {"outcome": "resolved"}),
+        ("Open after our reply", k.open, k.conversations, {"outcome": "open"}),
+        ("Escalated (DM, phone, store)", k.escalated, k.conversations,
+         {"outcome": "escalated"}),
+        ("No answer", k.no_answer, k.conversations, {"outcome": "no_answer"}),
+        ("Predicted CSAT (share predicted satisfied)", percent(k.csat_share), k.rated,
+         {"csat": "any"}),
+        ("Mean predicted satisfaction score (1-5)", k.csat_mean, k.rated, {"csat": "any"}),
+        ("Net sentiment change (-2..+2)", k.net_sentiment_change, k.changes,
+         {"sentiment_change": "1"}),
+    ]
+    summary = Table(
+        "outcomes", "Did our replies help?", [("figure", "figure"), ("value", "value"),
+                                               ("n", "sample size")],
+        [{"figure": f, "value": v, "n": n} for f, v, n, _ in headline],
+        [link(**narrow) for *_, narrow in headline],
+        note="Conversations we answered, by their first mention's date. Satisfaction is "
+             "predicted from the customer's words, not a survey; each row's mentions link "
+             "lists the conversations its figure counts.")
+    out = [summary]
+    for by in BREAKDOWNS:
+        table = breakdown(rows, by)
+        out.append(Table(
+            f"outcomes_by_{by}", f"Outcomes per {by}", [(by, by), *_BREAKDOWN_COLUMNS],
+            [{by: key, **_row(kpis)} for key, kpis in table],
+            [link(outcome="any", **{by: key}) for key, _ in table]))
+    return out
