@@ -236,8 +236,8 @@ def tables(rows: list[dict[str, Any]], link: Any) -> list[Any]:
         [{"figure": f, "value": v, "n": n} for f, v, n, _ in headline],
         [link(**narrow) for *_, narrow in headline],
         note="Conversations we answered, by their first mention's date. Satisfaction is "
-             "predicted from the customer's words, not a survey; each row's mentions link "
-             "lists the conversations its figure counts.")
+             "predicted from the customer's words, not a survey. A rate's mentions link "
+             "lists its sample (the denominator); a count's link lists what it counts.")
     out = [summary]
     for by in BREAKDOWNS:
         table = breakdown(rows, by)

@@ -263,8 +263,10 @@ def correct(store: Store, conversation: str, field_name: str, value: str, actor:
         audit.record(db, now, actor, "outcome corrected", mention_id=row["mention_id"],
                      before=f"{field_name}={current}", after=f"{field_name}={value}",
                      note=conversation)
+        # The agent's word is the decision: an outcome they set is acted on as set (a
+        # predicted "dissatisfied" does not reopen what they closed).
         outcome = value if field_name == "outcome" else row["outcome"]
-        satisfaction = value if field_name == "satisfaction" else row["satisfaction"]
+        satisfaction = value if field_name == "satisfaction" else None
         why = {"open": "an agent reopened it", "resolved": "an agent marked it resolved"}.get(
             outcome, row["reason"])
         _act(db, evidence, outcome, satisfaction, why, row["agent"], actor, now)
