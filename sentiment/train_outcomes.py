@@ -21,10 +21,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from sentiment.outcome_labels import Labelled, join
+from sentiment.outcome_labels import BLIND_FILE, Labelled, join
 from sentiment.outcomes import (
     OUTCOMES,
     RESOLVED,
@@ -84,8 +85,8 @@ class Data:
     split: np.ndarray  # train / val / test per row
 
 
-def load_data(embedder: Embeds) -> Data:
-    rows = join()
+def load_data(embedder: Embeds, labels: Path | None = None) -> Data:
+    rows = join(labels) if labels else join()
     x = features(embedder, [r.follow_up.text for r in rows],
                  [r.follow_up.reply for r in rows])
     return Data(rows, x,
@@ -179,6 +180,12 @@ def run(embedder: Embeds, version: str) -> tuple[Head, dict[str, object]]:
     fit = train | val
     shipped = train_head(data.x[fit], data.outcome[fit], data.satisfaction[fit], l2,
                          threshold, version)
+    if BLIND_FILE.is_file():
+        blind = load_data(embedder, BLIND_FILE)
+        everything = np.ones(len(blind.rows), dtype=bool)
+        report["blind"] = evaluate(shipped, blind, everything)
+        unseen = blind.split == "test"  # brands the shipped head never trained on
+        report["blind_unseen_brands"] = evaluate(shipped, blind, unseen)
     return shipped, report
 
 
@@ -242,6 +249,17 @@ def format_report(report: dict[str, object]) -> str:
     ho = report["head_only_false_closure"]
     lines.append(f"head alone (argmax, no rules): false closure {ho[0]:.3f}, wrong closures "
                  f"{ho[1]:.3f}")
+    for name, title in (("blind", "blind chunk (shipped head)"),
+                        ("blind_unseen_brands", "blind chunk, test brands only")):
+        if name in report:
+            b = report[name]
+            lines.append(f"{title}, n={b['n']}: outcome accuracy {b['outcome_accuracy']:.3f}, "
+                         f"false closure {b['false_closure']:.3f}, resolved calls that still "
+                         f"needed us {b['wrong_closures']:.3f} of {b['closed']}, satisfaction "
+                         f"accuracy {b['satisfaction_accuracy']:.3f}")
+            lines += [f"  {name:12} {label:13} precision {v['precision']:.3f} recall "
+                      f"{v['recall']:.3f} f1 {v['f1']:.3f} (n={v['n']})"
+                      for label, v in b["outcome"].items()]
     f = report["folds"]
     lines.append(f"5 brand folds, n={f['n']}: false closure {f['false_closure']:.3f}, resolved "
                  f"calls that still needed us {f['wrong_closures']:.3f}, outcome macro-F1 "
