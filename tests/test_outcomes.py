@@ -321,3 +321,23 @@ def test_report_shows_outcomes_with_sample_sizes(make_settings, tmp_path, capsys
     assert main.main(args, clock) == 0
     text = capsys.readouterr().out
     assert "Resolution rate: 50.0% (n=2)" in text and "Predicted CSAT (predicted" in text
+
+
+def test_the_blind_chunk_is_labelled_apart_from_the_training_labels():
+    from sentiment.outcome_labels import BLIND_FILE
+
+    blind = read_labels(BLIND_FILE)
+    assert len(blind) == 110 and not set(blind) & set(read_labels())
+    assert len(blind) + len(read_labels()) >= 770
+
+
+def test_the_daemon_runs_an_outcomes_job(tmp_path, store):
+    from pipeline.daemon import build_scheduler
+    from pipeline.jobs import Pipeline
+    from tests.conftest import Grumpy
+
+    pipeline = Pipeline(store=store, settings=desk_settings(tmp_path), classifier=Grumpy(),
+                        sources={}, publishers={}, clock=ManualClock())
+    jobs = {job.id: job for job in build_scheduler(pipeline).get_jobs()}
+    assert "outcomes" in jobs
+    assert jobs["outcomes"].trigger.interval == timedelta(seconds=60)
