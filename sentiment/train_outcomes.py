@@ -97,12 +97,40 @@ def load_data(embedder: Embeds, labels: Path | None = None) -> Data:
 
 def train_head(x: np.ndarray, outcome: np.ndarray, satisfaction: np.ndarray, l2: float,
                threshold: float, version: str) -> Head:
+    """Both layers on standardised x; a label of -1 (an agent corrected only the other
+    field) leaves that row out of that layer."""
     mean = x.mean(0)
     scale = x.std(0) + 1e-3
     z = (x - mean) / scale
-    ow, ob = fit_softmax(z, outcome, len(OUTCOMES), l2)
-    sw, sb = fit_softmax(z, satisfaction, len(SATISFACTION), l2)
+    known_o, known_s = outcome >= 0, satisfaction >= 0
+    ow, ob = fit_softmax(z[known_o], outcome[known_o], len(OUTCOMES), l2)
+    sw, sb = fit_softmax(z[known_s], satisfaction[known_s], len(SATISFACTION), l2)
     return Head(mean, scale, ow, ob, sw, sb, threshold, version)
+
+
+@dataclass(frozen=True)
+class Correction:
+    """An agent's correction as a training example (``store.outcomes.corrections``):
+    the customer's words, our reply, and the corrected outcome and/or satisfaction."""
+
+    customer: str
+    reply: str
+    outcome: str | None = None
+    satisfaction: str | None = None
+
+
+def from_corrections(rows: Sequence[dict]) -> list[Correction]:
+    """The latest value per conversation and field, for messages with words (a silence
+    corrected teaches the text head nothing), as ``Correction`` examples."""
+    latest: dict[str, dict[str, str]] = {}
+    texts: dict[str, tuple[str, str]] = {}
+    for row in rows:  # oldest first: later corrections win
+        if not row["customer"].strip() or row["value"] not in (*OUTCOMES, *SATISFACTION):
+            continue
+        latest.setdefault(row["conversation"], {})[row["field"]] = row["value"]
+        texts[row["conversation"]] = (row["customer"], row["reply"])
+    return [Correction(texts[c][0], texts[c][1], fields.get("outcome"),
+                       fields.get("satisfaction")) for c, fields in latest.items()]
 
 
 def decisions(head: Head, data: Data, mask_rows: np.ndarray,
@@ -151,9 +179,11 @@ def choose_threshold(head: Head, data: Data, rows: np.ndarray) -> float:
     return 0.95
 
 
-def run(embedder: Embeds, version: str) -> tuple[Head, dict[str, object]]:
+def run(embedder: Embeds, version: str, corrections: Sequence[Correction] = ()
+        ) -> tuple[Head, dict[str, object]]:
     """Choose L2 and the threshold on validation brands, report test brands, refit on
-    train + validation; returns the head to ship and the figures."""
+    train + validation (+ agents' ``corrections``, which never enter a measured split);
+    returns the head to ship and the figures."""
     data = load_data(embedder)
     train, val, test = (data.split == s for s in ("train", "val", "test"))
     best = None
@@ -178,8 +208,18 @@ def run(embedder: Embeds, version: str) -> tuple[Head, dict[str, object]]:
                                       zip(data.rows, data.split, strict=True) if s == "test"}))
     report["folds"] = grouped_folds(data, l2, threshold, version)
     fit = train | val
-    shipped = train_head(data.x[fit], data.outcome[fit], data.satisfaction[fit], l2,
-                         threshold, version)
+    x, outcome, satisfaction = data.x[fit], data.outcome[fit], data.satisfaction[fit]
+    if corrections:
+        x = np.concatenate([x, features(embedder, [c.customer for c in corrections],
+                                        [mask(c.reply) for c in corrections])])
+        outcome = np.concatenate([outcome, [OUTCOMES.index(c.outcome) if c.outcome in
+                                            OUTCOMES else -1 for c in corrections]])
+        satisfaction = np.concatenate([satisfaction, [
+            SATISFACTION.index(c.satisfaction) if c.satisfaction else -1
+            for c in corrections]])
+    report["corrections"] = len(corrections)
+    shipped = train_head(x, outcome.astype(int), satisfaction.astype(int), l2, threshold,
+                         version)
     if BLIND_FILE.is_file():
         blind = load_data(embedder, BLIND_FILE)
         everything = np.ones(len(blind.rows), dtype=bool)

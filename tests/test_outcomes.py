@@ -341,3 +341,29 @@ def test_the_daemon_runs_an_outcomes_job(tmp_path, store):
     jobs = {job.id: job for job in build_scheduler(pipeline).get_jobs()}
     assert "outcomes" in jobs
     assert jobs["outcomes"].trigger.interval == timedelta(seconds=60)
+
+
+def test_agents_corrections_become_training_examples():
+    import numpy as np
+
+    from sentiment.train_outcomes import from_corrections, train_head
+
+    rows = [
+        {"conversation": "x:1", "field": "outcome", "value": "resolved", "customer": "ok ty",
+         "reply": "Try again"},
+        {"conversation": "x:1", "field": "outcome", "value": "open", "customer": "ok ty",
+         "reply": "Try again"},  # the later click wins
+        {"conversation": "x:2", "field": "satisfaction", "value": "dissatisfied",
+         "customer": "meh", "reply": ""},
+        {"conversation": "x:3", "field": "outcome", "value": "no_answer", "customer": "",
+         "reply": "Hi"},  # silence teaches the text head nothing
+    ]
+    examples = from_corrections(rows)
+    assert [(e.customer, e.outcome, e.satisfaction) for e in examples] == [
+        ("ok ty", "open", None), ("meh", None, "dissatisfied")]
+    # A field nobody corrected (-1) is left out of that layer only.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(9, 4)).astype(np.float32)
+    head = train_head(x, np.array([0, 1, 2] * 3), np.array([0, 1, 2, -1, -1, -1, 0, 1, 2]),
+                      1.0, 0.5, "t")
+    assert head.outcome_w.shape == (4, 3) and head.satisfaction_w.shape == (4, 3)
