@@ -4,6 +4,7 @@ arithmetic and drill-down (docs/outcomes-guide.md)."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections import Counter
@@ -367,3 +368,19 @@ def test_agents_corrections_become_training_examples():
     head = train_head(x, np.array([0, 1, 2] * 3), np.array([0, 1, 2, -1, -1, -1, 0, 1, 2]),
                       1.0, 0.5, "t")
     assert head.outcome_w.shape == (4, 3) and head.satisfaction_w.shape == (4, 3)
+
+
+def test_the_daily_digest_names_the_outcomes_and_says_predicted(desk, decider):
+    from pipeline.jobs import refresh_metrics
+    from pipeline.reporting import build_digest
+
+    store, clock, settings = desk
+    first, _, posted = _posted(store, clock)
+    conv_id, _ = _conversation(store, first)
+    _answer(store, clock, posted, conv_id, "Works now, thanks a lot!")
+    decide_outcomes(store, decider, settings, clock.now())
+    refresh_metrics(store, clock.now(), 60)
+    digest = build_digest(store, settings, "Acme", clock.now().date())
+    text, page = digest.text(), html.unescape(digest.html())
+    assert "Resolution rate: 100.0% (n=1)" in text
+    assert "Predicted CSAT (predicted from the customer's words, not a survey)" in page
