@@ -37,6 +37,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from config.loader import load
 from config.settings import Settings
@@ -90,11 +91,13 @@ def _process_age() -> float:
         return 0.0
 
 
-def build_pipeline(settings: Settings, clock: Clock, times: StartTimes | None = None):
+def build_pipeline(settings: Settings, clock: Clock, times: StartTimes | None = None,
+                   while_loading: Callable[[Any], object] | None = None):
     """Everything the daemon's jobs need, built from settings. The model loads in a
-    second thread while the database opens and the listeners are built (ONNX Runtime
-    builds its sessions without holding the GIL), so start-up pays for the longer of
-    the two, not both."""
+    second thread while the database opens, the listeners are built and
+    ``while_loading(store)`` runs (the daemon builds its web inbox there): ONNX Runtime
+    builds its sessions without holding the GIL, so start-up pays for the longer of the
+    two, not both."""
     from concurrent.futures import ThreadPoolExecutor
 
     from listener.platforms import build_publisher, build_source
@@ -121,6 +124,9 @@ def build_pipeline(settings: Settings, clock: Clock, times: StartTimes | None = 
         sources = {s.name: build_source(s, settings, clock) for s in settings.sources}
         publishers = {s.name: build_publisher(s, settings, clock) for s in settings.sources}
         times.mark("listeners and publishers")
+        if while_loading is not None:
+            while_loading(store)
+            times.mark("web inbox: app")
         # One sentence encoder for the knowledge base, past replies and topics, fed by
         # the tone model's pass when both are served from the shipped ONNX files.
         (classifier, embedder), load_s = loading.result()
@@ -154,14 +160,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     clock = SystemClock()
     times = StartTimes()
-    pipeline = build_pipeline(settings, clock, times)
+    services: list = []
+    web = settings.web.enabled and not args.no_web
+    pipeline = build_pipeline(settings, clock, times, while_loading=(
+        lambda store: services.append(_web_service(store, settings, clock))) if web else None)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    services = []
-    if settings.web.enabled and not args.no_web:
-        services.append(_web_service(pipeline.store, settings, clock))
-        times.mark("web inbox: app")
     log.info("start-up: %s", times.line())
     daemon.run(pipeline, stop, services, _ai_drafter(pipeline, settings, clock))
     return 0
@@ -174,9 +179,11 @@ def cmd_start_timings(settings: Settings) -> int:
 
     clock = SystemClock()
     times = StartTimes()
-    pipeline = build_pipeline(settings, clock, times)
-    web = _web_service(pipeline.store, settings, clock) if settings.web.enabled else None
-    times.mark("web inbox: app")
+    services: list = []
+    pipeline = build_pipeline(settings, clock, times, while_loading=(
+        lambda store: services.append(_web_service(store, settings, clock)))
+        if settings.web.enabled else None)
+    web = services[0] if services else None
     scheduler = build_scheduler(pipeline)
     times.mark("scheduler: jobs")
     if web is not None:
