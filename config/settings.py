@@ -24,7 +24,7 @@ class AppSettings(Strict):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"  # json: one object per line
     raw_retention_days: int = Field(0, ge=0)  # purge raw API payloads after N days; 0 keeps
-    agent_name: str = ""  # who acts in `main.py review`; defaults to $USER
+    agent_name: str = ""  # the desk account `main.py review` acts as without --as
 
 
 class WebSettings(Strict):
