@@ -121,6 +121,15 @@ def item(page: Page, mention_id: int):
     return page.locator(f"article#m{mention_id}")
 
 
+def opened(page: Page, mention_id: int):
+    """The item after clicking its row in the list: its detail (thread, draft,
+    actions) is shown beside the list, or under the row on a phone."""
+    card = item(page, mention_id)
+    card.locator(".row").click()
+    expect(card).to_have_class(re.compile(r"\bselected\b"))
+    return card
+
+
 def csrf(page: Page) -> str:
     return page.locator("meta[name=csrf-token]").get_attribute("content") or ""
 
@@ -172,7 +181,7 @@ def test_login_queue_filters_and_screenshot(browser: Browser, desk: Desk) -> Non
     page = ctx.new_page()
     log_in(page, "alice")
     page.wait_for_url("**/queue")
-    card = item(page, first)
+    card = opened(page, first)
     expect(card).to_contain_text("stuck in Leeds")
     expect(card.locator(".sla")).to_contain_text("overdue by 15m")  # 75 min vs a 60 min SLA
     expect(card.locator(".handle").first).to_have_text("@casey")
@@ -199,7 +208,7 @@ def test_approve_publishes_the_reply(as_user: Any, desk: Desk) -> None:
     mention_id, draft_id = desk.seed("@acme I was charged twice for order 5521",
                                      "Hi @casey, sorry about the double charge. Please DM us.")
     page = as_user("alice")
-    item(page, mention_id).locator("button.approve").click()
+    opened(page, mention_id).locator("button.approve").click()
     expect(page.locator(".flash-ok")).to_contain_text("Approved")
     expect(item(page, mention_id)).to_have_count(0)
     assert desk.publish() >= 1
@@ -215,7 +224,7 @@ def test_policy_and_length_hold_in_the_browser(as_user: Any, desk: Desk) -> None
     bad = "Hi @casey, please reply with your password and card number here"
     mention_id, draft_id = desk.seed("@acme I can't log in", bad)
     page = as_user("alice")
-    card = item(page, mention_id)
+    card = opened(page, mention_id)
     expect(card.locator(".policy-warn")).to_contain_text("asks for password and card number")
     card.locator("button.approve").click()
     expect(page.locator(".flash-error")).to_contain_text(
@@ -233,7 +242,7 @@ def test_edit_then_approve_with_the_keyboard(as_user: Any, desk: Desk) -> None:
                                      "Hi @casey, thanks for reaching out.")
     page = as_user("alice")
     card = item(page, mention_id)
-    card.locator(".text").click()  # select the item
+    card.locator(".row").click()  # select the item
     expect(card).to_have_class(re.compile(r"\bselected\b"))
     page.keyboard.press("e")
     expect(card.locator("textarea")).to_be_focused()
@@ -264,7 +273,7 @@ def test_reject_with_a_note(as_user: Any, desk: Desk) -> None:
                                      "Hi @casey, thanks for reaching out.")
     page = as_user("bob")
     card = item(page, mention_id)
-    card.locator(".text").click()
+    card.locator(".row").click()
     page.keyboard.press("r")
     expect(card.locator("form.reject input[name=note]")).to_be_focused()
     page.keyboard.type("spam bot, no reply")
@@ -280,7 +289,7 @@ def test_reject_with_a_note(as_user: Any, desk: Desk) -> None:
 def test_drafter_edits_but_cannot_approve(as_user: Any, desk: Desk) -> None:
     mention_id, draft_id = desk.seed("@acme where is my refund?", "Hi @casey, sorry.")
     page = as_user("dana")
-    card = item(page, mention_id)
+    card = opened(page, mention_id)
     expect(card.locator("button.approve")).to_have_count(0)
     expect(card.locator("form.reject")).to_have_count(0)
     card.locator("textarea").fill("Hi @casey, refunds take 3-5 days; DM us the order number.")
@@ -294,7 +303,7 @@ def test_drafter_edits_but_cannot_approve(as_user: Any, desk: Desk) -> None:
     assert desk.draft(draft_id)["status"] == "pending"
     # An agent approves what the drafter wrote.
     agent = as_user("alice")
-    item(agent, mention_id).locator("button.approve").click()
+    opened(agent, mention_id).locator("button.approve").click()
     expect(agent.locator(".flash-ok")).to_contain_text("Approved")
     assert desk.draft(draft_id)["text"].startswith("Hi @casey, refunds take")
     # A viewer reads only.
@@ -305,7 +314,7 @@ def test_drafter_edits_but_cannot_approve(as_user: Any, desk: Desk) -> None:
 def test_two_agents_collide_on_one_mention(as_user: Any, desk: Desk) -> None:
     mention_id, draft_id = desk.seed("@acme my order arrived broken", "Hi @casey, sorry!")
     alice, bob = as_user("alice"), as_user("bob")  # both see version 1
-    a_card, b_card = item(alice, mention_id), item(bob, mention_id)
+    a_card, b_card = opened(alice, mention_id), opened(bob, mention_id)
     a_card.locator("form.claimform button").click()
     expect(alice.locator(".flash-ok")).to_contain_text("Assigned to you")
     a_card = item(alice, mention_id)
@@ -345,7 +354,7 @@ def test_refused_reply_shows_reason_and_manual_link(as_user: Any, desk: Desk) ->
     drafts.mark_refused(desk.store, draft_id, "X: reply not allowed to this post",
                         "https://x.example/intent/post?in_reply_to=1", desk.clock.now())
     page = as_user("alice")
-    card = item(page, mention_id)
+    card = opened(page, mention_id)
     expect(card.locator(".refused")).to_contain_text("X: reply not allowed to this post")
     link = card.locator(".refused a")
     expect(link).to_have_attribute("href", "https://x.example/intent/post?in_reply_to=1")
@@ -437,7 +446,7 @@ def test_paging_search_and_bulk_actions_without_reloading(as_user: Any, desk: De
     expect(page.locator("article.item")).to_have_count(50)
     page.evaluate("window.notReloaded = true")
     # Select three with the keyboard and the mouse, then reject them as spam.
-    item(page, ids[0]).locator(".text").click()
+    item(page, ids[0]).locator(".row").click()
     page.keyboard.press("x")
     page.keyboard.press("j")
     page.keyboard.press("x")
@@ -473,7 +482,7 @@ def test_unsaved_text_survives_claim_refresh_and_an_expired_session(
     page = ctx.new_page()
     log_in(page, "erin")
     mine = "Hi @casey, that whistle means the lid seal is loose; a new one is on its way."
-    item(page, mention_id).locator("textarea").fill(mine)
+    opened(page, mention_id).locator("textarea").fill(mine)
     page.evaluate("window.notReloaded = true")
     item(page, mention_id).locator("form.claimform button").click()  # "Assign to me"
     expect(page.locator(".flash-ok")).to_have_text("Assigned to you.")
@@ -508,7 +517,7 @@ def test_saved_replies_notes_and_keys(as_user: Any, desk: Desk) -> None:
     second, _ = desk.seed("@acme still waiting on my refund", "Hi", handle="lee",
                           priority=0.98)
     page = as_user("bob")
-    item(page, first).locator(".text").click()
+    item(page, first).locator(".row").click()
     page.keyboard.press("t")
     expect(page.locator("#saved")).to_be_visible()
     page.keyboard.press("1")  # "Ask for a DM"
@@ -539,7 +548,7 @@ def test_undo_an_approval_from_the_keyboard(as_user: Any, desk: Desk) -> None:
     mention_id, draft_id = desk.seed("@acme the lamp buzzes", "Hi @casey, sorry! Please DM us.",
                                      priority=0.97)
     page = as_user("alice")
-    item(page, mention_id).locator(".text").click()
+    item(page, mention_id).locator(".row").click()
     page.keyboard.press("a")
     expect(page.locator(".flash-ok")).to_contain_text("unless you undo it")
     expect(item(page, mention_id)).to_have_count(0)
