@@ -7,6 +7,7 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -238,7 +239,7 @@ def test_authors_chart_labels_never_overlap_at_phone_width(browser: Browser,
     boxes = page.locator("#chart-authors a text:first-child").evaluate_all(
         "ts => ts.map(t => { const b = t.getBoundingClientRect(); return [b.top, b.bottom]; })")
     assert boxes
-    for (_, bottom), (top, _) in zip(boxes, boxes[1:], strict=False):
+    for (_, bottom), (top, _) in pairwise(boxes):
         assert top >= bottom - 0.5  # one row per author
     # Nothing sticks out of the phone's width.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -556,3 +556,149 @@ def test_undo_an_approval_from_the_keyboard(as_user: Any, desk: Desk) -> None:
     expect(page.locator(".flash-ok")).to_contain_text("Undone")
     expect(item(page, mention_id)).to_have_count(1)  # back in place, without a reload
     assert desk.draft(draft_id)["status"] == "pending"
+
+
+# --- list plus detail (issue 22) ------------------------------------------------------------
+
+def counts_shown(page: Page) -> dict[str, Any]:
+    """Every place the queue's count shows, as the page reads now."""
+    return page.evaluate("""() => ({
+        badge: document.querySelector('#total').textContent.trim(),
+        nav: document.querySelector('[data-count=everything]').textContent.trim(),
+        range: document.querySelector('[data-range]').textContent.trim(),
+        all: [...document.querySelectorAll('.facet a:not([data-facet]) [data-count=total]')]
+            .map(e => e.textContent.trim()),
+        tones: [...document.querySelectorAll('a[data-facet=sentiment] .count')]
+            .reduce((n, e) => n + Number(e.textContent), 0),
+        rows: document.querySelectorAll('article.item').length })""")
+
+
+def test_list_opens_one_item_beside_it_sorts_and_shows_the_customer(as_user: Any,
+                                                                     desk: Desk) -> None:
+    old, old_draft = desk.seed("@acme my hub was offline all weekend", "Hi @quinn, sorry!",
+                               handle="quinn", name="Quinn Rivers", minutes_ago=60 * 24 * 5,
+                               conversation="q-0", priority=0.05)
+    drafts.approve(desk.store, old_draft, "bob", 1, desk.clock.now())
+    desk.publish()
+    inbox_note = desk.seed("@acme still offline, second time this month", "Hi @quinn",
+                           handle="quinn", name="Quinn Rivers", priority=0.99,
+                           conversation="q-1")[0]
+    zed = desk.seed("@acme zzz question about bulbs", "Hi @zz", handle="zz_last",
+                    priority=0.98)[0]
+    page = as_user("alice")
+    # One item is open (the first, on arrival): its detail is shown, no other's.
+    expect(page.locator("article.item").first).to_have_class(re.compile(r"\bselected\b"))
+    assert page.locator("article.item .detail:visible").count() == 1
+    first = opened(page, inbox_note)
+    expect(first.locator(".detail")).to_be_visible()
+    assert page.locator("article.item .detail:visible").count() == 1
+    # Its customer panel: the earlier conversation, what we answered, how it ended.
+    panel = first.locator("section.customer")
+    expect(panel).to_contain_text("2 mentions to us")
+    expect(panel.locator(".past")).to_contain_text("hub was offline all weekend")
+    expect(panel.locator(".past .ours")).to_contain_text("Hi @quinn, sorry!")
+    expect(panel.locator(".past .outcome")).to_have_text("answered")
+    # Another row opens its item in the same place; the URL names it.
+    second = opened(page, zed)
+    expect(second.locator(".detail")).to_be_visible()
+    expect(first.locator(".detail")).to_be_hidden()
+    zed_draft = desk.store.query("SELECT id FROM drafts WHERE mention_id = ?", [zed])[0]["id"]
+    assert f"open={zed_draft}" in page.url
+    expect(second.locator("section.customer")).to_contain_text("1 mention to us")  # fetched
+    # j / k move the opened item.
+    index = page.locator("article.item").evaluate_all(
+        f"els => els.findIndex(e => e.id === 'm{zed}')")
+    page.keyboard.press("k")
+    expect(page.locator("article.item").nth(index - 1)).to_have_class(
+        re.compile(r"\bselected\b"))
+    # Sorted by author: handles in order, whatever their priority.
+    page.locator(".sorts a[data-sort=author]").click()
+    page.wait_for_url("**sort=author**")
+    handles = page.locator("article.item .r-who").all_inner_texts()
+    assert handles == sorted(handles, key=str.lower) and len(handles) >= 2
+    # The help overlay: ? opens it, Esc closes it.
+    page.locator("body").click(position={"x": 5, "y": 300})
+    page.keyboard.press("?")
+    expect(page.locator("#help")).to_be_visible()
+    expect(page.locator("#help")).to_contain_text("approve exactly the text shown")
+    page.keyboard.press("Escape")
+    expect(page.locator("#help")).to_be_hidden()
+    for mention_id in (inbox_note, zed):
+        draft_id = desk.store.query("SELECT id FROM drafts WHERE mention_id = ?",
+                                    [mention_id])[0]["id"]
+        drafts.reject(desk.store, draft_id, "alice", 1, "test clean-up", desk.clock.now())
+    assert old
+
+
+def test_counts_agree_everywhere_after_an_approval(as_user: Any, desk: Desk) -> None:
+    ids = [desk.seed(f"@acme count me {i}", f"Hi @c{i}, thanks for reaching out.",
+                     handle=f"c{i}", priority=0.9 - i / 100)[0] for i in range(3)]
+    page = as_user("alice")
+    before = counts_shown(page)
+    n = int(before["badge"])
+    assert before["nav"] == before["badge"] and before["tones"] == n
+    assert before["range"] == f"1–{before['rows']} of {n}" and set(before["all"]) == {str(n)}
+    opened(page, ids[0]).locator("button.approve").click()
+    expect(page.locator(".flash-ok")).to_contain_text("Approved")
+    expect(page.locator("#total")).to_have_text(str(n - 1))
+    after = counts_shown(page)
+    assert after["nav"] == after["badge"] == str(n - 1) and after["tones"] == n - 1
+    assert after["range"] == f"1–{after['rows']} of {n - 1}"
+    assert set(after["all"]) == {str(n - 1)}
+    # A reload (the server's own count) says the same.
+    page.reload()
+    assert counts_shown(page) == after
+    for mention_id in ids[1:]:
+        draft_id = desk.store.query("SELECT id FROM drafts WHERE mention_id = ?",
+                                    [mention_id])[0]["id"]
+        drafts.reject(desk.store, draft_id, "alice", 1, "test clean-up", desk.clock.now())
+
+
+def test_the_article_line_follows_an_edit(as_user: Any, desk: Desk) -> None:
+    url = "https://help.acme.example/pairing"
+    mention_id = desk.seed("@acme how do I pair it?", f"Hi @casey, this helps: {url} ^Mia",
+                           priority=0.99)[0]
+    with desk.store.atomic() as db:
+        db.execute("UPDATE drafts SET article_url = ? WHERE mention_id = ?", [url, mention_id])
+    page = as_user("alice")
+    card = opened(page, mention_id)
+    expect(card.locator(".article-line")).to_contain_text(url)
+    expect(card.locator(".article-gone")).to_be_hidden()
+    card.locator("textarea").fill("Hi @casey, hold the button for five seconds. ^Mia")
+    expect(card.locator(".article-gone")).to_be_visible()
+    expect(card.locator(".article-gone")).to_contain_text("will not be sent")
+    card.locator("button.save").click()
+    expect(page.locator(".flash-ok")).to_have_text("Draft saved.")
+    expect(item(page, mention_id).locator(".article-gone")).to_be_visible()  # redrawn
+    draft_id = desk.store.query("SELECT id FROM drafts WHERE mention_id = ?",
+                                [mention_id])[0]["id"]
+    drafts.reject(desk.store, draft_id, "alice", 2, "test clean-up", desk.clock.now())
+
+
+def test_the_inbox_works_on_a_phone(browser: Browser, desk: Desk) -> None:
+    ids = [desk.seed(f"@acme phone {i} my lamp is dead", f"Hi @p{i}, sorry!", handle=f"p{i}",
+                     priority=0.97 - i / 100)[0] for i in range(2)]
+    ctx = browser.new_context(base_url=desk.url, viewport={"width": 390, "height": 844})
+    ctx.set_default_timeout(10_000)
+    page = ctx.new_page()
+    log_in(page, "alice")
+    page.wait_for_url("**/queue")
+    # The queue comes first: the filters are folded, nothing is wider than the phone.
+    expect(page.locator("details.filters")).not_to_have_attribute("open", "")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    nav = page.locator(".topbar nav").bounding_box()
+    head = page.locator(".queue-head").bounding_box()
+    assert nav and head and nav["y"] + nav["height"] <= head["y"]  # no overlap
+    assert page.locator("article.item .detail:visible").count() == 0
+    # A tap opens the item under its row, with its actions in reach.
+    card = opened(page, ids[1])
+    row, detail = card.locator(".row").bounding_box(), card.locator(".detail").bounding_box()
+    assert row and detail and detail["y"] >= row["y"] + row["height"] - 1
+    assert detail["x"] >= 0 and detail["x"] + detail["width"] <= 390
+    card.locator("button.approve").click()
+    expect(page.locator(".flash-ok")).to_contain_text("Approved")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    ctx.close()
+    draft_id = desk.store.query("SELECT id FROM drafts WHERE mention_id = ?",
+                                [ids[0]])[0]["id"]
+    drafts.reject(desk.store, draft_id, "alice", 1, "test clean-up", desk.clock.now())

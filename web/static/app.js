@@ -210,7 +210,7 @@ async function onSubmit(ev) {
 const items = () => [...document.querySelectorAll("article.item")];
 let current = -1;
 
-function select(i, scroll = true) {
+function select(i, scroll = true, remember = true) {
   const list = items();
   if (!list.length || i < 0) return;
   i = Math.max(0, Math.min(i, list.length - 1));
@@ -218,10 +218,12 @@ function select(i, scroll = true) {
   current = i;
   sessionStorage.setItem("md-selected", String(i));
   // The URL names the opened item, so a reload or a shared link opens it again.
-  const url = new URL(location.href);
-  url.searchParams.set("open", list[i].dataset.draft);
-  url.hash = list[i].id;
-  history.replaceState(null, "", url);
+  if (remember) {
+    const url = new URL(location.href);
+    url.searchParams.set("open", list[i].dataset.draft);
+    url.hash = list[i].id;
+    history.replaceState(null, "", url);
+  }
   loadCustomer(list[i]);
   const detail = list[i].querySelector(".detail");
   if (detail && getComputedStyle(detail).position === "fixed") detail.scrollTop = 0;
@@ -371,7 +373,13 @@ document.addEventListener("DOMContentLoaded", () => {
   const opened = new URL(location.href).searchParams.get("open");
   let anchored = opened ? list.findIndex((el) => el.dataset.draft === opened) : -1;
   if (anchored < 0 && location.hash) anchored = list.findIndex((el) => "#" + el.id === location.hash);
-  if (list.length) select(anchored >= 0 ? anchored : Math.min(Number(sessionStorage.getItem("md-selected") || 0), list.length - 1), anchored >= 0);
+  const phone = window.matchMedia("(max-width: 760px)").matches;
+  if (phone && anchored < 0) {
+    // On a phone the list comes first: an item opens (under its row) when tapped.
+    list.forEach((el) => el.classList.remove("selected"));
+  } else if (list.length) {
+    select(anchored >= 0 ? anchored : Math.min(Number(sessionStorage.getItem("md-selected") || 0), list.length - 1), anchored >= 0, false);
+  }
   // On a phone the filters start folded, so the queue is the first thing seen.
   const filters = document.querySelector("details.filters");
   if (filters && window.matchMedia("(max-width: 1100px)").matches) filters.open = false;
