@@ -37,8 +37,15 @@ WIDTHS = {"desktop": (1366, 800), "phone": (390, 844)}
 PASSWORD = "a long pass phrase"
 WIDEST = """w => [...document.querySelectorAll('body *')]
   .filter(e => e.getBoundingClientRect().right > w + 1)
+  .filter(e => { for (let a = e.parentElement; a; a = a.parentElement)
+    if (['auto', 'hidden', 'scroll'].includes(getComputedStyle(a).overflowX)) return false;
+    return true; })
   .filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > w + 1))
-  .slice(0, 4).map(e => e.tagName.toLowerCase() + '.' + [...e.classList].join('.'))"""
+  .slice(0, 3).map(e => { const chain = []; for (let a = e; a && a !== document.body;
+    a = a.parentElement) chain.push(a.tagName.toLowerCase() + (a.id ? '#' + a.id : '')
+    + (a.classList.length ? '.' + [...a.classList].join('.') : '')
+    + ':' + Math.round(a.getBoundingClientRect().width));
+    return chain.slice(0, 8).join(' < '); })"""
 SHOT_HEIGHT = 1800  # a long page is cut here: what a first look sees is what matters
 
 
