@@ -244,3 +244,11 @@ def test_authors_chart_labels_never_overlap_at_phone_width(browser: Browser,
     # Nothing sticks out of the phone's width.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     ctx.close()
+
+
+def test_mentions_times_stay_on_one_line(viewer: Page) -> None:
+    viewer.set_viewport_size({"width": 1366, "height": 800})
+    viewer.goto(f"/mentions?{RANGE}")
+    lines = viewer.locator("table.mention-list td time").evaluate_all(
+        "ts => ts.map(t => t.getClientRects().length)")
+    assert lines and set(lines) == {1}
