@@ -69,8 +69,8 @@ def test_installed_commands_run_from_anywhere(installed, tmp_path):
     # The review acts as a desk account, never as the login name.
     nobody = run(installed, elsewhere, "review", "--config", str(demo), stdin="")
     assert nobody.returncode == 2 and "--as NAME" in nobody.stderr
-    added = run(installed, elsewhere, "users", "add", "ann", "--role", "agent",
-                "--password-stdin", "--config", str(demo), stdin="a long pass phrase\n")
+    added = run(installed, elsewhere, "--config", str(demo), "users", "add", "ann", "--role",
+                "agent", "--password-stdin", stdin="a long pass phrase\n")
     assert added.returncode == 0, added.stderr
     review = run(installed, elsewhere, "review", "--as", "ann", "--config", str(demo),
                  stdin="")
