@@ -64,28 +64,27 @@ TILES: list[tuple[str, str, str, bool, str]] = [
     ("response_rate", "Response rate", "share", True, "sla"),
     ("frt_median_min", "Median first response", "minutes", False, "response"),
     ("sla_compliance", "SLA compliance", "share", True, "sla"),
-    ("resolution_rate", "Resolution rate", "share", True, "summary"),
-    ("predicted_csat", "Predicted CSAT", "share", True, "summary"),
+    ("resolution_rate", "Resolution rate", "share", True, "outcomes"),
+    ("predicted_csat", "Predicted CSAT", "share", True, "outcomes"),
 ]
 
 
-def outcome_kpis(row: dict[str, Any]) -> dict[str, float | None]:
-    """HOOK for the outcomes work (issue 23): the resolution rate and predicted CSAT of
-    summed rollup columns. Until the rollups carry outcome columns ("resolved",
-    "outcome_known", "csat_sum"), both are None and their tiles say "no data"; when
-    they do, this is the one place that reads them."""
-    known = row.get("outcome_known") or 0
-    return {
-        "resolution_rate": ratio(row.get("resolved") or 0, known) if known else None,
-        "predicted_csat": (round(row["csat_sum"] / known, 3)
-                           if known and row.get("csat_sum") is not None else None),
-    }
+def outcome_kpis(figures: dict[str, Any] | None) -> dict[str, float | None]:
+    """The outcome tiles' figures (issue 23's ``metrics.outcomes``: resolution rate and
+    the share of conversations predicted satisfied), or None for each when the caller
+    has none: the tiles then say "no data", never 0 % or a flattering 100 %."""
+    figures = figures or {}
+    return {"resolution_rate": figures.get("resolution_rate"),
+            "predicted_csat": figures.get("predicted_csat_share")}
 
 
-def tiles(current: dict[str, Any], previous: dict[str, Any]) -> list[Tile]:
-    """The KPI tiles, in the order a care lead reads them, against the previous period."""
-    now = {**kpis(current), **outcome_kpis(current)}
-    before = {**kpis(previous), **outcome_kpis(previous)}
+def tiles(current: dict[str, Any], previous: dict[str, Any],
+          outcomes_now: dict[str, Any] | None = None,
+          outcomes_before: dict[str, Any] | None = None) -> list[Tile]:
+    """The KPI tiles, in the order a care lead reads them, against the previous period;
+    ``outcomes_*`` are ``metrics.outcomes`` KPIs as a dict (``OutcomeKpis.as_dict``)."""
+    now = {**kpis(current), **outcome_kpis(outcomes_now)}
+    before = {**kpis(previous), **outcome_kpis(outcomes_before)}
     out = []
     for key, label, kind, up_good, table in TILES:
         value, old = now[key], before[key]
@@ -94,8 +93,8 @@ def tiles(current: dict[str, Any], previous: dict[str, Any]) -> list[Tile]:
                  "good" if (delta > 0) == up_good else "bad")
         hint = ""
         if value is None:
-            hint = {"resolution_rate": "outcomes are not recorded yet",
-                    "predicted_csat": "outcomes are not recorded yet",
+            hint = {"resolution_rate": "no conversation with an outcome yet",
+                    "predicted_csat": "no customer wrote back after our reply yet",
                     "sla_compliance": "nothing answered in this period yet",
                     "frt_median_min": "no first reply in this period",
                     "response_rate": "nothing needed a reply"}.get(key, "")

@@ -84,7 +84,9 @@ def _show(item: dict, settings: Settings, out: TextIO) -> None:
         out.write(f"  note: {visible(note)}\n")
     out.write(article_line(item))
     for option in item.get("options") or []:
-        out.write(f"  [o]ption ({option['kind']}): {visible(option['text'])}\n")
+        kind = f"AI draft, {option.get('model', '')}" if option["kind"] == "ai" \
+            else option["kind"]
+        out.write(f"  [o]ption ({visible(kind, 60)}): {visible(option['text'])}\n")
 
 
 REVIEWERS = ("agent", "admin")  # desk roles that approve replies (web.auth.PERMISSIONS)

@@ -330,6 +330,6 @@ def test_drafts_follow_what_the_message_says(desk):
     assert "smoke" not in crushed_text and "unplug" not in crushed_text
     smoke_row = draft_of(desk, smoking)
     assert smoke_row["template"].startswith("negative+safety#")
-    assert "unplug it now" in smoke_row["text"]
+    assert smoke_row["text"].count("unplug") == 1  # the safety lead says it, once
     french_text = draft_of(desk, french)["text"]
     assert french_text.startswith("Bonjour") and "there" not in french_text

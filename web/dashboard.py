@@ -19,7 +19,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from core.clock import Clock
-from metrics import dashboard
+from metrics import dashboard, outcomes
 from metrics.period import Period, parse
 from store import analytics
 from store.db import Store
@@ -59,14 +59,18 @@ def _mentions_link(period: Period, filters: dict[str, str]) -> Callable[..., str
 def tables(store: Store, period: Period, filters: dict[str, str]
            ) -> tuple[list[dashboard.Tile], list[dashboard.Table]]:
     """The dashboard's KPI tiles and tables for a period and filters (six rollup
-    queries, each summing only the columns its tables show)."""
+    queries, each summing only the columns its tables show), then the outcome tables
+    (metrics.outcomes)."""
     since, until = period.bounds()
     scope = analytics.Scope(period.grain, since, until, **filters)  # type: ignore[arg-type]
     before = period.previous()
     previous = analytics.Scope(before.grain, *before.bounds(), **filters)  # type: ignore[arg-type]
     current, earlier = (analytics.aggregate(store, scope)[0],
                         analytics.aggregate(store, previous)[0])
-    return dashboard.tiles(current, earlier), dashboard.build(
+    facts = outcomes.facts(store, period, filters)
+    judged_now = outcomes.summarise(facts).as_dict()
+    judged_before = outcomes.outcome_kpis(store, before, filters).as_dict()
+    return dashboard.tiles(current, earlier, judged_now, judged_before), dashboard.build(
         current=current,
         previous=earlier,
         series=analytics.aggregate(store, scope, ("bucket", "platform"), SERIES_COLUMNS),
@@ -74,7 +78,8 @@ def tables(store: Store, period: Period, filters: dict[str, str]
         previous_buckets=before.buckets(),
         topics=analytics.aggregate(store, scope, ("topic",), TOPIC_COLUMNS),
         authors=analytics.top_authors(store, scope),
-        buckets=period.buckets(), link=_mentions_link(period, filters), grain=period.grain)
+        buckets=period.buckets(), link=_mentions_link(period, filters), grain=period.grain,
+    ) + outcomes.tables(facts, _mentions_link(period, filters))
 
 
 def routes(store: Store, clock: Clock, guard: Callable, render: Callable) -> list[Route]:
