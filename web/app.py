@@ -143,25 +143,31 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
     def try_login(request: Request, name: str, password: str, target: str) -> Response:
         client = _client(request)
         account = users.name_key(name)[:200]
-        if web.throttle.blocked(account, client):
-            log.debug("log-in refused by the throttle from %s for account #%s", client,
-                        auth.name_digest(account, session_secret))
+        try:
+            attempt = web.throttle.begin(account, client)
+        except auth.Refused as refusal:
+            log.debug("log-in refused (%s) from %s for account #%s", refusal.reason, client,
+                      auth.name_digest(account, session_secret))
             web.flash(request, "error", "Too many failed attempts from here; wait 15 minutes "
-                                        "or ask an admin to unlock the account.")
+                                        "or ask an admin to unlock the account."
+                      if refusal.reason == "throttled" else
+                      "Another log-in is being checked; try again in a moment.")
             refused = web.render(request, "login.html", None, status=429, next=target,
                                  first_run=False)
-            refused.headers["retry-after"] = str(int(web.throttle.window_s))
+            refused.headers["retry-after"] = str(refusal.retry_after_s)
             return refused
-        user = auth.authenticate(store, name, password)
+        user = None
+        try:
+            user = auth.authenticate(store, name, password)
+        finally:
+            web.throttle.end(attempt, ok=user is not None)
         if user is None:
-            web.throttle.failed(account, client)
             log.warning("failed log-in from %s for account #%s", client,
                         auth.name_digest(account, session_secret))
             web.flash(request, "error",
                       "Wrong user name or password, or the account is disabled.")
             return web.render(request, "login.html", None, status=401, next=target,
                               first_run=users.count(store) == 0)
-        web.throttle.succeeded(account, client)
         auth.start_session(request, store, user, clock.now(), client)
         users.touch_login(store, user.id, clock.now())
         log.info("%s logged in from %s", user.username, client)
