@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from config.secrets import SECRETS
 from config.settings import Settings
 from core.errors import ConfigError
 from listener.platforms import PLATFORMS
@@ -39,9 +40,13 @@ def config_path(explicit: Path | None, env: Mapping[str, str]) -> Path:
 
 
 def _env_overrides(env: Mapping[str, str]) -> dict[tuple[str, str], str]:
-    """{(section, key): (value, variable)} for every MENTIONDESK_<SECTION>_<KEY>."""
+    """{(section, key): (value, variable)} for every MENTIONDESK_<SECTION>_<KEY>.
+    A registered secret (config.secrets, e.g. MENTIONDESK_METRICS_TOKEN) is read only
+    where it is used, never as a setting, whatever section its name starts with."""
     found = {}
     for variable, value in env.items():
+        if variable in SECRETS:
+            continue
         for section in ENV_SECTIONS:
             prefix = f"{ENV_PREFIX}{section.upper()}_"
             if variable.startswith(prefix) and len(variable) > len(prefix):

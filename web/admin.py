@@ -3,8 +3,6 @@ log-in throttle) and the audit log, filtered and exported as CSV."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from core import csvfile
 from core.clock import from_iso, to_iso
 from core.errors import ConflictError, StoreError
 from store import audit, sessions, users
@@ -31,13 +30,6 @@ def _day(text: str, days: int = 0) -> str:
         return to_iso(from_iso(text[:10] + "T00:00:00+00:00") + timedelta(days=days))
     except ValueError:
         return ""
-
-
-def _csv_cell(value: Any) -> Any:
-    """Defuse spreadsheet formulas: a cell starting with = + - @ is kept as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def routes(web: Web) -> list[Route]:
@@ -62,13 +54,11 @@ def routes(web: Web) -> list[Route]:
 
     @web.guard("read")
     def audit_csv(request: Request, user: User, form: Any) -> Response:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(CSV_COLUMNS)
-        for row in audit.entries(store, **audit_filters(request), limit=None):
-            writer.writerow([_csv_cell(row[c]) for c in CSV_COLUMNS])
+        body = csvfile.write(CSV_COLUMNS, ([row[c] for c in CSV_COLUMNS] for row in
+                                           audit.entries(store, **audit_filters(request),
+                                                         limit=None)))
         stamp = clock.now().strftime("%Y%m%d-%H%M")
-        return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers={
+        return Response(body, media_type="text/csv; charset=utf-8", headers={
             "content-disposition": f'attachment; filename="mentiondesk-audit-{stamp}.csv"'})
 
     @web.guard("users")
