@@ -185,3 +185,26 @@ def test_dashboard_exports_and_the_report_carry_no_formulas(store, tmp_path) -> 
             assert not any(c[:1] in ("=", "+", "@") for c in row), (name, row)
     exported = report.to_csv([{"period": "2026-11-22", "brand": "=1+1", "platform": "x"}])
     assert "'=1+1" in exported
+
+
+# --- 4. undo follows the claim rules ---------------------------------------------------------
+
+def test_a_colleague_cannot_undo_an_approval_on_a_mention_someone_holds(
+        store, tmp_path) -> None:
+    from core.errors import ActionRefused
+    from pipeline.actions import Actions
+    from tests.actions_support import desk_settings, draft_row, seed
+
+    clock = ManualClock()
+    desk = Actions(store, desk_settings(tmp_path), clock)
+    mention_id, draft_id = seed(store, clock, "@acme parcel lost",
+                                "Hi @casey, sorry about that. Please DM us the order number.")
+    desk.claim(mention_id, "agent1")
+    desk.approve(draft_id, "agent1", 1)
+    with pytest.raises(ActionRefused, match="agent1 is working on this mention"):
+        desk.undo(draft_id, "agent2")
+    assert draft_row(store, draft_id)["status"] == "approved"
+    desk.claim(mention_id, "agent2", takeover=True)  # taken over, as for any other action
+    assert desk.undo(draft_id, "agent2").version == 2
+    desk.approve(draft_id, "agent2", 2)
+    assert desk.undo(draft_id, "agent2").version == 3  # the holder's own undo
