@@ -3,7 +3,6 @@ log-in throttle) and the audit log, filtered and exported as CSV."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -12,10 +11,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from core import csvfile
-from core.clock import from_iso, to_iso
 from core.errors import ConflictError, StoreError
 from store import audit, sessions, users
-from web import auth
+from web import auth, params
 from web.auth import User
 from web.context import Web
 
@@ -24,23 +22,15 @@ CSV_COLUMNS = ("id", "at", "actor", "action", "mention_id", "draft_id", "before"
                "note")
 
 
-def _day(text: str, days: int = 0) -> str:
-    """An ISO date from a date box as the start of that day (+ ``days``), else ''."""
-    try:
-        return to_iso(from_iso(text[:10] + "T00:00:00+00:00") + timedelta(days=days))
-    except ValueError:
-        return ""
-
-
 def routes(web: Web) -> list[Route]:
     store, clock = web.store, web.clock
 
     def audit_filters(request: Request) -> dict[str, Any]:
         q = request.query_params
-        mention = q.get("mention", "")
-        return {"mention_id": int(mention) if mention.isdigit() else None,
+        return {"mention_id": params.ident(q.get("mention", "")),
                 "actor": q.get("actor", "")[:100], "action": q.get("action", "")[:100],
-                "since": _day(q.get("from", "")), "until": _day(q.get("to", ""), days=1)}
+                "since": params.day_start(q.get("from")),
+                "until": params.day_start(q.get("to"), days=1)}
 
     @web.guard("read")
     def audit_page(request: Request, user: User, form: Any) -> Response:

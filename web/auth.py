@@ -329,8 +329,10 @@ def csrf_token(request: Request) -> str:
 
 
 def csrf_ok(request: Request, form: Any) -> bool:
-    """The token from the form field or the header matches the session's."""
+    """The token from the form field or the header matches the session's. Compared as
+    bytes: a token in any script is a wrong token, not a 500."""
     expected = request.session.get("csrf")
     given = (form.get(CSRF_FIELD) if form is not None else None) or \
         request.headers.get(CSRF_HEADER) or ""
-    return bool(expected) and isinstance(given, str) and hmac.compare_digest(expected, given)
+    return (isinstance(expected, str) and bool(expected) and isinstance(given, str)
+            and hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace")))
