@@ -39,6 +39,17 @@ def config_path(explicit: Path | None, env: Mapping[str, str]) -> Path:
     return Path(env[f"{ENV_PREFIX}CONFIG"]) if env.get(f"{ENV_PREFIX}CONFIG") else DEFAULT_CONFIG
 
 
+def config_origin(explicit: Path | None, env: Mapping[str, str]) -> str:
+    """The configuration file in use and why that one, for commands that say so."""
+    file = config_path(explicit, env).resolve()
+    if explicit:
+        return f"{file} (--config)"
+    if env.get(f"{ENV_PREFIX}CONFIG"):
+        return f"{file} ($MENTIONDESK_CONFIG)"
+    return (f"{file} (the demo's default: no --config given and MENTIONDESK_CONFIG "
+            "unset)")
+
+
 def _env_overrides(env: Mapping[str, str]) -> dict[tuple[str, str], str]:
     """{(section, key): (value, variable)} for every MENTIONDESK_<SECTION>_<KEY>.
     A registered secret (config.secrets, e.g. MENTIONDESK_METRICS_TOKEN) is read only

@@ -208,3 +208,112 @@ def test_a_colleague_cannot_undo_an_approval_on_a_mention_someone_holds(
     assert desk.undo(draft_id, "agent2").version == 2
     desk.approve(draft_id, "agent2", 2)
     assert desk.undo(draft_id, "agent2").version == 3  # the holder's own undo
+
+
+# --- 6. operations -----------------------------------------------------------------------------
+
+def _desk(make_settings, clock: ManualClock, lines: list[dict]) -> Any:
+    from tests.conftest import Grumpy
+    from tests.test_pipeline import make_pipeline
+
+    pipeline = make_pipeline(make_settings(lines), Grumpy(), clock)
+    pipeline.run_once()
+    return pipeline
+
+
+def test_doctor_flags_a_reply_stuck_approved_and_slas_at_risk(make_settings, tmp_path,
+                                                              capsys) -> None:
+    """The daemon stopped with a reply approved inside its undo window: doctor says so
+    once the window and a margin have passed, and when mentions near their SLA."""
+    import main as entry
+    from store import drafts
+    from tests.conftest import mention_line
+
+    clock = ManualClock()
+    desk = _desk(make_settings, clock, [mention_line("1", "@lumora my order never arrived"),
+                                        mention_line("2", "@lumora charged twice")])
+    first = desk.store.query("SELECT id, version FROM drafts ORDER BY id")[0]
+    drafts.approve(desk.store, first["id"], "ann", first["version"], clock.now())
+
+    def doctor() -> tuple[int, str]:
+        code = entry.main(["--config", str(tmp_path / "config.toml"), "doctor"], clock)
+        return code, capsys.readouterr().out
+
+    code, out = doctor()
+    assert code == 0 and out.rstrip().endswith("ok")  # inside its undo window: fine
+    clock.advance(minutes=5)
+    code, out = doctor()
+    assert code == 1 and "PROBLEM    1 approved replies not sent" in out
+    assert "daemon" in out and "SLA" not in out
+    clock.advance(minutes=50)  # 55 of the 60 minutes: within web.sla_warn_minutes
+    code, out = doctor()
+    assert "PROBLEM    2 mentions waiting for a first reply: 0 past the 60-minute SLA, " \
+           "2 within 10 minutes of it" in out
+    clock.advance(minutes=10)
+    code, out = doctor()
+    assert "2 past the 60-minute SLA" in out and code == 1
+
+
+def test_poll_once_says_which_config_and_database_and_why_nothing_came(
+        make_settings, tmp_path, monkeypatch, capsys) -> None:
+    """From a folder without a config: the demo default, said out loud, and a replay
+    source that has released nothing yet says why."""
+    import main as entry
+    from tests.conftest import Grumpy, mention_line
+    from tests.test_pipeline import make_pipeline
+
+    clock = ManualClock()
+    settings = make_settings([mention_line("1", "@lumora later", offset=30)])
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MENTIONDESK_CONFIG", raising=False)
+    monkeypatch.setattr(entry, "build_pipeline",
+                        lambda s, c: make_pipeline(settings, Grumpy(), c))
+    assert entry.main(["poll", "--once"], clock) == 0
+    out = capsys.readouterr().out
+    assert "config     " in out and "demo.toml" in out and "MENTIONDESK_CONFIG" in out
+    assert f"database   data/demo.db ({tmp_path / 'data' / 'demo.db'})" in out
+    assert "source     replay (replay): 0 new" in out and "offset_s" in out
+    clock.advance(seconds=31)
+    assert entry.main(["poll", "--once"], clock) == 0
+    out = capsys.readouterr().out
+    assert "source     replay (replay): 1 new" in out
+
+
+def test_hsts_when_the_cookie_is_secure(store) -> None:
+    from starlette.testclient import TestClient
+
+    from web.app import create_app
+
+    clock = ManualClock()
+    plain = TestClient(create_app(store, _settings(), clock, SECRET)).get("/healthz")
+    assert "strict-transport-security" not in plain.headers
+    secure = TestClient(create_app(store, _settings(secure_cookie=True), clock, SECRET),
+                        base_url="https://testserver").get("/healthz")
+    assert secure.headers["strict-transport-security"] == "max-age=31536000"
+
+
+def test_a_client_too_slow_with_its_headers_is_cut_off(store) -> None:
+    """Slowloris: a connection that never finishes its request headers is closed after
+    web.header_timeout_seconds; a client that sends them keeps its keep-alive."""
+    import socket
+
+    service = WebService(store, _settings(header_timeout_seconds=0.5), ManualClock(),
+                         host="127.0.0.1", port=0, session_secret=SECRET)
+    service.start()
+    try:
+        slow = socket.create_connection(("127.0.0.1", service.port), timeout=20)
+        slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # never the blank line
+        assert slow.recv(1024) == b""  # closed by the server, long before 20 s
+        slow.close()
+        quick = socket.create_connection(("127.0.0.1", service.port), timeout=20)
+        for _ in range(2):  # one connection, kept alive
+            quick.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            answer = b""
+            while not answer.endswith(b'{"ok":true}'):
+                chunk = quick.recv(4096)
+                assert chunk, answer
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200")
+        quick.close()
+    finally:
+        service.stop()

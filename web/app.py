@@ -43,11 +43,16 @@ SECURITY_HEADERS = {
 }
 
 
-class SecurityHeaders:
-    """Pure ASGI middleware adding the headers above to every response."""
+HSTS = ("strict-transport-security", "max-age=31536000")  # a year: HTTPS only, then
 
-    def __init__(self, app: Any) -> None:
+
+class SecurityHeaders:
+    """Pure ASGI middleware adding the headers above to every response, and HSTS when
+    the inbox is served over HTTPS (``web.secure_cookie``)."""
+
+    def __init__(self, app: Any, https: bool = False) -> None:
         self.app = app
+        self.headers = {**SECURITY_HEADERS, **dict([HSTS] if https else [])}
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -58,7 +63,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
-                for key, value in SECURITY_HEADERS.items():
+                for key, value in self.headers.items():
                     if key.encode() not in present:
                         headers.append((key.encode(), value.encode()))
                 message["headers"] = headers
@@ -208,7 +213,7 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
     ]
     middleware = [
         Middleware(BodyLimit, max_bytes=settings.web.max_body_kb * 1024),
-        Middleware(SecurityHeaders),
+        Middleware(SecurityHeaders, https=settings.web.secure_cookie),
         Middleware(SessionMiddleware, secret_key=session_secret, session_cookie=SESSION_COOKIE,
                    max_age=SESSION_MAX_AGE, same_site="lax",
                    https_only=settings.web.secure_cookie),
