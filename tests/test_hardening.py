@@ -317,3 +317,45 @@ def test_a_client_too_slow_with_its_headers_is_cut_off(store) -> None:
         quick.close()
     finally:
         service.stop()
+
+
+# --- 7. any date ----------------------------------------------------------------------------
+
+def test_a_whole_process_runs_on_the_date_the_environment_sets(make_settings, tmp_path
+                                                               ) -> None:
+    """MENTIONDESK_CLOCK_OFFSET_DAYS moves every command's clock: mentions fetched just
+    now are a day old only for a process living ten years ahead."""
+    import os
+    import subprocess
+    import sys
+    from datetime import UTC, datetime
+
+    from core.clock import OffsetClock, process_clock
+    from core.errors import ConfigError
+    from core.mention import Author, Mention
+    from store import mentions
+    from tests.conftest import REPO
+
+    settings = make_settings()
+    store = open_store(settings.app.database)
+    now = datetime.now(UTC)  # fetched "today", whatever day the suite runs
+    mentions.save_poll(store, "replay", "Lumora", [Mention(
+        platform="x", platform_id="p1", text="@lumora hi", created_at=now,
+        author=Author("u1", "casey", "Casey", 1))], {}, now)
+    store.close()
+
+    def purge(**env: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "main.py", "--config", str(tmp_path / "config.toml"), "db",
+             "purge", "--days", "1"], cwd=REPO, capture_output=True, text=True, timeout=120,
+            env={k: v for k, v in os.environ.items() if k != "MENTIONDESK_CLOCK_OFFSET_DAYS"}
+            | env)
+
+    assert "of 0 mentions" in purge().stdout
+    assert "of 1 mentions" in purge(MENTIONDESK_CLOCK_OFFSET_DAYS="3650").stdout
+    bad = purge(MENTIONDESK_CLOCK_OFFSET_DAYS="soon")
+    assert bad.returncode == 2 and "MENTIONDESK_CLOCK_OFFSET_DAYS" in bad.stderr
+    assert isinstance(process_clock({}), type(process_clock({"X": "1"})))
+    assert (OffsetClock(-2).now().date() - datetime.now(UTC).date()).days in (-2, -3)
+    with pytest.raises(ConfigError):
+        process_clock({"MENTIONDESK_CLOCK_OFFSET_DAYS": "inf"})
