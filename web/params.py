@@ -1,6 +1,6 @@
 """Reading what a request carries (path ids, query values, form fields), in one place, so
-hostile input gets a 400 or is ignored with a message, never a 500 (pure, but for
-``BadParam``'s answer).
+hostile input gets a 400 or is ignored with a message, never a 500 (pure; the guard in
+web/context.py answers ``BadParam`` with 400).
 
 Everything a browser sends is text of any length and any script: ``²`` passes
 ``str.isdigit`` yet is no number; a 23-digit id is a Python int SQLite cannot bind;
