@@ -5,14 +5,18 @@
     python main.py poll --once      every stage once, then exit
     python main.py review           approve, edit or reject drafts in the terminal
     python main.py report [--since D --until D --brand B --platform P --by day|hour
-                          --format table|csv|json] reputation metrics (read-only)
+                          --format table|csv|json] reputation metrics (read-only);
+                          --outcomes: resolution and predicted CSAT breakdowns
     python main.py triage FILE|-    triage texts (one per line), JSON per line
+    python main.py outcome FILE|-   outcome and predicted satisfaction of {"reply",
+                                    "customer", "first"} JSON lines, JSON per line
     python main.py draft FILE|-     draft replies for texts (one per line), JSON per line;
                                     --stats: acceptance per template; --reminders
     python main.py db migrate       apply pending schema migrations
     python main.py db backup FILE   a consistent copy while the daemon runs
     python main.py doctor           health: database, sources, queues, rows set aside
-    python main.py sandbox          local X, Reddit and Bluesky API servers fed from the sample
+    python main.py sandbox          local X, Reddit and Bluesky API servers fed from the
+                                    sample, and a chat-completions model server
     python main.py serve            the web inbox alone (no daemon jobs)
     python main.py users add NAME --role admin   web inbox accounts (add|list|disable|
                                     enable|reset-password|role); no default password
@@ -75,7 +79,20 @@ def build_pipeline(settings: Settings, clock: Clock):
         sources={s.name: build_source(s, settings, clock) for s in settings.sources},
         publishers={s.name: build_publisher(s, settings, clock) for s in settings.sources},
         clock=clock, embedder=embedder, topic_finder=topic_finder_for(settings, embedder),
+        outcome_decider=_outcome_decider(embedder),
     )
+
+
+def _outcome_decider(embedder):
+    """The outcome head over the shared encoder; None (silence only, logged) when its
+    file cannot be read, so a missing head never stops listening and replying."""
+    from sentiment.outcomes import OutcomeDecider
+
+    try:
+        return OutcomeDecider.load(embedder)
+    except MentiondeskError as exc:
+        log.error("outcomes: only no_answer is decided: %s", exc)
+        return None
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -89,8 +106,19 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     services = []
     if settings.web.enabled and not args.no_web:
         services.append(_web_service(pipeline.store, settings, clock))
-    daemon.run(pipeline, stop, services)
+    daemon.run(pipeline, stop, services, _ai_drafter(pipeline, settings, clock))
     return 0
+
+
+def _ai_drafter(pipeline, settings: Settings, clock: Clock):
+    """The AI drafting job when ``[responder.ai] enabled`` (docs/responder.md)."""
+    if not settings.responder.ai.enabled:
+        return None
+    from pipeline.ai_drafts import AiDrafter
+
+    log.info("ai drafts from %s at %s", settings.responder.ai.model,
+             settings.responder.ai.base_url)
+    return AiDrafter(settings, pipeline.replies, clock)
 
 
 def _web_service(store, settings: Settings, clock: Clock):
@@ -136,6 +164,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         raise MentiondeskError("the database has no rollups yet; run `main.py db migrate`"
                                " or start the daemon")
     period = parse(args.since, args.until, args.clock.now().date())
+    if args.outcomes:
+        return _report_outcomes(store, args, period)
     scope = analytics.Scope(args.by, *period.bounds(args.by), brand=args.brand or "",
                             platform=args.platform or "")
     rows = report.rows(analytics.aggregate(store, scope, ("bucket", "brand", "platform")))
@@ -150,6 +180,32 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         _print_read_budgets(store, settings, args.clock.now())
         if pending := metric_store.pending_count(store):
             print(f"note: {pending} hours changed since the daemon's last rollup refresh")
+        if not args.output:
+            from metrics import outcomes
+
+            kpis = outcomes.outcome_kpis(store, period, _report_filters(args))
+            print("\n" + "\n".join(outcomes.lines(kpis)))
+    return 0
+
+
+def _report_filters(args: argparse.Namespace) -> dict[str, str]:
+    return {"brand": args.brand or "", "platform": args.platform or ""}
+
+
+def _report_outcomes(store, args: argparse.Namespace, period) -> int:
+    """`report --outcomes`: resolution, first-contact resolution, predicted CSAT and net
+    sentiment change, overall and per topic, template, agent and platform."""
+    from metrics import outcomes
+
+    rows = outcomes.facts(store, period, _report_filters(args))
+    text = (json.dumps(outcomes.report(rows), indent=1) if args.format == "json"
+            else outcomes.table(rows))
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text + "\n", encoding="utf-8")
+        print(f"wrote the outcomes of {len(rows)} conversations to {args.output}")
+    else:
+        print(text)
     return 0
 
 
@@ -203,7 +259,8 @@ def cmd_triage(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
-    """Every network's local API sandbox, fed from the sample, until Ctrl-C or SIGTERM."""
+    """Every network's local API sandbox, fed from the sample, and the model server,
+    until Ctrl-C or SIGTERM."""
     import importlib
 
     from sandbox import SERVERS, run_until_stopped
@@ -257,6 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", choices=["day", "hour"], default="day", help="row per day or hour")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.add_argument("--output", type=Path, help="write to this file instead of printing")
+    p.add_argument("--outcomes", action="store_true", help="did our replies help: outcomes "
+                   "and predicted CSAT per topic, template, agent and platform (table|json)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("triage", help="triage texts, one per line; prints JSON lines")
@@ -267,11 +326,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_triage)
 
     p = sub.add_parser("sandbox", help="local X, Reddit and Bluesky API servers fed from the "
-                       "sample")
+                       "sample, and a chat-completions model server")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--x-port", type=int, default=8790)
     p.add_argument("--reddit-port", type=int, default=8791)
     p.add_argument("--bluesky-port", type=int, default=8792)
+    p.add_argument("--model-port", type=int, default=8793)
     p.add_argument("--sample", type=Path, default=SAMPLE)
     p.add_argument("--speed", type=float, default=1.0)
     p.set_defaults(func=cmd_sandbox)
@@ -279,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_web_commands(sub)
     _add_model_commands(sub)
     _add_draft_commands(sub)
+    _add_outcome_commands(sub)
     _add_ops_commands(sub)
     for command in sub.choices.values():  # `mentiondesk run --config F` works too
         command.add_argument("--config", type=Path, default=argparse.SUPPRESS,
@@ -289,6 +350,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_draft_commands(sub: argparse._SubParsersAction) -> None:
     """`draft FILE|-`, `draft --stats`, `draft --reminders` (see pipeline/draft_cli.py)."""
     from pipeline.draft_cli import register
+
+    register(sub)
+
+
+def _add_outcome_commands(sub: argparse._SubParsersAction) -> None:
+    """`outcome FILE|-` (see pipeline/outcome_cli.py and docs/outcomes-guide.md)."""
+    from pipeline.outcome_cli import register
 
     register(sub)
 

@@ -186,6 +186,7 @@ POST_ROUTES: dict[str, tuple[str, ...]] = {
     "/mentions/{mention}/label": ("draft", "fix", "topic", "version"),
     "/bulk": ("action", "pick"),
     "/users": ("action", "username", "role", "password", "address"),
+    "/outcomes/correct": ("conversation", "outcome", "satisfaction"),
 }  # POST /login: test_arbitrary_log_in_forms_get_no_5xx (it would throttle the admin)
 
 
