@@ -25,13 +25,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from core.clock import from_iso
 from core.errors import ActionRefused, StoreError
 from pipeline.actions import Done
 from store import inbox, users
 from web.auth import User
 from web.context import Web
 from web.filters import read as read_filters
+from web.params import integer as _int
+from web.params import moment
+from web.params import text as _text
 from web.queue import FILTERS, SORTS, build_items, ranking
 
 log = logging.getLogger(__name__)
@@ -39,18 +41,6 @@ log = logging.getLogger(__name__)
 MAX_SKIPPED = 100
 MAX_NOTE = 2000
 BULK_NOTES = {"spam": "spam", "done": "done without reply"}
-
-
-def _int(value: Any, default: int = -1) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def _text(form: FormData | None, name: str, limit: int = 20_000) -> str:
-    value = form.get(name, "") if form is not None else ""
-    return (value if isinstance(value, str) else "").replace("\r\n", "\n").strip()[:limit]
 
 
 def _web(request: Request) -> Web:
@@ -184,10 +174,7 @@ def updates(request: Request, user: User, form: FormData | None) -> Response:
     """What arrived since the page was drawn: for the notice above the queue."""
     web = _web(request)
     now = web.clock.now()
-    try:
-        since = from_iso(request.query_params.get("since", ""))
-    except ValueError:
-        since = now - timedelta(minutes=1)
+    since = moment(request.query_params.get("since")) or now - timedelta(minutes=1)
     found = inbox.alerts(web.store, ranking(web.settings, now), since,
                          high=web.settings.web.alert_priority,
                          warn_minutes=web.settings.web.sla_warn_minutes)
