@@ -27,7 +27,6 @@ Exit codes: 0 ok, 1 runtime error (one line on stderr), 2 bad configuration.
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import logging
 import os
@@ -36,12 +35,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from config.loader import load
 from config.settings import Settings
-from core.clock import Clock, SystemClock
+from core.clock import Clock, process_clock
 from core.errors import ConfigError, MentiondeskError
 
 log = logging.getLogger("mentiondesk")
@@ -158,7 +158,7 @@ def _outcome_decider(embedder):
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline import daemon
 
-    clock = SystemClock()
+    clock = args.clock
     times = StartTimes()
     services: list = []
     web = settings.web.enabled and not args.no_web
@@ -172,12 +172,12 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_start_timings(settings: Settings) -> int:
+def cmd_start_timings(args: argparse.Namespace, settings: Settings) -> int:
     """`doctor --timings`: the steps `main.py run` takes before "daemon running", timed
     in this process (the web inbox and scheduler built and started, then stopped)."""
     from pipeline.daemon import build_scheduler
 
-    clock = SystemClock()
+    clock = args.clock
     times = StartTimes()
     services: list = []
     pipeline = build_pipeline(settings, clock, times, while_loading=(
@@ -220,16 +220,31 @@ def _web_service(store, settings: Settings, clock: Clock):
 
 
 def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
-    build_pipeline(settings, SystemClock()).run_once()
-    return 0
+    """Every stage once, saying which configuration and database it used and, for a
+    source that brought nothing, why (a first-time operator's questions)."""
+    from config.loader import config_origin
+    from pipeline.ops_cli import poll_once
+
+    print(f"config     {config_origin(args.config, os.environ)}")
+    print(f"database   {settings.app.database} ({settings.app.database.resolve()})")
+    return poll_once(build_pipeline(settings, args.clock), sys.stdout)
 
 
 def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
-    from terminal.review import review
+    from core.errors import ActionRefused
+    from terminal.review import desk_account, review
 
-    actor = settings.app.agent_name or os.environ.get("USER") or getpass.getuser()
+    store = _store(settings)
+    try:  # a desk account, never the operating system's user name
+        actor = desk_account(store, args.as_name or settings.app.agent_name)
+    except ActionRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    edit = None
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        from terminal.editor import editor as edit
     try:
-        review(_store(settings), settings, SystemClock(), actor, input, sys.stdout)
+        review(store, settings, args.clock, actor, input, sys.stdout, edit)
     except (EOFError, KeyboardInterrupt):
         print()
     return 0
@@ -263,7 +278,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(text)
     if args.format == "table":
-        _print_read_budgets(store, settings)
+        _print_read_budgets(store, settings, args.clock.now())
         if pending := metric_store.pending_count(store):
             print(f"note: {pending} hours changed since the daemon's last rollup refresh")
         if not args.output:
@@ -295,7 +310,7 @@ def _report_outcomes(store, args: argparse.Namespace, period) -> int:
     return 0
 
 
-def _print_read_budgets(store, settings: Settings) -> None:
+def _print_read_budgets(store, settings: Settings, now: datetime) -> None:
     """X sources with a monthly read cap or spend cap: used, left and projected."""
     from listener.x.read_budget import Budget, summary
     from listener.x.settings import XSourceSettings
@@ -305,7 +320,7 @@ def _print_read_budgets(store, settings: Settings) -> None:
         budget = Budget.of(source) if isinstance(source, XSourceSettings) else None
         if budget:
             figures = summary(sources.get_cursor(store, source.name), budget.cap,
-                              SystemClock().now(), budget.reset_day, money=budget.money)
+                              now, budget.reset_day, money=budget.money)
             print(f"{source.name}: {figures.line()}")
 
 
@@ -390,7 +405,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", required=True)
     p.set_defaults(func=cmd_poll)
 
-    sub.add_parser("review", help="review drafts in the terminal").set_defaults(func=cmd_review)
+    p = sub.add_parser("review", help="review drafts in the terminal")
+    p.add_argument("--as", dest="as_name", default="",
+                   help="the desk account to act as (default: [app] agent_name)")
+    p.set_defaults(func=cmd_review)
 
     p = sub.add_parser("report", help="reputation metrics per day or hour (read-only)")
     p.add_argument("--since", help="first day, YYYY-MM-DD (default: 6 days before --until)")
@@ -472,10 +490,11 @@ def _add_web_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
-    """Run one command. ``clock`` is injected by tests so no command reads today's date."""
+    """Run one command. ``clock`` is injected by tests so no command reads today's date;
+    else it is the system's, moved by $MENTIONDESK_CLOCK_OFFSET_DAYS when set."""
     args = build_parser().parse_args(argv)
-    args.clock = clock or SystemClock()
     try:
+        args.clock = clock or process_clock(os.environ)
         settings = load(args.config)
     except ConfigError as exc:
         print(f"mentiondesk: bad configuration: {exc}", file=sys.stderr)
@@ -483,7 +502,7 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     _configure_logging(settings)
     try:
         if getattr(args, "timings", False):
-            return cmd_start_timings(settings)
+            return cmd_start_timings(args, settings)
         return args.func(args, settings)
     except ConfigError as exc:
         print(f"mentiondesk: bad configuration: {exc}", file=sys.stderr)
