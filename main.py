@@ -33,10 +33,10 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from config.loader import load
 from config.settings import Settings
 from core.clock import Clock, SystemClock
 from core.errors import ConfigError, MentiondeskError
+from pipeline.settings import load_settings
 
 log = logging.getLogger("mentiondesk")
 SAMPLE = Path(__file__).resolve().parent / "samples" / "lumora_mentions.jsonl"  # shipped
@@ -312,7 +312,7 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.clock = clock or SystemClock()
     try:
-        settings = load(args.config)
+        settings = load_settings(args.config)
     except ConfigError as exc:
         print(f"mentiondesk: bad configuration: {exc}", file=sys.stderr)
         return 2

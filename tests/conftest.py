@@ -20,8 +20,8 @@ import json  # noqa: E402
 import textwrap  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from config.loader import load  # noqa: E402
 from core.clock import ManualClock  # noqa: E402
+from pipeline.settings import load_settings as load  # noqa: E402
 from store.schema import open_store  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent

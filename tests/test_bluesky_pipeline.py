@@ -100,7 +100,7 @@ def test_a_rate_limit_pauses_the_source_until_its_reset(pipeline, sandbox, store
 
 
 def test_the_sandbox_demo_config_has_a_bluesky_source():
-    from config.loader import load
+    from pipeline.settings import load_settings as load
     from tests.conftest import REPO
 
     settings = load(REPO / "config" / "sandbox.toml", env={})

@@ -11,10 +11,10 @@ import pytest
 from pydantic import BaseModel
 
 from config import settings as settings_module
-from config.loader import load
 from config.secrets import SECRETS, secret
 from core.errors import ConfigError
 from listener.platforms import PLATFORMS
+from pipeline.settings import load_settings as load
 from tests.conftest import BASE_TOML, REPO
 
 

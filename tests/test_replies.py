@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 import main
-from config.loader import load
 from core.clock import to_iso
 from core.errors import ActionRefused
 from listener.platforms import PLATFORMS
 from pipeline.actions import Actions
 from pipeline.draft_cli import draft_items, read_items
 from pipeline.jobs import Pipeline
+from pipeline.settings import load_settings as load
 from responder.acceptance import table
 from store import drafts, mentions
 from store import metrics as metric_store
