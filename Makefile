@@ -1,5 +1,5 @@
 # mentiondesk: `make run` sets up and starts the demo daemon; `make test` sets up and
-# runs the whole test suite (CI runs exactly that through .ci/run).
+# runs the whole test suite (CI runs `make lint` and then exactly that through .ci/run).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -33,8 +33,10 @@ run: setup
 test: setup-dev chromium
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
+# ruff, then mypy (the ratchet in pyproject: no untyped defs; ignored modules only shrink).
 lint: setup-dev
 	$(BIN)/ruff check .
+	$(BIN)/python -m mypy
 
 bench: setup-dev
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done

@@ -32,11 +32,17 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from config.settings import Settings
 from core.clock import Clock, SystemClock
 from core.errors import ConfigError, MentiondeskError
 from pipeline.settings import load_settings
+
+if TYPE_CHECKING:
+    from pipeline.jobs import Pipeline
+    from store.db import Store
+    from web.server import WebService
 
 log = logging.getLogger("mentiondesk")
 SAMPLE = Path(__file__).resolve().parent / "samples" / "lumora_mentions.jsonl"  # shipped
@@ -51,13 +57,13 @@ def _configure_logging(settings: Settings) -> None:
     configure(settings.app.log_level, settings.app.log_format, values)
 
 
-def _store(settings: Settings):
+def _store(settings: Settings) -> Store:
     from store.schema import open_store
 
     return open_store(settings.app.database)
 
 
-def build_pipeline(settings: Settings, clock: Clock):
+def build_pipeline(settings: Settings, clock: Clock) -> Pipeline:
     """Everything the daemon's jobs need, built from settings."""
     from listener.platforms import build_publisher, build_source
     from pipeline.jobs import Pipeline
@@ -85,14 +91,14 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    services = []
+    services: list[daemon.Service] = []
     if settings.web.enabled and not args.no_web:
         services.append(_web_service(pipeline.store, settings, clock))
     daemon.run(pipeline, stop, services)
     return 0
 
 
-def _web_service(store, settings: Settings, clock: Clock):
+def _web_service(store: Store, settings: Settings, clock: Clock) -> WebService:
     from web.server import WebService
 
     return WebService(store, settings, clock)
@@ -146,7 +152,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _print_read_budgets(store, settings: Settings) -> None:
+def _print_read_budgets(store: Store, settings: Settings) -> None:
     """X sources with a monthly read cap or spend cap: used, left and projected."""
     from listener.x.read_budget import Budget, summary
     from listener.x.settings import XSourceSettings

@@ -18,6 +18,7 @@ class Strict(BaseModel):
 class SourceBase(Strict):
     """What every source has, whatever its platform."""
 
+    platform: str  # each network's model narrows this to its Literal name
     name: str = Field(min_length=1)  # unique; also the key of its cursor
     brand: str  # the brands.name it listens for
     interval_seconds: float = Field(60, gt=0)

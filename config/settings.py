@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Literal, Union, get_args
 
 from pydantic import Field, model_validator
 
@@ -100,7 +100,7 @@ def register_sources(models: Iterable[type[SourceBase]]) -> None:
     """Make ``models`` (each with a ``platform`` literal) the source settings ``Settings``
     accepts. Called by the platform registry when it is imported; idempotent."""
     for model in models:
-        (name,) = model.model_fields["platform"].annotation.__args__  # Literal["x"]
+        (name,) = get_args(model.model_fields["platform"].annotation)  # Literal["x"]
         SOURCE_MODELS[name] = model
     globals()["SourceSettings"] = Annotated[
         Union[tuple(SOURCE_MODELS.values())],  # noqa: UP007 (built at runtime)

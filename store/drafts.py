@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlite_utils import Database
+
 from core.clock import to_iso
 from core.errors import ConflictError, StoreError
 from core.reply import Posted
@@ -97,7 +99,7 @@ def get(store: Store, draft_id: int) -> dict[str, Any] | None:
     return decode(rows[0]) if rows else None
 
 
-def _current(db, draft_id: int) -> sqlite3.Row:
+def _current(db: Database, draft_id: int) -> sqlite3.Row:
     row = db.execute(
         "SELECT d.status, d.version, d.text, d.mention_id, m.claimed_by FROM drafts d"
         " JOIN mentions m ON m.id = d.mention_id WHERE d.id = ?",
@@ -108,7 +110,8 @@ def _current(db, draft_id: int) -> sqlite3.Row:
     return row
 
 
-def _check(row, draft_id: int, actor: str, version: int, *, takeover: bool = False) -> None:
+def _check(row: sqlite3.Row, draft_id: int, actor: str, version: int, *,
+           takeover: bool = False) -> None:
     status, current_version, _text, _mention, claimed_by = row
     if status != "pending":
         raise ConflictError(f"draft {draft_id} is already {status}")
@@ -158,7 +161,7 @@ def approve(store: Store, draft_id: int, actor: str, version: int, now: datetime
         _remember(db, draft_id, actor, now)
 
 
-def _remember(db, draft_id: int, actor: str, now: datetime) -> None:
+def _remember(db: Database, draft_id: int, actor: str, now: datetime) -> None:
     """Keep the approved reply with its mention, for later drafts to learn from."""
     db.execute(
         "INSERT OR REPLACE INTO reply_memory (draft_id, mention_id, brand, topic,"
@@ -483,8 +486,3 @@ def close_answered_reminders(store: Store, now: datetime) -> int:
             audit.record(db, now, SYSTEM, "rejected", mention_id=mention_id,
                          draft_id=draft_id, before=text, note=ANSWERED)
         return len(rows)
-
-
-def counts_by_status(store: Store) -> dict[str, int]:
-    rows = store.query("SELECT status, count(*) AS n FROM drafts GROUP BY status")
-    return {r["status"]: r["n"] for r in rows}

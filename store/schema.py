@@ -264,7 +264,7 @@ def _migration_lock(path: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def open_store(path) -> Store:
+def open_store(path: Path | str) -> Store:
     """Open (creating if needed) and migrate the database at ``path``."""
     store = Store(path)
     migrate(store)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlite_utils import Database
+
 from core.clock import from_iso, to_iso
 from store.db import Store, dumps, loads
 
@@ -48,7 +50,7 @@ def clear_pause(store: Store, name: str) -> None:
         resume(db, name)
 
 
-def resume(db, name: str) -> None:
+def resume(db: Database, name: str) -> None:
     db.execute(
         "UPDATE sources SET paused_until = NULL, paused_reason = '', last_error = ''"
         " WHERE name = ? AND paused_until IS NOT NULL",
@@ -56,7 +58,7 @@ def resume(db, name: str) -> None:
     )
 
 
-def save_cursor(db, name: str, cursor: dict[str, Any], fetched: int, at: datetime,
+def save_cursor(db: Database, name: str, cursor: dict[str, Any], fetched: int, at: datetime,
                 requests: int = 0) -> None:
     """Move the cursor; call in the transaction that stored the polled mentions."""
     db.execute(
@@ -64,10 +66,3 @@ def save_cursor(db, name: str, cursor: dict[str, Any], fetched: int, at: datetim
         " fetched = fetched + ?, requests = requests + ? WHERE name = ?",
         [dumps(cursor), to_iso(at), to_iso(at), fetched, requests, name],
     )
-
-
-def all_sources(store: Store) -> list[dict[str, Any]]:
-    rows = store.query("SELECT * FROM sources ORDER BY name")
-    for row in rows:
-        row["cursor"] = loads(row["cursor"])
-    return rows

@@ -15,7 +15,7 @@ from config.secrets import SECRETS, secret
 from core.errors import ConfigError
 from listener.platforms import PLATFORMS
 from pipeline.settings import load_settings as load
-from tests.conftest import BASE_TOML, REPO
+from tests.support import BASE_TOML, REPO
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from listener.platforms import PLATFORMS
-from tests.conftest import REPO
+from tests.support import REPO
 
 
 def imports(package: str) -> dict[str, set[str]]:
@@ -195,3 +195,17 @@ def test_every_module_imports_on_its_own():
         env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout.splitlines()[-1]) == [], result.stderr[-4000:]
+
+
+def test_tests_import_no_other_test_module():
+    """Shared helpers live in tests/support/; a test module importing another one (or the
+    conftest) would run that module's tests' set-up and couple unrelated files."""
+    wrong = []
+    for path in sorted((REPO / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            wrong += [f"{path.relative_to(REPO)}: {n}" for n in names
+                      if n.startswith("tests") and not n.startswith("tests.support")
+                      and n != "tests"]
+    assert wrong == []

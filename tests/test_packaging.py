@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.support import REPO
 
 JUNK = shutil.ignore_patterns(".venv", ".git", "data", "build", "dist", "__pycache__",
                               "*.egg-info", ".pytest_cache", ".ruff_cache", "test-artifacts",

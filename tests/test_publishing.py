@@ -13,9 +13,10 @@ from listener.platforms import build_publisher, build_source
 from pipeline.jobs import Pipeline
 from sandbox.x_api import XSandbox
 from store import audit, drafts
+from store.operations import drafts_by_state
 from store.schema import open_store
-from tests.conftest import Grumpy
-from tests.test_x_pipeline import X_SOURCE
+from tests.support import Grumpy
+from tests.support.x import X_SOURCE
 
 
 @pytest.fixture
@@ -77,7 +78,7 @@ def test_two_publishers_on_one_database_post_each_reply_once(settings, sandbox, 
         t.join(60)
     assert posts(sandbox) == 8
     assert totals["first"] + totals["second"] == 8
-    assert drafts.counts_by_status(first.store) == {"posted": 8}
+    assert drafts_by_state(first.store) == {"posted": 8}
     assert len({r["posted_id"] for r in first.store.query("SELECT posted_id FROM drafts")}) == 8
     posted = [e for e in audit.entries(first.store) if e["action"] == "posted"]
     assert sorted(e["draft_id"] for e in posted) == sorted(ids)

@@ -21,7 +21,7 @@ from responder.acceptance import table
 from store import drafts, mentions
 from store import metrics as metric_store
 from store.schema import open_store
-from tests.actions_support import seed_mention
+from tests.support.actions import seed_mention
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -25,7 +25,7 @@ from pipeline.jobs import Pipeline  # noqa: E402
 from store import audit, drafts, sessions, users  # noqa: E402
 from store.db import Store  # noqa: E402
 from store.schema import open_store  # noqa: E402
-from tests.actions_support import SOURCE, seed  # noqa: E402
+from tests.support.actions import SOURCE, seed  # noqa: E402
 from web.auth import hash_password  # noqa: E402
 from web.server import WebService  # noqa: E402
 

@@ -9,7 +9,7 @@ import pytest
 from core.clock import ManualClock
 from core.errors import AuthError, MalformedResponse, RateLimited, SourceUnavailable
 from sandbox.x_api import XSandbox
-from tests.x_support import Sleeps, make_source
+from tests.support.x import Sleeps, make_source
 
 
 @pytest.fixture
@@ -184,7 +184,7 @@ def test_governor_holds_polls_until_due(sandbox, clock):
 
 
 def test_sandbox_fed_from_the_samples_releases_posts_over_time(tmp_path, clock):
-    from tests.conftest import SAMPLE
+    from tests.support import SAMPLE
 
     with XSandbox(brand_handle="lumora", clock=clock) as sb:
         loaded = sb.load_samples(SAMPLE, speed=10.0)
@@ -205,7 +205,7 @@ def test_serve_runs_until_stopped(tmp_path):
     import threading
 
     from sandbox.x_api import serve
-    from tests.conftest import SAMPLE
+    from tests.support import SAMPLE
 
     stop, ready = threading.Event(), []
     thread = threading.Thread(target=serve, args=("127.0.0.1", 0, SAMPLE),

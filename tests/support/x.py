@@ -46,3 +46,15 @@ def make_source(sandbox: XSandbox, clock: ManualClock, sleeps: Sleeps | None = N
 
 def make_publisher(sandbox: XSandbox, clock: ManualClock, **overrides: Any) -> XPublisher:
     return XPublisher(x_settings(sandbox, **overrides), clock, credentials=CREDENTIALS)
+
+
+# An X source against the sandbox at {url}, for the pipeline tests.
+X_SOURCE = """
+[[sources]]
+platform = "x"
+name = "x-lumora"
+brand = "Lumora"
+api_base_url = "{url}"
+max_retries = 0
+backoff_seconds = 0
+"""
