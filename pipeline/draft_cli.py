@@ -94,21 +94,19 @@ def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
 
 def draft_items(items: list[dict[str, Any]], settings: Settings, classifier: Classifier,
                 embedder: Embedder, out: TextIO) -> None:
-    """Triage each item as the daemon would, then write what drafting offers for it."""
-    from listener.filters import matches_brand
+    """Triage each item as the daemon does (sentiment.batch: the model's thresholds, the
+    brand's words, the role, the language, topics by meaning), then write what drafting
+    offers for it."""
     from pipeline.replies import Replies
-    from sentiment.triage import Context, triage
+    from sentiment.batch import Item, topic_finder_for, triage_items
 
-    predictions = classifier.classify([i["text"] for i in items])
+    batch = [Item(text=i["text"], brand=settings.brand(i["brand"]), platform_lang=i["lang"])
+             for i in items]
+    triaged = triage_items(batch, classifier, settings, topic_finder_for(settings, embedder))
     replies = Replies(settings, embedder)
-    for item, prediction in zip(items, predictions, strict=True):
-        b = settings.brand(item["brand"])
-        t = triage(item["text"], prediction,
-                   Context(addressed=matches_brand(item["text"], b.handles, b.keywords, []),
-                           followers=0, age_minutes=0),
-                   settings.topics, settings.triage, settings.sla.first_response_minutes)
+    for item, (prediction, t) in zip(items, triaged, strict=True):
         offer = replies.offer({**item, "label": prediction.label, "topic": t.topic,
-                               "reason": t.reason})
+                               "reason": t.reason, "language": t.language, "spam": t.spam})
         out.write(json.dumps({"text": item["text"], "label": prediction.label,
                               "topic": t.topic, "needs_reply": t.needs_reply,
                               "reason": t.reason, **offer.as_json()},

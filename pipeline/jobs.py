@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from config.settings import Settings
+from core.backoff import RetryPolicy
 from core.clock import Clock, from_iso
 from core.errors import (
     AuthError,
@@ -100,8 +101,7 @@ class Pipeline:
         self.replies = Replies(self.settings, self.embedder)
         for name, source in self.sources.items():
             sources.ensure(self.store, name, source.platform)
-            _, reason = sources.paused_until(self.store, name)
-            if reason.startswith("auth"):
+            if sources.paused_kind(self.store, name) == sources.AUTH:
                 # A restart is how an operator says credentials were fixed.
                 sources.clear_pause(self.store, name)
 
@@ -129,7 +129,7 @@ class Pipeline:
         telemetry.MENTIONS.labels(name).inc(new)
         if result.retry_at:  # rate limited part-way: what was read is kept, go on later
             sources.pause(self.store, name, result.retry_at, "rate limited part-way",
-                          self.clock.now())
+                          self.clock.now(), kind=sources.RATE)
         log.info("poll %s: %d fetched, %d new, %d requests", name, len(result.mentions), new,
                  result.requests)
         return new
@@ -139,10 +139,12 @@ class Pipeline:
         telemetry.POLLS.labels(name, "error").inc()
         telemetry.ERRORS.labels("poll", type(exc).__name__).inc()
         if isinstance(exc, RateLimited):
-            sources.pause(self.store, name, exc.reset_at, f"rate limited: {exc}", now)
+            sources.pause(self.store, name, exc.reset_at, f"rate limited: {exc}", now,
+                          kind=sources.RATE)
             log.warning("source %s rate limited until %s", name, exc.reset_at.isoformat())
         elif isinstance(exc, AuthError):
-            sources.pause(self.store, name, now + AUTH_PAUSE, f"auth: {exc}", now)
+            sources.pause(self.store, name, now + AUTH_PAUSE, f"auth: {exc}", now,
+                          kind=sources.AUTH)
             log.error("source %s paused: credentials refused (%s); fix them and restart",
                       name, exc)
         else:
@@ -318,10 +320,12 @@ class Pipeline:
         return "posted"
 
     def _backoff(self, attempts: int) -> timedelta:
-        """Exponential back-off with jitter, so retries spread out over an outage."""
+        """The one back-off (core.backoff) after ``attempts`` attempts, so retries spread
+        out over an outage; the jitter comes from the pipeline's injected ``rng``."""
         p = self.settings.pipeline
-        base = min(p.publish_retry_max_seconds, p.publish_retry_seconds * 2 ** (attempts - 1))
-        return timedelta(seconds=base * (0.5 + self.rng.random()))
+        policy = RetryPolicy(backoff=p.publish_retry_seconds,
+                             max_backoff=p.publish_retry_max_seconds, rng=self.rng)
+        return timedelta(seconds=policy.delay(attempts - 1))
 
     # --- follow-up ----------------------------------------------------------------------
     def remind_unanswered(self) -> int:

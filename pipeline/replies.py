@@ -20,7 +20,7 @@ from config.settings import KbArticle, Settings
 from core.clock import from_iso
 from core.errors import MentiondeskError
 from listener.platforms import PLATFORMS, reply_limit
-from responder import drafting, language, policy
+from responder import drafting, policy
 from responder.knowledge import KbIndex, clean_mention
 from sentiment import triage as triage_rules
 from sentiment.embedding import Embedder
@@ -79,13 +79,17 @@ class Replies:
               thread: dict[str, Any] | None = None,
               memory: list[dict[str, Any]] | None = None) -> Offer:
         """The drafts for mention ``m`` (a row of ``mentions.awaiting_draft`` or the like:
-        text, platform, brand, author_handle, author_name, label, topic, lang, id,
-        created_at, reason), given what its author got lately (``recent``), our latest
+        text, platform, brand, author_handle, author_name, label, topic, language, spam,
+        lang, id, created_at, reason), given what its author got lately (``recent``), our latest
         reply in its thread (``thread``) and approved replies on its topic (``memory``)."""
         s, r = self.settings, self.settings.responder
         brand = s.brand(m["brand"])
-        flags = policy.mention_flags(m["text"], r.policy,
-                                     spam=m.get("reason") == "spam" or bool(m.get("spam")))
+        flags = policy.mention_flags(m["text"], r.policy)
+        if m.get("spam"):
+            # Triage's spam verdict on a mention it still sent here: a reply is owed
+            # anyway (the learned spam flag never takes a reply away, sentiment.triage),
+            # so the agent is told and the policy's own words alone hold a draft back.
+            flags.append(policy.SUSPECTED_SPAM)
         if thread:
             second = policy.second_reply(
                 r.policy, our_reply_at=from_iso(thread["at"]),
@@ -96,7 +100,9 @@ class Replies:
             return Offer([], "", [], None, 0.0, flags)
 
         rules = platform_rules(s, m["platform"])
-        lang = (m.get("lang") or "").split("-")[0] or language.guess(m["text"])
+        # Triage's language (sentiment.language: the one detector, the platform's tag
+        # when it is unsure) decides the reply's language.
+        lang = (m.get("language") or m.get("lang") or "").split("-")[0]
         brand_terms = [*brand.handles, *brand.keywords]
         article, score, vector = self._article(m, lang or brand.language, brand_terms)
         topic = m["topic"]

@@ -32,8 +32,14 @@ NO_DRAFT = ("spam", "scam", "abuse")  # flag kinds that get no draft
 
 @dataclass(frozen=True)
 class Flag:
-    kind: str  # private_data | spam | scam | abuse | thread
+    kind: str  # private_data | spam | suspected_spam | scam | abuse | thread
     message: str  # one sentence for the agent
+
+
+# Triage's spam verdict on a mention that is drafted all the same (a reply is owed: the
+# learned spam flag never takes one away): the agent gets this note with the draft.
+SUSPECTED_SPAM = Flag("suspected_spam", "Triage reads this as spam or promotion: check it "
+                      "before you send anything.")
 
 
 @lru_cache(maxsize=64)

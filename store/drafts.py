@@ -18,6 +18,7 @@ from core.errors import ConflictError, StoreError
 from core.reply import Posted
 from store import audit
 from store.db import Store, decode, dumps
+from store.ranking import Ranking
 
 SYSTEM = "mentiondesk"
 REMINDER = "reminder"  # the template name (and audit action) of a follow-up reminder
@@ -70,15 +71,17 @@ QUEUE_SELECT = """
            m.lang, m.created_at, m.status, m.claimed_by, m.api_replyable, m.engagement,
            a.handle AS author_handle, a.name AS author_name, a.followers AS author_followers,
            t.label, t.scores, t.topic, t.priority, t.factors, t.reason, t.optional,
-           t.complaint
+           t.complaint, t.needs_reply
     FROM drafts d JOIN mentions m ON m.id = d.mention_id
     JOIN authors a ON a.id = m.author_id JOIN triage t ON t.mention_id = m.id
 """
 
 
-def pending(store: Store, limit: int = 200, **filters: str) -> list[dict[str, Any]]:
-    """Pending drafts, most urgent first. Filters: brand, platform, label, topic,
-    claimed_by (exact values)."""
+def pending(store: Store, limit: int = 200, ranking: Ranking | None = None,
+            **filters: str) -> list[dict[str, Any]]:
+    """Pending drafts, most urgent first: by the live priority when ``ranking`` is given
+    (as the web inbox orders them), else by triage's stored priority. Filters: brand,
+    platform, label, topic, claimed_by (exact values)."""
     allowed = {"brand": "m.brand", "platform": "m.platform", "label": "t.label",
                "topic": "t.topic", "claimed_by": "m.claimed_by"}
     where, params = ["d.status = 'pending'"], []
@@ -86,6 +89,14 @@ def pending(store: Store, limit: int = 200, **filters: str) -> list[dict[str, An
         if value:
             where.append(f"{allowed[key]} = ?")
             params.append(value)
+    if ranking is not None:
+        live, live_params = ranking.sql("q")
+        order, order_params = ranking.order("q")
+        rows = store.query(
+            f"SELECT q.*, {live} AS live_priority FROM ({QUEUE_SELECT}"
+            f" WHERE {' AND '.join(where)}) AS q ORDER BY {order} LIMIT ?",
+            [*live_params, *params, *order_params, limit])
+        return [ranking.applied(decode(r)) for r in rows]
     rows = store.query(
         f"{QUEUE_SELECT} WHERE {' AND '.join(where)}"
         " ORDER BY t.optional, t.priority DESC, m.created_at LIMIT ?",
@@ -194,35 +205,6 @@ def skip(store: Store, draft_id: int, actor: str, now: datetime) -> None:
     with store.atomic() as db:
         row = _current(db, draft_id)
         audit.record(db, now, actor, "skipped", mention_id=row[3], draft_id=draft_id)
-
-
-def claim(store: Store, mention_id: int, actor: str, now: datetime,
-          *, takeover: bool = False) -> None:
-    """Mark the mention as the actor's; taking one from a colleague must be explicit."""
-    with store.atomic() as db:
-        row = db.execute("SELECT claimed_by FROM mentions WHERE id = ?", [mention_id]).fetchone()
-        if row is None:
-            raise ConflictError(f"mention {mention_id} does not exist")
-        holder = row[0]
-        if holder == actor:
-            return
-        if holder and not takeover:
-            raise ConflictError(f"{holder} is working on this mention")
-        db.execute("UPDATE mentions SET claimed_by = ?, claimed_at = ? WHERE id = ?",
-                   [actor, to_iso(now), mention_id])
-        audit.record(db, now, actor, "took over" if holder else "claimed",
-                     mention_id=mention_id, before=holder or "", after=actor)
-
-
-def release(store: Store, mention_id: int, actor: str, now: datetime) -> bool:
-    """Give the actor's claim back; False when the actor held none."""
-    with store.atomic() as db:
-        cur = db.execute(
-            "UPDATE mentions SET claimed_by = NULL, claimed_at = NULL"
-            " WHERE id = ? AND claimed_by = ?", [mention_id, actor])
-        if cur.rowcount:
-            audit.record(db, now, actor, "released", mention_id=mention_id)
-        return bool(cur.rowcount)
 
 
 # --- publishing -------------------------------------------------------------------

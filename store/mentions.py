@@ -133,8 +133,8 @@ def save_triage(store: Store, records: list[TriageRecord], now: datetime) -> Non
 
 def awaiting_draft(store: Store, limit: int) -> list[dict[str, Any]]:
     rows = store.query(
-        f"SELECT {_MENTION_COLUMNS}, t.label, t.topic, t.priority, t.optional, t.reason"
-        " FROM mentions m JOIN authors a ON a.id = m.author_id"
+        f"SELECT {_MENTION_COLUMNS}, t.label, t.topic, t.priority, t.optional, t.reason,"
+        " t.spam, t.language FROM mentions m JOIN authors a ON a.id = m.author_id"
         " JOIN triage t ON t.mention_id = m.id"
         f" WHERE m.status = 'needs_reply' AND {NOT_HELD.format(stage='draft')}"
         " ORDER BY t.priority DESC, m.id LIMIT ?",

@@ -30,13 +30,26 @@ def paused_until(store: Store, name: str) -> tuple[datetime | None, str]:
     return from_iso(rows[0]["paused_until"]), rows[0]["paused_reason"]
 
 
-def pause(store: Store, name: str, until: datetime, reason: str, now: datetime) -> None:
+# Why a source is paused, for the daemon to decide on (the reason is for people).
+AUTH = "auth"  # credentials refused: a restart (the operator fixed them) clears it
+RATE = "rate"  # a rate limit: it ends by itself
+
+
+def pause(store: Store, name: str, until: datetime, reason: str, now: datetime,
+          kind: str = "") -> None:
     with store.atomic() as db:
         db.execute(
-            "UPDATE sources SET paused_until = ?, paused_reason = ?, last_error = ?,"
-            " last_error_at = ?, errors = errors + 1 WHERE name = ?",
-            [to_iso(until), reason, reason, to_iso(now), name],
+            "UPDATE sources SET paused_until = ?, paused_reason = ?, paused_kind = ?,"
+            " last_error = ?, last_error_at = ?, errors = errors + 1 WHERE name = ?",
+            [to_iso(until), reason, kind, reason, to_iso(now), name],
         )
+
+
+def paused_kind(store: Store, name: str) -> str:
+    """AUTH, RATE or "" (not paused, or paused for another reason)."""
+    rows = store.query("SELECT paused_kind FROM sources WHERE name = ? AND paused_until"
+                       " IS NOT NULL", [name])
+    return rows[0]["paused_kind"] if rows else ""
 
 
 def record_error(store: Store, name: str, error: str, now: datetime) -> None:
@@ -52,7 +65,8 @@ def clear_pause(store: Store, name: str) -> None:
 
 def resume(db: Database, name: str) -> None:
     db.execute(
-        "UPDATE sources SET paused_until = NULL, paused_reason = '', last_error = ''"
+        "UPDATE sources SET paused_until = NULL, paused_reason = '', paused_kind = '',"
+        " last_error = ''"
         " WHERE name = ? AND paused_until IS NOT NULL",
         [name],
     )

@@ -14,7 +14,7 @@ from config.settings import Settings
 from core.clock import Clock
 from core.errors import ActionRefused
 from listener.platforms import platform_length, reply_limit
-from pipeline.actions import Actions
+from pipeline.actions import Actions, ranking
 from store import drafts
 from store.db import Store
 
@@ -75,7 +75,8 @@ def review(
     seen: set[int] = set()
     last_approved: int | None = None
     while True:
-        queue = [d for d in drafts.pending(store) if d["draft_id"] not in seen]
+        queue = [d for d in drafts.pending(store, ranking=ranking(settings, clock.now()))
+                 if d["draft_id"] not in seen]
         if not queue:
             out.write("\nNo drafts waiting. " + ", ".join(f"{k} {v}" for k, v in counts.items())
                       + "\n")

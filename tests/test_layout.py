@@ -209,3 +209,63 @@ def test_tests_import_no_other_test_module():
                       if n.startswith("tests") and not n.startswith("tests.support")
                       and n != "tests"]
     assert wrong == []
+
+
+# Accounts and log-in sessions are the web's own state, not the desk's rows (web/auth.py,
+# the Users page, `users` commands write them); the health probe (operations.status) writes
+# only a TEMP table.
+NOT_DESK_WRITES = {"users": "*", "sessions": "*", "operations": {"writable", "status"}}
+
+
+def store_writers() -> dict[str, set[str]]:
+    """store module -> its functions that write (SQL that changes rows, a transaction,
+    or a call to another writer of the same module)."""
+    import re
+
+    found: dict[str, set[str]] = {}
+    for path in sorted((REPO / "store").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        bodies = {node.name: ast.get_source_segment(source, node) or ""
+                  for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)}
+        writes = {name for name, body in bodies.items() if re.search(
+            r"\.atomic\(|\b(INSERT|UPDATE|DELETE|REPLACE)\b|\.(insert|upsert)\(", body)}
+        grew = True
+        while grew:
+            more = {name for name, body in bodies.items() if name not in writes
+                    and any(re.search(rf"\b{w}\(", body) for w in writes)}
+            writes |= more
+            grew = bool(more)
+        found[path.stem] = writes
+    return found
+
+
+def test_interfaces_write_only_through_the_agent_actions():
+    """web/, terminal/ and main.py change desk rows only through pipeline/actions.py (or
+    the daemon's jobs): no call to a store function that writes, however imported."""
+    writers = store_writers()
+    assert {"claim", "assign"} <= writers["claims"] and "add_note" in writers["inbox"]
+    calls = []
+    files = [REPO / "main.py", *sorted((REPO / "web").rglob("*.py")),
+             *sorted((REPO / "terminal").rglob("*.py"))]
+    for path in files:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names: dict[str, str] = {}  # local name -> store module
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "store":
+                names |= {a.asname or a.name: a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("store."):
+                module = node.module.split(".", 1)[1]
+                calls += [f"{path.relative_to(REPO)}: {module}.{a.name}" for a in node.names
+                          if a.name in writers.get(module, ())]
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                    and node.value.id in names):
+                module = names[node.value.id]
+                if node.attr in writers.get(module, ()):
+                    calls.append(f"{path.relative_to(REPO)}:{node.lineno} {module}.{node.attr}")
+    def allowed(call: str) -> bool:
+        module, function = call.split()[-1].split(".")
+        exempt = NOT_DESK_WRITES.get(module, ())
+        return exempt == "*" or function in exempt
+
+    assert [c for c in calls if not allowed(c)] == []

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from config.settings import BrandSettings
+from core.backoff import RetryPolicy
 from core.clock import ManualClock, from_iso, to_iso
 from core.errors import SourceError
 from core.reply import ReplyRequest
@@ -25,7 +26,6 @@ from listener.reddit.settings import RedditSourceSettings
 from listener.reddit.source import RedditSource
 from listener.replay.publisher import SinkPublisher
 from listener.replay.source import ReplaySource
-from listener.x.client import RetryPolicy
 from listener.x.settings import XSourceSettings
 from listener.x.source import XSource
 from tests.support import mention_line, write_jsonl

@@ -22,7 +22,7 @@ from core.clock import ManualClock  # noqa: E402
 from listener.replay.publisher import SinkPublisher  # noqa: E402
 from listener.replay.settings import ReplaySourceSettings  # noqa: E402
 from pipeline.jobs import Pipeline  # noqa: E402
-from store import audit, drafts, sessions, users  # noqa: E402
+from store import audit, claims, drafts, sessions, users  # noqa: E402
 from store.db import Store  # noqa: E402
 from store.schema import open_store  # noqa: E402
 from tests.support.actions import SOURCE, seed  # noqa: E402
@@ -163,7 +163,7 @@ def test_login_queue_filters_and_screenshot(browser: Browser, desk: Desk) -> Non
         "Hi @jo, good question! This may help: https://help.acme.example/address ^Mia",
         handle="jo", name="Jo Park", label="neutral", topic="account", priority=0.41,
         minutes_ago=12, followers=183_000)
-    drafts.claim(desk.store, jo, "bob", desk.clock.now())
+    claims.claim(desk.store, jo, "bob", desk.clock.now())
     desk.seed("Thanks @acme, the replacement arrived today and it works perfectly",
               "Thank you @sam, that means a lot to the team! ^Mia", handle="sam",
               name="Sam Lee", label="positive", topic="general", priority=0.12,

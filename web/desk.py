@@ -20,18 +20,18 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from core.clock import from_iso
-from core.errors import ActionRefused, ConflictError, StoreError
+from core.errors import ActionRefused, StoreError
+from pipeline.actions import ranking
 from store import inbox, users
 from web.auth import User
 from web.context import Web
 from web.filters import read as read_filters
-from web.queue import FILTERS, build_items, ranking
+from web.queue import FILTERS, build_items
 
 log = logging.getLogger(__name__)
 
 MAX_SKIPPED = 100
 MAX_NOTE = 2000
-BULK_NOTES = {"spam": "spam", "done": "done without reply"}
 
 
 def _int(value: Any, default: int = -1) -> int:
@@ -184,8 +184,7 @@ def routes(web: Web) -> list[Route]:
         try:
             if action == "release":
                 done = web.actions.release(mention_id, user.username)
-                return answer(request, user, form, done.message.startswith("Released"),
-                              done.message, draft_id)
+                return answer(request, user, form, done.changed, done.message, draft_id)
             done = web.actions.claim(mention_id, user.username, takeover=action == "takeover")
         except ActionRefused as exc:
             return answer(request, user, form, False, str(exc), draft_id)
@@ -203,30 +202,21 @@ def routes(web: Web) -> list[Route]:
         mention_id = int(request.path_params["mention_id"])
         draft_id = _int(form.get("draft") if form else None, 0) or None
         assignee = _text(form, "assignee", 100)
-        if assignee not in users.names(store):
-            return answer(request, user, form, False,
-                          f"Not done: {assignee or 'nobody'} cannot take mentions.", draft_id)
         try:
-            before = inbox.assign(store, mention_id, assignee, user.username, clock.now())
-        except ConflictError as exc:
-            return answer(request, user, form, False, f"Not done: {exc}.", draft_id)
-        message = (f"Already assigned to {assignee}." if before == assignee else
-                   f"Assigned to {assignee}" + (f" (was {before})." if before else "."))
-        return answer(request, user, form, True, message, draft_id)
+            done = web.actions.assign(mention_id, user.username, assignee)
+        except ActionRefused as exc:
+            return answer(request, user, form, False, str(exc), draft_id)
+        return answer(request, user, form, True, done.message, draft_id)
 
     @web.guard("note")
     def note(request: Request, user: User, form: FormData | None) -> Response:
         mention_id = int(request.path_params["mention_id"])
         draft_id = _int(form.get("draft") if form else None, 0) or None
-        text = _text(form, "text", MAX_NOTE)
-        if not text:
-            return answer(request, user, form, False, "Not added: the note is empty.",
-                          draft_id)
         try:
-            inbox.add_note(store, mention_id, user.username, text, clock.now())
-        except ConflictError as exc:
-            return answer(request, user, form, False, f"Not added: {exc}.", draft_id)
-        return answer(request, user, form, True, "Note added.", draft_id)
+            done = web.actions.note(mention_id, user.username, _text(form, "text", MAX_NOTE))
+        except ActionRefused as exc:
+            return answer(request, user, form, False, str(exc), draft_id)
+        return answer(request, user, form, True, done.message, draft_id)
 
     @web.guard("label")
     def label(request: Request, user: User, form: FormData | None) -> Response:
@@ -235,50 +225,29 @@ def routes(web: Web) -> list[Route]:
         field, _, value = _text(form, "fix", 100).partition("=")
         if field == "topic":
             value = _text(form, "topic", 100)
-        allowed = {"label": ("negative", "neutral", "positive"), "topic": tuple(topics()),
-                   "needs_reply": ("0",)}
-        if value not in allowed.get(field, ()):
-            return answer(request, user, form, False,
-                          f"Not done: {value!r} is not a {field}.", draft_id)
-        now = clock.now()
         try:
-            if field == "needs_reply" and draft_id:  # closing it is the agent's action
-                web.actions.reject(draft_id, user.username,
-                                   _int(form.get("version") if form else None),
-                                   "no reply needed (label corrected)")
-            changed = inbox.correct_label(store, mention_id, field, value, user.username, now)
-            if field == "needs_reply" and draft_id:
-                return answer(request, user, form, True, "Closed: no reply needed, and the "
-                              "model's label is corrected.", removed=[draft_id])
+            done = web.actions.correct(mention_id, user.username, field, value,
+                                       draft_id=draft_id,
+                                       version=_int(form.get("version") if form else None))
         except ActionRefused as exc:
             return answer(request, user, form, False, str(exc), draft_id)
-        except (ConflictError, StoreError) as exc:
+        except StoreError as exc:
             return answer(request, user, form, False, f"Not done: {exc}.", draft_id)
-        shown = {"label": "Tone", "topic": "Topic"}.get(field, field)
-        message = (f"{shown} corrected to {value}; kept for the model's training." if changed
-                   else f"{shown} was already {value}.")
-        return answer(request, user, form, True, message, draft_id)
+        if done.removed:
+            return answer(request, user, form, True, done.message, removed=list(done.removed))
+        return answer(request, user, form, True, done.message, draft_id)
 
     @web.guard("reject")
     def bulk(request: Request, user: User, form: FormData | None) -> Response:
-        action = _text(form, "action", 20)
-        note_text = BULK_NOTES.get(action)
-        picks = [p for p in (form.getlist("pick") if form else []) if isinstance(p, str)]
-        if note_text is None or not picks:
-            return answer(request, user, form, False, "Nothing done: select items first.")
-        done, refused = [], []
-        for pick in picks[:500]:
-            draft_id, _, version = pick.partition(":")
-            try:
-                web.actions.reject(_int(draft_id), user.username, _int(version), note_text)
-                done.append(int(draft_id))
-            except (ActionRefused, StoreError) as exc:
-                refused.append(str(exc))
-        verb = "Rejected as spam" if action == "spam" else "Closed without reply"
-        message = f"{verb}: {len(done)}."
-        if refused:
-            message += f" Not done: {len(refused)} ({refused[0]})."
-        return answer(request, user, form, not refused, message, removed=done)
+        picks = [p.partition(":") for p in (form.getlist("pick") if form else [])
+                 if isinstance(p, str)]
+        try:
+            done = web.actions.bulk([(_int(d), _int(v)) for d, _, v in picks], user.username,
+                                    _text(form, "action", 20))
+        except ActionRefused as exc:
+            return answer(request, user, form, False, str(exc))
+        return answer(request, user, form, done.changed, done.message,
+                      removed=list(done.removed))
 
     return [
         Route("/queue", queue_page),

@@ -6,8 +6,8 @@ import random
 from typing import Any
 
 from config.settings import BrandSettings
+from core.backoff import RetryPolicy
 from core.clock import ManualClock
-from listener.x.client import RetryPolicy
 from listener.x.publisher import KEYS, XPublisher
 from listener.x.settings import XSourceSettings
 from listener.x.source import XSource
