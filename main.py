@@ -12,7 +12,8 @@
     python main.py db migrate       apply pending schema migrations
     python main.py db backup FILE   a consistent copy while the daemon runs
     python main.py doctor           health: database, sources, queues, rows set aside
-    python main.py sandbox          local X, Reddit and Bluesky API servers fed from the sample
+    python main.py sandbox          local X, Reddit and Bluesky API servers fed from the
+                                    sample, and a chat-completions model server
     python main.py serve            the web inbox alone (no daemon jobs)
     python main.py users add NAME --role admin   web inbox accounts (add|list|disable|
                                     enable|reset-password|role); no default password
@@ -40,6 +41,7 @@ from core.errors import ConfigError, MentiondeskError
 from pipeline.settings import load_settings
 
 if TYPE_CHECKING:
+    from pipeline.ai_drafts import AiDrafter
     from pipeline.jobs import Pipeline
     from store.db import Store
     from web.server import WebService
@@ -94,8 +96,19 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     services: list[daemon.Service] = []
     if settings.web.enabled and not args.no_web:
         services.append(_web_service(pipeline.store, settings, clock))
-    daemon.run(pipeline, stop, services)
+    daemon.run(pipeline, stop, services, _ai_drafter(pipeline, settings, clock))
     return 0
+
+
+def _ai_drafter(pipeline: Pipeline, settings: Settings, clock: Clock) -> AiDrafter | None:
+    """The AI drafting job when ``[responder.ai] enabled`` (docs/responder.md)."""
+    if not settings.responder.ai.enabled:
+        return None
+    from pipeline.ai_drafts import AiDrafter
+
+    log.info("ai drafts from %s at %s", settings.responder.ai.model,
+             settings.responder.ai.base_url)
+    return AiDrafter(settings, pipeline.replies, clock)
 
 
 def _web_service(store: Store, settings: Settings, clock: Clock) -> WebService:
@@ -202,7 +215,8 @@ def cmd_triage(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
-    """Every network's local API sandbox, fed from the sample, until Ctrl-C or SIGTERM."""
+    """Every network's local API sandbox, fed from the sample, and the model server,
+    until Ctrl-C or SIGTERM."""
     import importlib
 
     from sandbox import SERVERS, run_until_stopped
@@ -266,11 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_triage)
 
     p = sub.add_parser("sandbox", help="local X, Reddit and Bluesky API servers fed from the "
-                       "sample")
+                       "sample, and a chat-completions model server")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--x-port", type=int, default=8790)
     p.add_argument("--reddit-port", type=int, default=8791)
     p.add_argument("--bluesky-port", type=int, default=8792)
+    p.add_argument("--model-port", type=int, default=8793)
     p.add_argument("--sample", type=Path, default=SAMPLE)
     p.add_argument("--speed", type=float, default=1.0)
     p.set_defaults(func=cmd_sandbox)

@@ -45,7 +45,8 @@ from config.settings import Settings
 from core.clock import Clock, from_iso
 from core.errors import ActionRefused, ConflictError, StoreError
 from listener.platforms import platform_length, reply_limit
-from responder.policy import reply_problems, second_reply
+from responder.acceptance import written_by
+from responder.policy import MachineCheck, machine_problems, reply_problems, second_reply
 from sentiment.triage import waiting_share
 from store import claims, drafts, inbox, users
 from store.db import Store
@@ -71,14 +72,33 @@ def ranking(settings: Settings, now: datetime) -> Ranking:
     return Ranking(now, settings.sla.first_response_minutes, waiting_share(settings.triage))
 
 
-def text_problems(settings: Settings, platform: str, text: str, brand: str = "") -> list[str]:
+def text_problems(settings: Settings, platform: str, text: str, brand: str = "",
+                  machine: MachineCheck | None = None) -> list[str]:
     """Why ``text`` could not go out as ``brand``'s reply on ``platform``; empty when it
-    can (a brand's ``allowed_promises`` only apply when ``brand`` is given)."""
+    can (a brand's ``allowed_promises`` only apply when ``brand`` is given). A text a
+    model wrote (``machine``) is checked exactly like an agent's, and then for links
+    outside the knowledge base and words copied from its prompt or the customer."""
     responder = settings.responder
     limit = reply_limit(settings, platform)
     allowed = next((b.allowed_promises for b in settings.brands if b.name == brand), [])
-    return reply_problems(text, platform_length(text, platform), limit, platform,
-                          responder.policy, allowed)
+    problems = reply_problems(text, platform_length(text, platform), limit, platform,
+                              responder.policy, allowed)
+    return problems + (machine_problems(text, machine) if machine and text.strip() else [])
+
+
+def our_links(settings: Settings) -> list[str]:
+    """The links a model may put in a reply: the knowledge base's and the topics'."""
+    return [*(a.url for a in settings.responder.knowledge_base),
+            *(t.kb_link for t in settings.topics if t.kb_link)]
+
+
+def _machine(settings: Settings, row: dict, text: str) -> MachineCheck | None:
+    """The machine checks for ``text`` when it is, unedited, what a model wrote for this
+    draft (an agent who edits it answers for it, as for any edit)."""
+    if not any(o.get("kind") == "ai" and o.get("text") == text
+               for o in row.get("options") or []):
+        return None
+    return MachineCheck(our_links(settings), untrusted=[row.get("text") or ""])
 
 
 REMINDER_REFUSAL = ("this is a follow-up reminder and we already replied in public, so "
@@ -89,7 +109,9 @@ def draft_problems(settings: Settings, row: dict) -> list[str]:
     """Why a queued draft (a ``drafts.get`` row) could not go out as it stands."""
     if row.get("template") == drafts.REMINDER:
         return [REMINDER_REFUSAL]
-    return text_problems(settings, row["platform"], row["draft_text"], row["brand"])
+    text = row["draft_text"]
+    return text_problems(settings, row["platform"], text, row["brand"],
+                         _machine(settings, row, text))
 
 
 def refusal(what: str, problems: list[str]) -> str:
@@ -117,7 +139,8 @@ class Actions:
 
     def _checked(self, draft_id: int, text: str, what: str) -> dict:
         row = self._draft(draft_id)
-        if problems := text_problems(self.settings, row["platform"], text, row["brand"]):
+        if problems := text_problems(self.settings, row["platform"], text, row["brand"],
+                                     _machine(self.settings, row, text)):
             raise ActionRefused(refusal(what, problems))
         return row
 
@@ -220,7 +243,8 @@ class Actions:
                 raise ActionRefused(refusal("approved", [why[0].lower() + why[1:]]))
         with _refusing("approved"):
             drafts.approve(self.store, draft_id, actor, version, self.clock.now(),
-                           text=text if text != row["draft_text"] else None)
+                           text=text if text != row["draft_text"] else None,
+                           note=written_by(row, text))
         wait = self.settings.pipeline.undo_seconds
         handle = row["author_handle"]
         if wait:

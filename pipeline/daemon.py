@@ -12,6 +12,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from core.errors import MentiondeskError
+from pipeline.ai_drafts import AiDrafter
 from pipeline.jobs import Pipeline
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,9 @@ def drain(job: Callable[[], int], budget_s: float = DRAIN_BUDGET_S) -> Callable[
     return run
 
 
-def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
+def build_scheduler(pipeline: Pipeline, ai: AiDrafter | None = None) -> BackgroundScheduler:
+    """Every job on its interval. ``ai`` (when AI drafts are on) is a job of its own, so
+    a slow model holds one worker and never delays triage, drafting or publishing."""
     settings = pipeline.settings
     scheduler = BackgroundScheduler(
         executors={"default": ThreadPoolExecutor(max_workers=4)},
@@ -82,6 +85,8 @@ def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
     p = settings.pipeline
     add("triage", drain(pipeline.triage_batch), p.triage_interval_seconds)
     add("draft", drain(pipeline.draft_batch), p.draft_interval_seconds)
+    if ai is not None:
+        add("ai_drafts", lambda: ai.run_batch(pipeline.store), p.draft_interval_seconds)
     add("publish", pipeline.publish_batch, p.publish_interval_seconds)
     add("metrics", pipeline.rollup_metrics, settings.metrics.rollup_interval_seconds)
     if settings.app.raw_retention_days:
@@ -93,13 +98,14 @@ def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
     return scheduler
 
 
-def run(pipeline: Pipeline, stop: threading.Event, services: list[Service]) -> None:
+def run(pipeline: Pipeline, stop: threading.Event, services: list[Service],
+        ai: AiDrafter | None = None) -> None:
     """Run until ``stop`` is set (SIGTERM, Ctrl-C), then stop within ~5 seconds.
 
     Each stage commits whole units of work, so a job cut short loses nothing: its
     transaction rolls back and the next start redoes it.
     """
-    scheduler = build_scheduler(pipeline)
+    scheduler = build_scheduler(pipeline, ai)
     for service in services:
         service.start()
     scheduler.start()

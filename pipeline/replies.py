@@ -55,6 +55,13 @@ class Offer:
         }
 
 
+def reply_language(m: dict[str, Any]) -> str:
+    """The language to answer mention ``m`` in: triage's (sentiment.language, the one
+    detector; it keeps the platform's tag when unsure), else the platform's tag, else ""
+    (the brand's language then)."""
+    return (m.get("language") or m.get("lang") or "").split("-")[0]
+
+
 def platform_rules(settings: Settings, name: str) -> drafting.PlatformRules:
     known = PLATFORMS[name]
     return drafting.PlatformRules(
@@ -100,9 +107,7 @@ class Replies:
             return Offer([], "", [], None, 0.0, flags)
 
         rules = platform_rules(s, m["platform"])
-        # Triage's language (sentiment.language: the one detector, the platform's tag
-        # when it is unsure) decides the reply's language.
-        lang = (m.get("language") or m.get("lang") or "").split("-")[0]
+        lang = reply_language(m)
         brand_terms = [*brand.handles, *brand.keywords]
         article, score, vector = self._article(m, lang or brand.language, brand_terms)
         topic = m["topic"]
@@ -116,11 +121,12 @@ class Replies:
             handle=m["author_handle"], author_name=m.get("author_name") or "",
             label=label, topic=topic, lang=lang, seed=int(m.get("id") or 0),
             question=triage_rules.is_question(m["text"], s.triage.question_words))
+        lead = drafting.safety_lead(m["text"], r.safety_leads)
         first = drafting.draft(request, brand, r, rules, article=article,
                                topic_link="" if self.index() else topic_link,
-                               recent=recent or [])
+                               recent=recent or [], lead=lead)
         options = [{"kind": "template", "text": first.text, "template": first.template}]
-        past = self._past(m, request, vector, memory or [], rules)
+        past = self._past(m, request, vector, memory or [], rules, lead)
         if past and past["text"] != first.text:
             options.append(past)
         notes = [f.message for f in flags] + first.notes
@@ -144,9 +150,10 @@ class Replies:
         return choice.article, choice.score, vector
 
     def _past(self, m: dict[str, Any], request: drafting.Request, vector: np.ndarray | None,
-              memory: list[dict[str, Any]], rules: drafting.PlatformRules
+              memory: list[dict[str, Any]], rules: drafting.PlatformRules, lead: str = ""
               ) -> dict[str, Any] | None:
-        """The nearest approved reply to a similar mention, re-addressed, as an option."""
+        """The nearest approved reply to a similar mention, re-addressed (and led by the
+        safety sentence when the mention needs one), as an option."""
         if vector is None or not memory or self.embedder is None:
             return None
         brand = self.settings.brand(m["brand"])
@@ -157,13 +164,26 @@ class Replies:
         if float(sims[best]) < self.settings.responder.past_reply_threshold:
             return None
         row = memory[best]
-        text = drafting.adapt(row["reply"], row["author_handle"], row["author_name"],
-                              request, brand, self.settings.responder, rules)
+        text = drafting.lead_with(
+            drafting.adapt(row["reply"], row["author_handle"], row["author_name"],
+                           request, brand, self.settings.responder, rules), lead)
         if policy.reply_problems(text, rules.length(text), rules.limit, rules.name,
                                  self.settings.responder.policy, brand.allowed_promises):
             return None
         return {"kind": "past", "text": text, "from_draft": row["draft_id"],
                 "score": round(float(sims[best]), 3)}
+
+    def examples(self, m: dict[str, Any], memory: list[dict[str, Any]], k: int) -> list[str]:
+        """The ``k`` approved replies whose mentions are nearest ``m``'s text, nearest
+        first: the examples an AI prompt carries."""
+        if not k or not memory or self.embedder is None:
+            return []
+        brand = self.settings.brand(m["brand"])
+        terms = [*brand.handles, *brand.keywords]
+        vector = self.embedder.embed([clean_mention(m["text"], terms)])[0]
+        past = self.embedder.embed([clean_mention(x["mention_text"], terms) for x in memory])
+        order = np.argsort(-(past @ vector))[:k]
+        return list(dict.fromkeys(memory[int(i)]["reply"] for i in order))
 
     # --- the daemon's stage -----------------------------------------------------------
     def draft_batch(self, store: Store, now: datetime, limit: int) -> int:

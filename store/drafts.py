@@ -152,8 +152,9 @@ def edit(store: Store, draft_id: int, actor: str, version: int, text: str,
 
 
 def approve(store: Store, draft_id: int, actor: str, version: int, now: datetime,
-            text: str | None = None) -> None:
-    """Approve exactly the text the agent saw (or edited, when ``text`` is given)."""
+            text: str | None = None, note: str = "") -> None:
+    """Approve exactly the text the agent saw (or edited, when ``text`` is given);
+    ``note`` goes into the audit entry (who wrote the text: a template, a model…)."""
     with store.atomic() as db:
         if text is not None:
             version = edit(store, draft_id, actor, version, text, now)
@@ -168,7 +169,7 @@ def approve(store: Store, draft_id: int, actor: str, version: int, now: datetime
         except sqlite3.IntegrityError as exc:
             raise ConflictError("another reply to this mention is already approved") from exc
         audit.record(db, now, actor, "approved", mention_id=row[3], draft_id=draft_id,
-                     after=row[2])
+                     after=row[2], note=note)
         _remember(db, draft_id, actor, now)
 
 

@@ -482,6 +482,30 @@ def m006_operations(db: Database) -> None:
 
 
 @migrations()
+def m010_ai_drafts(db: Database) -> None:
+    """What the AI model did for each draft: offered (its text is an option of kind
+    "ai" on the draft), refused by the checks, failed (timeouts, errors), or waiting to
+    be retried; with the reason, the model, the attempts and the latency."""
+    db.executescript(
+        """
+        CREATE TABLE ai_drafts (
+            draft_id INTEGER PRIMARY KEY REFERENCES drafts(id),
+            status TEXT NOT NULL
+                CHECK (status IN ('waiting', 'offered', 'refused', 'failed')),
+            reason TEXT NOT NULL DEFAULT '',
+            model TEXT NOT NULL DEFAULT '',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            retry_at TEXT,
+            latency_ms INTEGER,
+            text TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX ai_drafts_status ON ai_drafts(status, retry_at);
+        """
+    )
+
+
+@migrations()
 def m014_architecture(db: Database) -> None:
     """Why a source is paused, as a kind the daemon decides on (``auth``: credentials
     refused, cleared by a restart; ``rate``: a rate limit) instead of the reason's words.
