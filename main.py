@@ -5,8 +5,11 @@
     python main.py poll --once      every stage once, then exit
     python main.py review           approve, edit or reject drafts in the terminal
     python main.py report [--since D --until D --brand B --platform P --by day|hour
-                          --format table|csv|json] reputation metrics (read-only)
+                          --format table|csv|json] reputation metrics (read-only);
+                          --outcomes: resolution and predicted CSAT breakdowns
     python main.py triage FILE|-    triage texts (one per line), JSON per line
+    python main.py outcome FILE|-   outcome and predicted satisfaction of {"reply",
+                                    "customer", "first"} JSON lines, JSON per line
     python main.py draft FILE|-     draft replies for texts (one per line), JSON per line;
                                     --stats: acceptance per template; --reminders
     python main.py db migrate       apply pending schema migrations
@@ -41,8 +44,11 @@ from core.errors import ConfigError, MentiondeskError
 from pipeline.settings import load_settings
 
 if TYPE_CHECKING:
+    from metrics.period import Period
     from pipeline.ai_drafts import AiDrafter
     from pipeline.jobs import Pipeline
+    from sentiment.embedding import Embedder
+    from sentiment.outcomes import OutcomeDecider
     from store.db import Store
     from web.server import WebService
 
@@ -82,7 +88,21 @@ def build_pipeline(settings: Settings, clock: Clock) -> Pipeline:
         sources={s.name: build_source(s, settings, clock) for s in settings.sources},
         publishers={s.name: build_publisher(s, settings, clock) for s in settings.sources},
         clock=clock, embedder=embedder, topic_finder=topic_finder_for(settings, embedder),
+        outcome_decider=_outcome_decider(embedder),
     )
+
+
+def _outcome_decider(embedder: Embedder) -> OutcomeDecider | None:
+    """The outcome head over the shared encoder; None (silence only, logged) when its
+    file cannot be read, so a missing head never stops listening and replying."""
+    from sentiment.outcomes import OutcomeDecider
+
+    try:
+        return OutcomeDecider.load(embedder)
+    except MentiondeskError as exc:
+        log.error("outcomes: only no_answer is decided: %s", exc)
+        return None
+        return None
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -148,6 +168,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         raise MentiondeskError("the database has no rollups yet; run `main.py db migrate`"
                                " or start the daemon")
     period = parse(args.since, args.until, args.clock.now().date())
+    if args.outcomes:
+        return _report_outcomes(store, args, period)
     scope = analytics.Scope(args.by, *period.bounds(args.by), brand=args.brand or "",
                             platform=args.platform or "")
     rows = report.rows(analytics.aggregate(store, scope, ("bucket", "brand", "platform")))
@@ -162,6 +184,32 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         _print_read_budgets(store, settings)
         if pending := metric_store.pending_count(store):
             print(f"note: {pending} hours changed since the daemon's last rollup refresh")
+        if not args.output:
+            from metrics import outcomes
+
+            kpis = outcomes.outcome_kpis(store, period, _report_filters(args))
+            print("\n" + "\n".join(outcomes.lines(kpis)))
+    return 0
+
+
+def _report_filters(args: argparse.Namespace) -> dict[str, str]:
+    return {"brand": args.brand or "", "platform": args.platform or ""}
+
+
+def _report_outcomes(store: Store, args: argparse.Namespace, period: Period) -> int:
+    """`report --outcomes`: resolution, first-contact resolution, predicted CSAT and net
+    sentiment change, overall and per topic, template, agent and platform."""
+    from metrics import outcomes
+
+    rows = outcomes.facts(store, period, _report_filters(args))
+    text = (json.dumps(outcomes.report(rows), indent=1) if args.format == "json"
+            else outcomes.table(rows))
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text + "\n", encoding="utf-8")
+        print(f"wrote the outcomes of {len(rows)} conversations to {args.output}")
+    else:
+        print(text)
     return 0
 
 
@@ -270,6 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", choices=["day", "hour"], default="day", help="row per day or hour")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.add_argument("--output", type=Path, help="write to this file instead of printing")
+    p.add_argument("--outcomes", action="store_true", help="did our replies help: outcomes "
+                   "and predicted CSAT per topic, template, agent and platform (table|json)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("triage", help="triage texts, one per line; prints JSON lines")
@@ -293,6 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_web_commands(sub)
     _add_model_commands(sub)
     _add_draft_commands(sub)
+    _add_outcome_commands(sub)
     _add_ops_commands(sub)
     for command in sub.choices.values():  # `mentiondesk run --config F` works too
         command.add_argument("--config", type=Path, default=argparse.SUPPRESS,
@@ -303,6 +354,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_draft_commands(sub: argparse._SubParsersAction) -> None:
     """`draft FILE|-`, `draft --stats`, `draft --reminders` (see pipeline/draft_cli.py)."""
     from pipeline.draft_cli import register
+
+    register(sub)
+
+
+def _add_outcome_commands(sub: argparse._SubParsersAction) -> None:
+    """`outcome FILE|-` (see pipeline/outcome_cli.py and docs/outcomes-guide.md)."""
+    from pipeline.outcome_cli import register
 
     register(sub)
 

@@ -391,6 +391,10 @@ class PipelineSettings(Strict):
     # How often unanswered mentions are checked for deletion on their platform (X wants
     # deleted posts gone from the app within 24 hours; each X lookup is a paid post read).
     gone_check_interval_seconds: float = Field(21600, gt=0)
+    # A conversation whose customer has not written for this long after our latest reply
+    # gets the outcome no_answer (docs/outcomes-guide.md); their later message re-decides.
+    outcome_wait_hours: float = Field(48, gt=0)
+    outcome_interval_seconds: float = Field(60, gt=0)  # how often outcomes are decided
 
 
 class Settings(Strict):

@@ -29,6 +29,7 @@ API (``actions = Actions(store, settings, clock)``; ``actor`` is the agent's nam
     actions.skip(draft_id, actor) -> Done
     actions.undo(draft_id, actor) -> Done
     actions.replied_by_hand(draft_id, actor) -> Done
+    actions.correct_outcome(conversation, actor, outcome=None, satisfaction=None) -> Done
 
 Each returns ``Done`` whose ``message`` is one sentence for the agent (interfaces decide
 on its typed fields, never on its wording), or raises ``ActionRefused`` whose text is one
@@ -47,8 +48,10 @@ from core.errors import ActionRefused, ConflictError, StoreError
 from listener.platforms import platform_length, reply_limit
 from responder.acceptance import written_by
 from responder.policy import MachineCheck, machine_problems, reply_problems, second_reply
+from sentiment.outcomes import RATING
 from sentiment.triage import waiting_share
 from store import claims, drafts, inbox, users
+from store import outcomes as outcome_store
 from store.db import Store
 from store.ranking import Ranking
 
@@ -274,6 +277,28 @@ class Actions:
         with _refusing("marked"):
             inbox.replied_by_hand(self.store, draft_id, actor, self.clock.now())
         return Done("Marked as replied by hand.")
+
+    def correct_outcome(self, conversation: str, actor: str, outcome: str | None = None,
+                        satisfaction: str | None = None) -> Done:
+        """One click: the agent's outcome and/or predicted-satisfaction label for a
+        conversation. Stored with the texts judged (``outcome_corrections``, which
+        `model adapt` learns from) and acted on at once: open reopens the customer's
+        message at the top of the queue, resolved closes it."""
+        if outcome is None and satisfaction is None:
+            raise ActionRefused("Not corrected: choose an outcome or a satisfaction.")
+        changed = []
+        now = self.clock.now()
+        with _refusing("corrected"):
+            if outcome is not None and outcome_store.correct(
+                    self.store, conversation, "outcome", outcome, actor, now):
+                changed.append(f"outcome {outcome.replace('_', ' ')}")
+            if satisfaction is not None and outcome_store.correct(
+                    self.store, conversation, "satisfaction", satisfaction, actor, now,
+                    score=RATING.get(satisfaction)):
+                changed.append(f"predicted satisfaction {satisfaction}")
+        if not changed:
+            return Done("No change: the outcome already says that.")
+        return Done(f"Corrected: {' and '.join(changed)}.")
 
 
 def _normal(text: str) -> str:

@@ -88,6 +88,7 @@ def build_scheduler(pipeline: Pipeline, ai: AiDrafter | None = None) -> Backgrou
     if ai is not None:
         add("ai_drafts", lambda: ai.run_batch(pipeline.store), p.draft_interval_seconds)
     add("publish", pipeline.publish_batch, p.publish_interval_seconds)
+    add("outcomes", pipeline.decide_outcomes, p.outcome_interval_seconds)
     add("metrics", pipeline.rollup_metrics, settings.metrics.rollup_interval_seconds)
     if settings.app.raw_retention_days:
         add("retention", pipeline.purge_raw, RETENTION_INTERVAL_S)

@@ -65,11 +65,52 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(func=cmd_eval)  # fmt: skip
 
+    p = sub.add_parser("outcomes", help="train and measure the outcome head on "
+                       "sentiment/labels/outcomes.tsv (whole brands held out)")
+    p.add_argument("--out", type=Path, help="where the head goes (default: the shipped "
+                   "sentiment/outcome_head.npz)")
+    p.add_argument("--dry-run", action="store_true", help="measure only; write nothing")
+    p.add_argument("--corrections", type=Path, metavar="DB",
+                   help="also learn the agents' outcome corrections stored in this "
+                   "mentiondesk database (read-only; added to the shipped fit only)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.set_defaults(func=cmd_outcomes)
+
     p = sub.add_parser("topics", help="topic accuracy on a labelled set (topic<TAB>text)")
     p.add_argument("--data", type=Path, default=TOPICS_FILE,
                    help=f"default: {TOPICS_FILE.name}, Lumora-style mentions for "
                    "config/demo.toml's topics")
     p.set_defaults(func=cmd_topics)
+
+
+def cmd_outcomes(args: argparse.Namespace, settings: Settings) -> int:
+    """Choose settings on validation brands, report held-out brands, ship the refit head
+    (docs/model.md, Outcomes)."""
+    import hashlib
+
+    from sentiment.embedding import Embedder
+    from sentiment.outcome_labels import LABELS_FILE as OUTCOME_LABELS
+    from sentiment.outcomes import HEAD_FILE
+    from sentiment.train_outcomes import format_report, run
+
+    corrections = []
+    digest = hashlib.sha1(OUTCOME_LABELS.read_bytes())
+    if args.corrections:
+        from sentiment.train_outcomes import from_corrections
+        from store import outcomes as outcome_store
+        from store.db import Store
+
+        rows = outcome_store.corrections(Store(args.corrections, readonly=True))
+        corrections = from_corrections(rows)
+        digest.update(json.dumps(rows, sort_keys=True, default=str).encode())
+    version = "outcomes-" + digest.hexdigest()[:10]
+    head, report = run(Embedder.load(), version, corrections)
+    print(json.dumps(report) if args.json else format_report(report))
+    if not args.dry_run:
+        out = args.out or HEAD_FILE
+        head.save(out)
+        print(f"wrote {out} ({version})")
+    return 0
 
 
 def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:

@@ -18,6 +18,7 @@ from core.errors import ConflictError, StoreError
 from core.reply import Posted
 from store import audit
 from store.db import Store, decode, dumps
+from store.outcomes import CLOSED_NOTE
 from store.ranking import Ranking
 
 SYSTEM = "mentiondesk"
@@ -406,7 +407,8 @@ def outcomes(store: Store) -> list[dict[str, Any]]:
     rows = store.query(
         "SELECT template, first_text, text, options, status FROM drafts"
         " WHERE status IN ('approved', 'posting', 'posted', 'rejected', 'refused', 'failed')"
-        " AND template NOT IN ('', ?)", [REMINDER])  # closing a reminder judges no text
+        " AND template NOT IN ('', ?) AND note != ?",  # closing a reminder judges no text,
+        [REMINDER, CLOSED_NOTE])  # nor does closing a draft the customer made unneeded
     return [decode(r) for r in rows]
 
 

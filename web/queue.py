@@ -10,6 +10,7 @@ from core.clock import from_iso
 from listener.platforms import platform_length, reply_limit
 from pipeline.actions import draft_problems
 from store import inbox, mentions
+from store import outcomes as outcome_store
 from store.db import Store
 
 FILTERS = (*inbox.FACETS, inbox.SEARCH, inbox.SCOPE, *inbox.NARROW)
@@ -47,6 +48,7 @@ def build_items(store: Store, settings: Settings, now: datetime,
     """Queue rows (store.inbox.queue, already in order) enriched for display."""
     ids = [r["mention_id"] for r in rows]
     notes, fixed = inbox.notes(store, ids), inbox.corrections(store, ids)
+    judged = outcome_store.for_mentions(store, ids)
     for row in rows:
         limit = reply_limit(settings, row["platform"])
         scores = row["scores"] or {}
@@ -61,5 +63,6 @@ def build_items(store: Store, settings: Settings, now: datetime,
             earlier=inbox.replies_to_author(store, row["mention_id"]),
             notes=notes.get(row["mention_id"], []),
             corrected=fixed.get(row["mention_id"], {}),
+            outcome=judged.get(row["mention_id"]),
         )
     return rows
