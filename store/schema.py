@@ -12,6 +12,7 @@ import fcntl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -19,7 +20,7 @@ from sqlite_utils.migrations import Migrations
 from core.errors import StoreError
 from store.db import Store
 
-Step = Callable[[Database], None]
+Step = TypeVar("Step", bound=Callable[[Database], None])  # a migration function
 
 
 class _NumberOrder(Migrations):
