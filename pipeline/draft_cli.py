@@ -133,7 +133,7 @@ def draft_items(items: list[dict[str, Any]], settings: Settings, classifier: Cla
 
 def _from_store(args: argparse.Namespace, settings: Settings) -> int:
     from responder.acceptance import OUTCOMES, by_kind, table
-    from store import ai_drafts, drafts
+    from store import ai_drafts, drafts, reminders
     from store.schema import open_store
 
     store = open_store(settings.app.database)
@@ -165,7 +165,7 @@ def _from_store(args: argparse.Namespace, settings: Settings) -> int:
             print("reminders are off (responder.reminder_hours = 0)")
             return 0
         before = SystemClock().now() - timedelta(hours=hours)
-        for row in drafts.unanswered(store, before):
+        for row in reminders.unanswered(store, before):
             print(json.dumps({"mention_id": row["mention_id"], "handle": row["handle"],
                               "posted_at": row["posted_at"], "reply": row["reply"],
                               "url": row["posted_url"] or row["url"]}, ensure_ascii=False))

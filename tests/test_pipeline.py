@@ -9,7 +9,7 @@ import pytest
 
 from core.errors import RateLimited
 from listener.base import Poll
-from store import drafts, sources
+from store import publishing, sources
 from store.operations import drafts_by_state
 from tests.support import SAMPLE, mention_line
 from tests.support.pipeline import approve_all, make_pipeline, sink
@@ -113,8 +113,8 @@ def _one_approved(make_settings, classifier, clock):
 
 def test_crash_after_the_platform_call_does_not_post_twice(make_settings, classifier, clock):
     settings, pipeline = _one_approved(make_settings, classifier, clock)
-    row = drafts.to_publish(pipeline.store, 10, clock.now())[0]
-    drafts.mark_posting(pipeline.store, row["draft_id"], clock.now())
+    row = publishing.to_publish(pipeline.store, 10, clock.now())[0]
+    publishing.mark_posting(pipeline.store, row["draft_id"], clock.now())
     from core.reply import ReplyRequest
 
     pipeline.publishers["replay"].publish(ReplyRequest(
@@ -133,8 +133,8 @@ def test_crash_after_the_platform_call_does_not_post_twice(make_settings, classi
 def test_crash_before_the_platform_call_posts_once_on_restart(make_settings, classifier,
                                                                clock):
     settings, pipeline = _one_approved(make_settings, classifier, clock)
-    drafts.mark_posting(pipeline.store, drafts.to_publish(pipeline.store, 10, clock.now())[0][
-        "draft_id"], clock.now())
+    due = publishing.to_publish(pipeline.store, 10, clock.now())
+    publishing.mark_posting(pipeline.store, due[0]["draft_id"], clock.now())
     pipeline.store.close()
     clock.advance(settings.pipeline.publish_lease_seconds)
     restarted = make_pipeline(settings, classifier, clock)

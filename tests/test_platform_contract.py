@@ -11,7 +11,7 @@ import pytest
 from config.settings import BrandSettings, Settings
 from listener.platforms import PLATFORMS
 from pipeline.jobs import Pipeline
-from store import drafts, sources
+from store import drafts, publishing, sources
 from tests.support import Grumpy
 from tests.support.platforms import HARNESSES, OFFLINE
 
@@ -98,7 +98,7 @@ def test_each_approved_reply_is_posted_once_when_an_answer_is_lost(world, store)
 def test_a_crash_after_the_post_never_posts_twice(world, store):
     (draft,) = approve_all(world, store, 1)
     # The crash: attempt counted, reply made on the platform, the process died.
-    drafts.mark_posting(store, draft["draft_id"], world.clock.now())
+    publishing.mark_posting(store, draft["draft_id"], world.clock.now())
     from core.reply import ReplyRequest
 
     row = drafts.get(store, draft["draft_id"])

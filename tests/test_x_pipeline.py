@@ -12,7 +12,7 @@ from listener.x.publisher import XPublisher
 from listener.x.source import XSource
 from pipeline.jobs import Pipeline
 from sandbox.x_api import XSandbox
-from store import drafts, mentions, sources
+from store import drafts, mentions, publishing, sources
 from tests.support import Grumpy, mentions_by_status
 from tests.support.x import X_SOURCE
 
@@ -73,7 +73,7 @@ def test_reply_posted_once_across_a_crash(pipeline, sandbox, store, clock):
     assert draft["api_replyable"]
     drafts.approve(store, draft["draft_id"], "mia", draft["version"], clock.now())
     # The crash: marked posting, the POST went out, the process died before mark_posted.
-    drafts.mark_posting(store, draft["draft_id"], clock.now())
+    publishing.mark_posting(store, draft["draft_id"], clock.now())
     row = drafts.get(store, draft["draft_id"])
     publisher = pipeline.publishers["x-lumora"]
     posted = publisher.publish(ReplyRequest(draft["draft_id"], "x", target, target,

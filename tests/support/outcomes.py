@@ -6,7 +6,7 @@ from typing import Any
 
 from core.clock import ManualClock
 from core.reply import Posted
-from store import drafts
+from store import drafts, publishing
 from store.db import Store
 from tests.support.actions import seed, seed_mention
 
@@ -20,9 +20,9 @@ def post_reply(store: Store, clock: ManualClock, text: str = "my order never arr
     posted id)."""
     mention_id, draft_id = seed(store, clock, text, reply, handle=handle, **mention)
     drafts.approve(store, draft_id, agent, 1, clock.now())
-    drafts.mark_posting(store, draft_id, clock.now())
+    publishing.mark_posting(store, draft_id, clock.now())
     posted_id = f"r{draft_id}"
-    drafts.mark_posted(store, draft_id, Posted(posted_id, clock.now()), clock.now())
+    publishing.mark_posted(store, draft_id, Posted(posted_id, clock.now()), clock.now())
     return mention_id, draft_id, posted_id
 
 
