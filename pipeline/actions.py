@@ -30,6 +30,9 @@ API (``actions = Actions(store, settings, clock)``; ``actor`` is the agent's nam
     actions.skip(draft_id, actor) -> Done
     actions.undo(draft_id, actor) -> Done
     actions.replied_by_hand(draft_id, actor) -> Done
+    actions.assign(mention_id, actor, assignee, allowed) -> Done
+    actions.note(mention_id, actor, text) -> Done
+    actions.correct(mention_id, actor, field, value) -> Done
     actions.correct_outcome(conversation, actor, outcome=None, satisfaction=None) -> Done
 
 Each returns ``Done`` whose ``message`` is one sentence for the agent (interfaces decide
