@@ -158,9 +158,11 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     except ActionRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    edit = None
+    edit: Callable[[str, str, int], str | None] | None = None
     if sys.stdin.isatty() and sys.stdout.isatty():
-        from terminal.editor import editor as edit
+        from terminal.editor import editor
+
+        edit = editor
     try:
         review(store, settings, args.clock, actor, input, sys.stdout, edit)
     except (EOFError, KeyboardInterrupt):
