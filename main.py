@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from metrics.period import Period
     from pipeline.ai_drafts import AiDrafter
     from pipeline.jobs import Pipeline
+    from sentiment.classifier import Classifier
     from sentiment.embedding import Embedder
     from sentiment.outcomes import OutcomeDecider
     from store.db import Store
@@ -118,7 +119,7 @@ def build_pipeline(settings: Settings, clock: Clock, times: StartTimes | None = 
     times = times or StartTimes()
     times.mark("imports: pipeline, stages")
 
-    def models():
+    def models() -> tuple[tuple[Classifier, Embedder], float]:
         started = time.perf_counter()
         loaded = load_models(settings.model)
         return loaded, time.perf_counter() - started

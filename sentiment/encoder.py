@@ -378,7 +378,7 @@ def read_manifest(model_dir: Path) -> dict[str, Any]:
     return json.loads((Path(model_dir) / MANIFEST).read_text(encoding="utf-8"))
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -390,7 +390,7 @@ def encoder_version(directory: Path) -> str:
     """12 hex digits naming the encoder alone (base and fine-tuned tensors): what an
     ``encoder.onnx`` was exported from, so serving can refuse a stale export."""
     manifest = read_manifest(directory)
-    hashed = manifest["base_sha256"] + _file_sha256(Path(directory) / WEIGHTS)
+    hashed = manifest["base_sha256"] + file_sha256(Path(directory) / WEIGHTS)
     return hashlib.sha256(hashed.encode()).hexdigest()[:12]
 
 
@@ -398,9 +398,9 @@ def directory_version(directory: Path) -> str:
     """12 hex digits naming a stored model: the base weights, the fine-tuned tensors
     and the heads (a model without heads keeps the hash it had before heads existed)."""
     manifest = read_manifest(directory)
-    hashed = manifest["base_sha256"] + _file_sha256(Path(directory) / WEIGHTS)
+    hashed = manifest["base_sha256"] + file_sha256(Path(directory) / WEIGHTS)
     if (Path(directory) / HEADS_FILE).is_file():
-        hashed += _file_sha256(Path(directory) / HEADS_FILE)
+        hashed += file_sha256(Path(directory) / HEADS_FILE)
     return hashlib.sha256(hashed.encode()).hexdigest()[:12]
 
 
