@@ -180,6 +180,18 @@ def adapt(texts: list[str], values: list[int], mention_ids: list[int], shipped_d
     """Refit on the corrections; switch to the new heads only if they are no worse on
     the held-out corrections. ``shipped_dir`` holds the serving files and the shipped
     training sample."""
+    if len(values) < MIN_CORRECTIONS:
+        raise AdaptError(f"{len(values)} needs_reply corrections; adapting needs at least "
+                         f"{MIN_CORRECTIONS}")
+    x = head_inputs(encode(shipped_dir, texts, threads=threads), HEAD_INPUTS)
+    return adapt_vectors(x, values, mention_ids, shipped_dir, data_dir, settings=settings,
+                         progress=progress)  # fmt: skip
+
+
+def adapt_vectors(x: np.ndarray, values: list[int], mention_ids: list[int],
+                  shipped_dir: Path, data_dir: Path, *, settings: FitSettings | None = None,
+                  progress: Progress | None = None) -> Outcome:
+    """``adapt`` on the corrections' head inputs (already encoded)."""
     started = time.monotonic()
     if len(values) < MIN_CORRECTIONS:
         raise AdaptError(f"{len(values)} needs_reply corrections; adapting needs at least "
@@ -192,7 +204,6 @@ def adapt(texts: list[str], values: list[int], mention_ids: list[int], shipped_d
     if held.all() or not held.any():
         raise AdaptError("the corrections do not split into a training and a held-out part")
     y = np.array(values, dtype=np.int8)
-    x = head_inputs(encode(shipped_dir, texts, threads=threads), HEAD_INPUTS)
     with np.load(base_file) as stored:
         base = expand_base({k: stored[k] for k in stored.files})
     old_thresholds = _thresholds(in_use)

@@ -75,6 +75,9 @@ def triage_table(rows: Sequence[Row], data: Dataset, probs: np.ndarray,
                 (need & ~unsure)[known & (gold_nr == 1)].mean())
         if (gold_nr[known] == 0).any():
             entry["needs_reply_false_alarms"] = float(need[known & (gold_nr == 0)].mean())
+        answered = np.array([rows[i].source == "twcs" for i in index])
+        if answered.any():  # every TWCS first contact was answered by the brand
+            entry["answered_flagged"] = float(need[answered].mean())
         entry["unsure_share"] = float(unsure.mean())
         gold_cp = data.targets[index, 1]
         known_cp = gold_cp != UNKNOWN
@@ -137,9 +140,11 @@ def format_tables(heads: Sequence[dict[str, object]], decisions: Sequence[dict[s
         w = worst(per, key)
         if w is not None:
             lines.append(f"worst source for {head} ({key}): {w['source']} {num(w[key])}")
-    columns = ("needs_reply_recall", "needs_reply_recall_confident", "needs_reply_false_alarms",
-               "unsure_share", "complaint_macro_f1", "praise_flagged", "tone_macro_recall")
-    short = ("nr recall", "confident", "false al.", "unsure", "cp mF1", "praise", "tone")
+    columns = ("needs_reply_recall", "needs_reply_recall_confident", "answered_flagged",
+               "needs_reply_false_alarms", "unsure_share", "complaint_macro_f1",
+               "praise_flagged", "tone_macro_recall")
+    short = ("nr recall", "confident", "answered", "false al.", "unsure", "cp mF1", "praise",
+             "tone")
     lines += ["", "triage (model + rules; unsure mentions are queued), each source held out:",
               f"{'held-out source':<18}{'n':>6}" + "".join(f"{s:>11}" for s in short)]
     for r in decisions:

@@ -41,6 +41,8 @@ from pathlib import Path
 from sentiment.classifier import HEADS
 from sentiment.labels import LABELS_DIR, join
 
+CARE_FILE = "care_labels.tsv"
+
 UNKNOWN = -1
 # Made-up brand and user handles; a text's handles are replaced by ones drawn from these.
 BRANDS = ("Lumora", "NovaBank", "AcmeHelp", "QuillMobile", "OrbitAir", "PeakFiber",
@@ -118,14 +120,16 @@ def _capped(rows: list[Row], cap: int) -> list[Row]:
     return sorted(rows, key=lambda r: hashlib.sha1(r.text.encode()).digest())[:cap]
 
 
-def twcs_rows(folder: Path) -> list[Row]:
-    """TWCS first contacts, needs_reply 1, grouped by the brand that answered."""
+def twcs_rows(folder: Path) -> tuple[list[Row], dict[str, str]]:
+    """TWCS first contacts, needs_reply 1, grouped by the brand that answered; and the
+    group of each first contact's tweet id."""
     with open(folder / "twcs" / "twcs_sample.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     by_id = {r["tweet_id"]: r for r in rows}
     brands = {r["author_id"] for r in rows if r["inbound"] == "False"}
     lower = {b.lower(): b for b in brands}
     out = []
+    groups: dict[str, str] = {}
     for r in rows:
         if r["inbound"] != "True" or r["in_response_to_tweet_id"]:
             continue
@@ -138,9 +142,10 @@ def twcs_rows(folder: Path) -> list[Row]:
         if not brand:
             named = [lower[h.lower()] for h in _HANDLE.findall(r["text"]) if h.lower() in lower]
             brand = named[0] if named else "unknown"
-        out.append(Row("twcs", f"twcs:{brand.lower()}", vary_handles(r["text"], brands),
+        groups[r["tweet_id"]] = f"twcs:{brand.lower()}"
+        out.append(Row("twcs", groups[r["tweet_id"]], vary_handles(r["text"], brands),
                        _answers(needs_reply=1)))  # fmt: skip
-    return out
+    return out, groups
 
 
 def intent_rows(folder: Path, cap: int = 1500) -> list[Row]:
@@ -259,28 +264,39 @@ def spam_rows(folder: Path, cap: int = 1500) -> list[Row]:
 
 
 def labelled_rows(data_dir: Path, labels_dir: Path = LABELS_DIR) -> list[Row]:
-    """The hand labels (every head), with the care labels of ``care_labels*.tsv`` when
-    present; care rows are grouped by the brand they were written to."""
-    out = []
-    for e in join(data_dir, labels_dir / "labels.tsv"):
-        out.append(Row(e.source, e.source, vary_handles(e.text),
-                       tuple(e.answers[h] for h in HEADS), e.tone or ""))  # fmt: skip
-    out += care_label_rows(labels_dir)
-    return out
+    """The hand labels of ``labels.tsv`` (airline, TweetEval; every head) with the demo
+    sample and our written examples."""
+    return [Row(e.source, e.source, vary_handles(e.text), tuple(e.answers[h] for h in HEADS),
+                e.tone or "") for e in join(data_dir, labels_dir / "labels.tsv")]  # fmt: skip
 
 
-def care_label_rows(labels_dir: Path = LABELS_DIR) -> list[Row]:
-    """Rows of ``care*.tsv`` files written on care traffic: columns source, group, nr, cp,
-    sp, sc, text (header first); ``-`` for an answer not given."""
+CARE_SOURCES = {"apple-sentiment": "apple", "sms-spam": "sms", "youtube-spam": "youtube"}
+_ESCAPED = re.compile(r"\\(.)")
+
+
+def care_label_rows(path: Path, brand_of: dict[str, str] | None = None) -> list[Row]:
+    """The hand labels written on care traffic (``care_labels.tsv``: source, brand, id,
+    text, needs_reply, complaint, spam, sarcasm, tone, topic, unsure; texts escaped, the
+    addressed brand masked as @brand). Sources take the names used here; TWCS rows are
+    grouped by the answering brand (``brand_of``: tweet id -> group) so brand folds
+    match the weak rows'."""
+    if not path.is_file():
+        return []
+    brand_of = brand_of or {}
     out = []
-    for path in sorted(labels_dir.glob("care*.tsv")):
-        for row in _tsv(path):
-            answers = tuple(int(row[h]) if row.get(h, "-") in ("0", "1") else UNKNOWN
-                            for h in ("nr", "cp", "sp", "sc"))  # fmt: skip
-            source = row.get("source") or path.stem
-            group = row.get("group") or source
-            out.append(Row(source, group, vary_handles(row["text"]), answers,
-                           row.get("tone", "")))  # fmt: skip
+    for row in _tsv(path):
+        if row.get("needs_reply") not in ("0", "1"):
+            continue  # not labelled yet
+        answers = tuple(int(row[h]) if row.get(h) in ("0", "1") else UNKNOWN for h in HEADS)
+        source = CARE_SOURCES.get(row["source"], row["source"])
+        text = _ESCAPED.sub(lambda m: {"t": "\t", "n": "\n", "r": "\r"}.get(
+            m.group(1), m.group(1)), row["text"])
+        group = source
+        if source == "twcs":
+            group = brand_of.get(row.get("id", ""), f"twcs:{row.get('brand', '').lower()}")
+        tone = row.get("tone", "")
+        out.append(Row(source, group, vary_handles(text), answers,
+                       tone if tone in ("negative", "neutral", "positive") else ""))
     return out
 
 
@@ -289,19 +305,23 @@ def _tsv(path: Path) -> Iterator[dict[str, str]]:
     header = lines[0].split("\t")
     for line in lines[1:]:
         if line.strip():
-            yield dict(zip(header, line.split("\t", len(header) - 1), strict=False))
+            yield dict(zip(header, line.split("\t"), strict=False))
 
 
 def all_rows(data_dir: Path, labels_dir: Path = LABELS_DIR) -> list[Row]:
-    """Every row of every source, de-duplicated by text (the first source keeps it)."""
+    """Every row of every source, de-duplicated by the text without its handles: a hand
+    label comes first and wins over the same text's structural label."""
     care = Path(data_dir) / "care"
+    twcs, brand_of = twcs_rows(care)
     rows = labelled_rows(Path(data_dir), labels_dir)
-    rows += twcs_rows(care) + intent_rows(care) + brand_tweet_rows(care)
+    rows += care_label_rows(labels_dir / CARE_FILE, brand_of)
+    rows += twcs + intent_rows(care) + brand_tweet_rows(care)
     rows += sarcasm_rows(care) + spam_rows(care)
     seen: set[str] = set()
     unique = []
     for row in rows:
-        if row.text not in seen:
-            seen.add(row.text)
+        bare = " ".join(_HANDLE.sub("", row.text).split()).lower()
+        if bare not in seen:
+            seen.add(bare)
             unique.append(row)
     return unique

@@ -1,0 +1,93 @@
+"""`main.py model adapt`: refits on a desk's corrections, switches only to a model that is
+no worse on the held-out corrections, and the daemon's model setting resolves to it.
+
+The encoder is fixed, so these tests work on head inputs directly: a small made-up
+space where "needs a reply" is one direction, with a shipped model, its training
+sample and its manifest written to real files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from sentiment.adapt import (
+    CURRENT,
+    AdaptError,
+    adapt_vectors,
+    current_dir,
+    is_held_out,
+    resolve,
+)
+from sentiment.train_by_source import save_heads
+from sentiment.train_wide import Dataset, FitSettings, compact_base, fit, row_weights
+
+DIM = 24
+FAST = FitSettings(hidden=16, components=0, epochs=40, batch=64, dropout=0.0, lr=5e-3)
+
+
+def _space(n: int, direction: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, DIM)).astype(np.float32)
+    y = (x @ direction > 0).astype(np.int8)
+    return x, y
+
+
+def _shipped(tmp_path, direction: np.ndarray):
+    """A shipped model folder: heads fitted where ``direction`` decides, a training
+    sample, a manifest with thresholds."""
+    x, y = _space(600, direction, seed=1)
+    targets = np.full((len(y), 4), -1, np.int8)
+    targets[:, 0] = y
+    sources = ["base"] * len(y)
+    data = Dataset(x, targets, row_weights(sources), sources, sources)
+    folder = tmp_path / "shipped"
+    folder.mkdir()
+    save_heads(fit(data, FAST), folder)
+    np.savez_compressed(folder / "adapt_base.npz", **compact_base(data, rows=600))
+    (folder / "manifest.json").write_text(json.dumps(
+        {"head_inputs": ["features"], "heads": {"thresholds": {"needs_reply": 0.5,
+                                                               "unsure": 0.25}}}))
+    return folder
+
+
+def test_corrections_that_teach_the_desks_own_rule_switch_the_model(tmp_path):
+    shipped_rule = np.eye(DIM, dtype=np.float32)[0]
+    desk_rule = np.eye(DIM, dtype=np.float32)[1]  # this desk's customers differ
+    shipped = _shipped(tmp_path, shipped_rule)
+    x, y = _space(400, desk_rule, seed=2)
+    data_dir = tmp_path / "data"
+    outcome = adapt_vectors(x, list(y), list(range(400)), shipped, data_dir, settings=FAST)
+    assert outcome.switched and outcome.after["cost"] < outcome.before["cost"]
+    assert outcome.held_out == sum(is_held_out(i) for i in range(400))
+    assert current_dir(data_dir) == outcome.directory
+    assert (data_dir / "models" / CURRENT).read_text().strip() == outcome.directory.name
+    assert resolve("default", data_dir) == str(outcome.directory)
+    assert resolve("/some/other/model", data_dir) == "/some/other/model"
+    manifest = json.loads((outcome.directory / "manifest.json").read_text())
+    assert manifest["adapted"]["corrections"] == 400
+    assert outcome.version and outcome.version in outcome.directory.name
+
+
+def test_adapt_refuses_a_model_that_is_worse_on_the_held_out_corrections(tmp_path):
+    rule = np.eye(DIM, dtype=np.float32)[0]
+    shipped = _shipped(tmp_path, rule)
+    x, y = _space(300, rule, seed=3)
+    ids = list(range(300))
+    held = np.array([is_held_out(i) for i in ids])
+    # Agents' clicks on the training part are the opposite of what is right, the
+    # held-out part stays right: the refit learns nonsense and must not be used.
+    wrong = np.where(held, y, 1 - y)
+    data_dir = tmp_path / "data"
+    outcome = adapt_vectors(x, list(wrong), ids, shipped, data_dir, settings=FAST)
+    assert not outcome.switched
+    assert outcome.after["cost"] > outcome.before["cost"]
+    assert current_dir(data_dir) is None and resolve("default", data_dir) == "default"
+
+
+def test_too_few_corrections_are_refused_with_a_reason(tmp_path):
+    shipped = _shipped(tmp_path, np.eye(DIM, dtype=np.float32)[0])
+    x, y = _space(10, np.eye(DIM, dtype=np.float32)[0], seed=4)
+    with pytest.raises(AdaptError, match="at least"):
+        adapt_vectors(x, list(y), list(range(10)), shipped, tmp_path / "data", settings=FAST)
