@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -32,6 +33,11 @@ LABELS_FILE = LABELS_DIR / "labels.tsv"
 WRITTEN_FILE = LABELS_DIR / "written.tsv"  # our own short examples, texts included
 TOPICS_FILE = LABELS_DIR / "topics.tsv"  # Lumora-style mentions with their topic
 SAMPLE_FILE = Path(__file__).resolve().parents[1] / "samples" / "lumora_mentions.jsonl"
+CARE_FILE = LABELS_DIR / "care_labels.tsv"  # hand labels on ../shared/data/care, texts included
+CARE_COLUMNS = ("source", "brand", "id", "text", "needs_reply", "complaint", "spam", "sarcasm",
+                "tone", "topic", "unsure")
+TOPIC_NAMES = ("account", "billing", "defect", "delivery", "general", "outage")
+_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 Split = Literal["train", "val", "test"]
 COLUMNS = ("key", "source", "nr", "cp", "sp", "sc")  # nr cp sp sc in HEADS order
 
@@ -39,6 +45,19 @@ COLUMNS = ("key", "source", "nr", "cp", "sp", "sc")  # nr cp sp sc in HEADS orde
 def text_key(text: str) -> str:
     """The label key of a tweet: 16 hex digits of the SHA-1 of its exact UTF-8 text."""
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+def escape_field(text: str) -> str:
+    """A text as one TSV field: backslash, tab, CR and newline are written as a backslash
+    followed by a backslash, t, r or n, so a multi-line tweet stays on one line and reads
+    back exactly (the care labels keep their texts in the file)."""
+    return "".join(_ESCAPES.get(ch, ch) for ch in text)
+
+
+def unescape_field(field: str) -> str:
+    """The inverse of ``escape_field``; a lone trailing backslash is kept as it is."""
+    return re.sub(r"\\(.)", lambda m: {"t": "\t", "n": "\n", "r": "\r"}.get(
+        m.group(1), m.group(1)), field)
 
 
 def split_of(key: str) -> Split:
@@ -53,10 +72,13 @@ def split_of(key: str) -> Split:
 @dataclass(frozen=True)
 class Example:
     key: str
-    source: str  # airline, tweeteval, sample
+    source: str  # airline, tweeteval, sample, written, or a care data set (twcs, ...)
     text: str
     answers: dict[str, int]  # HEADS -> 0/1
     tone: str | None  # negative/neutral/positive when the source has one
+    brand: str = ""  # care labels: the addressed brand (TWCS) or the brand talked about
+    topic: str = ""  # care labels: one of TOPIC_NAMES where it was obvious, else ""
+    unsure: bool = False  # care labels: the labeller hesitated
 
     @property
     def split(self) -> Split:
@@ -136,6 +158,38 @@ def written_examples(path: Path = WRITTEN_FILE) -> list[Example]:
             raise DataError(f"{path}:{number}: expected four 0/1 answers and a text")
         answers = dict(zip(HEADS, map(int, parts[:4]), strict=True))
         examples.append(Example(text_key(parts[4]), "written", parts[4], answers, None))
+    return examples
+
+
+def care_examples(path: Path = CARE_FILE) -> list[Example]:
+    """The hand labels on ``../shared/data/care`` (texts included, @handles masked).
+
+    Columns are ``CARE_COLUMNS``; texts are escaped with ``escape_field``. Each example's
+    source is the data set it came from (twcs, banking77, sanders, isarcasm, ...) and, for
+    TWCS, ``brand`` is the care account it was addressed to, so callers can hold out
+    whole sources or brands (docs/triage-guide.md). A bad line is one DataError naming it.
+    """
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror}") from exc
+    examples = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or line.startswith("source\t"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != len(CARE_COLUMNS):
+            raise DataError(f"{path}:{number}: expected {len(CARE_COLUMNS)} tab-separated "
+                            f"columns, found {len(parts)}")
+        source, brand, _id, text, *flags, tone, topic, unsure = parts
+        if any(f not in ("0", "1") for f in (*flags, unsure)) or tone not in LABELS \
+                or topic not in ("", *TOPIC_NAMES):
+            raise DataError(f"{path}:{number}: expected 0/1 answers, a tone in {LABELS} "
+                            f"and a topic in {TOPIC_NAMES} or empty")
+        text = unescape_field(text)
+        answers = dict(zip(HEADS, map(int, flags), strict=True))
+        examples.append(Example(text_key(text), source, text, answers, tone, brand, topic,
+                                unsure == "1"))
     return examples
 
 

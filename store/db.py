@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,24 @@ from core.errors import StoreError
 
 BUSY_TIMEOUT_MS = 10_000
 READER_MMAP_BYTES = 256 * 2**20
+
+
+def _enter_wal(conn: sqlite3.Connection) -> None:
+    """Switch a connection to WAL, waiting for processes that open a new file at once.
+
+    Changing the journal mode of a new file needs an exclusive lock for which SQLite
+    does not call its busy handler: four processes starting together made one fail
+    with "database is locked" about once in fifteen tries. Retry for the busy timeout.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 class Store:
@@ -41,7 +60,7 @@ class Store:
                     self.path, check_same_thread=False, isolation_level=None,
                     timeout=BUSY_TIMEOUT_MS / 1000,
                 )
-                conn.execute("PRAGMA journal_mode=WAL")
+                _enter_wal(conn)
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute("PRAGMA foreign_keys=ON")
         except (OSError, sqlite3.Error) as exc:
