@@ -101,7 +101,13 @@ def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.topics:
         print("no [[topics]] configured; pass --config with topics")
         return 2
-    pairs = read_topic_set(args.data)
+    head = Path(args.data).read_text(encoding="utf-8").split("\n", 1)[0]
+    if head.startswith("source\t"):  # the care labels: real traffic to many brands
+        from sentiment.train_data import care_topic_pairs
+
+        pairs = care_topic_pairs(args.data)
+    else:
+        pairs = read_topic_set(args.data)
     texts = [text for _, text in pairs]
     finder = TopicFinder(list(settings.topics), Embedder.load().embed,
                          settings.triage.topic_min_similarity)  # fmt: skip

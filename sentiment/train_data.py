@@ -34,14 +34,11 @@ import csv
 import hashlib
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from sentiment.classifier import HEADS
-from sentiment.labels import LABELS_DIR, join
-
-CARE_FILE = "care_labels.tsv"
+from sentiment.labels import CARE_FILE, LABELS_DIR, care_examples, join
 
 UNKNOWN = -1
 # Made-up brand and user handles; a text's handles are replaced by ones drawn from these.
@@ -122,7 +119,7 @@ def _capped(rows: list[Row], cap: int) -> list[Row]:
 
 def twcs_rows(folder: Path) -> tuple[list[Row], dict[str, str]]:
     """TWCS first contacts, needs_reply 1, grouped by the brand that answered; and the
-    group of each first contact's tweet id."""
+    group of each first contact by its bare text."""
     with open(folder / "twcs" / "twcs_sample.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     by_id = {r["tweet_id"]: r for r in rows}
@@ -142,8 +139,8 @@ def twcs_rows(folder: Path) -> tuple[list[Row], dict[str, str]]:
         if not brand:
             named = [lower[h.lower()] for h in _HANDLE.findall(r["text"]) if h.lower() in lower]
             brand = named[0] if named else "unknown"
-        groups[r["tweet_id"]] = f"twcs:{brand.lower()}"
-        out.append(Row("twcs", groups[r["tweet_id"]], vary_handles(r["text"], brands),
+        groups[bare(r["text"])] = f"twcs:{brand.lower()}"
+        out.append(Row("twcs", groups[bare(r["text"])], vary_handles(r["text"], brands),
                        _answers(needs_reply=1)))  # fmt: skip
     return out, groups
 
@@ -271,41 +268,39 @@ def labelled_rows(data_dir: Path, labels_dir: Path = LABELS_DIR) -> list[Row]:
 
 
 CARE_SOURCES = {"apple-sentiment": "apple", "sms-spam": "sms", "youtube-spam": "youtube"}
-_ESCAPED = re.compile(r"\\(.)")
 
 
-def care_label_rows(path: Path, brand_of: dict[str, str] | None = None) -> list[Row]:
-    """The hand labels written on care traffic (``care_labels.tsv``: source, brand, id,
-    text, needs_reply, complaint, spam, sarcasm, tone, topic, unsure; texts escaped, the
-    addressed brand masked as @brand). Sources take the names used here; TWCS rows are
-    grouped by the answering brand (``brand_of``: tweet id -> group) so brand folds
-    match the weak rows'."""
-    if not path.is_file():
+def bare(text: str) -> str:
+    """A text without its handles, spacing or case: the same tweet whichever way its
+    handles were masked or varied."""
+    return " ".join(_HANDLE.sub("", text).split()).lower()
+
+
+def care_label_rows(path: Path = CARE_FILE, brand_of: dict[str, str] | None = None
+                    ) -> list[Row]:
+    """The hand labels written on care traffic (``sentiment.labels.care_examples``), with
+    the source names used here; a TWCS row is grouped by the brand it was addressed to
+    (the labeller's, else ``brand_of``: bare text -> group, from ``twcs_rows``)."""
+    if not Path(path).is_file():
         return []
     brand_of = brand_of or {}
     out = []
-    for row in _tsv(path):
-        if row.get("needs_reply") not in ("0", "1"):
-            continue  # not labelled yet
-        answers = tuple(int(row[h]) if row.get(h) in ("0", "1") else UNKNOWN for h in HEADS)
-        source = CARE_SOURCES.get(row["source"], row["source"])
-        text = _ESCAPED.sub(lambda m: {"t": "\t", "n": "\n", "r": "\r"}.get(
-            m.group(1), m.group(1)), row["text"])
+    for e in care_examples(Path(path)):
+        source = CARE_SOURCES.get(e.source, e.source)
         group = source
-        if source == "twcs":
-            group = brand_of.get(row.get("id", ""), f"twcs:{row.get('brand', '').lower()}")
-        tone = row.get("tone", "")
-        out.append(Row(source, group, vary_handles(text), answers,
-                       tone if tone in ("negative", "neutral", "positive") else ""))
+        if source == "twcs":  # the labeller's brand; else the one the thread shows
+            known = e.brand and e.brand.lower() not in ("unknown", "brand")
+            group = f"twcs:{e.brand.lower()}" if known else brand_of.get(bare(e.text),
+                                                                         "twcs:unknown")
+        out.append(Row(source, group, vary_handles(e.text),
+                       tuple(e.answers[h] for h in HEADS), e.tone or ""))  # fmt: skip
     return out
 
 
-def _tsv(path: Path) -> Iterator[dict[str, str]]:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    header = lines[0].split("\t")
-    for line in lines[1:]:
-        if line.strip():
-            yield dict(zip(header, line.split("\t"), strict=False))
+def care_topic_pairs(path: Path = CARE_FILE) -> list[tuple[str, str]]:
+    """(topic, text) for every care-labelled text given a topic (``main.py model
+    topics --data sentiment/labels/care_labels.tsv``): topic accuracy on real traffic."""
+    return [(e.topic, e.text) for e in care_examples(Path(path)) if e.topic]
 
 
 def all_rows(data_dir: Path, labels_dir: Path = LABELS_DIR) -> list[Row]:
@@ -314,14 +309,13 @@ def all_rows(data_dir: Path, labels_dir: Path = LABELS_DIR) -> list[Row]:
     care = Path(data_dir) / "care"
     twcs, brand_of = twcs_rows(care)
     rows = labelled_rows(Path(data_dir), labels_dir)
-    rows += care_label_rows(labels_dir / CARE_FILE, brand_of)
+    rows += care_label_rows(labels_dir / CARE_FILE.name, brand_of)
     rows += twcs + intent_rows(care) + brand_tweet_rows(care)
     rows += sarcasm_rows(care) + spam_rows(care)
     seen: set[str] = set()
     unique = []
     for row in rows:
-        bare = " ".join(_HANDLE.sub("", row.text).split()).lower()
-        if bare not in seen:
-            seen.add(bare)
+        if bare(row.text) not in seen:
+            seen.add(bare(row.text))
             unique.append(row)
     return unique
