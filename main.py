@@ -62,13 +62,13 @@ def build_pipeline(settings: Settings, clock: Clock):
     from listener.platforms import build_publisher, build_source
     from pipeline.jobs import Pipeline
     from sentiment.batch import topic_finder_for
-    from sentiment.embedding import Embedder
-    from sentiment.transformer import load_classifier
+    from sentiment.transformer import load_models
 
     store = _store(settings)
-    classifier = load_classifier(settings.model)
+    # One sentence encoder for the knowledge base, past replies and topics, fed by the
+    # tone model's pass when both are served from the shipped ONNX files.
+    classifier, embedder = load_models(settings.model)
     log.info("model %s (version %s)", classifier.name, classifier.version)
-    embedder = Embedder.load()  # one sentence encoder: knowledge base, past replies, topics
     return Pipeline(
         store=store, settings=settings, classifier=classifier,
         sources={s.name: build_source(s, settings, clock) for s in settings.sources},
@@ -162,13 +162,13 @@ def _print_read_budgets(store, settings: Settings) -> None:
 
 def cmd_triage(args: argparse.Namespace, settings: Settings) -> int:
     from sentiment.batch import Item, topic_finder_for, triage_items
-    from sentiment.transformer import load_classifier
+    from sentiment.transformer import load_models
 
     stream = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
     with stream:
         texts = [line.rstrip("\n") for line in stream if line.strip()]
-    classifier = load_classifier(settings.model)
-    finder = topic_finder_for(settings)
+    classifier, embedder = load_models(settings.model)
+    finder = topic_finder_for(settings, embedder)
     # One brand made of every configured brand's terms: the texts carry no brand.
     brand = settings.brands[0].model_copy(update={
         "handles": [h for b in settings.brands for h in b.handles],
