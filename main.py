@@ -61,13 +61,14 @@ def build_pipeline(settings: Settings, clock: Clock):
     """Everything the daemon's jobs need, built from settings."""
     from listener.platforms import build_publisher, build_source
     from pipeline.jobs import Pipeline
+    from sentiment.adapt import desk_model
     from sentiment.batch import topic_finder_for
     from sentiment.transformer import load_models
 
     store = _store(settings)
     # One sentence encoder for the knowledge base, past replies and topics, fed by the
     # tone model's pass when both are served from the shipped ONNX files.
-    classifier, embedder = load_models(settings.model)
+    classifier, embedder = load_models(desk_model(settings))
     log.info("model %s (version %s)", classifier.name, classifier.version)
     return Pipeline(
         store=store, settings=settings, classifier=classifier,
@@ -161,13 +162,14 @@ def _print_read_budgets(store, settings: Settings) -> None:
 
 
 def cmd_triage(args: argparse.Namespace, settings: Settings) -> int:
+    from sentiment.adapt import desk_model
     from sentiment.batch import Item, topic_finder_for, triage_items
     from sentiment.transformer import load_models
 
     stream = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
     with stream:
         texts = [line.rstrip("\n") for line in stream if line.strip()]
-    classifier, embedder = load_models(settings.model)
+    classifier, embedder = load_models(desk_model(settings))
     finder = topic_finder_for(settings, embedder)
     # One brand made of every configured brand's terms: the texts carry no brand.
     brand = settings.brands[0].model_copy(update={

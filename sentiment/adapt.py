@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from config.settings import ModelSettings, Settings
 from sentiment.train_features import HEAD_INPUTS, encode, head_inputs
 from sentiment.train_wide import (
     ADAPT_BASE,
@@ -88,6 +89,15 @@ def resolve(name: str, data_dir: Path) -> str:
         return name
     adapted = current_dir(data_dir)
     return str(adapted) if adapted is not None else name
+
+
+def desk_model(settings: Settings) -> ModelSettings:
+    """The model settings a desk process loads: the configured model, or this desk's
+    adapted heads when the setting is the default and ``model adapt`` switched to them
+    (read at start: a restart picks up a new adaptation)."""
+    name = resolve(settings.model.name, settings.app.data_dir)
+    return settings.model if name == settings.model.name else settings.model.model_copy(
+        update={"name": name})
 
 
 def is_held_out(mention_id: int) -> bool:
@@ -216,15 +226,15 @@ def adapt_vectors(x: np.ndarray, values: list[int], mention_ids: list[int],
     if after["cost"] > before["cost"]:
         outcome.minutes = (time.monotonic() - started) / 60
         return outcome
-    outcome.directory, outcome.version = _write(model, thresholds, shipped_dir, in_use,
-                                                data_dir, outcome)  # fmt: skip
+    outcome.directory, outcome.version = install(model, thresholds, shipped_dir, data_dir,
+                                                 outcome)  # fmt: skip
     outcome.switched = True
     outcome.minutes = (time.monotonic() - started) / 60
     return outcome
 
 
-def _write(model: Mlp, thresholds: dict[str, float], shipped_dir: Path, in_use: Path,
-           data_dir: Path, outcome: Outcome) -> tuple[Path, str]:
+def install(model: Mlp, thresholds: dict[str, float], shipped_dir: Path, data_dir: Path,
+            outcome: Outcome) -> tuple[Path, str]:
     """A new versioned folder (heads, manifest, links to the shipped serving files) and
     the CURRENT pointer moved to it, atomically."""
     from safetensors.numpy import save_file
@@ -240,6 +250,7 @@ def _write(model: Mlp, thresholds: dict[str, float], shipped_dir: Path, in_use: 
     manifest = json.loads((shipped_dir / "manifest.json").read_text(encoding="utf-8"))
     manifest.setdefault("heads", {})["thresholds"] = {k: round(v, 4)
                                                       for k, v in thresholds.items()}
+    in_use = current_dir(data_dir) or shipped_dir
     manifest["adapted"] = {"from": in_use.name, "corrections": outcome.corrections,
                            "held_out": outcome.held_out, "before": outcome.before,
                            "after": outcome.after, "shipped_dir": str(shipped_dir)}  # fmt: skip

@@ -16,55 +16,30 @@ from pathlib import Path
 
 import numpy as np
 
-ENCODER_MAX, SENTENCE_MAX = 64, 128
 HEAD_INPUTS = ("features", "sentence")
 Progress = Callable[[int, int], None]
 
 
-def _session(path: Path, threads: int):
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
-def _pad(rows: list[list[int]], limit: int) -> tuple[np.ndarray, np.ndarray]:
-    rows = [r if len(r) <= limit else [*r[: limit - 1], r[-1]] for r in rows]
-    width = max(len(r) for r in rows)
-    ids = np.zeros((len(rows), width), dtype=np.int64)
-    mask = np.zeros((len(rows), width), dtype=np.int64)
-    for i, r in enumerate(rows):
-        ids[i, : len(r)] = r
-        mask[i, : len(r)] = 1
-    return ids, mask
-
-
 def encode(folder: Path, texts: Sequence[str], *, threads: int = 2, batch: int = 32,
            progress: Progress | None = None) -> dict[str, np.ndarray]:
-    """``features``, ``sentence`` and ``tone_logits`` per text, from the serving files."""
-    from tokenizers import Tokenizer
+    """``features``, ``sentence`` and ``tone_logits`` per text, served as the desk serves
+    them (``sentiment.encoder``), in chunks so a progress bar can follow."""
+    from sentiment.encoder import Encoder
 
-    tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
-    enc = _session(folder / "encoder.onnx", threads)
-    sen = _session(folder / "sentence.onnx", threads)
-    ids = [e.ids for e in tok.encode_batch(list(texts))]
-    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-    out = {"features": np.zeros((len(ids), 768), np.float32),
-           "sentence": np.zeros((len(ids), 384), np.float32),
-           "tone_logits": np.zeros((len(ids), 3), np.float32)}  # fmt: skip
-    for start in range(0, len(order), batch):
-        chunk = order[start:start + batch]
-        a, m = _pad([ids[i] for i in chunk], ENCODER_MAX)
-        tone, feats = enc.run(["tone_logits", "features"], {"input_ids": a, "attention_mask": m})
-        a, m = _pad([ids[i] for i in chunk], SENTENCE_MAX)
-        (sent,) = sen.run(["sentence"], {"input_ids": a, "attention_mask": m})
-        out["tone_logits"][chunk], out["features"][chunk], out["sentence"][chunk] = (
-            tone, feats, sent)
+    encoder = Encoder.load(folder, batch_size=batch, threads=threads)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = {"features": np.zeros((len(texts), 768), np.float32),
+           "sentence": np.zeros((len(texts), 384), np.float32),
+           "tone_logits": np.zeros((len(texts), 3), np.float32)}  # fmt: skip
+    step = batch * 16
+    for start in range(0, len(order), step):
+        chunk = order[start:start + step]
+        encoded = encoder.encode([texts[i] for i in chunk])
+        out["features"][chunk] = encoded.features
+        out["sentence"][chunk] = encoded.sentence
+        out["tone_logits"][chunk] = encoded.tone_logits
         if progress is not None:
-            progress(min(start + batch, len(order)), len(order))
+            progress(min(start + step, len(order)), len(order))
     return out
 
 

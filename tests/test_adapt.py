@@ -91,3 +91,45 @@ def test_too_few_corrections_are_refused_with_a_reason(tmp_path):
     x, y = _space(10, np.eye(DIM, dtype=np.float32)[0], seed=4)
     with pytest.raises(AdaptError, match="at least"):
         adapt_vectors(x, list(y), list(range(10)), shipped, tmp_path / "data", settings=FAST)
+
+
+def test_the_desk_loads_the_adapted_model_and_its_version_is_stored(make_settings, clock):
+    """After adapting, a (re)started desk loads the adapted heads; triage rows written
+    before keep the old version, rows written after carry the new one."""
+    from listener.platforms import build_publisher, build_source
+    from pipeline.jobs import Pipeline
+    from sentiment.adapt import Outcome, desk_model, install
+    from sentiment.train_by_source import load_heads
+    from sentiment.transformer import DEFAULT_MODEL_DIR, load_models
+    from store.schema import open_store
+    from tests.conftest import mention_line
+
+    settings = make_settings([
+        mention_line("p1", "@lumora my order never arrived, where is it"),
+        mention_line("p2", "@lumora the hub keeps dropping off wifi", offset=100),
+    ])
+    shipped, _ = load_models(desk_model(settings))
+    pipeline = Pipeline(
+        store=open_store(settings.app.database), settings=settings, classifier=shipped,
+        sources={s.name: build_source(s, settings, clock) for s in settings.sources},
+        publishers={s.name: build_publisher(s, settings, clock) for s in settings.sources},
+        clock=clock,
+    )
+    pipeline.run_once()
+
+    heads = load_heads(DEFAULT_MODEL_DIR)
+    heads.out_b = heads.out_b + 0.5  # stands in for a refit: any change is a new model
+    outcome = Outcome(corrections=40, held_out=10, before={}, after={}, switched=True)
+    folder, _version = install(heads, {"needs_reply": 0.3}, DEFAULT_MODEL_DIR,
+                              settings.app.data_dir, outcome)
+    restarted, _ = load_models(desk_model(settings))  # what the daemon does at start
+    assert restarted.version != shipped.version and restarted.name == str(folder)
+    assert restarted.thresholds["needs_reply"] == 0.3
+    pipeline.classifier = restarted
+    clock.advance(101)
+    pipeline.run_once()
+
+    stored = {r["platform_id"]: r["model_version"] for r in pipeline.store.query(
+        "SELECT m.platform_id, t.model_version FROM triage t JOIN mentions m"
+        " ON m.id = t.mention_id")}
+    assert stored == {"p1": shipped.version, "p2": restarted.version}
