@@ -58,6 +58,8 @@ def triage_table(rows: Sequence[Row], data: Dataset, probs: np.ndarray,
     and tone macro recall where the source has tone."""
     table = []
     for name, mask in holdouts(data):
+        if np.isnan(probs[mask, 0]).any():
+            continue  # not fitted
         thresholds = choose_thresholds(data, probs, exclude=mask)
         thresholds["unsure"] = unsure_floor(data, probs, exclude=mask)
         index = np.flatnonzero(mask)
@@ -101,6 +103,7 @@ def unsure_floor(data: Dataset, probs: np.ndarray, exclude: np.ndarray | None = 
     from sentiment.train_wide import care_first_contacts, recall_threshold
 
     keep = np.ones(len(data.sources), bool) if exclude is None else ~exclude
+    keep &= ~np.isnan(probs[:, 0])
     care = keep & care_first_contacts(data) & (data.targets[:, 0] == 1)
     return recall_threshold(probs[care, 0], recall)
 

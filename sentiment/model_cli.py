@@ -84,6 +84,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="--by-source: folder with the serving files")
     p.add_argument("--cache", type=Path, default=Path("data") / "vectors",
                    help="--by-source: where the texts' vectors are kept")
+    p.add_argument("--inputs", default="features,sentence",
+                   help="--by-source: the encoder outputs the heads read (comma-separated)")
+    p.add_argument("--only", help="--by-source: hold out only these units (comma-separated "
+                   "sources, or 'brands' for the folds of care brands)")
     p.set_defaults(func=cmd_eval)  # fmt: skip
 
     p = sub.add_parser("topics", help="topic accuracy on a labelled set (topic<TAB>text)")
@@ -236,8 +240,10 @@ def _eval_by_source(args: argparse.Namespace) -> int:
     from sentiment.train_by_source import _bar, load_training
     from sentiment.train_wide import by_source_table, out_of_source
 
-    rows, data, tone_logits = load_training(args.data, args.serving, args.cache)
-    probs = out_of_source(data, progress=_bar("held-out fits"))
+    inputs = tuple(n.strip() for n in args.inputs.split(",") if n.strip())
+    rows, data, tone_logits = load_training(args.data, args.serving, args.cache, inputs=inputs)
+    only = set(args.only.split(",")) if args.only else None
+    probs = out_of_source(data, progress=_bar("held-out fits"), only=only)
     heads, decisions = by_source_table(data, probs), triage_table(rows, data, probs, tone_logits)
     if args.json:
         print(json.dumps({"heads": heads, "triage": decisions}))

@@ -55,13 +55,14 @@ def _bar(label: str):
 
 
 def load_training(data_dir: Path, serving_dir: Path, cache_dir: Path,
-                  labels_dir: Path = LABELS_DIR, threads: int = 2
+                  labels_dir: Path = LABELS_DIR, threads: int = 2,
+                  inputs: tuple[str, ...] = HEAD_INPUTS
                   ) -> tuple[list[Row], Dataset, np.ndarray]:
     """Rows, their Dataset (head inputs) and tone logits, encoding only what is new."""
     rows = all_rows(Path(data_dir), labels_dir)
     vectors = cached_encode(serving_dir, [r.text for r in rows], cache_dir, threads=threads,
                             progress=_bar("encoding"))  # fmt: skip
-    return rows, dataset_from(rows, head_inputs(vectors, HEAD_INPUTS)), vectors["tone_logits"]
+    return rows, dataset_from(rows, head_inputs(vectors, inputs)), vectors["tone_logits"]
 
 
 def save_heads(model: Mlp, directory: Path) -> Path:
