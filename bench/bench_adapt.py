@@ -51,7 +51,8 @@ def main() -> int:
     print(f"{args.source}: {int(target.sum())} labelled mentions; shipped heads fitted on "
           f"{len(others)} rows of the other sources")
     started = time.monotonic()
-    probs = out_of_source(rest)
+    # needs_reply's threshold comes from the held-out brands alone, as the shipped one.
+    probs = out_of_source(rest, only={"brands"})
     thresholds = choose_thresholds(rest, probs)
     shipped = fit(rest)
     base = expand_base(compact_base(rest))

@@ -152,7 +152,8 @@ class TriageSettings(Strict):
         "did not receive", "didn't receive", "waiting for", "waiting on", "locked out",
         "let me know", "any update", "can you", "could you", "i need", "i want to",
         "help me", "need help", "please help", "pls help", "still waiting", "never arrived",
-        "not working", "can't", "cannot", "refund",
+        "not working", "refund", "sent you a dm", "sent a dm", "dm'd you", "dmed you",
+        "check your dm", "same request", "where is", "where's my",
     ]
     # A problem reported in these words; under a positive tone it reads as sarcasm.
     problem_words: list[str] = [
@@ -160,7 +161,9 @@ class TriageSettings(Strict):
         "stopped working", "broke", "broken", "died", "dead", "crashed", "crashing", "error",
         "removes me", "logged out", "can't access", "cannot access", "missing", "lost my",
         "charged twice", "double charged", "not available", "failed", "frozen", "freezes",
-        "no signal", "no internet", "no service", "cancelled", "canceled", "delayed",
+        "no signal", "no internet", "no service", "doesnt work", "isnt working", "wont load",
+        "won't load", "won't open", "not loading", "can't log in", "can't login",
+        "cannot log in", "keeps crashing", "is down", "been charged",
     ]
     # The needs_reply band below the model's threshold that still goes to the queue,
     # marked unsure and ranked at unsure_priority of its priority (None: the model's own).

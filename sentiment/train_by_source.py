@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from sentiment.classifier import HEADS
-from sentiment.evaluate_sources import format_tables, triage_table, unsure_floor
+from sentiment.evaluate_sources import format_tables, triage_table, triage_thresholds
 from sentiment.labels import LABELS_DIR
 from sentiment.train_data import Row, all_rows
 from sentiment.train_features import HEAD_INPUTS, cached_encode, head_inputs
@@ -28,7 +28,6 @@ from sentiment.train_wide import (
     FitSettings,
     Mlp,
     by_source_table,
-    choose_thresholds,
     compact_base,
     dataset_from,
     fit,
@@ -98,9 +97,8 @@ def train_wide(data_dir: Path, serving_dir: Path, out_dir: Path, cache_dir: Path
     started = time.monotonic()
     rows, data, tone_logits = load_training(data_dir, serving_dir, cache_dir, labels_dir,
                                             threads)  # fmt: skip
-    probs = out_of_source(data, settings, progress=_bar("held-out fits"))
-    thresholds = choose_thresholds(data, probs)
-    thresholds["unsure"] = min(unsure_floor(data, probs), thresholds["needs_reply"])
+    probs = cached_out_of_source(rows, data, settings, Path(cache_dir))
+    thresholds = triage_thresholds(rows, data, probs, tone_logits)
     heads_table = by_source_table(data, probs)
     decisions = triage_table(rows, data, probs, tone_logits)
     print(format_tables(heads_table, decisions))
@@ -121,5 +119,24 @@ def train_wide(data_dir: Path, serving_dir: Path, out_dir: Path, cache_dir: Path
         },
     }  # fmt: skip
     update_manifest(out_dir, section)
-    np.savez_compressed(Path(cache_dir) / "oos_probs.npz", probs=probs)
     return section
+
+
+def cached_out_of_source(rows: list[Row], data: Dataset, settings: FitSettings,
+                         cache_dir: Path) -> np.ndarray:
+    """``out_of_source``, kept in ``cache_dir`` under a hash of the rows, their answers,
+    the inputs and the fit settings: changing the triage rules or thresholds does not
+    refit twenty held-out heads."""
+    import hashlib
+
+    digest = hashlib.sha1(repr(vars(settings)).encode())
+    for row in rows:
+        digest.update(f"{row.source}\0{row.group}\0{row.text}\0{row.answers}\n".encode())
+    digest.update(np.ascontiguousarray(data.x[:, :8]).tobytes())
+    path = Path(cache_dir) / f"oos-{digest.hexdigest()[:12]}.npz"
+    if path.is_file():
+        with np.load(path) as stored:
+            return stored["probs"]
+    probs = out_of_source(data, settings, progress=_bar("held-out fits"))
+    np.savez_compressed(path, probs=probs)
+    return probs

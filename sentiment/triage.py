@@ -24,7 +24,11 @@ from sentiment.roles import BYSTANDER, CUSTOMER, ORIGINAL
 
 GENERAL_TOPIC = "general"
 _LEADING_TAGS = re.compile(r"^(\s*[@#]\w+\s*)+")
-_ENDS_WITH_PLEA = re.compile(r"\b(help|help me|assist|advise)\W*$", re.IGNORECASE)
+# "… Help." / "HELP" / "please advise" as a sentence of its own at the end (links and
+# handles aside): a plea, unlike "thanks for the help!".
+_ENDS_WITH_PLEA = re.compile(r"(?:^|[^\w\s]\s*)(?:please\s+|pls\s+|plz\s+)?(?:help|help me|"
+                             r"advise|assist)\W*$", re.IGNORECASE)
+_TAIL = re.compile(r"(\s*(https?://\S+|[@#]\w+))+\s*$")
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,7 @@ class _Rules:
 
 
 def _rules(text: str, settings: TriageSettings, brand: BrandSettings | None) -> _Rules:
-    seen = normalise(text)
+    seen = normalise(text).replace("’", "'")
     always = list(settings.always_reply_words) + (brand.always_reply_words if brand else [])
     never = brand.never_reply_words if brand else []
     return _Rules(
@@ -115,7 +119,7 @@ def _rules(text: str, settings: TriageSettings, brand: BrandSettings | None) -> 
         always=matcher(tuple(always)).find(seen),
         never=matcher(tuple(never)).find(seen),
         request=matcher(tuple(settings.request_words)).find(seen)
-        + (["help"] if _ENDS_WITH_PLEA.search(seen) else []),
+        + (["help"] if _ENDS_WITH_PLEA.search(_TAIL.sub("", seen)) else []),
         problem=matcher(tuple(settings.problem_words)).find(seen),
     )
 
