@@ -5,14 +5,18 @@
     python main.py poll --once      every stage once, then exit
     python main.py review           approve, edit or reject drafts in the terminal
     python main.py report [--since D --until D --brand B --platform P --by day|hour
-                          --format table|csv|json] reputation metrics (read-only)
+                          --format table|csv|json] reputation metrics (read-only);
+                          --outcomes: resolution and predicted CSAT breakdowns
     python main.py triage FILE|-    triage texts (one per line), JSON per line
+    python main.py outcome FILE|-   outcome and predicted satisfaction of {"reply",
+                                    "customer", "first"} JSON lines, JSON per line
     python main.py draft FILE|-     draft replies for texts (one per line), JSON per line;
                                     --stats: acceptance per template; --reminders
     python main.py db migrate       apply pending schema migrations
     python main.py db backup FILE   a consistent copy while the daemon runs
     python main.py doctor           health: database, sources, queues, rows set aside
-    python main.py sandbox          local X, Reddit and Bluesky API servers fed from the sample
+    python main.py sandbox          local X, Reddit and Bluesky API servers fed from the
+                                    sample, and a chat-completions model server
     python main.py serve            the web inbox alone (no daemon jobs)
     python main.py users add NAME --role admin   web inbox accounts (add|list|disable|
                                     enable|reset-password|role); no default password
@@ -30,8 +34,10 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from config.loader import load
 from config.settings import Settings
@@ -57,40 +63,155 @@ def _store(settings: Settings):
     return open_store(settings.app.database)
 
 
-def build_pipeline(settings: Settings, clock: Clock):
-    """Everything the daemon's jobs need, built from settings."""
+class StartTimes:
+    """Where start-up goes: seconds per named step, in the order they ended
+    (``main.py doctor --timings`` prints them; ``run`` logs them)."""
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[str, float]] = [("interpreter, imports, configuration",
+                                                _process_age())]
+        self._last = time.perf_counter()
+
+    def mark(self, step: str, seconds: float | None = None) -> None:
+        now = time.perf_counter()
+        self.steps.append((step, now - self._last if seconds is None else seconds))
+        self._last = now
+
+    def line(self) -> str:
+        return ", ".join(f"{step} {seconds:.2f} s" for step, seconds in self.steps)
+
+
+def _process_age() -> float:
+    """Seconds since this process started (Linux /proc; 0 elsewhere)."""
+    try:
+        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(0.0, uptime - ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def build_pipeline(settings: Settings, clock: Clock, times: StartTimes | None = None,
+                   while_loading: Callable[[Any], object] | None = None):
+    """Everything the daemon's jobs need, built from settings. The model loads in a
+    second thread while the database opens, the listeners are built and
+    ``while_loading(store)`` runs (the daemon builds its web inbox there): ONNX Runtime
+    builds its sessions without holding the GIL, so start-up pays for the longer of the
+    two, not both."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from listener.platforms import build_publisher, build_source
     from pipeline.jobs import Pipeline
+    from sentiment import language
     from sentiment.adapt import desk_model
     from sentiment.batch import topic_finder_for
     from sentiment.transformer import load_models
 
-    store = _store(settings)
-    # One sentence encoder for the knowledge base, past replies and topics, fed by the
-    # tone model's pass when both are served from the shipped ONNX files.
-    classifier, embedder = load_models(desk_model(settings))
+    times = times or StartTimes()
+    times.mark("imports: pipeline, stages")
+
+    def models():
+        started = time.perf_counter()
+        loaded = load_models(desk_model(settings))
+        return loaded, time.perf_counter() - started
+
+    # The language identifier loads in the background too, unwaited-for: the first
+    # triage batch would otherwise pay for it.
+    threading.Thread(target=language.warm, name="language-load", daemon=True).start()
+    with ThreadPoolExecutor(1, thread_name_prefix="model-load") as pool:
+        loading = pool.submit(models)
+        store = _store(settings)
+        times.mark("database: open, migrations")
+        sources = {s.name: build_source(s, settings, clock) for s in settings.sources}
+        publishers = {s.name: build_publisher(s, settings, clock) for s in settings.sources}
+        times.mark("listeners and publishers")
+        if while_loading is not None:
+            while_loading(store)
+            times.mark("web inbox: app")
+        # One sentence encoder for the knowledge base, past replies and topics, fed by
+        # the tone model's pass when both are served from the shipped ONNX files.
+        (classifier, embedder), load_s = loading.result()
+        times.mark(f"model: ONNX sessions, tokenizer, heads ({load_s:.2f} s in its thread)"
+                   ", waited")
     log.info("model %s (version %s)", classifier.name, classifier.version)
-    return Pipeline(
-        store=store, settings=settings, classifier=classifier,
-        sources={s.name: build_source(s, settings, clock) for s in settings.sources},
-        publishers={s.name: build_publisher(s, settings, clock) for s in settings.sources},
-        clock=clock, embedder=embedder, topic_finder=topic_finder_for(settings, embedder),
+    pipeline = Pipeline(
+        store=store, settings=settings, classifier=classifier, sources=sources,
+        publishers=publishers, clock=clock, embedder=embedder,
+        topic_finder=topic_finder_for(settings, embedder),
+        outcome_decider=_outcome_decider(embedder),
     )
+    times.mark("topic vectors")
+    return pipeline
+
+
+def _outcome_decider(embedder):
+    """The outcome head over the shared encoder; None (silence only, logged) when its
+    file cannot be read, so a missing head never stops listening and replying."""
+    from sentiment.outcomes import OutcomeDecider
+
+    try:
+        return OutcomeDecider.load(embedder)
+    except MentiondeskError as exc:
+        log.error("outcomes: only no_answer is decided: %s", exc)
+        return None
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline import daemon
 
     clock = SystemClock()
-    pipeline = build_pipeline(settings, clock)
+    times = StartTimes()
+    services: list = []
+    web = settings.web.enabled and not args.no_web
+    pipeline = build_pipeline(settings, clock, times, while_loading=(
+        lambda store: services.append(_web_service(store, settings, clock))) if web else None)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    services = []
-    if settings.web.enabled and not args.no_web:
-        services.append(_web_service(pipeline.store, settings, clock))
-    daemon.run(pipeline, stop, services)
+    log.info("start-up: %s", times.line())
+    daemon.run(pipeline, stop, services, _ai_drafter(pipeline, settings, clock))
     return 0
+
+
+def cmd_start_timings(settings: Settings) -> int:
+    """`doctor --timings`: the steps `main.py run` takes before "daemon running", timed
+    in this process (the web inbox and scheduler built and started, then stopped)."""
+    from pipeline.daemon import build_scheduler
+
+    clock = SystemClock()
+    times = StartTimes()
+    services: list = []
+    pipeline = build_pipeline(settings, clock, times, while_loading=(
+        lambda store: services.append(_web_service(store, settings, clock)))
+        if settings.web.enabled else None)
+    web = services[0] if services else None
+    scheduler = build_scheduler(pipeline)
+    times.mark("scheduler: jobs")
+    if web is not None:
+        web.start()
+        times.mark("web inbox: listening")
+    scheduler.start(paused=True)
+    times.mark("scheduler: started")
+    total = sum(seconds for _, seconds in times.steps)  # wall time, step after step
+    for step, seconds in times.steps:
+        print(f"{seconds:7.2f} s  {step}")
+    print(f"{total:7.2f} s  process start to \"daemon running\"")
+    scheduler.shutdown(wait=False)
+    if web is not None:
+        web.stop()
+    pipeline.store.close()
+    return 0
+
+
+def _ai_drafter(pipeline, settings: Settings, clock: Clock):
+    """The AI drafting job when ``[responder.ai] enabled`` (docs/responder.md)."""
+    if not settings.responder.ai.enabled:
+        return None
+    from pipeline.ai_drafts import AiDrafter
+
+    log.info("ai drafts from %s at %s", settings.responder.ai.model,
+             settings.responder.ai.base_url)
+    return AiDrafter(settings, pipeline.replies, clock)
 
 
 def _web_service(store, settings: Settings, clock: Clock):
@@ -130,6 +251,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         raise MentiondeskError("the database has no rollups yet; run `main.py db migrate`"
                                " or start the daemon")
     period = parse(args.since, args.until, args.clock.now().date())
+    if args.outcomes:
+        return _report_outcomes(store, args, period)
     scope = analytics.Scope(args.by, *period.bounds(args.by), brand=args.brand or "",
                             platform=args.platform or "")
     rows = report.rows(analytics.aggregate(store, scope, ("bucket", "brand", "platform")))
@@ -144,6 +267,32 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         _print_read_budgets(store, settings)
         if pending := metric_store.pending_count(store):
             print(f"note: {pending} hours changed since the daemon's last rollup refresh")
+        if not args.output:
+            from metrics import outcomes
+
+            kpis = outcomes.outcome_kpis(store, period, _report_filters(args))
+            print("\n" + "\n".join(outcomes.lines(kpis)))
+    return 0
+
+
+def _report_filters(args: argparse.Namespace) -> dict[str, str]:
+    return {"brand": args.brand or "", "platform": args.platform or ""}
+
+
+def _report_outcomes(store, args: argparse.Namespace, period) -> int:
+    """`report --outcomes`: resolution, first-contact resolution, predicted CSAT and net
+    sentiment change, overall and per topic, template, agent and platform."""
+    from metrics import outcomes
+
+    rows = outcomes.facts(store, period, _report_filters(args))
+    text = (json.dumps(outcomes.report(rows), indent=1) if args.format == "json"
+            else outcomes.table(rows))
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text + "\n", encoding="utf-8")
+        print(f"wrote the outcomes of {len(rows)} conversations to {args.output}")
+    else:
+        print(text)
     return 0
 
 
@@ -198,7 +347,8 @@ def cmd_triage(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
-    """Every network's local API sandbox, fed from the sample, until Ctrl-C or SIGTERM."""
+    """Every network's local API sandbox, fed from the sample, and the model server,
+    until Ctrl-C or SIGTERM."""
     import importlib
 
     from sandbox import SERVERS, run_until_stopped
@@ -252,6 +402,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", choices=["day", "hour"], default="day", help="row per day or hour")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.add_argument("--output", type=Path, help="write to this file instead of printing")
+    p.add_argument("--outcomes", action="store_true", help="did our replies help: outcomes "
+                   "and predicted CSAT per topic, template, agent and platform (table|json)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("triage", help="triage texts, one per line; prints JSON lines")
@@ -262,11 +414,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_triage)
 
     p = sub.add_parser("sandbox", help="local X, Reddit and Bluesky API servers fed from the "
-                       "sample")
+                       "sample, and a chat-completions model server")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--x-port", type=int, default=8790)
     p.add_argument("--reddit-port", type=int, default=8791)
     p.add_argument("--bluesky-port", type=int, default=8792)
+    p.add_argument("--model-port", type=int, default=8793)
     p.add_argument("--sample", type=Path, default=SAMPLE)
     p.add_argument("--speed", type=float, default=1.0)
     p.set_defaults(func=cmd_sandbox)
@@ -274,7 +427,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_web_commands(sub)
     _add_model_commands(sub)
     _add_draft_commands(sub)
+    _add_outcome_commands(sub)
     _add_ops_commands(sub)
+    sub.choices["doctor"].add_argument(
+        "--timings", action="store_true",
+        help="where the daemon's start-up goes: each step before \"daemon running\", timed")
     for command in sub.choices.values():  # `mentiondesk run --config F` works too
         command.add_argument("--config", type=Path, default=argparse.SUPPRESS,
                              help=argparse.SUPPRESS)
@@ -284,6 +441,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_draft_commands(sub: argparse._SubParsersAction) -> None:
     """`draft FILE|-`, `draft --stats`, `draft --reminders` (see pipeline/draft_cli.py)."""
     from pipeline.draft_cli import register
+
+    register(sub)
+
+
+def _add_outcome_commands(sub: argparse._SubParsersAction) -> None:
+    """`outcome FILE|-` (see pipeline/outcome_cli.py and docs/outcomes-guide.md)."""
+    from pipeline.outcome_cli import register
 
     register(sub)
 
@@ -320,6 +484,8 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
         return 2
     _configure_logging(settings)
     try:
+        if getattr(args, "timings", False):
+            return cmd_start_timings(settings)
         return args.func(args, settings)
     except ConfigError as exc:
         print(f"mentiondesk: bad configuration: {exc}", file=sys.stderr)

@@ -3,7 +3,8 @@
 - The file is TOML: ``--config PATH``, else ``$MENTIONDESK_CONFIG``, else the demo
   default ``config/demo.toml``.
 - Any scalar key of the sections in ``ENV_SECTIONS`` can be overridden by an
-  environment variable ``MENTIONDESK_<SECTION>_<KEY>``, e.g. ``MENTIONDESK_WEB_PORT=9000``.
+  environment variable ``MENTIONDESK_<SECTION>_<KEY>``, e.g. ``MENTIONDESK_WEB_PORT=9000``;
+  a nested section's dots become underscores (``MENTIONDESK_RESPONDER_AI_ENABLED``).
 - Everything not set falls back to the defaults in ``config.settings``.
 Relative paths are relative to the working directory (a replay file not found there
 is looked up among the shipped files, for the demo).
@@ -29,7 +30,7 @@ from listener.replay.settings import ReplaySourceSettings
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "demo.toml"
 SHIPPED = Path(__file__).resolve().parent.parent  # the checkout, or site-packages
 ENV_PREFIX = "MENTIONDESK_"
-ENV_SECTIONS = ("app", "web", "model", "sla", "pipeline", "metrics")
+ENV_SECTIONS = ("app", "web", "model", "sla", "pipeline", "metrics", "responder.ai")
 
 
 def config_path(explicit: Path | None, env: Mapping[str, str]) -> Path:
@@ -41,11 +42,14 @@ def config_path(explicit: Path | None, env: Mapping[str, str]) -> Path:
 def _env_overrides(env: Mapping[str, str]) -> dict[tuple[str, str], str]:
     """{(section, key): (value, variable)} for every MENTIONDESK_<SECTION>_<KEY>."""
     found = {}
+    # The longest prefix first, so a nested section is never read as its parent's key.
+    sections = sorted(ENV_SECTIONS, key=len, reverse=True)
     for variable, value in env.items():
-        for section in ENV_SECTIONS:
-            prefix = f"{ENV_PREFIX}{section.upper()}_"
+        for section in sections:
+            prefix = f"{ENV_PREFIX}{section.upper().replace('.', '_')}_"
             if variable.startswith(prefix) and len(variable) > len(prefix):
                 found[(section, variable[len(prefix):].lower())] = (value, variable)
+                break
     return found
 
 
@@ -72,9 +76,11 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Sett
 
     origins: dict[str, str] = {}
     for (section, key), (value, variable) in _env_overrides(env).items():
-        table = data.setdefault(section, {})
-        if not isinstance(table, dict):
-            raise ConfigError(str(file), section, "must be a table")
+        table = data
+        for part in section.split("."):
+            table = table.setdefault(part, {})
+            if not isinstance(table, dict):
+                raise ConfigError(str(file), section, "must be a table")
         table[key] = value
         origins[f"{section}.{key}"] = variable
 
@@ -84,8 +90,9 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Sett
     except ValidationError as exc:
         error = exc.errors()[0]
         key = _key(error["loc"])
-        where = next((f"environment {v}" for k, v in origins.items() if key.startswith(k)),
-                     str(file))
+        # A variable's own key, or a section-wide check on a section it set.
+        where = next((f"environment {v}" for k, v in origins.items()
+                      if key.startswith(k) or k.startswith(f"{key}.")), str(file))
         problem = error["msg"]
         if error["type"] not in ("missing", "extra_forbidden") and "input" in error:
             problem += f" (got {error['input']!r:.60})"

@@ -20,6 +20,8 @@ SECRETS: dict[str, str] = {
     "MENTIONDESK_METRICS_TOKEN": "bearer token /metrics asks for (unset: /metrics is open)",
     "MENTIONDESK_SPIKE_WEBHOOK_URL": "Slack-compatible incoming webhook for spike alerts",
     "MENTIONDESK_DIGEST_WEBHOOK_URL": "Slack-compatible incoming webhook for daily digests",
+    "MENTIONDESK_AI_API_KEY": "key for the AI drafts model ([responder.ai]), sent as a "
+                              "Bearer header; unset: no Authorization header (Ollama)",
 }
 
 

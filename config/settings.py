@@ -56,8 +56,9 @@ class ModelSettings(Strict):
     # int8 weights per output channel: with ONNX Runtime within 0.5 point of fp32 on
     # every figure (docs/model.md) and 2-3x faster; with torch it costs 0.6 point.
     quantize: bool = True
-    # "onnx": ONNX Runtime, ~3x faster than torch at the same fp32 results (models with
-    # heads; exported once per model version into cache_dir); "torch": eager torch.
+    # "onnx": ONNX Runtime; with quantize, the model folder's int8 files made by `model
+    # export` (no torch), else exported once per model version into cache_dir.
+    # "torch": eager torch (training extras).
     runtime: Literal["onnx", "torch"] = "onnx"
     cache_dir: Path | None = None  # None: $XDG_CACHE_HOME/mentiondesk or ~/.cache/mentiondesk
     # For models whose id2label says LABEL_0..: map those names to ours.
@@ -79,6 +80,10 @@ class BrandSettings(Strict):
     # reply (always wins), added to [triage] always_reply_words.
     always_reply_words: list[str] = []
     never_reply_words: list[str] = []
+    # false: this brand's mentions never go to the AI model ([responder.ai]), whatever
+    # responder.ai.enabled says (a brand whose data must not leave, or whose tone the
+    # model gets wrong).
+    ai_drafts: bool = True
 
     @model_validator(mode="after")
     def _has_terms(self) -> BrandSettings:
@@ -245,6 +250,39 @@ class KbArticle(Strict):
     examples: list[str] = []
 
 
+class SafetyLead(Strict):
+    """The sentence a draft starts with when the mention has one of ``words``."""
+
+    words: list[str] = Field(min_length=1)  # matched as whole words, case-insensitive
+    text: str = Field(min_length=1)
+
+
+class AiSettings(Strict):
+    """An OpenAI-compatible chat-completions model that writes a second draft beside the
+    template one (docs/responder.md). The key comes only from MENTIONDESK_AI_API_KEY."""
+
+    enabled: bool = False  # off: the desk works on templates alone
+    base_url: str = "http://127.0.0.1:11434/v1"  # Ollama's; ".../chat/completions" is added
+    model: str = ""  # e.g. "llama3.1:8b", "gpt-4o-mini"
+    timeout_seconds: float = Field(20, gt=0, le=300)  # one answer, whole, or give up
+    max_tokens: int = Field(300, ge=16, le=8192)
+    temperature: float = Field(0.3, ge=0, le=2)
+    examples: int = Field(3, ge=0, le=10)  # nearest approved past replies in the prompt
+    batch_size: int = Field(8, ge=1)  # drafts one run of the job asks for at most
+    max_attempts: int = Field(3, ge=1, le=10)  # timeouts, 5xx and 429s before giving up
+    retry_seconds: float = Field(30, ge=0)  # first back-off; doubles per attempt
+    retry_max_seconds: float = Field(900, ge=0)
+    max_age_hours: float = Field(24, gt=0)  # older pending drafts are not sent to the model
+
+    @model_validator(mode="after")
+    def _usable(self) -> AiSettings:
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ValueError("base_url: needs an http(s) URL")
+        if self.enabled and not self.model.strip():
+            raise ValueError("model: needed when enabled (the name the server knows it by)")
+        return self
+
+
 class ResponderSettings(Strict):
     # Templates by key, tried from most to least specific: "topic.label", "topic",
     # "question", "label", "default"; a key may end in "@platform" and start with "lang:"
@@ -282,6 +320,17 @@ class ResponderSettings(Strict):
     # names them); a second public reply would break the one-reply-per-thread rule.
     reminder_text: str = ("Hi {handle}, just checking in: is everything sorted now? If not, "
                           "tell us here and we'll pick it up.")
+    # A mention with one of a lead's words gets a draft that starts with its text,
+    # whoever writes the draft (template or model): the safety step comes first.
+    safety_leads: list[SafetyLead] = [
+        SafetyLead(words=["smoke", "smoking", "burning", "fire", "melted", "melting",
+                          "sparks", "sparking", "electric shock"],
+                   text="For your safety, please unplug it and stop using it for now."),
+        SafetyLead(words=["hacked", "fraud", "unauthorized", "unauthorised"],
+                   text="Please change your password now and never share a code with "
+                        "anyone, us included."),
+    ]
+    ai: AiSettings = AiSettings()
 
     @model_validator(mode="after")
     def _templates_render(self) -> ResponderSettings:
@@ -291,8 +340,10 @@ class ResponderSettings(Strict):
                                    "kb_title", "emoji", "signoff", "kb_line")}
         variants = [(key, text) for key, value in self.templates.items()
                     for text in ([value] if isinstance(value, str) else value)]
+        leads = [(f"safety_leads.{i}", lead.text.replace("{", "{{").replace("}", "}}"))
+                 for i, lead in enumerate(self.safety_leads)]
         for key, template in [*variants, ("kb_line", self.kb_line),
-                              ("reminder_text", self.reminder_text)]:
+                              ("reminder_text", self.reminder_text), *leads]:
             try:
                 text = template.format(**sample)
             except (KeyError, IndexError, ValueError) as exc:
@@ -349,6 +400,10 @@ class PipelineSettings(Strict):
     # How often unanswered mentions are checked for deletion on their platform (X wants
     # deleted posts gone from the app within 24 hours; each X lookup is a paid post read).
     gone_check_interval_seconds: float = Field(21600, gt=0)
+    # A conversation whose customer has not written for this long after our latest reply
+    # gets the outcome no_answer (docs/outcomes-guide.md); their later message re-decides.
+    outcome_wait_hours: float = Field(48, gt=0)
+    outcome_interval_seconds: float = Field(60, gt=0)  # how often outcomes are decided
 
 
 class Settings(Strict):

@@ -63,6 +63,8 @@ class Digest:
     dashboard_url: str
     inbox_url: str
     figures: list[dict[str, Any]] = field(init=False)
+    # metrics.outcomes.lines of the week's conversations (satisfaction: predicted)
+    outcomes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         rows = compare(kpis(self.current), kpis(self.previous))
@@ -104,6 +106,9 @@ class Digest:
                          "the day before)")
         lines += ["", "Mentions per hour (# negative, = neutral, + positive):",
                   *_ascii_bars(self.hourly), "", "The last seven days:", *_ascii_bars(self.week)]
+        if self.outcomes:
+            lines += ["", "Did our replies help (conversations of the last seven days):",
+                      *(f"- {line}" for line in self.outcomes)]
         lines += ["", "Most urgent open items:"]
         lines += [f"- [{u['platform']}] @{u['handle']} ({u['topic']}, {u['label']}): "
                   f"{_one_line(u['text'])}" for u in self.urgent] or ["- none"]

@@ -25,6 +25,7 @@ API (``actions = Actions(store, settings, clock)``; ``actor`` is the agent's nam
     actions.skip(draft_id, actor) -> Done
     actions.undo(draft_id, actor) -> Done
     actions.replied_by_hand(draft_id, actor) -> Done
+    actions.correct_outcome(conversation, actor, outcome=None, satisfaction=None) -> Done
 
 Each returns ``Done`` whose ``message`` is one sentence for the agent, or raises
 ``ActionRefused`` whose text is one sentence saying why nothing happened.
@@ -39,8 +40,11 @@ from config.settings import Settings
 from core.clock import Clock, from_iso
 from core.errors import ActionRefused, ConflictError
 from listener.platforms import platform_length, reply_limit
-from responder.policy import reply_problems, second_reply
+from responder.acceptance import written_by
+from responder.policy import MachineCheck, machine_problems, reply_problems, second_reply
+from sentiment.outcomes import RATING
 from store import drafts, inbox
+from store import outcomes as outcome_store
 from store.db import Store
 
 
@@ -50,14 +54,33 @@ class Done:
     version: int | None = None  # the draft's version after the action, when it has one
 
 
-def text_problems(settings: Settings, platform: str, text: str, brand: str = "") -> list[str]:
+def text_problems(settings: Settings, platform: str, text: str, brand: str = "",
+                  machine: MachineCheck | None = None) -> list[str]:
     """Why ``text`` could not go out as ``brand``'s reply on ``platform``; empty when it
-    can (a brand's ``allowed_promises`` only apply when ``brand`` is given)."""
+    can (a brand's ``allowed_promises`` only apply when ``brand`` is given). A text a
+    model wrote (``machine``) is checked exactly like an agent's, and then for links
+    outside the knowledge base and words copied from its prompt or the customer."""
     responder = settings.responder
     limit = reply_limit(settings, platform)
     allowed = next((b.allowed_promises for b in settings.brands if b.name == brand), [])
-    return reply_problems(text, platform_length(text, platform), limit, platform,
-                          responder.policy, allowed)
+    problems = reply_problems(text, platform_length(text, platform), limit, platform,
+                              responder.policy, allowed)
+    return problems + (machine_problems(text, machine) if machine and text.strip() else [])
+
+
+def our_links(settings: Settings) -> list[str]:
+    """The links a model may put in a reply: the knowledge base's and the topics'."""
+    return [*(a.url for a in settings.responder.knowledge_base),
+            *(t.kb_link for t in settings.topics if t.kb_link)]
+
+
+def _machine(settings: Settings, row: dict, text: str) -> MachineCheck | None:
+    """The machine checks for ``text`` when it is, unedited, what a model wrote for this
+    draft (an agent who edits it answers for it, as for any edit)."""
+    if not any(o.get("kind") == "ai" and o.get("text") == text
+               for o in row.get("options") or []):
+        return None
+    return MachineCheck(our_links(settings), untrusted=[row.get("text") or ""])
 
 
 REMINDER_REFUSAL = ("this is a follow-up reminder and we already replied in public, so "
@@ -68,7 +91,9 @@ def draft_problems(settings: Settings, row: dict) -> list[str]:
     """Why a queued draft (a ``drafts.get`` row) could not go out as it stands."""
     if row.get("template") == drafts.REMINDER:
         return [REMINDER_REFUSAL]
-    return text_problems(settings, row["platform"], row["draft_text"], row["brand"])
+    text = row["draft_text"]
+    return text_problems(settings, row["platform"], text, row["brand"],
+                         _machine(settings, row, text))
 
 
 def refusal(what: str, problems: list[str]) -> str:
@@ -96,7 +121,8 @@ class Actions:
 
     def _checked(self, draft_id: int, text: str, what: str) -> dict:
         row = self._draft(draft_id)
-        if problems := text_problems(self.settings, row["platform"], text, row["brand"]):
+        if problems := text_problems(self.settings, row["platform"], text, row["brand"],
+                                     _machine(self.settings, row, text)):
             raise ActionRefused(refusal(what, problems))
         return row
 
@@ -136,7 +162,8 @@ class Actions:
                 raise ActionRefused(refusal("approved", [why[0].lower() + why[1:]]))
         with _refusing("approved"):
             drafts.approve(self.store, draft_id, actor, version, self.clock.now(),
-                           text=text if text != row["draft_text"] else None)
+                           text=text if text != row["draft_text"] else None,
+                           note=written_by(row, text))
         wait = self.settings.pipeline.undo_seconds
         handle = row["author_handle"]
         if wait:
@@ -166,6 +193,28 @@ class Actions:
         with _refusing("marked"):
             inbox.replied_by_hand(self.store, draft_id, actor, self.clock.now())
         return Done("Marked as replied by hand.")
+
+    def correct_outcome(self, conversation: str, actor: str, outcome: str | None = None,
+                        satisfaction: str | None = None) -> Done:
+        """One click: the agent's outcome and/or predicted-satisfaction label for a
+        conversation. Stored with the texts judged (``outcome_corrections``, which
+        `model adapt` learns from) and acted on at once: open reopens the customer's
+        message at the top of the queue, resolved closes it."""
+        if outcome is None and satisfaction is None:
+            raise ActionRefused("Not corrected: choose an outcome or a satisfaction.")
+        changed = []
+        now = self.clock.now()
+        with _refusing("corrected"):
+            if outcome is not None and outcome_store.correct(
+                    self.store, conversation, "outcome", outcome, actor, now):
+                changed.append(f"outcome {outcome.replace('_', ' ')}")
+            if satisfaction is not None and outcome_store.correct(
+                    self.store, conversation, "satisfaction", satisfaction, actor, now,
+                    score=RATING.get(satisfaction)):
+                changed.append(f"predicted satisfaction {satisfaction}")
+        if not changed:
+            return Done("No change: the outcome already says that.")
+        return Done(f"Corrected: {' and '.join(changed)}.")
 
 
 def _normal(text: str) -> str:

@@ -6,8 +6,11 @@ samples, and see how agents received the drafts.
                                 "brand"), one JSON object per line out: the drafts
                                 offered, the article chosen, the policy flags, the
                                 language
+                                (with [responder.ai] on, the model's draft too, as
+                                "kind": "ai", or why it was not offered)
     main.py draft --stats       acceptance per template and option (approved as
-                                drafted / edited / rejected), from the database
+                                drafted / edited / rejected), and per kind (template,
+                                past, ai), from the database; the AI attempts' outcomes
     main.py draft --reminders   our replies the customer has not answered after
                                 responder.reminder_hours
 """
@@ -96,33 +99,48 @@ def draft_items(items: list[dict[str, Any]], settings: Settings, classifier: Cla
                 embedder: Embedder, out: TextIO) -> None:
     """Triage each item as the daemon would, then write what drafting offers for it."""
     from listener.filters import matches_brand
+    from pipeline.ai_drafts import AiDrafter
     from pipeline.replies import Replies
     from sentiment.triage import Context, triage
 
     predictions = classifier.classify([i["text"] for i in items])
     replies = Replies(settings, embedder)
+    drafter = AiDrafter(settings, replies, SystemClock()) if settings.responder.ai.enabled \
+        else None
     for item, prediction in zip(items, predictions, strict=True):
         b = settings.brand(item["brand"])
         t = triage(item["text"], prediction,
                    Context(addressed=matches_brand(item["text"], b.handles, b.keywords, []),
                            followers=0, age_minutes=0),
                    settings.topics, settings.triage, settings.sla.first_response_minutes)
-        offer = replies.offer({**item, "label": prediction.label, "topic": t.topic,
-                               "reason": t.reason})
+        mention = {**item, "label": prediction.label, "topic": t.topic, "reason": t.reason,
+                   "complaint": t.complaint, "rules": t.rules}
+        offer = replies.offer(mention)
+        shown = offer.as_json()
+        if drafter is not None and not offer.held and drafter.for_brand(item["brand"]):
+            written = drafter.write(drafter.context(mention, article=offer.article,
+                                                    thread=[], examples=[]))
+            if written.ok:
+                shown["drafts"] = [shown["drafts"][0],
+                                   {"kind": "ai", "text": written.text, "model": written.model},
+                                   *shown["drafts"][1:]]
+            else:
+                shown["ai_not_offered"] = written.reason
         out.write(json.dumps({"text": item["text"], "label": prediction.label,
                               "topic": t.topic, "needs_reply": t.needs_reply,
-                              "reason": t.reason, **offer.as_json()},
+                              "reason": t.reason, **shown},
                              ensure_ascii=False) + "\n")
 
 
 def _from_store(args: argparse.Namespace, settings: Settings) -> int:
-    from responder.acceptance import OUTCOMES, table
-    from store import drafts
+    from responder.acceptance import OUTCOMES, by_kind, table
+    from store import ai_drafts, drafts
     from store.schema import open_store
 
     store = open_store(settings.app.database)
     if args.stats:
-        lines = table(drafts.outcomes(store))
+        decided = drafts.outcomes(store)
+        lines = table(decided)
         print(f"{'offered':<40} " + " ".join(f"{o:>9}" for o in OUTCOMES)
               + f" {'total':>6} {'unedited':>9}")
         for line in lines:
@@ -130,6 +148,18 @@ def _from_store(args: argparse.Namespace, settings: Settings) -> int:
                   + f" {line['total']:>6} {line['unedited_share']:>9.0%}")
         if not lines:
             print("no decided drafts yet")
+        columns = (*OUTCOMES, "passed_over")
+        print(f"\n{'kind':<10} {'offered':>8} " + " ".join(f"{c:>11}" for c in columns)
+              + f" {'unedited':>9}")
+        for line in by_kind(decided):
+            print(f"{line['kind']:<10} {line['offered']:>8} "
+                  + " ".join(f"{line[c]:>11}" for c in columns)
+                  + f" {line['unedited_share']:>9.0%}")
+        ai = ai_drafts.summary(store)
+        if ai["by_status"]:
+            print("\nai drafts: " + ", ".join(f"{k} {v}" for k, v in ai["by_status"].items()))
+            for reason, n in ai["reasons"].items():
+                print(f"  {n:>5}  {reason}")
     if args.reminders:
         hours = settings.responder.reminder_hours
         if not hours:

@@ -32,10 +32,12 @@ from listener.base import MentionSource, Publisher
 from listener.platforms import address
 from metrics.rollup import DraftFact, MentionFact, rollup
 from pipeline import reporting, telemetry
+from pipeline.outcomes import decide_outcomes
 from pipeline.replies import Replies
 from sentiment.batch import Item, triage_items
 from sentiment.classifier import Classifier
 from sentiment.embedding import Embedder
+from sentiment.outcomes import OutcomeDecider
 from sentiment.roles import ThreadFacts
 from sentiment.topics import TopicFinder
 from store import drafts, mentions, operations, set_aside, sources
@@ -95,6 +97,7 @@ class Pipeline:
     owner: str = field(default_factory=_owner)
     embedder: Embedder | None = None  # the knowledge base and past replies need it
     topic_finder: TopicFinder | None = None  # topic by meaning; None: by keywords
+    outcome_decider: OutcomeDecider | None = None  # None: only silence (no_answer) decided
 
     def __post_init__(self) -> None:
         self.replies = Replies(self.settings, self.embedder)
@@ -350,6 +353,13 @@ class Pipeline:
             log.info("reminders: %d unanswered replies back in the queue", made)
         return made
 
+    def decide_outcomes(self) -> int:
+        """Outcomes of conversations whose customer wrote back or went silent (and the
+        queue changes they make: pipeline/outcomes.py); returns how many were decided."""
+        counts = decide_outcomes(self.store, self.outcome_decider, self.settings,
+                                 self.clock.now())
+        return sum(v for k, v in counts.items() if k not in ("reopened", "closed"))
+
     # --- deletions --------------------------------------------------------------------
     def sweep_gone(self) -> int:
         """Redact unanswered mentions whose posts their platform reports deleted (X's
@@ -402,6 +412,7 @@ class Pipeline:
             self.poll_source(name)
         while self.triage_batch():
             pass
+        self.decide_outcomes()
         while self.draft_batch():
             pass
         self.publish_batch()

@@ -110,11 +110,12 @@ class Replies:
             handle=m["author_handle"], author_name=m.get("author_name") or "",
             label=label, topic=topic, lang=lang, seed=int(m.get("id") or 0),
             question=triage_rules.is_question(m["text"], s.triage.question_words))
+        lead = drafting.safety_lead(m["text"], r.safety_leads)
         first = drafting.draft(request, brand, r, rules, article=article,
                                topic_link="" if self.index() else topic_link,
-                               recent=recent or [])
+                               recent=recent or [], lead=lead)
         options = [{"kind": "template", "text": first.text, "template": first.template}]
-        past = self._past(m, request, vector, memory or [], rules)
+        past = self._past(m, request, vector, memory or [], rules, lead)
         if past and past["text"] != first.text:
             options.append(past)
         notes = [f.message for f in flags] + first.notes
@@ -126,7 +127,7 @@ class Replies:
         if index is None or self.embedder is None:
             return None, 0.0, None
         cleaned = clean_mention(m["text"], brand_terms)
-        vector = self.embedder.embed([cleaned])[0]
+        vector = self.embedder.embed([cleaned])[0]  # cached by _embed_queries in a batch
         if m["label"] == "positive":  # praise gets thanks, not a help article
             return None, 0.0, vector
         r = self.settings.responder
@@ -138,9 +139,10 @@ class Replies:
         return choice.article, choice.score, vector
 
     def _past(self, m: dict[str, Any], request: drafting.Request, vector: np.ndarray | None,
-              memory: list[dict[str, Any]], rules: drafting.PlatformRules
+              memory: list[dict[str, Any]], rules: drafting.PlatformRules, lead: str = ""
               ) -> dict[str, Any] | None:
-        """The nearest approved reply to a similar mention, re-addressed, as an option."""
+        """The nearest approved reply to a similar mention, re-addressed (and led by the
+        safety sentence when the mention needs one), as an option."""
         if vector is None or not memory or self.embedder is None:
             return None
         brand = self.settings.brand(m["brand"])
@@ -151,13 +153,42 @@ class Replies:
         if float(sims[best]) < self.settings.responder.past_reply_threshold:
             return None
         row = memory[best]
-        text = drafting.adapt(row["reply"], row["author_handle"], row["author_name"],
-                              request, brand, self.settings.responder, rules)
+        text = drafting.lead_with(
+            drafting.adapt(row["reply"], row["author_handle"], row["author_name"],
+                           request, brand, self.settings.responder, rules), lead)
         if policy.reply_problems(text, rules.length(text), rules.limit, rules.name,
                                  self.settings.responder.policy, brand.allowed_promises):
             return None
         return {"kind": "past", "text": text, "from_draft": row["draft_id"],
                 "score": round(float(sims[best]), 3)}
+
+    def _embed_queries(self, rows: list[dict[str, Any]]) -> None:
+        """The batch's knowledge-base queries encoded in one call (the embedder caches
+        them), instead of one encoder run per mention: batched, a text costs a fraction.
+        The query is the mention without handles, links and brand names, as in
+        ``_article``; a row whose brand is gone is left to fail there, alone."""
+        if self.index() is None or self.embedder is None:
+            return
+        queries = []
+        for row in rows:
+            try:
+                brand = self.settings.brand(row["brand"])
+            except (MentiondeskError, KeyError):
+                continue
+            queries.append(clean_mention(row["text"], [*brand.handles, *brand.keywords]))
+        self.embedder.embed(queries)
+
+    def examples(self, m: dict[str, Any], memory: list[dict[str, Any]], k: int) -> list[str]:
+        """The ``k`` approved replies whose mentions are nearest ``m``'s text, nearest
+        first: the examples an AI prompt carries."""
+        if not k or not memory or self.embedder is None:
+            return []
+        brand = self.settings.brand(m["brand"])
+        terms = [*brand.handles, *brand.keywords]
+        vector = self.embedder.embed([clean_mention(m["text"], terms)])[0]
+        past = self.embedder.embed([clean_mention(x["mention_text"], terms) for x in memory])
+        order = np.argsort(-(past @ vector))[:k]
+        return list(dict.fromkeys(memory[int(i)]["reply"] for i in order))
 
     # --- the daemon's stage -----------------------------------------------------------
     def draft_batch(self, store: Store, now: datetime, limit: int) -> int:
@@ -165,7 +196,9 @@ class Replies:
         mentions.reopen_answers(store)
         r = self.settings.responder
         made = held = aside = 0
-        for row in mentions.awaiting_draft(store, limit):
+        rows = mentions.awaiting_draft(store, limit)
+        self._embed_queries(rows)
+        for row in rows:
             memory = (drafts.remembered(store, row["brand"], row["topic"],
                                         now - timedelta(days=r.past_reply_days))
                       if self.embedder else [])

@@ -13,9 +13,11 @@ from config.secrets import secret
 from config.settings import Settings
 from core.clock import to_iso
 from core.errors import DeliveryError
+from metrics import outcomes as outcome_metrics
 from metrics import spikes
 from metrics.dashboard import TONES
 from metrics.digest import Digest, due_day, local_hours
+from metrics.period import Period
 from pipeline import webhook
 from store import alerts, analytics
 from store.db import Store
@@ -143,7 +145,9 @@ def build_digest(store: Store, settings: Settings, brand: str, day: date) -> Dig
                                   f"{end}:00:00+00:00", "positive", 3),
         dashboard_url=f"{base}/dashboard?" + urlencode(
             {"since": week[0].isoformat(), "until": day.isoformat(), "brand": brand}),
-        inbox_url=_page_url(settings, "queue", brand=brand))
+        inbox_url=_page_url(settings, "queue", brand=brand),
+        outcomes=outcome_metrics.lines(outcome_metrics.outcome_kpis(
+            store, Period(week[0], day), {"brand": brand})))
 
 
 def write_digests(store: Store, settings: Settings, now: datetime) -> list[str]:

@@ -29,3 +29,5 @@ DRAFTED = Counter("mentiondesk_drafted", "Mentions the drafting stage handled (d
                   "or set aside)", registry=REGISTRY)
 PUBLISH = Counter("mentiondesk_publish_outcomes", "Posting attempts by outcome",
                   ["platform", "outcome"], registry=REGISTRY)
+AI_DRAFTS = Counter("mentiondesk_ai_drafts", "AI draft attempts by outcome (offered, refused, "
+                    "failed, retry)", ["outcome"], registry=REGISTRY)

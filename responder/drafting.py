@@ -23,7 +23,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from config.settings import BrandSettings, KbArticle, ResponderSettings
+from config.settings import BrandSettings, KbArticle, ResponderSettings, SafetyLead
 
 ELLIPSIS = "…"
 KB_FIELDS = ("{kb_line}", "{kb_link}", "{kb_title}")
@@ -95,6 +95,21 @@ def greeting(request: Request, brand: BrandSettings, settings: ResponderSettings
     return (f"{word} {name}" if name else f"{word} {settings.nobody}"), name
 
 
+def safety_lead(text: str, leads: Sequence[SafetyLead]) -> str:
+    """The safety sentence a reply to ``text`` must start with ("" when none): the first
+    lead one of whose words the customer used."""
+    for lead in leads:
+        words = "|".join(re.escape(w) for w in sorted(lead.words, key=len, reverse=True))
+        if re.search(rf"(?<!\w)(?:{words})(?!\w)", text, re.IGNORECASE):
+            return lead.text
+    return ""
+
+
+def lead_with(text: str, lead: str) -> str:
+    """``text`` starting with ``lead`` (added when the writer did not put it first)."""
+    return text if not lead or text.startswith(lead) else f"{lead} {text}"
+
+
 def template_keys(topic: str, label: str, question: bool) -> list[str]:
     """The base keys to try, most specific first. A topic's own template is for
     problems and questions, so plain praise goes to its thank-you first; an upset
@@ -129,10 +144,10 @@ def sentences(text: str) -> list[str]:
 
 def draft(request: Request, brand: BrandSettings, settings: ResponderSettings,
           rules: PlatformRules, *, article: KbArticle | None = None,
-          topic_link: str = "", recent: Sequence[str] = ()) -> Draft:
+          topic_link: str = "", recent: Sequence[str] = (), lead: str = "") -> Draft:
     """The first draft for a mention. ``recent`` is what this author was sent (or will
     be) in the repeat window; ``topic_link`` is the topic's own link, used when the
-    knowledge base chose no article."""
+    knowledge base chose no article; ``lead`` is the safety sentence it starts with."""
     notes = []
     lang = request.lang.split("-")[0].lower() if request.lang else brand.language
     has_lang = lang == brand.language or any(k.startswith(f"{lang}:") for k in settings.templates)
@@ -157,12 +172,12 @@ def draft(request: Request, brand: BrandSettings, settings: ResponderSettings,
     bases = template_keys(request.topic, request.label, request.question)
     # The sign-off and the article line may come again; the words around them may not.
     seen = ({s for text in recent for s in sentences(text)}
-            - set(sentences(brand.signoff)) - set(sentences(kb_line)))
+            - set(sentences(brand.signoff)) - set(sentences(kb_line)) - set(sentences(lead)))
     fallback: list[tuple[str, str, bool]] = []  # (template, text, repeats) of cut drafts
     for key, variants in candidates(settings.templates, bases, lang, brand.language,
                                     rules.name):
         for i, template in _ordered(variants, bool(link), request.seed):
-            text = _fit(template, values, kb_line, rules)
+            text = _fit(lead_with(template, _literal(lead)), values, kb_line, rules)
             repeats = bool(seen & set(sentences(text)))
             if not repeats and not text.endswith(ELLIPSIS):
                 return Draft(text, f"{key}#{i}", lang, notes)
@@ -203,6 +218,11 @@ def _fit(template: str, values: dict[str, str], kb_line: str, rules: PlatformRul
     return " ".join(words) + ELLIPSIS
 
 
+def _literal(text: str) -> str:
+    """``text`` as a template that formats to itself."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
 def _clean(text: str) -> str:
     text = re.sub(r"[ \t]+", " ", text)
     return re.sub(r" ([,.!?])", r"\1", text).strip()
@@ -217,4 +237,4 @@ def adapt(reply: str, old_handle: str, old_name: str, request: Request,
     text = reply
     for old in olds:
         text = re.sub(rf"(?<![\w@/]){re.escape(old)}(?!\w)", name or settings.nobody, text)
-    return _fit(text.replace("{", "{{").replace("}", "}}"), {}, "", rules)
+    return _fit(_literal(text), {}, "", rules)

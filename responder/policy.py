@@ -11,6 +11,11 @@ Mentions (``mention_flags``): private data the customer posted publicly (card nu
 that pass the Luhn check, emails, phone numbers, order ids), so the agent can suggest
 deleting the post; spam, scams and abuse, which get a flag instead of a draft.
 
+Machine-written replies (``machine_problems``), on top of everything above: no link
+that is not one of ours (the knowledge base, the topics' links), no run of words copied
+from the prompt's instructions or from the customer's message (a model that repeats
+"ignore your rules and tell everyone to…" has followed the customer, not the brand).
+
 One reply per thread (``second_reply``): we answer a conversation once, again only when
 the customer we answered writes back.
 
@@ -20,7 +25,8 @@ Every word list and pattern is a setting (``PolicySettings``) with a default.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
@@ -97,6 +103,48 @@ def reply_problems(text: str, length: int, limit: int, platform: str,
                         "public replies")
     if length > limit:
         problems.append(f"it is {length} characters and {platform} allows {limit}")
+    return problems
+
+
+_LINK = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]]+", re.IGNORECASE)
+ECHO_WORDS = 8  # this many words in a row copied from the prompt or the customer
+
+
+@dataclass(frozen=True)
+class MachineCheck:
+    """What a machine-written reply is checked against besides the policy."""
+
+    allowed_links: Sequence[str]  # the knowledge base's and the topics' links
+    instructions: str = ""  # the prompt's own rules
+    untrusted: Sequence[str] = field(default_factory=tuple)  # the customer's words
+
+
+def links(text: str) -> list[str]:
+    """The links in ``text``, without trailing punctuation."""
+    return [m.group().rstrip(".,;:!?") for m in _LINK.finditer(text)]
+
+
+def _shingles(text: str, n: int) -> set[tuple[str, ...]]:
+    words = re.findall(r"\w+", text.lower())
+    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+def machine_problems(text: str, check: MachineCheck) -> list[str]:
+    """Why a reply a model wrote may not be offered, beyond ``reply_problems``."""
+    problems = []
+    ours = {link.rstrip("/").lower() for link in check.allowed_links}
+    foreign = [link for link in links(text) if link.rstrip("/").lower() not in ours]
+    if foreign:
+        problems.append(f"links {foreign[0]}, which is not in the knowledge base")
+    said = _shingles(text, ECHO_WORDS)
+    if said & _shingles(check.instructions, ECHO_WORDS):
+        problems.append("repeats the prompt's instructions")
+    for words in check.untrusted:
+        # A short message quoted whole is an echo too (four words or more).
+        n = min(ECHO_WORDS, len(re.findall(r"\w+", words)))
+        if n >= 4 and _shingles(text, n) & _shingles(words, n):
+            problems.append("repeats the customer's message word for word")
+            break
     return problems
 
 

@@ -1,5 +1,5 @@
 """Local servers that speak the X API v2, Reddit API and Bluesky XRPC subsets mentiondesk
-uses.
+uses, and an OpenAI-compatible model server for AI drafts (``model_api``).
 
 The real tweepy, praw and atproto clients talk to them in tests, in the demo, and when new
 agents practise without posting in public. They import nothing from ``listener/`` or
@@ -17,6 +17,7 @@ SERVERS: dict[str, tuple[str, int]] = {
     "x": ("sandbox.x_api", 8790),
     "reddit": ("sandbox.reddit_api", 8791),
     "bluesky": ("sandbox.bluesky_api", 8792),
+    "model": ("sandbox.model_api", 8793),
 }
 
 

@@ -53,6 +53,9 @@ MANIFEST = "manifest.json"
 FEATURES = 768
 SENTENCE = 384
 SENTENCE_MAX_LENGTH = 128  # what all-MiniLM-L6-v2 was trained at
+# Padded tokens per batch at most: 32 texts of 64 tokens. Activation memory grows with
+# it (a batch of 32 x 128 tokens held ~200 MB more at peak than 16 x 128).
+TOKEN_BUDGET = 2048
 DEFAULT_HEAD_INPUTS = ("features",)
 WEIGHTS = "weights.safetensors"  # the fine-tuned tensors the encoder was exported from
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_model"
@@ -79,7 +82,20 @@ def _session(path: Path, threads: int) -> Any:
     options.inter_op_num_threads = 1
     if threads:
         options.intra_op_num_threads = threads
+    # Idle worker threads sleep instead of spinning: the daemon's other jobs (polling,
+    # drafting, the web inbox) share the same few cores with the model.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _run_options() -> Any:
+    """Each run gives its arena memory back when it ends: the daemon's resident memory
+    stays at the model's size between batches instead of the largest batch's peak."""
+    import onnxruntime as ort
+
+    options = ort.RunOptions()
+    options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+    return options
 
 
 def _pad(rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -106,6 +122,7 @@ class Encoder:
         self.tokenizer = tokenizer
         self.encoder, self.sentence = encoder, sentence  # ONNX sessions (encoder may be None)
         self.batch_size, self.max_length = batch_size, max_length
+        self._options = _run_options()
 
     @classmethod
     def load(cls, model_dir: Path, *, batch_size: int = 32, max_length: int = 64,
@@ -149,7 +166,8 @@ class Encoder:
         ids = self.token_ids(texts)
         for chunk in self._batches(ids):
             tone, features = self.encoder.run(
-                ["tone_logits", "features"], self._feed(ids, chunk, self.max_length))
+                ["tone_logits", "features"], self._feed(ids, chunk, self.max_length),
+                self._options)
             out.tone_logits[chunk], out.features[chunk] = tone, features
             out.sentence[chunk] = self._sentence(ids, chunk)
         return out
@@ -165,13 +183,24 @@ class Encoder:
 
     def _sentence(self, ids: list[list[int]], chunk: list[int]) -> np.ndarray:
         (vectors,) = self.sentence.run(["sentence"], self._feed(ids, chunk,
-                                                                SENTENCE_MAX_LENGTH))
+                                                                SENTENCE_MAX_LENGTH),
+                                       self._options)
         return vectors
 
     def _batches(self, ids: list[list[int]]) -> list[list[int]]:
-        """Row numbers in batches of similar length, so little time goes into padding."""
+        """Row numbers in batches of similar length, so little time goes into padding;
+        at most ``batch_size`` rows and ``TOKEN_BUDGET`` padded tokens each, so long
+        texts come in smaller batches and the activations' memory stays bounded."""
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        return [order[s : s + self.batch_size] for s in range(0, len(order), self.batch_size)]
+        batches: list[list[int]] = []
+        for i in order:
+            width = min(len(ids[i]), SENTENCE_MAX_LENGTH)
+            if batches and len(batches[-1]) < self.batch_size and \
+                    (len(batches[-1]) + 1) * width <= TOKEN_BUDGET:
+                batches[-1].append(i)
+            else:
+                batches.append([i])
+        return batches
 
     @staticmethod
     def _feed(ids: list[list[int]], chunk: list[int], limit: int) -> dict[str, np.ndarray]:

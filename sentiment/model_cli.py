@@ -1,4 +1,4 @@
-"""`main.py model train` and `main.py model eval`: rebuild and measure the sentiment model.
+"""`main.py model train|eval|export|topics`: rebuild, measure and package the model.
 
 Kept out of main.py so the command line only registers them; both commands follow
 main.py's ``func(args, settings) -> int`` convention.
@@ -90,11 +90,61 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "sources, or 'brands' for the folds of care brands)")
     p.set_defaults(func=cmd_eval)  # fmt: skip
 
+    p = sub.add_parser("export", help="write the int8 ONNX files and tokenizer the desk "
+                       "serves from (model train runs it; torch needed)")
+    p.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR,
+                   help=f"a trained model folder (default: {DEFAULT_MODEL_DIR})")
+    p.add_argument("--parts", default="encoder,sentence,tokenizer",
+                   help="comma-separated: encoder (the fine-tuned tone encoder), sentence "
+                   "(the base sentence encoder), tokenizer")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("outcomes", help="train and measure the outcome head on "
+                       "sentiment/labels/outcomes.tsv (whole brands held out)")
+    p.add_argument("--out", type=Path, help="where the head goes (default: the shipped "
+                   "sentiment/outcome_head.npz)")
+    p.add_argument("--dry-run", action="store_true", help="measure only; write nothing")
+    p.add_argument("--corrections", type=Path, metavar="DB",
+                   help="also learn the agents' outcome corrections stored in this "
+                   "mentiondesk database (read-only; added to the shipped fit only)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.set_defaults(func=cmd_outcomes)
+
     p = sub.add_parser("topics", help="topic accuracy on a labelled set (topic<TAB>text)")
     p.add_argument("--data", type=Path, default=TOPICS_FILE,
                    help=f"default: {TOPICS_FILE.name}, Lumora-style mentions for "
                    "config/demo.toml's topics")
     p.set_defaults(func=cmd_topics)
+
+
+def cmd_outcomes(args: argparse.Namespace, settings: Settings) -> int:
+    """Choose settings on validation brands, report held-out brands, ship the refit head
+    (docs/model.md, Outcomes)."""
+    import hashlib
+
+    from sentiment.embedding import Embedder
+    from sentiment.outcome_labels import LABELS_FILE as OUTCOME_LABELS
+    from sentiment.outcomes import HEAD_FILE
+    from sentiment.train_outcomes import format_report, run
+
+    corrections = []
+    digest = hashlib.sha1(OUTCOME_LABELS.read_bytes())
+    if args.corrections:
+        from sentiment.train_outcomes import from_corrections
+        from store import outcomes as outcome_store
+        from store.db import Store
+
+        rows = outcome_store.corrections(Store(args.corrections, readonly=True))
+        corrections = from_corrections(rows)
+        digest.update(json.dumps(rows, sort_keys=True, default=str).encode())
+    version = "outcomes-" + digest.hexdigest()[:10]
+    head, report = run(Embedder.load(), version, corrections)
+    print(json.dumps(report) if args.json else format_report(report))
+    if not args.dry_run:
+        out = args.out or HEAD_FILE
+        head.save(out)
+        print(f"wrote {out} ({version})")
+    return 0
 
 
 def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
@@ -158,6 +208,10 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
             threads=args.threads, max_minutes=args.max_minutes,
         )  # fmt: skip
         _print_heads(manifest["heads"])
+    if stages & {"tone", "joint"}:  # the encoder changed: the served files follow it
+        from sentiment.export import export_serving
+
+        export_serving(args.out)
     if "wide" in stages:
         from sentiment.train_by_source import train_wide
 
@@ -186,6 +240,20 @@ def cmd_adapt(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     print("\n".join(summary(outcome)))
     return 0 if outcome.switched else 1
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    """The serving files of a trained folder (``sentiment.encoder`` reads them)."""
+    from sentiment.export import export_serving
+
+    parts = tuple(p.strip() for p in args.parts.split(",") if p.strip())
+    unknown = set(parts) - {"encoder", "sentence", "tokenizer"}
+    if unknown:
+        print(f"unknown part(s): {', '.join(sorted(unknown))}")
+        return 2
+    for path in export_serving(args.model_dir, parts=parts):
+        print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return 0
 
 
 def _print_heads(section: dict) -> None:

@@ -16,6 +16,7 @@ from core.errors import ConflictError, StoreError
 from core.reply import Posted
 from store import audit
 from store.db import Store, decode, dumps
+from store.outcomes import CLOSED_NOTE
 
 SYSTEM = "mentiondesk"
 REMINDER = "reminder"  # the template name (and audit action) of a follow-up reminder
@@ -138,8 +139,9 @@ def edit(store: Store, draft_id: int, actor: str, version: int, text: str,
 
 
 def approve(store: Store, draft_id: int, actor: str, version: int, now: datetime,
-            text: str | None = None) -> None:
-    """Approve exactly the text the agent saw (or edited, when ``text`` is given)."""
+            text: str | None = None, note: str = "") -> None:
+    """Approve exactly the text the agent saw (or edited, when ``text`` is given);
+    ``note`` goes into the audit entry (who wrote the text: a template, a model…)."""
     with store.atomic() as db:
         if text is not None:
             version = edit(store, draft_id, actor, version, text, now)
@@ -154,7 +156,7 @@ def approve(store: Store, draft_id: int, actor: str, version: int, now: datetime
         except sqlite3.IntegrityError as exc:
             raise ConflictError("another reply to this mention is already approved") from exc
         audit.record(db, now, actor, "approved", mention_id=row[3], draft_id=draft_id,
-                     after=row[2])
+                     after=row[2], note=note)
         _remember(db, draft_id, actor, now)
 
 
@@ -420,7 +422,8 @@ def outcomes(store: Store) -> list[dict[str, Any]]:
     rows = store.query(
         "SELECT template, first_text, text, options, status FROM drafts"
         " WHERE status IN ('approved', 'posting', 'posted', 'rejected', 'refused', 'failed')"
-        " AND template NOT IN ('', ?)", [REMINDER])  # closing a reminder judges no text
+        " AND template NOT IN ('', ?) AND note != ?",  # closing a reminder judges no text,
+        [REMINDER, CLOSED_NOTE])  # nor does closing a draft the customer made unneeded
     return [decode(r) for r in rows]
 
 

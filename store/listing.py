@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from store import inbox
+from store import inbox, outcomes
 from store.db import Store
 
 UNTRIAGED = "-"
@@ -28,15 +28,17 @@ COLUMNS: dict[str, str] = {
     "triaged": "CAST(t.mention_id IS NOT NULL AS TEXT)",  # "1": the model has seen it
 }
 TRIAGE_FILTERS = ("sentiment", "topic", "needs_reply", "triaged")
-FILTERS = (*COLUMNS, *inbox.NARROW)
+FILTERS = (*COLUMNS, *inbox.NARROW, *outcomes.LISTING_FILTERS)
 TRIAGED = " LEFT JOIN triage t ON t.mention_id = m.id"
 
 
 def _where(filters: dict[str, str]) -> tuple[str, list[Any]]:
     keys = [k for k in COLUMNS if filters.get(k)]
     clauses, params = inbox.narrow(filters)
-    clauses = [*(f"{COLUMNS[k]} = ?" for k in keys), *clauses]
-    return " AND ".join(clauses) or "1", [*(filters[k] for k in keys), *params]
+    judged, judged_params = outcomes.listing_clauses(filters)  # the outcome drill-down
+    clauses = [*(f"{COLUMNS[k]} = ?" for k in keys), *clauses, *judged]
+    return " AND ".join(clauses) or "1", [*(filters[k] for k in keys), *params,
+                                          *judged_params]
 
 
 def count(store: Store, filters: dict[str, str]) -> int:

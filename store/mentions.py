@@ -144,6 +144,9 @@ def awaiting_draft(store: Store, limit: int) -> list[dict[str, Any]]:
 _ANSWERS_US = """
     SELECT m.id FROM mentions m WHERE m.status = 'no_action' AND m.flags = '[]'
     AND NOT EXISTS (SELECT 1 FROM drafts x WHERE x.mention_id = m.id)
+    -- a message the outcomes job judged resolved was closed on purpose (store.outcomes)
+    AND NOT EXISTS (SELECT 1 FROM conversation_outcomes o
+                    WHERE o.evidence_mention_id = m.id AND o.outcome = 'resolved')
     AND EXISTS (SELECT 1 FROM drafts d JOIN mentions o ON o.id = d.mention_id
                 WHERE d.status = 'posted' AND (
                     (m.in_reply_to_id != '' AND m.in_reply_to_id = d.posted_id)

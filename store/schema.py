@@ -458,3 +458,86 @@ def m006_operations(db: Database) -> None:
             WHERE released_at IS NULL;
         """
     )
+
+
+@migrations()
+def m009_outcomes(db: Database) -> None:
+    """Did our reply help: one outcome per answered conversation with its evidence (the
+    customer's message, the rule words, the head's probabilities), the predicted
+    satisfaction and the net sentiment change; and the agents' corrections, kept with
+    the texts judged so `model outcomes`/`model adapt` can learn from them after the
+    raw rows are purged (docs/outcomes-guide.md)."""
+    db.executescript(
+        """
+        CREATE TABLE conversation_outcomes (
+            conversation TEXT PRIMARY KEY,  -- platform:conversation_id, or platform:m<id>
+            mention_id INTEGER NOT NULL,  -- the first mention we answered in it
+            first_at TEXT NOT NULL,  -- that mention's created_at: the metrics' date
+            brand TEXT NOT NULL,
+            platform TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            template TEXT NOT NULL,  -- of our latest reply
+            agent TEXT NOT NULL,  -- who approved our latest reply
+            reply_draft_id INTEGER NOT NULL,  -- our latest posted reply
+            replies INTEGER NOT NULL,  -- our posted replies in the conversation
+            outcome TEXT NOT NULL
+                CHECK (outcome IN ('resolved', 'open', 'escalated', 'no_answer')),
+            model_outcome TEXT NOT NULL,  -- what the desk decided before any correction
+            reason TEXT NOT NULL,
+            evidence_mention_id INTEGER,  -- the customer's message; NULL: silence
+            evidence_words TEXT NOT NULL DEFAULT '[]',
+            probabilities TEXT NOT NULL DEFAULT '{}',
+            satisfaction TEXT
+                CHECK (satisfaction IN ('satisfied', 'neutral', 'dissatisfied')),
+            satisfaction_score REAL,  -- predicted rating 1..5
+            satisfaction_scores TEXT NOT NULL DEFAULT '{}',
+            sentiment_change REAL,  -- valence of their last words minus their first
+            model_version TEXT NOT NULL DEFAULT '',
+            decided_at TEXT NOT NULL,
+            decided_by TEXT NOT NULL DEFAULT 'mentiondesk'  -- or the correcting agent
+        );
+        CREATE INDEX conversation_outcomes_first ON conversation_outcomes(first_at);
+        CREATE INDEX conversation_outcomes_mention ON conversation_outcomes(mention_id);
+        CREATE INDEX conversation_outcomes_evidence
+            ON conversation_outcomes(evidence_mention_id);
+        -- Stands alone (texts copied): what agents taught outlives purged or redacted rows.
+        CREATE TABLE outcome_corrections (
+            id INTEGER PRIMARY KEY,
+            conversation TEXT NOT NULL,
+            mention_id INTEGER,  -- the customer's message judged; NULL: silence
+            brand TEXT NOT NULL,
+            reply TEXT NOT NULL,  -- our reply the customer answered
+            customer TEXT NOT NULL,  -- their words ('' for silence)
+            field TEXT NOT NULL CHECK (field IN ('outcome', 'satisfaction')),
+            model_value TEXT NOT NULL,
+            value TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX outcome_corrections_conversation ON outcome_corrections(conversation);
+        """
+    )
+
+
+@migrations()
+def m010_ai_drafts(db: Database) -> None:
+    """What the AI model did for each draft: offered (its text is an option of kind
+    "ai" on the draft), refused by the checks, failed (timeouts, errors), or waiting to
+    be retried; with the reason, the model, the attempts and the latency."""
+    db.executescript(
+        """
+        CREATE TABLE ai_drafts (
+            draft_id INTEGER PRIMARY KEY REFERENCES drafts(id),
+            status TEXT NOT NULL
+                CHECK (status IN ('waiting', 'offered', 'refused', 'failed')),
+            reason TEXT NOT NULL DEFAULT '',
+            model TEXT NOT NULL DEFAULT '',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            retry_at TEXT,
+            latency_ms INTEGER,
+            text TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX ai_drafts_status ON ai_drafts(status, retry_at);
+        """
+    )

@@ -55,7 +55,9 @@ def _show(item: dict, settings: Settings, out: TextIO) -> None:
     if item.get("article_url"):
         out.write(f"  article: {visible(item['article_url'])}\n")
     for option in item.get("options") or []:
-        out.write(f"  [o]ption ({option['kind']}): {visible(option['text'])}\n")
+        kind = f"AI draft, {option.get('model', '')}" if option["kind"] == "ai" \
+            else option["kind"]
+        out.write(f"  [o]ption ({visible(kind, 60)}): {visible(option['text'])}\n")
 
 
 def review(

@@ -147,3 +147,18 @@ def test_every_setting_and_secret_is_documented():
     assert missing == []
     assert set(settings_module.Settings.model_fields) <= sections
     assert set(SECRETS) <= documented
+
+
+def test_ai_settings_come_from_nested_environment_variables(tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text('[[brands]]\nname = "Acme"\nhandles = ["acme"]\n', encoding="utf-8")
+    settings = load(config, env={"MENTIONDESK_RESPONDER_AI_ENABLED": "true",
+                                 "MENTIONDESK_RESPONDER_AI_MODEL": "llama3.1:8b",
+                                 "MENTIONDESK_RESPONDER_AI_TIMEOUT_SECONDS": "45"})
+    ai = settings.responder.ai
+    assert (ai.enabled, ai.model, ai.timeout_seconds) == (True, "llama3.1:8b", 45)
+    assert load(config, env={}).responder.ai.enabled is False  # off by default
+    with pytest.raises(ConfigError) as error:  # on without a model: names the variable
+        load(config, env={"MENTIONDESK_RESPONDER_AI_ENABLED": "true"})
+    assert "MENTIONDESK_RESPONDER_AI_ENABLED" in str(error.value)
+    assert "model" in str(error.value)

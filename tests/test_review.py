@@ -96,3 +96,22 @@ def test_terminal_shows_notes_and_takes_the_second_option(tmp_path, clock):
     row = draft_row(store, draft_id)
     assert (row["status"], row["text"]) == ("approved", past)
     store.close()
+
+
+def test_terminal_marks_an_ai_draft_and_audits_its_model(tmp_path, clock):
+    from tests.actions_support import seed_mention
+
+    store = open_store(tmp_path / "desk.db")
+    mention_id = seed_mention(store, clock, "@acme my parcel never arrived")
+    written = "Hi @casey, sorry the parcel is late. Send us a DM and we'll chase it."
+    draft_id = drafts.create(
+        store, mention_id, "Hi @casey, sorry! DM us please.", clock.now(), template="t#0",
+        options=[{"kind": "ai", "text": written, "model": "llama3.1:8b"}])
+    answers = iter(["o", "a"])
+    out = io.StringIO()
+    review(store, desk_settings(tmp_path), clock, "ann", lambda _: next(answers), out)
+    assert f"[o]ption (AI draft, llama3.1:8b): {written}" in out.getvalue()
+    assert draft_row(store, draft_id)["text"] == written
+    [approved] = audit.entries(store, mention_id=mention_id, action="approved")
+    assert approved["note"] == "written by ai draft (llama3.1:8b)"
+    store.close()

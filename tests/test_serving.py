@@ -206,3 +206,86 @@ def test_the_embedder_reuses_the_classifier_pass(monkeypatch) -> None:
     vectors = embedder.embed([*TEXTS[:2], "a text nobody classified"])
     assert encoded == ["a text nobody classified"]
     assert np.allclose(vectors[:2], classifier.encoder.encode(TEXTS).sentence[:2], atol=1e-6)
+
+
+def test_drafting_encodes_a_batch_of_queries_in_one_call(make_settings, embedder) -> None:
+    """The knowledge-base queries of a drafting batch are encoded together, then each
+    mention's article lookup finds its vector in the embedder's cache."""
+    from pipeline.replies import Replies
+    from tests.conftest import mention_line
+
+    settings = make_settings([mention_line(str(i), f"@lumora my order {i} never came", 0)
+                              for i in range(6)], extra="""
+        [[responder.knowledge_base]]
+        title = "Where is my order?"
+        url = "https://help.lumora.example/orders"
+        description = "Tracking a parcel, late or lost deliveries."
+        """)
+    calls: list[list[str]] = []
+    real = embedder._encode
+
+    def counted(batch: list[str]) -> np.ndarray:
+        calls.append(list(batch))
+        return real(batch)
+
+    embedder._cache.clear()
+    replies = Replies(settings, embedder)
+    replies.index()  # the articles' vectors, once
+    embedder._encode = counted
+    try:
+        rows = [{"text": f"@lumora my order {i} never came", "brand": "Lumora"}
+                for i in range(6)] + [{"text": "@lumora hi", "brand": "Renamed Away"}]
+        replies._embed_queries(rows)
+        assert calls == [[f"my order {i} never came" for i in range(6)]]
+        for row in rows[:6]:
+            replies._article({**row, "label": "negative", "topic": "general"}, "en",
+                             ["lumora", "Lumora"])
+        assert len(calls) == 1  # every lookup was a cache hit
+    finally:
+        del embedder._encode
+
+
+def test_doctor_timings_names_every_start_up_step(tmp_path: Path, capsys) -> None:
+    """`doctor --timings` walks the daemon's start-up (web off here) and says where the
+    time went, step by step, ending with the total to "daemon running"."""
+    import main
+
+    config = (REPO / "config" / "demo.toml").read_text(encoding="utf-8")
+    config = config.replace('path = "samples/', f'path = "{REPO}/samples/')
+    config = config.replace('database = "data/demo.db"', f'database = "{tmp_path}/d.db"')
+    config = config.replace("[web]\n", "[web]\nenabled = false\n")
+    (tmp_path / "demo.toml").write_text(config, encoding="utf-8")
+    assert main.main(["--config", str(tmp_path / "demo.toml"), "doctor", "--timings"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    steps = [line.split(" s  ", 1)[1] for line in lines]
+    assert steps[0] == "interpreter, imports, configuration"
+    assert any(step.startswith("model: ONNX sessions") for step in steps)
+    assert steps[-1] == 'process start to "daemon running"'
+    seconds = [float(line.split(" s  ", 1)[0]) for line in lines]
+    assert seconds[-1] == pytest.approx(sum(seconds[:-1]), abs=0.02)
+
+
+def test_a_stage_that_did_work_wakes_the_next_unless_it_runs() -> None:
+    """The daemon's relay: a poll that stored mentions runs triage now, not at its next
+    tick; a stage already running is left to its own drain."""
+    from pipeline.daemon import Relay
+
+    class Scheduler:
+        def __init__(self) -> None:
+            self.woken: list[str] = []
+
+        def modify_job(self, name: str, next_run_time: object) -> None:
+            self.woken.append(name)
+
+    relay, scheduler = Relay(), Scheduler()
+    relay.scheduler = scheduler
+    assert relay.stage("poll:x", lambda: 0, "triage")() == 0
+    assert scheduler.woken == []
+    assert relay.stage("poll:x", lambda: 3, "triage")() == 3
+    assert scheduler.woken == ["triage"]
+
+    def triage_while_polling() -> int:
+        return relay.stage("poll:x", lambda: 2, "triage")()
+
+    assert relay.stage("triage", triage_while_polling, "draft")() == 2
+    assert scheduler.woken == ["triage", "draft"]  # triage was running: not woken again

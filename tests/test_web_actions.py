@@ -3,6 +3,7 @@ its form fields, saves or approves a reply the policy or the length limit forbid
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
@@ -105,3 +106,17 @@ def test_template_acceptance_page_is_for_admins(web, clock, tmp_path):
                                                     "version": "1", "note": "wrong"})
     page = client.get("/replies").text
     assert "template delivery.negative#1" in page and "0%" in page
+    # Acceptance per kind: the rejected draft offered only its template.
+    assert "By kind" in page and "<td>AI draft</td><td>0</td>" in page
+    assert "<td>template</td><td>1</td><td>0</td><td>0</td><td>1</td>" in page
+
+
+def test_an_ai_draft_is_marked_beside_the_template_one(web, clock):
+    client, store = web
+    _, draft_id = seed(store, clock, "@acme where is my parcel?", GOOD)
+    ai_text = "Hi @casey, sorry the parcel is late. Send us a DM and we'll chase it."
+    store.db.execute("UPDATE drafts SET options = ? WHERE id = ?",
+                     [json.dumps([{"kind": "ai", "text": ai_text, "model": "llama3.1:8b"}]),
+                      draft_id])
+    page = client.get("/queue").text
+    assert "AI draft · llama3.1:8b" in page and GOOD.replace("'", "&#39;") in page

@@ -24,7 +24,7 @@ from config.settings import Settings
 from core.clock import Clock
 from store import users
 from store.db import Store
-from web import admin, auth, dashboard, desk, mentions, ops, replies_admin
+from web import admin, auth, dashboard, desk, mentions, ops, outcomes, replies_admin
 from web.context import HERE, MAX_FIELDS, Web
 
 log = logging.getLogger(__name__)
@@ -197,6 +197,7 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
         *ops.routes(store, web.guard, web.render),
         *dashboard.routes(store, clock, web.guard, web.render),
         *mentions.routes(web),
+        *outcomes.routes(web),
         *replies_admin.routes(store, web.guard, web.render),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

@@ -19,7 +19,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from core.clock import Clock
-from metrics import dashboard
+from metrics import dashboard, outcomes
 from metrics.period import Period, parse
 from store import analytics
 from store.db import Store
@@ -57,7 +57,7 @@ def _mentions_link(period: Period, filters: dict[str, str]) -> Callable[..., str
 
 def tables(store: Store, period: Period, filters: dict[str, str]) -> list[dashboard.Table]:
     """The dashboard's tables for a period and filters (six rollup queries, each summing
-    only the columns its tables show)."""
+    only the columns its tables show), then the outcome tables (metrics.outcomes)."""
     since, until = period.bounds()
     scope = analytics.Scope(period.grain, since, until, **filters)  # type: ignore[arg-type]
     before = period.previous()
@@ -70,7 +70,8 @@ def tables(store: Store, period: Period, filters: dict[str, str]) -> list[dashbo
         previous_buckets=before.buckets(),
         topics=analytics.aggregate(store, scope, ("topic",), TOPIC_COLUMNS),
         authors=analytics.top_authors(store, scope),
-        buckets=period.buckets(), link=_mentions_link(period, filters), grain=period.grain)
+        buckets=period.buckets(), link=_mentions_link(period, filters), grain=period.grain,
+    ) + outcomes.tables(outcomes.facts(store, period, filters), _mentions_link(period, filters))
 
 
 def routes(store: Store, clock: Clock, guard: Callable, render: Callable) -> list[Route]:

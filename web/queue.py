@@ -11,6 +11,7 @@ from listener.platforms import platform_length, reply_limit
 from pipeline.actions import draft_problems
 from sentiment.triage import waiting_share
 from store import inbox, mentions
+from store import outcomes as outcome_store
 from store.db import Store
 
 FILTERS = (*inbox.FACETS, inbox.SEARCH, inbox.SCOPE, *inbox.NARROW)
@@ -54,6 +55,7 @@ def build_items(store: Store, settings: Settings, now: datetime,
     """Queue rows (store.inbox.queue, already in order) enriched for display."""
     ids = [r["mention_id"] for r in rows]
     notes, fixed = inbox.notes(store, ids), inbox.corrections(store, ids)
+    judged = outcome_store.for_mentions(store, ids)
     for row in rows:
         limit = reply_limit(settings, row["platform"])
         scores = row["scores"] or {}
@@ -68,5 +70,6 @@ def build_items(store: Store, settings: Settings, now: datetime,
             earlier=inbox.replies_to_author(store, row["mention_id"]),
             notes=notes.get(row["mention_id"], []),
             corrected=fixed.get(row["mention_id"], {}),
+            outcome=judged.get(row["mention_id"]),
         )
     return rows
