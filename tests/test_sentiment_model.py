@@ -325,7 +325,9 @@ def test_an_unwritable_onnx_cache_falls_back_to_torch(tmp_path: Path) -> None:
     not, so the default model serves with a cache folder that cannot be written."""
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the cache folder should be", encoding="utf-8")
-    slow = load_classifier(ModelSettings(cache_dir=blocked / "cache", quantize=False))
+    model = str(_features_heads_model(tmp_path / "model"))  # heads torch can feed
+    slow = load_classifier(ModelSettings(name=model, cache_dir=blocked / "cache",
+                                         quantize=False))
     assert slow.onnx is None
     assert slow.classify(["@united my bag is lost"])[0].heads
     served = load_classifier(ModelSettings(cache_dir=blocked / "cache"))
