@@ -42,6 +42,8 @@ def main() -> int:
     parser.add_argument("--cache", type=Path, default=Path("data") / "vectors")
     parser.add_argument("--source", default="airline")
     parser.add_argument("--sizes", default="100,200,400")
+    parser.add_argument("--weights", default="5", help="how many shipped rows a correction "
+                        "counts for (comma-separated: one table each)")
     args = parser.parse_args()
 
     rows, data, _tone = load_training(args.data, args.serving, args.cache, args.labels)
@@ -67,12 +69,15 @@ def main() -> int:
           f"{'threshold':>10}")
     print(f"{0:>12}{before['recall']:>8.3f}{before['false_alarms']:>10.3f}"
           f"{before['accuracy']:>9.3f}{before['cost']:>7.3f}{thresholds['needs_reply']:>10.3f}")
-    for size in sizes:
-        fed = np.array(pool[:size])
-        model, new = refit(base, data.x[fed], data.targets[fed, 0], thresholds)
-        after = decision_figures(y_held, model.probs(x_held)[:, 0], new["needs_reply"])
-        print(f"{size:>12}{after['recall']:>8.3f}{after['false_alarms']:>10.3f}"
-              f"{after['accuracy']:>9.3f}{after['cost']:>7.3f}{new['needs_reply']:>10.3f}")
+    for weight in (float(w) for w in args.weights.split(",")):
+        print(f"correction weight {weight:g}:")
+        for size in sizes:
+            fed = np.array(pool[:size])
+            model, new = refit(base, data.x[fed], data.targets[fed, 0], thresholds,
+                               weight=weight)  # fmt: skip
+            after = decision_figures(y_held, model.probs(x_held)[:, 0], new["needs_reply"])
+            print(f"{size:>12}{after['recall']:>8.3f}{after['false_alarms']:>10.3f}"
+                  f"{after['accuracy']:>9.3f}{after['cost']:>7.3f}{new['needs_reply']:>10.3f}")
     print(f"({(time.monotonic() - started) / 60:.1f} minutes; cost = (5 x missed + false "
           "alarms) per mention)")
     return 0

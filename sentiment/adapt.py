@@ -121,12 +121,13 @@ def decision_figures(gold: np.ndarray, probs: np.ndarray, threshold: float
     }
 
 
-def _with_corrections(base: Dataset, x: np.ndarray, y: np.ndarray) -> Dataset:
+def _with_corrections(base: Dataset, x: np.ndarray, y: np.ndarray,
+                      weight: float = CORRECTION_WEIGHT) -> Dataset:
     targets = np.full((len(y), base.targets.shape[1]), -1, np.int8)
     targets[:, 0] = y
     sources = base.sources + ["desk"] * len(y)
     weights = np.concatenate([row_weights(base.sources),
-                              np.full(len(y), CORRECTION_WEIGHT, np.float32)])  # fmt: skip
+                              np.full(len(y), weight, np.float32)])  # fmt: skip
     return Dataset(np.concatenate([base.x, x]).astype(np.float32),
                    np.concatenate([base.targets, targets]), weights, sources, sources)
 
@@ -140,8 +141,8 @@ def _cost_threshold(gold: np.ndarray, probs: np.ndarray, shipped: float) -> floa
 
 
 def refit(base: Dataset, x: np.ndarray, y: np.ndarray, shipped: dict[str, float],
-          settings: FitSettings | None = None, progress: Progress | None = None
-          ) -> tuple[Mlp, dict[str, float]]:
+          settings: FitSettings | None = None, progress: Progress | None = None,
+          weight: float = CORRECTION_WEIGHT) -> tuple[Mlp, dict[str, float]]:
     """Heads on base + corrections, and thresholds: needs_reply chosen on the
     corrections' out-of-fold probabilities (two folds), the unsure band kept at the
     same ratio, the other heads as shipped."""
@@ -150,11 +151,11 @@ def refit(base: Dataset, x: np.ndarray, y: np.ndarray, shipped: dict[str, float]
     oof = np.zeros(len(y), np.float32)
     steps = 3
     for k in (0, 1):
-        part = _with_corrections(base, x[folds != k], y[folds != k])
+        part = _with_corrections(base, x[folds != k], y[folds != k], weight)
         oof[folds == k] = fit(part, settings).probs(x[folds == k])[:, 0]
         if progress is not None:
             progress(k + 1, steps)
-    model = fit(_with_corrections(base, x, y), settings)
+    model = fit(_with_corrections(base, x, y, weight), settings)
     if progress is not None:
         progress(steps, steps)
     thresholds = dict(shipped)
