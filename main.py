@@ -36,12 +36,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from config.loader import load
 from config.settings import Settings
-from core.clock import Clock, SystemClock
+from core.clock import Clock, process_clock
 from core.errors import ConfigError, MentiondeskError
 
 log = logging.getLogger("mentiondesk")
@@ -159,7 +160,7 @@ def _outcome_decider(embedder):
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline import daemon
 
-    clock = SystemClock()
+    clock = args.clock
     times = StartTimes()
     services: list = []
     web = settings.web.enabled and not args.no_web
@@ -176,6 +177,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_start_timings(settings: Settings) -> int:
     """`doctor --timings`: the steps `main.py run` takes before "daemon running", timed
     in this process (the web inbox and scheduler built and started, then stopped)."""
+    from core.clock import SystemClock
     from pipeline.daemon import build_scheduler
 
     clock = SystemClock()
@@ -221,8 +223,14 @@ def _web_service(store, settings: Settings, clock: Clock):
 
 
 def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
-    build_pipeline(settings, SystemClock()).run_once()
-    return 0
+    """Every stage once, saying which configuration and database it used and, for a
+    source that brought nothing, why (a first-time operator's questions)."""
+    from config.loader import config_origin
+    from pipeline.ops_cli import poll_once
+
+    print(f"config     {config_origin(args.config, os.environ)}")
+    print(f"database   {settings.app.database} ({settings.app.database.resolve()})")
+    return poll_once(build_pipeline(settings, args.clock), sys.stdout)
 
 
 def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
@@ -230,7 +238,7 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
 
     actor = settings.app.agent_name or os.environ.get("USER") or getpass.getuser()
     try:
-        review(_store(settings), settings, SystemClock(), actor, input, sys.stdout)
+        review(_store(settings), settings, args.clock, actor, input, sys.stdout)
     except (EOFError, KeyboardInterrupt):
         print()
     return 0
@@ -264,7 +272,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(text)
     if args.format == "table":
-        _print_read_budgets(store, settings)
+        _print_read_budgets(store, settings, args.clock.now())
         if pending := metric_store.pending_count(store):
             print(f"note: {pending} hours changed since the daemon's last rollup refresh")
         if not args.output:
@@ -296,7 +304,7 @@ def _report_outcomes(store, args: argparse.Namespace, period) -> int:
     return 0
 
 
-def _print_read_budgets(store, settings: Settings) -> None:
+def _print_read_budgets(store, settings: Settings, now: datetime) -> None:
     """X sources with a monthly read cap or spend cap: used, left and projected."""
     from listener.x.read_budget import Budget, summary
     from listener.x.settings import XSourceSettings
@@ -306,7 +314,7 @@ def _print_read_budgets(store, settings: Settings) -> None:
         budget = Budget.of(source) if isinstance(source, XSourceSettings) else None
         if budget:
             figures = summary(sources.get_cursor(store, source.name), budget.cap,
-                              SystemClock().now(), budget.reset_day, money=budget.money)
+                              now, budget.reset_day, money=budget.money)
             print(f"{source.name}: {figures.line()}")
 
 
@@ -474,10 +482,11 @@ def _add_web_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
-    """Run one command. ``clock`` is injected by tests so no command reads today's date."""
+    """Run one command. ``clock`` is injected by tests so no command reads today's date;
+    else it is the system's, moved by $MENTIONDESK_CLOCK_OFFSET_DAYS when set."""
     args = build_parser().parse_args(argv)
-    args.clock = clock or SystemClock()
     try:
+        args.clock = clock or process_clock(os.environ)
         settings = load(args.config)
     except ConfigError as exc:
         print(f"mentiondesk: bad configuration: {exc}", file=sys.stderr)

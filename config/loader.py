@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from config.secrets import SECRETS
 from config.settings import Settings
 from core.errors import ConfigError
 from listener.platforms import PLATFORMS
@@ -39,12 +40,27 @@ def config_path(explicit: Path | None, env: Mapping[str, str]) -> Path:
     return Path(env[f"{ENV_PREFIX}CONFIG"]) if env.get(f"{ENV_PREFIX}CONFIG") else DEFAULT_CONFIG
 
 
+def config_origin(explicit: Path | None, env: Mapping[str, str]) -> str:
+    """The configuration file in use and why that one, for commands that say so."""
+    file = config_path(explicit, env).resolve()
+    if explicit:
+        return f"{file} (--config)"
+    if env.get(f"{ENV_PREFIX}CONFIG"):
+        return f"{file} ($MENTIONDESK_CONFIG)"
+    return (f"{file} (the demo's default: no --config given and MENTIONDESK_CONFIG "
+            "unset)")
+
+
 def _env_overrides(env: Mapping[str, str]) -> dict[tuple[str, str], str]:
-    """{(section, key): (value, variable)} for every MENTIONDESK_<SECTION>_<KEY>."""
+    """{(section, key): (value, variable)} for every MENTIONDESK_<SECTION>_<KEY>.
+    A registered secret (config.secrets, e.g. MENTIONDESK_METRICS_TOKEN) is read only
+    where it is used, never as a setting, whatever section its name starts with."""
     found = {}
     # The longest prefix first, so a nested section is never read as its parent's key.
     sections = sorted(ENV_SECTIONS, key=len, reverse=True)
     for variable, value in env.items():
+        if variable in SECRETS:
+            continue
         for section in sections:
             prefix = f"{ENV_PREFIX}{section.upper().replace('.', '_')}_"
             if variable.startswith(prefix) and len(variable) > len(prefix):

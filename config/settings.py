@@ -36,6 +36,9 @@ class WebSettings(Strict):
     page_size: int = Field(50, ge=5, le=200)  # queue items per page
     alert_priority: float = Field(0.6, ge=0, le=1)  # announce new items at this priority
     sla_warn_minutes: int = Field(10, ge=1)  # announce items this close to their SLA
+    # A connection must finish a request's headers within this, or it is closed: a slow
+    # client (slowloris) cannot hold the server's connections open for free.
+    header_timeout_seconds: float = Field(10, gt=0, le=300)
     # Saved replies agents pick with the keyboard (t, then 1-9); {handle} is filled in.
     saved_replies: dict[str, str] = {
         "Ask for a DM": "Hi {handle}, we're sorry about this. Please send us a DM with "

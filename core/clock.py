@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+from core.errors import ConfigError
+
+# Whole-process runs on another date (CI runs part of the suite years ahead, so no test
+# may lean on today; a demo may be replayed "next month"): the system clock plus this
+# many days, for every command main.py runs. Never set it on a live desk.
+OFFSET_ENV = "MENTIONDESK_CLOCK_OFFSET_DAYS"
 
 
 class Clock(Protocol):
@@ -15,6 +24,31 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+class OffsetClock:
+    """The system clock moved by a fixed number of days (``OFFSET_ENV``)."""
+
+    def __init__(self, days: float) -> None:
+        self.offset = timedelta(days=days)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+def process_clock(env: Mapping[str, str]) -> Clock:
+    """The clock of a command: the system's, moved by ``OFFSET_ENV`` days when set."""
+    text = env.get(OFFSET_ENV, "").strip()
+    if not text:
+        return SystemClock()
+    try:
+        days = float(text)
+    except ValueError:
+        days = math.nan
+    if not math.isfinite(days) or abs(days) > 36_500:
+        raise ConfigError(f"environment {OFFSET_ENV}", "-",
+                          f"a number of days within ±36500 (got {text[:30]!r})")
+    return OffsetClock(days)
 
 
 class ManualClock:

@@ -8,14 +8,13 @@ mentions list, filtered to it).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from core import csvfile
 from metrics import charts
 from metrics.rollup import BUCKET_LABELS, FRT_BUCKETS, net_sentiment, ratio
 from metrics.summary import compare, formatted, kpis
@@ -35,12 +34,8 @@ class Table:
     note: str = ""
 
     def to_csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow([key for key, _ in self.columns])
-        for row in self.rows:
-            writer.writerow(["" if row[k] is None else row[k] for k, _ in self.columns])
-        return out.getvalue()
+        return csvfile.write([key for key, _ in self.columns],
+                             ([row[k] for k, _ in self.columns] for row in self.rows))
 
     def to_json(self) -> str:
         return json.dumps({"table": self.name, "title": self.title,

@@ -8,6 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 
 HOURLY_UP_TO_DAYS = 2  # ranges this short are charted per hour, longer ones per day
 MAX_DAYS = 366  # longer requests keep their last year (a chart of decades helps nobody)
+# The days a range may name: a period's previous period and the day after its end must
+# exist (datetime stops at 9999-12-31), and no mention predates 1970.
+EARLIEST = date(1970, 1, 1)
+LATEST = date(9999, 12, 30)
 
 
 @dataclass(frozen=True)
@@ -47,13 +51,15 @@ class Period:
 
 def parse(since: str | None, until: str | None, today: date, default_days: int = 7) -> Period:
     """A period from "YYYY-MM-DD" texts; missing or bad ends fall back to the last
-    ``default_days`` days up to ``today``; reversed ends are swapped; at most MAX_DAYS."""
+    ``default_days`` days up to ``today``; reversed ends are swapped; at most MAX_DAYS.
+    A day outside [EARLIEST, LATEST] is a bad end."""
 
     def day(text: str | None) -> date | None:
         try:
-            return date.fromisoformat(text) if text else None
+            found = date.fromisoformat(text) if text else None
         except ValueError:
             return None
+        return found if found is None or EARLIEST <= found <= LATEST else None
 
     end = day(until) or today
     start = day(since) or end - timedelta(days=default_days - 1)

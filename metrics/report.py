@@ -3,11 +3,10 @@ as a terminal table, CSV or JSON (pure)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
+from core import csvfile
 from metrics.summary import KPIS, formatted, kpis
 
 # (key, heading in the terminal table); CSV and JSON use the keys.
@@ -49,12 +48,8 @@ def table(report: list[dict[str, Any]]) -> str:
 
 
 def to_csv(report: list[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=[k for k, _ in COLUMNS], extrasaction="ignore",
-                            lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(report)
-    return out.getvalue()
+    return csvfile.write([k for k, _ in COLUMNS], ([row.get(k) for k, _ in COLUMNS]
+                                                   for row in report))
 
 
 def to_json(report: list[dict[str, Any]]) -> str:

@@ -12,7 +12,8 @@ their message; no interface re-implements a rule. What is enforced here:
   approve or edit of a draft changed since the agent saw it is refused), through
   ``store.drafts``;
 - the undo window: an approved reply waits ``pipeline.undo_seconds`` before the
-  publisher may post it, and ``undo`` takes the approval back within it.
+  publisher may post it, and ``undo`` takes the approval back within it (under the
+  claim rules too: a colleague's held mention is taken over first).
 
 API (``actions = Actions(store, settings, clock)``; ``actor`` is the agent's name):
 

@@ -20,11 +20,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
 from config.settings import Settings
-from core.clock import SystemClock, to_iso
+from core.clock import Clock, to_iso
 from core.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -46,8 +46,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_draft)
 
 
-def read_items(lines: list[str], platform: str, brand: str) -> list[dict[str, Any]]:
-    """Input lines as mentions: a JSON object keeps its fields, anything else is text."""
+def read_items(lines: list[str], platform: str, brand: str, now: datetime
+               ) -> list[dict[str, Any]]:
+    """Input lines as mentions created ``now``: a JSON object keeps its fields, anything
+    else is text."""
     items = []
     for n, line in enumerate(lines, 1):
         line = line.rstrip("\n")[:TEXT_LIMIT]
@@ -67,7 +69,7 @@ def read_items(lines: list[str], platform: str, brand: str) -> list[dict[str, An
             "author_name": str(item.get("name") or ""),
             "platform": str(item.get("platform") or platform),
             "brand": str(item.get("brand") or brand),
-            "created_at": to_iso(SystemClock().now()),
+            "created_at": to_iso(now),
         })
     return items
 
@@ -87,17 +89,18 @@ def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError("--brand", "brand", f"unknown brand {brand!r}")
     stream = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
     with stream:
-        items = read_items(stream.readlines(), args.platform, brand)
+        items = read_items(stream.readlines(), args.platform, brand, args.clock.now())
     unknown = {i["platform"] for i in items} - set(PLATFORMS)
     if unknown:
         raise ConfigError("--platform", "platform", f"unknown platform {sorted(unknown)}")
-    draft_items(items, settings, *load_models(desk_model(settings)), sys.stdout)
+    draft_items(items, settings, *load_models(desk_model(settings)), sys.stdout, args.clock)
     return 0
 
 
 def draft_items(items: list[dict[str, Any]], settings: Settings, classifier: Classifier,
-                embedder: Embedder, out: TextIO) -> None:
-    """Triage each item as the daemon would, then write what drafting offers for it."""
+                embedder: Embedder, out: TextIO, clock: Clock) -> None:
+    """Triage each item as the daemon would, then write what drafting offers for it
+    (the AI drafter on main's ``clock``)."""
     from listener.filters import matches_brand
     from pipeline.ai_drafts import AiDrafter
     from pipeline.replies import Replies
@@ -105,7 +108,7 @@ def draft_items(items: list[dict[str, Any]], settings: Settings, classifier: Cla
 
     predictions = classifier.classify([i["text"] for i in items])
     replies = Replies(settings, embedder)
-    drafter = AiDrafter(settings, replies, SystemClock()) if settings.responder.ai.enabled \
+    drafter = AiDrafter(settings, replies, clock) if settings.responder.ai.enabled \
         else None
     for item, prediction in zip(items, predictions, strict=True):
         b = settings.brand(item["brand"])
@@ -165,7 +168,7 @@ def _from_store(args: argparse.Namespace, settings: Settings) -> int:
         if not hours:
             print("reminders are off (responder.reminder_hours = 0)")
             return 0
-        before = SystemClock().now() - timedelta(hours=hours)
+        before = args.clock.now() - timedelta(hours=hours)
         for row in drafts.unanswered(store, before):
             print(json.dumps({"mention_id": row["mention_id"], "handle": row["handle"],
                               "posted_at": row["posted_at"], "reply": row["reply"],

@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from config.settings import Settings
-from core.clock import SystemClock
+from core.clock import from_iso
 from store import operations, set_aside
+from store.db import Store
+
+if TYPE_CHECKING:  # the type only: pipeline/jobs.py is this package's own
+    from pipeline.jobs import Pipeline
+
+# Past its undo window, an approved reply waits at most one publish run; this much more
+# (plus two runs) and nobody is publishing: the daemon is stopped or stuck.
+STUCK_MARGIN_S = 60
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,7 +54,7 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
         print(f"backed up {settings.app.database} to {args.target} ({pages} pages)")
     else:
         n = operations.purge_raw(open_store(settings.app.database), args.days,
-                                 SystemClock().now())
+                                 args.clock.now())
         print(f"dropped the raw payloads of {n} mentions older than {args.days} days")
     return 0
 
@@ -55,14 +64,60 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
 
     store = open_store(settings.app.database)
     if args.release is not None:
-        n = set_aside.release(store, SystemClock().now(), args.release or None)
+        n = set_aside.release(store, args.clock.now(), args.release or None)
         print(f"released {n} rows; the stages try them again on their next run")
         return 0
     report = operations.status(store)
     report["integrity"] = operations.integrity(store)
     with store.reading() as db:
         report["pending_migrations"] = [m.name for m in migrations.pending(db)]
+    report.update(timely(store, settings, args.clock.now()))
     return print_report(report, settings, sys.stdout)
+
+
+def poll_once(pipeline: Pipeline, out: TextIO) -> int:
+    """`main.py poll --once`: every stage once, then per source what it brought and,
+    when nothing, why (paused, failing, a replay not yet due, or nothing new)."""
+    before = operations.mentions_by_source(pipeline.store)
+    pipeline.run_once()
+    after = operations.mentions_by_source(pipeline.store)
+    health = {s["name"]: s for s in operations.source_health(pipeline.store)}
+    now = pipeline.clock.now()
+    for source in pipeline.settings.sources:
+        new = after.get(source.name, 0) - before.get(source.name, 0)
+        line = f"source     {source.name} ({source.platform}): {new} new"
+        if not new:
+            line += f", {_why_nothing(source, health.get(source.name, {}), now)}"
+        print(f"{line}; {after.get(source.name, 0)} stored in all", file=out)
+    print("queues     " + ", ".join(f"{k} {v}" for k, v in
+                                    operations.queue_depths(pipeline.store).items()), file=out)
+    return 0
+
+
+def _why_nothing(source: Any, health: dict[str, Any], now: datetime) -> str:
+    if health.get("paused_until") and from_iso(health["paused_until"]) > now:
+        return f"paused until {health['paused_until']}: {health['paused_reason']}"
+    if health.get("last_error") and (health.get("last_error_at") or "") >= (
+            health.get("last_success_at") or ""):
+        return f"failing: {health['last_error']}"
+    if source.platform == "replay":
+        return ("a replay releases each line offset_s seconds (at speed "
+                f"{getattr(source, 'speed', 1):g}) after its first poll, and none is due "
+                "yet: poll again later, or run the daemon (`main.py run`)")
+    return "the platform had nothing newer than the last poll"
+
+
+def timely(store: Store, settings: Settings, now: datetime) -> dict[str, Any]:
+    """What time says about the desk: replies approved long ago and never sent (no
+    daemon publishing), and mentions past or near their first-response SLA."""
+    pipeline, sla = settings.pipeline, settings.sla.first_response_minutes
+    stuck_s = pipeline.undo_seconds + 2 * pipeline.publish_interval_seconds + STUCK_MARGIN_S
+    breach = now - timedelta(minutes=sla)
+    return {"stuck": {**operations.stale_approvals(store, now - timedelta(seconds=stuck_s)),
+                      "after_s": stuck_s},
+            "sla": {**operations.awaiting_first_reply(
+                store, breach, breach + timedelta(minutes=settings.web.sla_warn_minutes)),
+                "minutes": sla, "warn_minutes": settings.web.sla_warn_minutes}}
 
 
 def problems(report: dict[str, Any]) -> list[str]:
@@ -81,6 +136,16 @@ def problems(report: dict[str, Any]) -> list[str]:
             found.append(f"source {source['name']} failing: {source['last_error']}")
     if report["set_aside_count"]:
         found.append(f"{report['set_aside_count']} rows set aside (main.py doctor lists them)")
+    stuck = report.get("stuck")
+    if stuck and stuck["count"]:
+        found.append(f"{stuck['count']} approved replies not sent {stuck['after_s']:g} s "
+                     f"after approval (oldest approved {stuck['oldest']}): is the daemon "
+                     "running? (`main.py run`, or `main.py poll --once` to publish now)")
+    sla = report.get("sla")
+    if sla and (sla["breached"] or sla["at_risk"]):
+        found.append(f"{sla['breached'] + sla['at_risk']} mentions waiting for a first reply:"
+                     f" {sla['breached']} past the {sla['minutes']}-minute SLA, "
+                     f"{sla['at_risk']} within {sla['warn_minutes']} minutes of it")
     if report["queues"]["needs_hand"]:
         found.append(f"{report['queues']['needs_hand']} replies failed or refused: "
                      "an agent must post them by hand")

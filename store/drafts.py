@@ -235,14 +235,18 @@ def release(store: Store, mention_id: int, actor: str, now: datetime) -> bool:
 def unapprove(store: Store, draft_id: int, actor: str, approved_after: datetime,
               now: datetime) -> int:
     """Take an approval back while it still waits in the undo window (approved after
-    ``approved_after``); the draft is pending again. Returns its new version."""
+    ``approved_after``); the draft is pending again. Returns its new version. Like
+    every action, refused on a mention a colleague holds (take it over first)."""
     with store.atomic() as db:
-        row = db.execute("SELECT status, approved_at, version, mention_id, text FROM drafts"
-                         " WHERE id = ?", [draft_id]).fetchone()
+        row = db.execute("SELECT d.status, d.approved_at, d.version, d.mention_id, d.text,"
+                         " m.claimed_by FROM drafts d JOIN mentions m ON m.id = d.mention_id"
+                         " WHERE d.id = ?", [draft_id]).fetchone()
         if row is None:
             raise ConflictError(f"draft {draft_id} does not exist")
         if row[0] != "approved" or row[1] <= to_iso(approved_after):
             raise ConflictError(f"the reply of draft {draft_id} is already on its way")
+        if row[5] and row[5] != actor:
+            raise ConflictError(f"{row[5]} is working on this mention; take it over first")
         db.execute(
             "UPDATE drafts SET status = 'pending', approved_by = NULL, approved_at = NULL,"
             " version = version + 1, updated_at = ? WHERE id = ?", [to_iso(now), draft_id])

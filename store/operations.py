@@ -44,6 +44,32 @@ def queue_depths(store: Store) -> dict[str, int]:
     return dict(row)
 
 
+def stale_approvals(store: Store, approved_before: datetime) -> dict[str, Any]:
+    """Replies approved before ``approved_before`` and still not picked up by a publish
+    run: {"count": n, "oldest": approved_at or None}. Many means no daemon is running."""
+    return dict(store.query(
+        "SELECT count(*) AS count, min(approved_at) AS oldest FROM drafts"
+        " WHERE status = 'approved' AND approved_at < ?", [to_iso(approved_before)])[0])
+
+
+def awaiting_first_reply(store: Store, breached_before: datetime, risk_before: datetime
+                         ) -> dict[str, int]:
+    """Mentions still owed a reply, created before ``risk_before``: {"breached": created
+    before ``breached_before`` (past the SLA), "at_risk": the others}."""
+    row = store.query(
+        "SELECT coalesce(sum(created_at < ?), 0) AS breached,"
+        " coalesce(sum(created_at >= ?), 0) AS at_risk FROM mentions"
+        " WHERE status IN ('needs_reply', 'drafted') AND created_at < ?",
+        [to_iso(breached_before), to_iso(breached_before), to_iso(risk_before)])[0]
+    return dict(row)
+
+
+def mentions_by_source(store: Store) -> dict[str, int]:
+    """Mentions stored per source, ever."""
+    return {r["source"]: r["n"] for r in store.query(
+        "SELECT source, count(*) AS n FROM mentions GROUP BY source")}
+
+
 def drafts_by_state(store: Store) -> dict[str, int]:
     rows = store.query("SELECT status, count(*) AS n FROM drafts GROUP BY status")
     return {r["status"]: r["n"] for r in rows}

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from config.loader import load
+from core.clock import ManualClock
 from core.errors import ActionRefused
 from pipeline.actions import Actions
 from pipeline.ai_drafts import AiDrafter
@@ -320,15 +321,16 @@ def test_the_draft_command_prints_ai_drafts(tmp_path, model, classifier, embedde
     monkeypatch.setenv("MENTIONDESK_AI_API_KEY", KEY)
     settings = settings_for(tmp_path, model)
     out = io.StringIO()
+    clock = ManualClock()
     items = read_items(["@lumorahelp I was charged twice for Lumora Plus this month"],
-                       "x", "Lumora")
-    draft_items(items, settings, classifier, embedder, out)
+                       "x", "Lumora", clock.now())
+    draft_items(items, settings, classifier, embedder, out, clock)
     result = json.loads(out.getvalue())
     kinds = [d["kind"] for d in result["drafts"]]
     assert kinds[:2] == ["template", "ai"] and result["drafts"][1]["model"] == "sandbox-7b"
     model.mode = "password"
     out = io.StringIO()
-    draft_items(items, settings, classifier, embedder, out)
+    draft_items(items, settings, classifier, embedder, out, clock)
     result = json.loads(out.getvalue())
     assert [d["kind"] for d in result["drafts"]] == ["template"]
     assert "asks for password" in result["ai_not_offered"]

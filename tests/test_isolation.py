@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import pytest
 
@@ -117,8 +119,11 @@ def test_doctor_is_content_on_a_healthy_desk(make_settings, clock, tmp_path):
     settings = make_settings(LINES[:1])
     make_pipeline(settings, Grumpy(), clock).run_once()
     config = tmp_path / "config.toml"
+    # The process lives at the test clock's time (doctor reads SLAs), whatever today is.
+    days = (clock.now() - datetime.now(UTC)).total_seconds() / 86400
     doctor = subprocess.run([sys.executable, "main.py", "--config", str(config), "doctor"],
-                            cwd=REPO, capture_output=True, text=True, timeout=120)
+                            cwd=REPO, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "MENTIONDESK_CLOCK_OFFSET_DAYS": f"{days:.6f}"})
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
     assert "writable=True integrity=ok pending migrations=[]" in doctor.stdout
     assert "source     replay (replay): last success 2026-11-23T09:00:00+00:00" in doctor.stdout

@@ -11,7 +11,7 @@ import pytest
 
 import main
 from config.loader import load
-from core.clock import to_iso
+from core.clock import ManualClock, to_iso
 from core.errors import ActionRefused
 from listener.platforms import PLATFORMS
 from pipeline.actions import Actions
@@ -157,7 +157,9 @@ def test_draft_command_on_plain_and_json_lines(demo, classifier, embedder):
                          "lang": "ja"}),
              ""]
     out = io.StringIO()
-    draft_items(read_items(lines, "x", "Lumora"), demo, classifier, embedder, out)
+    clock = ManualClock()
+    draft_items(read_items(lines, "x", "Lumora", clock.now()), demo, classifier, embedder,
+                out, clock)
     results = [json.loads(line) for line in out.getvalue().splitlines()]
     assert len(results) == 5
     billing, spanish, scam, card, japanese = results

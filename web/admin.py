@@ -3,9 +3,6 @@ log-in throttle) and the audit log, filtered and exported as CSV."""
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import timedelta
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -13,10 +10,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from core.clock import from_iso, to_iso
+from core import csvfile
 from core.errors import ConflictError, StoreError
 from store import audit, sessions, users
-from web import auth
+from web import auth, params
 from web.auth import User
 from web.context import Web
 
@@ -25,30 +22,15 @@ CSV_COLUMNS = ("id", "at", "actor", "action", "mention_id", "draft_id", "before"
                "note")
 
 
-def _day(text: str, days: int = 0) -> str:
-    """An ISO date from a date box as the start of that day (+ ``days``), else ''."""
-    try:
-        return to_iso(from_iso(text[:10] + "T00:00:00+00:00") + timedelta(days=days))
-    except ValueError:
-        return ""
-
-
-def _csv_cell(value: Any) -> Any:
-    """Defuse spreadsheet formulas: a cell starting with = + - @ is kept as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def routes(web: Web) -> list[Route]:
     store, clock = web.store, web.clock
 
     def audit_filters(request: Request) -> dict[str, Any]:
         q = request.query_params
-        mention = q.get("mention", "")
-        return {"mention_id": int(mention) if mention.isdigit() else None,
+        return {"mention_id": params.ident(q.get("mention", "")),
                 "actor": q.get("actor", "")[:100], "action": q.get("action", "")[:100],
-                "since": _day(q.get("from", "")), "until": _day(q.get("to", ""), days=1)}
+                "since": params.day_start(q.get("from")),
+                "until": params.day_start(q.get("to"), days=1)}
 
     @web.guard("read")
     def audit_page(request: Request, user: User, form: Any) -> Response:
@@ -62,13 +44,11 @@ def routes(web: Web) -> list[Route]:
 
     @web.guard("read")
     def audit_csv(request: Request, user: User, form: Any) -> Response:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(CSV_COLUMNS)
-        for row in audit.entries(store, **audit_filters(request), limit=None):
-            writer.writerow([_csv_cell(row[c]) for c in CSV_COLUMNS])
+        body = csvfile.write(CSV_COLUMNS, ([row[c] for c in CSV_COLUMNS] for row in
+                                           audit.entries(store, **audit_filters(request),
+                                                         limit=None)))
         stamp = clock.now().strftime("%Y%m%d-%H%M")
-        return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers={
+        return Response(body, media_type="text/csv; charset=utf-8", headers={
             "content-disposition": f'attachment; filename="mentiondesk-audit-{stamp}.csv"'})
 
     @web.guard("users")

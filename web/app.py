@@ -43,11 +43,16 @@ SECURITY_HEADERS = {
 }
 
 
-class SecurityHeaders:
-    """Pure ASGI middleware adding the headers above to every response."""
+HSTS = ("strict-transport-security", "max-age=31536000")  # a year: HTTPS only, then
 
-    def __init__(self, app: Any) -> None:
+
+class SecurityHeaders:
+    """Pure ASGI middleware adding the headers above to every response, and HSTS when
+    the inbox is served over HTTPS (``web.secure_cookie``)."""
+
+    def __init__(self, app: Any, https: bool = False) -> None:
         self.app = app
+        self.headers = {**SECURITY_HEADERS, **dict([HSTS] if https else [])}
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -58,7 +63,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
-                for key, value in SECURITY_HEADERS.items():
+                for key, value in self.headers.items():
                     if key.encode() not in present:
                         headers.append((key.encode(), value.encode()))
                 message["headers"] = headers
@@ -143,25 +148,31 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
     def try_login(request: Request, name: str, password: str, target: str) -> Response:
         client = _client(request)
         account = users.name_key(name)[:200]
-        if web.throttle.blocked(account, client):
-            log.debug("log-in refused by the throttle from %s for account #%s", client,
-                        auth.name_digest(account, session_secret))
+        try:
+            attempt = web.throttle.begin(account, client)
+        except auth.Refused as refusal:
+            log.debug("log-in refused (%s) from %s for account #%s", refusal.reason, client,
+                      auth.name_digest(account, session_secret))
             web.flash(request, "error", "Too many failed attempts from here; wait 15 minutes "
-                                        "or ask an admin to unlock the account.")
+                                        "or ask an admin to unlock the account."
+                      if refusal.reason == "throttled" else
+                      "Another log-in is being checked; try again in a moment.")
             refused = web.render(request, "login.html", None, status=429, next=target,
                                  first_run=False)
-            refused.headers["retry-after"] = str(int(web.throttle.window_s))
+            refused.headers["retry-after"] = str(refusal.retry_after_s)
             return refused
-        user = auth.authenticate(store, name, password)
+        user = None
+        try:
+            user = auth.authenticate(store, name, password)
+        finally:
+            web.throttle.end(attempt, ok=user is not None)
         if user is None:
-            web.throttle.failed(account, client)
             log.warning("failed log-in from %s for account #%s", client,
                         auth.name_digest(account, session_secret))
             web.flash(request, "error",
                       "Wrong user name or password, or the account is disabled.")
             return web.render(request, "login.html", None, status=401, next=target,
                               first_run=users.count(store) == 0)
-        web.throttle.succeeded(account, client)
         auth.start_session(request, store, user, clock.now(), client)
         users.touch_login(store, user.id, clock.now())
         log.info("%s logged in from %s", user.username, client)
@@ -203,7 +214,7 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
     ]
     middleware = [
         Middleware(BodyLimit, max_bytes=settings.web.max_body_kb * 1024),
-        Middleware(SecurityHeaders),
+        Middleware(SecurityHeaders, https=settings.web.secure_cookie),
         Middleware(SessionMiddleware, secret_key=session_secret, session_cookie=SESSION_COOKIE,
                    max_age=SESSION_MAX_AGE, same_site="lax",
                    https_only=settings.web.secure_cookie),

@@ -38,6 +38,11 @@ MAX_PASSWORD = 1024  # argon2 hashes any length; a megabyte "password" is an att
 SESSION_HOURS = 12  # one working day
 SECRET_FILE = "session_secret"
 SWEEP_AT = 10_000  # throttle entries kept before expired ones are swept
+# Password checks allowed to run at once: each argon2 check holds 64 MiB, so a burst of
+# guesses must neither run in parallel past the throttle nor grow the server's memory.
+MAX_CHECKS_PER_ACCOUNT = 2
+MAX_CHECKS_PER_ADDRESS = 2
+MAX_CHECKS = 4
 
 # What each role may do; admin may do everything.
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -109,6 +114,24 @@ class _Window:
     times: list[float] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """A password check under way: already counted as a failure until it succeeds."""
+
+    account: str
+    address: str
+    at: float
+
+
+class Refused(Exception):
+    """A log-in attempt refused before its password is checked: ``busy`` when too many
+    checks run at once (try again in a second), else ``throttled`` (too many failures)."""
+
+    def __init__(self, reason: str, retry_after_s: int) -> None:
+        super().__init__(reason)
+        self.reason, self.retry_after_s = reason, retry_after_s
+
+
 class Throttle:
     """Slows password guessing without letting a stranger lock a colleague out.
 
@@ -117,6 +140,10 @@ class Throttle:
     account from addresses the account has never logged in from (guessing from many
     addresses). The owner's own addresses stay open whatever strangers do; an admin
     can clear an account or an address.
+
+    An attempt is counted when it starts (``begin``), before the slow hash, so guesses
+    sent together are counted like guesses sent one by one; and only a few checks run
+    at once (per account, per address and in all): the others are refused at once.
     """
 
     def __init__(self, now: Callable[[], datetime], *, per_address: int = 20,
@@ -128,6 +155,10 @@ class Throttle:
         self.window_s = window_s
         self._fails: dict[tuple[str, str], _Window] = {}
         self._trusted: dict[str, set[str]] = {}
+        # Checks under way, by ("account", name) / ("address", ip); zero counts are
+        # dropped so a burst of made-up names leaves nothing behind.
+        self._running: dict[tuple[str, str], int] = {}
+        self._running_total = 0
         self._lock = threading.Lock()
 
     def _keys(self, account: str, address: str) -> dict[str, tuple[str, str]]:
@@ -143,30 +174,81 @@ class Throttle:
             del self._fails[key]
         return len(window.times)
 
+    def _blocked(self, account: str, address: str, now: float) -> bool:
+        for kind, key in self._keys(account, address).items():
+            if kind == "account" and address in self._trusted.get(account, set()):
+                continue
+            if self._recent(key, now) >= self.limits[kind]:
+                return True
+        return False
+
     def blocked(self, account: str, address: str) -> bool:
         """Whether this attempt is refused before the password is even checked."""
         now = self._now().timestamp()
         with self._lock:
-            for kind, key in self._keys(account, address).items():
-                if kind == "account" and address in self._trusted.get(account, set()):
-                    continue
-                if self._recent(key, now) >= self.limits[kind]:
-                    return True
-        return False
+            return self._blocked(account, address, now)
+
+    def _record(self, account: str, address: str, now: float) -> None:
+        if len(self._fails) > SWEEP_AT:  # names a sprayer made up and never retried
+            for key in list(self._fails):
+                self._recent(key, now)
+        for key in self._keys(account, address).values():
+            self._fails.setdefault(key, _Window()).times.append(now)
 
     def failed(self, account: str, address: str) -> None:
         now = self._now().timestamp()
         with self._lock:
-            if len(self._fails) > SWEEP_AT:  # names a sprayer made up and never retried
-                for key in list(self._fails):
-                    self._recent(key, now)
-            for key in self._keys(account, address).values():
-                self._fails.setdefault(key, _Window()).times.append(now)
+            self._record(account, address, now)
+
+    def begin(self, account: str, address: str) -> Attempt:
+        """Counts an attempt as it starts (as a failure, until ``end`` says it succeeded)
+        and holds one of the few password-check places; raises Refused when the
+        throttle or the places say no. Every Attempt must reach ``end``."""
+        now = self._now().timestamp()
+        running = (("account", account), ("address", address))
+        with self._lock:
+            if self._blocked(account, address, now):
+                raise Refused("throttled", int(self.window_s))
+            if (self._running_total >= MAX_CHECKS
+                    or self._running.get(running[0], 0) >= MAX_CHECKS_PER_ACCOUNT
+                    or self._running.get(running[1], 0) >= MAX_CHECKS_PER_ADDRESS):
+                raise Refused("busy", 1)
+            self._record(account, address, now)
+            for key in running:
+                self._running[key] = self._running.get(key, 0) + 1
+            self._running_total += 1
+        return Attempt(account, address, now)
+
+    def end(self, attempt: Attempt, ok: bool) -> None:
+        """Frees the attempt's place; a success takes back the failure counted at its
+        start and trusts the address for the account."""
+        with self._lock:
+            self._running_total -= 1
+            for key in (("account", attempt.account), ("address", attempt.address)):
+                left = self._running.get(key, 0) - 1
+                if left > 0:
+                    self._running[key] = left
+                else:
+                    self._running.pop(key, None)
+            if ok:
+                for key in (("address", attempt.address), ("account", attempt.account)):
+                    window = self._fails.get(key)
+                    if window is not None and attempt.at in window.times:
+                        window.times.remove(attempt.at)
+                self._succeeded(attempt.account, attempt.address)
+
+    def checks_running(self) -> int:
+        """Password checks under way now (for the tests and /health)."""
+        with self._lock:
+            return self._running_total
+
+    def _succeeded(self, account: str, address: str) -> None:
+        self._fails.pop(("pair", f"{account}\n{address}"), None)
+        self._trusted.setdefault(account, set()).add(address)
 
     def succeeded(self, account: str, address: str) -> None:
         with self._lock:
-            self._fails.pop(("pair", f"{account}\n{address}"), None)
-            self._trusted.setdefault(account, set()).add(address)
+            self._succeeded(account, address)
 
     def locked(self) -> dict[str, list[str]]:
         """What is refused now: {"accounts": [...], "addresses": [...]} (accounts by key)."""
@@ -254,8 +336,10 @@ def csrf_token(request: Request) -> str:
 
 
 def csrf_ok(request: Request, form: Any) -> bool:
-    """The token from the form field or the header matches the session's."""
+    """The token from the form field or the header matches the session's. Compared as
+    bytes: a token in any script is a wrong token, not a 500."""
     expected = request.session.get("csrf")
     given = (form.get(CSRF_FIELD) if form is not None else None) or \
         request.headers.get(CSRF_HEADER) or ""
-    return bool(expected) and isinstance(given, str) and hmac.compare_digest(expected, given)
+    return (isinstance(expected, str) and bool(expected) and isinstance(given, str)
+            and hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace")))

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from config.settings import Settings
-from core.clock import Clock, SystemClock
+from core.clock import Clock
 from core.errors import StoreError
 from store import users
 from store.db import Store
@@ -36,14 +36,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from store.schema import open_store
     from web.server import serve
 
-    serve(open_store(settings.app.database), settings, SystemClock())
+    serve(open_store(settings.app.database), settings, args.clock)
     return 0
 
 
 def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
     from store.schema import open_store
 
-    return run(args, open_store(settings.app.database))
+    return run(args, open_store(settings.app.database), args.clock)
 
 
 def register_users(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -79,11 +79,11 @@ def read_password(from_stdin: bool, stdin: TextIO | None = None) -> str:
     return password
 
 
-def run(args: argparse.Namespace, store: Store, clock: Clock | None = None,
+def run(args: argparse.Namespace, store: Store, clock: Clock,
         stdin: TextIO | None = None, out: TextIO | None = None,
         password_reader: Callable[[bool], str] | None = None) -> int:
-    """Carry out a parsed ``users`` command; returns the exit status."""
-    clock = clock or SystemClock()
+    """Carry out a parsed ``users`` command (at ``clock``'s time, main's); returns the
+    exit status."""
     out = out or sys.stdout
     now = clock.now()
     reader = password_reader or (lambda from_stdin: read_password(from_stdin, stdin))

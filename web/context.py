@@ -31,7 +31,7 @@ from core.clock import Clock, from_iso
 from pipeline.actions import Actions
 from store import inbox
 from store.db import Store
-from web import auth
+from web import auth, params
 
 log = logging.getLogger(__name__)
 
@@ -129,16 +129,18 @@ class Web:
     def wants_json(request: Request) -> bool:
         return "application/json" in request.headers.get("accept", "")
 
-    def refuse(self, request: Request, message: str) -> Response:
-        """403, as JSON for the page's fetch code (it shows the message) or as text."""
+    def refuse(self, request: Request, message: str, status: int = 403) -> Response:
+        """403 (or ``status``), as JSON for the page's fetch code (it shows the message)
+        or as text."""
         if self.wants_json(request):
-            return JSONResponse({"ok": False, "message": message}, status_code=403)
-        return PlainTextResponse(message, status_code=403)
+            return JSONResponse({"ok": False, "message": message}, status_code=status)
+        return PlainTextResponse(message, status_code=status)
 
     def guard(self, permission: str) -> Callable[[View], Handler]:
         """Log-in and role checks, then (for POST) the form and its CSRF token, in
         front of a plain handler run in the thread pool. Nothing of a body is read
-        for a visitor without a session."""
+        for a visitor without a session. A path id no row can have, or any value a
+        handler's ``web.params`` reader cannot use (BadParam), is answered 400."""
 
         def wrap(view: View) -> Handler:
             if inspect.iscoroutinefunction(view):
@@ -163,6 +165,10 @@ class Web:
                     return RedirectResponse("/login?" + urlencode({"next": target}), 303)
                 if not user.can(permission):
                     return self.refuse(request, f"Your role ({user.role}) may not do this.")
+                try:
+                    params.path_ids(request.path_params)
+                except params.BadParam as exc:
+                    return self.refuse(request, f"Bad request: {exc}.", 400)
                 form = None
                 if request.method not in ("GET", "HEAD"):
                     form = await request.form(max_files=0, max_fields=MAX_FIELDS)
@@ -171,7 +177,10 @@ class Web:
                                     request.method, request.url.path)
                         return self.refuse(request, "CSRF token missing or wrong; reload the "
                                                     "page and try again.")
-                return await run_in_threadpool(view, request, user, form)
+                try:
+                    return await run_in_threadpool(view, request, user, form)
+                except params.BadParam as exc:
+                    return self.refuse(request, f"Bad request: {exc}.", 400)
 
             return run
 

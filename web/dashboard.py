@@ -23,6 +23,8 @@ from metrics import dashboard, outcomes
 from metrics.period import Period, parse
 from store import analytics
 from store.db import Store
+from web import params
+from web.context import Web
 
 FILTERS = ("brand", "platform", "topic")
 SERIES_COLUMNS = ("volume", "negative", "neutral", "positive", "needs_reply", "sla_breaches")
@@ -77,13 +79,19 @@ def tables(store: Store, period: Period, filters: dict[str, str]) -> list[dashbo
 def routes(store: Store, clock: Clock, guard: Callable, render: Callable) -> list[Route]:
     """/dashboard and /dashboard/<table>.<csv|json>, both for any logged-in role."""
 
-    def period_of(request: Request) -> Period:
+    def period_of(request: Request, say: bool = False) -> Period:
+        """The range asked for; an end that is no day (or none a range can hold) is
+        ignored, and the page (``say``) tells so."""
         q = request.query_params
+        for key in ("since", "until"):
+            if say and q.get(key) and params.day(q[key]) is None:
+                Web.flash(request, "error", f"Ignored {key}={q[key][:40]!r}: not a date "
+                                            "(YYYY-MM-DD) between 1970 and 9999.")
         return parse(q.get("since"), q.get("until"), clock.now().date())
 
     @guard("read")
     def page(request: Request, user: Any, form: Any) -> Response:
-        period, filters = period_of(request), _filters(request)
+        period, filters = period_of(request, say=True), _filters(request)
         shown = tables(store, period, filters)
         for t in shown:
             t.chart = Markup(t.chart)  # our own SVG; every text in it is escaped

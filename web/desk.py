@@ -19,12 +19,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from core.clock import from_iso
 from core.errors import ActionRefused, ConflictError, StoreError
 from store import inbox, users
 from web.auth import User
 from web.context import Web
 from web.filters import read as read_filters
+from web.params import integer as _int
+from web.params import moment
+from web.params import text as _text
 from web.queue import FILTERS, build_items, ranking
 
 log = logging.getLogger(__name__)
@@ -32,18 +34,6 @@ log = logging.getLogger(__name__)
 MAX_SKIPPED = 100
 MAX_NOTE = 2000
 BULK_NOTES = {"spam": "spam", "done": "done without reply"}
-
-
-def _int(value: Any, default: int = -1) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def _text(form: FormData | None, name: str, limit: int = 20_000) -> str:
-    value = form.get(name, "") if form is not None else ""
-    return (value if isinstance(value, str) else "").replace("\r\n", "\n").strip()[:limit]
 
 
 def routes(web: Web) -> list[Route]:
@@ -120,10 +110,7 @@ def routes(web: Web) -> list[Route]:
     def updates(request: Request, user: User, form: Any) -> Response:
         """What arrived since the page was drawn: for the notice above the queue."""
         now = clock.now()
-        try:
-            since = from_iso(request.query_params.get("since", ""))
-        except ValueError:
-            since = now - timedelta(minutes=1)
+        since = moment(request.query_params.get("since")) or now - timedelta(minutes=1)
         found = inbox.alerts(store, ranking(settings, now), since,
                              high=settings.web.alert_priority,
                              warn_minutes=settings.web.sla_warn_minutes)

@@ -10,9 +10,9 @@ a date ("2026-11-20") or a date and time ("2026-11-20T10:00", offsets are conver
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
 
 from core.clock import to_iso
+from web import params
 
 RANGE = ("since", "until")
 AUTHOR = "author"
@@ -22,15 +22,9 @@ MAX_CHARS = 200
 def moment(text: str) -> str | None:
     """The UTC ISO text (as stored in ``created_at``) of a date or datetime, or None
     when ``text`` is neither. A date means its midnight, UTC; a time without an offset
-    is UTC."""
-    try:
-        if len(text) == 10:
-            parsed = datetime.combine(date.fromisoformat(text), datetime.min.time())
-        else:
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T"))
-        return to_iso(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
-    except (ValueError, OverflowError):  # not a time, or one UTC cannot hold
-        return None
+    is UTC (web.params.moment)."""
+    parsed = params.moment(text)
+    return to_iso(parsed) if parsed else None
 
 
 def read(params: Mapping[str, str], keys: Iterable[str]) -> tuple[dict[str, str], list[str]]:

@@ -20,6 +20,7 @@ from store import analytics, listing
 from web.auth import User
 from web.context import Web
 from web.filters import read
+from web.params import integer
 
 TONES = ("negative", "neutral", "positive")
 STATUSES = ("new", "needs_reply", "drafted", "replied", "no_action")
@@ -33,10 +34,7 @@ def routes(web: Web) -> list[Route]:
         total = listing.count(web.store, filters)
         size = web.settings.web.page_size
         pages = max(1, math.ceil(total / size))
-        try:
-            number = min(max(1, int(request.query_params.get("page", 1))), pages)
-        except ValueError:
-            number = 1
+        number = min(max(1, integer(request.query_params.get("page"), 1)), pages)
         rows = listing.page(web.store, filters, limit=size, offset=(number - 1) * size)
         queue_filters = {k: v for k, v in active.items() if k != "status"}
         return web.render(

@@ -77,8 +77,10 @@ def routes(store: Store, guard: Callable[[str], Callable], render: Callable[...,
     def metrics(request: Request) -> Response:
         token = secret("MENTIONDESK_METRICS_TOKEN")
         if token is not None:
-            given = request.headers.get("authorization", "")
-            if not hmac.compare_digest(given, f"Bearer {token.get_secret_value()}"):
+            # Compared as bytes: a header with non-ASCII text is a wrong token, not a 500.
+            given = request.headers.get("authorization", "").encode("utf-8", "replace")
+            wanted = f"Bearer {token.get_secret_value()}".encode()
+            if not hmac.compare_digest(given, wanted):
                 return PlainTextResponse("a bearer token is required", status_code=401)
         body = generate_latest(telemetry.REGISTRY) + generate_latest(registry)
         return Response(body, media_type=CONTENT_TYPE_LATEST)

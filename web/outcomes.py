@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from core.errors import ActionRefused
+from web import params
 from web.auth import User
 from web.context import Web
 
@@ -32,9 +33,9 @@ def _back(request: Request) -> str:
 def routes(web: Web) -> list[Route]:
     @web.guard("label")
     def correct(request: Request, user: User, form: Any) -> Response:
-        conversation = str(form.get("conversation", ""))[:200] if form else ""
-        outcome = (str(form.get("outcome", "")) if form else "") or None
-        satisfaction = (str(form.get("satisfaction", "")) if form else "") or None
+        conversation = params.text(form, "conversation", 200)
+        outcome = params.text(form, "outcome", 40) or None
+        satisfaction = params.text(form, "satisfaction", 40) or None
         try:
             done = web.actions.correct_outcome(conversation, user.username, outcome=outcome,
                                                satisfaction=satisfaction)
