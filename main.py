@@ -27,7 +27,6 @@ Exit codes: 0 ok, 1 runtime error (one line on stderr), 2 bad configuration.
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import logging
 import os
@@ -234,11 +233,20 @@ def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
-    from terminal.review import review
+    from core.errors import ActionRefused
+    from terminal.review import desk_account, review
 
-    actor = settings.app.agent_name or os.environ.get("USER") or getpass.getuser()
+    store = _store(settings)
+    try:  # a desk account, never the operating system's user name
+        actor = desk_account(store, args.as_name or settings.app.agent_name)
+    except ActionRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    edit = None
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        from terminal.editor import editor as edit
     try:
-        review(_store(settings), settings, args.clock, actor, input, sys.stdout)
+        review(store, settings, args.clock, actor, input, sys.stdout, edit)
     except (EOFError, KeyboardInterrupt):
         print()
     return 0
@@ -400,7 +408,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", required=True)
     p.set_defaults(func=cmd_poll)
 
-    sub.add_parser("review", help="review drafts in the terminal").set_defaults(func=cmd_review)
+    p = sub.add_parser("review", help="review drafts in the terminal")
+    p.add_argument("--as", dest="as_name", default="",
+                   help="the desk account to act as (default: [app] agent_name)")
+    p.set_defaults(func=cmd_review)
 
     p = sub.add_parser("report", help="reputation metrics per day or hour (read-only)")
     p.add_argument("--since", help="first day, YYYY-MM-DD (default: 6 days before --until)")

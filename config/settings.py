@@ -24,7 +24,7 @@ class AppSettings(Strict):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"  # json: one object per line
     raw_retention_days: int = Field(0, ge=0)  # purge raw API payloads after N days; 0 keeps
-    agent_name: str = ""  # who acts in `main.py review`; defaults to $USER
+    agent_name: str = ""  # the desk account `main.py review` acts as without --as
 
 
 class WebSettings(Strict):
@@ -315,6 +315,19 @@ class ResponderSettings(Strict):
         "fr": ["Bonjour", "Bonjour"], "pt": ["Olá", "Olá"], "it": ["Ciao", "Buongiorno"],
     }
     nobody: str = "there"  # who {greeting} names when the name and handle are unknown
+    # The same per language; a language not listed greets nobody by a word ("Bonjour,"),
+    # so English never leaks into another language's greeting ("Bonjour there").
+    nobody_by_language: dict[str, str] = {"en": "there"}
+    # A mention with one of these is a safety mention: "+safety" templates come first.
+    safety_words: list[str] = [
+        "smoke", "smoking", "smoked", "burning", "burnt", "fire", "flames", "melted",
+        "melting", "sparks", "sparking", "electric shock", "shocked me", "overheating",
+        "too hot to touch", "scorch",
+    ]
+    # A template variant with one of these gives safety advice ("if there's smoke,
+    # unplug it"): it is only ever offered on a safety mention.
+    safety_phrases: list[str] = ["smoke", "heat", "unplug", "fire", "burn", "spark",
+                                 "shock", "melt"]
     past_reply_threshold: float = Field(0.6, ge=-1, le=1)  # similarity for a second option
     past_reply_days: int = Field(180, ge=1)  # how far back approved replies are reused
     repeat_window_hours: float = Field(24, ge=0)  # no sentence twice to one author within
@@ -355,6 +368,11 @@ class ResponderSettings(Strict):
                 raise ValueError(f"template {key!r}: {problems[0]}")
         if "default" not in self.templates:
             raise ValueError("templates need a 'default' entry")
+        for key in self.templates:
+            lang, colon, _ = key.partition(":")
+            if colon and lang not in self.greetings:
+                raise ValueError(f"template {key!r}: no greeting in {lang!r} (responder."
+                                 f"greetings), so it would open in another language")
         return self
 
 

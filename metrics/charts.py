@@ -43,7 +43,10 @@ def nice_ticks(top: float, low: float = 0.0, count: int = 5) -> list[float]:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:g}" if abs(value) < 1e6 else f"{value:.3g}"
+    """An axis or tooltip number people read: 12,400, not 12400."""
+    if abs(value) >= 1e6:
+        return f"{value:.3g}"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:g}"
 
 
 def _frame(chart_id: str, title: str, desc: str, body: list[str], legend: list[str],
@@ -193,3 +196,56 @@ def lines(chart_id: str, title: str, desc: str, labels: Sequence[str], series: l
             body.append(f'<a href="{escape(link)}">{dot}</a>' if link else dot)
     body += _x_labels(labels, lambda i: xs[i])
     return _frame(chart_id, title, desc, body, _legend(series), x_label, y_label)
+
+
+ROW_H = 24  # one horizontal bar's row
+LABEL_W = 170  # room for a handle on the left of horizontal bars
+
+
+def hbars(chart_id: str, title: str, desc: str, labels: Sequence[str], values: Sequence[float],
+          *, x_label: str, name: str, links: Sequence[str | None] | None = None) -> str:
+    """Horizontal bars, one row per label, the label on its left and the value at the
+    bar's end: long names (authors' handles) never overlap, however many rows or
+    however narrow the screen, since each has a row of its own."""
+    if not labels or not any(values):
+        return _empty(chart_id, title, x_label, name)
+    height = TOP + ROW_H * len(labels) + 40
+    ticks = nice_ticks(max(values))
+    plot_w = W - LABEL_W - RIGHT - 56  # room for the value after the longest bar
+    scale = lambda v: LABEL_W + plot_w * v / ticks[-1]  # noqa: E731
+    body = []
+    for t in ticks:
+        x = scale(t)
+        body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" '
+                    f'y2="{TOP + ROW_H * len(labels)}" stroke="#e3e3e3"/>'
+                    f'<text x="{x:.1f}" y="{TOP + ROW_H * len(labels) + 14}" '
+                    f'text-anchor="middle" fill="#555">{_fmt_count(t)}</text>')
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        y = TOP + ROW_H * i
+        shown = label if len(label) <= 22 else label[:21] + "…"
+        bar = (f'<text x="{LABEL_W - 8}" y="{y + 16}" text-anchor="end" fill="#222">'
+               f"{escape(shown)}</text>"
+               f'<rect x="{LABEL_W}" y="{y + 4}" width="{max(scale(value) - LABEL_W, 1):.1f}" '
+               f'height="{ROW_H - 8}" fill="{PALETTE[0]}"><title>{escape(label)} · '
+               f"{escape(name)}: {_fmt_count(value)}</title></rect>"
+               f'<text x="{scale(value) + 6:.1f}" y="{y + 16}" fill="#333">'
+               f"{_fmt_count(value)}</text>")
+        link = links[i] if links else None
+        body.append(f'<a href="{escape(link)}">{bar}</a>' if link else bar)
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart hbars" '
+           f'id="{escape(chart_id)}" viewBox="0 0 {W} {height}" width="100%" role="img" '
+           f'aria-labelledby="{escape(chart_id)}-t {escape(chart_id)}-d" '
+           f'font-family="system-ui, sans-serif" font-size="13">'
+           f'<title id="{escape(chart_id)}-t">{escape(title)}</title>'
+           f'<desc id="{escape(chart_id)}-d">{escape(desc)}</desc>'
+           + "".join(body)
+           + f'<text x="{LABEL_W + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle" '
+             f'fill="#333">{escape(x_label)}</text></svg>')
+    return svg
+
+
+def _fmt_count(value: float) -> str:
+    """12,400 rather than 12400; 1.2M past a million (an axis has no room for more)."""
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:.1f}M"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"

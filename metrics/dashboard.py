@@ -17,10 +17,90 @@ from typing import Any
 from core import csvfile
 from metrics import charts
 from metrics.rollup import BUCKET_LABELS, FRT_BUCKETS, net_sentiment, ratio
-from metrics.summary import compare, formatted, kpis
+from metrics.summary import change, compare, formatted, kpis
 
 Link = Callable[..., str]
 TONES = ("negative", "neutral", "positive")
+NO_DATA = "no data"
+
+
+def display(value: Any, kind: str = "") -> str:
+    """A table cell for people: 48.9 % for a share, 96,391 for a count, +0.12 for a
+    score, "no data" for a figure that could not be computed. Exports keep the raw
+    value, for spreadsheets."""
+    if value is None or value == "":
+        return NO_DATA if kind else ""
+    if kind == "share" and isinstance(value, int | float):
+        return f"{value * 100:.1f} %"
+    if kind == "score" and isinstance(value, int | float):
+        return f"{value:+.2f}"
+    if kind == "minutes" and isinstance(value, int | float):
+        return f"{value:,.1f} min"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.3g}"
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One headline figure at the top of the dashboard, with its change."""
+
+    key: str
+    label: str
+    value: str  # as shown ("48.9 %", "no data")
+    change: str  # "+3.1 pts", "−12 %", "" when there is nothing to compare with
+    trend: str  # "good", "bad" or "flat": the colour of the change
+    previous: str  # the previous period's figure, as shown
+    table: str  # the id of the table behind it (one click away)
+    hint: str = ""  # what the figure means, or why there is none
+
+
+# (key, label, kind, up is good, the table behind it)
+TILES: list[tuple[str, str, str, bool, str]] = [
+    ("volume", "Mentions", "count", True, "volume"),
+    ("net_sentiment", "Net sentiment", "score", True, "sentiment"),
+    ("complaints", "Complaints", "count", False, "topics"),
+    ("response_rate", "Response rate", "share", True, "sla"),
+    ("frt_median_min", "Median first response", "minutes", False, "response"),
+    ("sla_compliance", "SLA compliance", "share", True, "sla"),
+    ("resolution_rate", "Resolution rate", "share", True, "outcomes"),
+    ("predicted_csat", "Predicted CSAT", "share", True, "outcomes"),
+]
+
+
+def outcome_kpis(figures: dict[str, Any] | None) -> dict[str, float | None]:
+    """The outcome tiles' figures (issue 23's ``metrics.outcomes``: resolution rate and
+    the share of conversations predicted satisfied), or None for each when the caller
+    has none: the tiles then say "no data", never 0 % or a flattering 100 %."""
+    figures = figures or {}
+    return {"resolution_rate": figures.get("resolution_rate"),
+            "predicted_csat": figures.get("predicted_csat_share")}
+
+
+def tiles(current: dict[str, Any], previous: dict[str, Any],
+          outcomes_now: dict[str, Any] | None = None,
+          outcomes_before: dict[str, Any] | None = None) -> list[Tile]:
+    """The KPI tiles, in the order a care lead reads them, against the previous period;
+    ``outcomes_*`` are ``metrics.outcomes`` KPIs as a dict (``OutcomeKpis.as_dict``)."""
+    now = {**kpis(current), **outcome_kpis(outcomes_now)}
+    before = {**kpis(previous), **outcome_kpis(outcomes_before)}
+    out = []
+    for key, label, kind, up_good, table in TILES:
+        value, old = now[key], before[key]
+        delta = change(value, old, kind)
+        trend = ("flat" if not delta else
+                 "good" if (delta > 0) == up_good else "bad")
+        hint = ""
+        if value is None:
+            hint = {"resolution_rate": "no conversation with an outcome yet",
+                    "predicted_csat": "no customer wrote back after our reply yet",
+                    "sla_compliance": "nothing answered in this period yet",
+                    "frt_median_min": "no first reply in this period",
+                    "response_rate": "nothing needed a reply"}.get(key, "")
+        out.append(Tile(key, label, display(value, kind or "count"),
+                        "" if delta is None else formatted(delta, kind, change=True),
+                        trend, display(old, kind or "count"), table, hint))
+    return out
 
 
 @dataclass
@@ -32,6 +112,14 @@ class Table:
     links: list[str | None] = field(default_factory=list)  # per row: its mentions
     chart: str = ""
     note: str = ""
+    # column -> kind ("share", "score", "count", "minutes") for the page's formatting;
+    # "row" takes each row's own "kind" (the summary mixes kinds in one column)
+    kinds: dict[str, str] = field(default_factory=dict)
+
+    def cell(self, row: dict[str, Any], key: str) -> str:
+        """The cell as the page shows it (exports keep the raw value)."""
+        kind = self.kinds.get(key, "")
+        return display(row[key], row.get("kind", "") if kind == "row" else kind)
 
     def to_csv(self) -> str:
         return csvfile.write([key for key, _ in self.columns],
@@ -67,6 +155,10 @@ def _net(sums: dict[str, Any]) -> float | None:
 
 
 def _sla(sums: dict[str, Any]) -> float | None:
+    """SLA compliance of summed counts; None (a gap, "no data") while nothing was
+    answered and nothing was late: a bucket of open mentions is no 100 %."""
+    if not sums.get("answered") and not sums["sla_breaches"]:
+        return None
     return ratio(sums["needs_reply"] - sums["sla_breaches"], sums["needs_reply"])
 
 
@@ -97,7 +189,9 @@ def build(*, current: dict[str, Any], previous: dict[str, Any], series: list[dic
             for i, b in enumerate(buckets)]
     t = Table("volume", "Mentions over time by platform",
               [("bucket", unit), *((p, p) for p in platforms), ("total", "total"),
-               ("previous", "previous period")], rows, bucket_links)
+               ("previous", "previous period")], rows, bucket_links,
+              kinds={**{p: "count" for p in platforms}, "total": "count",
+                     "previous": "count"})
     t.chart = charts.bars("chart-volume", t.title,
                           f"Stacked mentions per {unit} by platform; the dashed line is the "
                           "previous period.", labels,
@@ -113,7 +207,7 @@ def build(*, current: dict[str, Any], previous: dict[str, Any], series: list[dic
             for b in buckets]
     t = Table("tone", "Tone over time", [("bucket", unit), *((x, x) for x in TONES),
                                          ("negative_share", "negative share")], rows,
-              bucket_links)
+              bucket_links, kinds={"negative_share": "share"})
     t.chart = charts.bars("chart-tone", t.title, f"Stacked mentions per {unit} by tone.",
                           labels, [(tone, [r[tone] for r in rows]) for tone in TONES],
                           x_label=unit, y_label="mentions",
@@ -127,7 +221,8 @@ def build(*, current: dict[str, Any], previous: dict[str, Any], series: list[dic
               [("bucket", unit), ("triaged", "triaged"), ("net_sentiment", "net sentiment"),
                ("previous", "previous period")],
               rows, [link(bucket=b, triaged="1") for b in buckets],
-              note="(positive − negative) / triaged, from −1 to +1")
+              note="(positive − negative) / triaged, from −1 to +1",
+              kinds={"triaged": "count", "net_sentiment": "score", "previous": "score"})
     t.chart = charts.lines("chart-sentiment", t.title,
                            f"Net sentiment per {unit} against the previous period; gaps where "
                            "nothing was triaged.", labels,
@@ -143,7 +238,9 @@ def build(*, current: dict[str, Any], previous: dict[str, Any], series: list[dic
     t = Table("topics", "Complaints by topic",
               [("topic", "topic"), ("mentions", "mentions"), ("complaints", "complaints"),
                ("negative", "negative"), ("complaint_share", "complaint share")], rows,
-              [link(topic=r["topic"]) for r in rows])
+              [link(topic=r["topic"]) for r in rows],
+              kinds={"mentions": "count", "complaints": "count", "negative": "count",
+                     "complaint_share": "share"})
     t.chart = charts.bars("chart-topics", t.title, "Complaints and all mentions per topic.",
                           [r["topic"] for r in rows],
                           [("complaints", [r["complaints"] for r in rows]),
@@ -159,8 +256,10 @@ def build(*, current: dict[str, Any], previous: dict[str, Any], series: list[dic
     t = Table("response", "First-response time distribution",
               [("first_response", "first response within"), ("replies", "replies"),
                ("share", "share")], rows,
-              note=f"median ≈ {k['frt_median_min']} min, p90 ≈ {k['frt_p90_min']} min "
-                   "(estimated within buckets)")
+              note=(f"median ≈ {display(k['frt_median_min'], 'minutes')}, p90 ≈ "
+                    f"{display(k['frt_p90_min'], 'minutes')} (estimated within buckets)"
+                    if replies else "No first reply in this period: no response times."),
+              kinds={"replies": "count", "share": "share"})
     t.chart = charts.bars("chart-response", t.title,
                           "Replies by time from the mention to our first public reply.",
                           BUCKET_LABELS, [("replies", [r["replies"] for r in rows])],
@@ -174,7 +273,9 @@ def build(*, current: dict[str, Any], previous: dict[str, Any], series: list[dic
               [("bucket", unit), ("needs_reply", "needing a reply"),
                ("sla_breaches", "breaches"), ("compliance", "compliance"),
                ("previous", "previous period")], rows,
-              [link(bucket=b, needs_reply="1") for b in buckets])
+              [link(bucket=b, needs_reply="1") for b in buckets],
+              kinds={"needs_reply": "count", "sla_breaches": "count", "compliance": "share",
+                     "previous": "share"})
     t.chart = charts.lines("chart-sla", t.title,
                            f"Share of mentions needing a reply answered within the SLA, per "
                            f"{unit}, against the previous period.", labels,
@@ -191,7 +292,9 @@ def build(*, current: dict[str, Any], previous: dict[str, Any], series: list[dic
     rows = [{"outcome": name, "drafts": n, "share": ratio(n, decided)} for name, n in outcomes]
     t = Table("acceptance", "Draft acceptance",
               [("outcome", "outcome"), ("drafts", "drafts"), ("share", "share")], rows,
-              note=f"median approval turnaround ≈ {k['approval_median_min']} min")
+              note=(f"median approval turnaround ≈ {display(k['approval_median_min'], 'minutes')}"
+                    if decided else "No draft decided in this period."),
+              kinds={"drafts": "count", "share": "share"})
     t.chart = charts.bars("chart-acceptance", t.title,
                           "Decided drafts: approved as drafted, approved after edits, "
                           "rejected.", [r["outcome"] for r in rows],
@@ -205,18 +308,21 @@ def build(*, current: dict[str, Any], previous: dict[str, Any], series: list[dic
               [("platform", "platform"), ("handle", "author"), ("followers", "followers/karma"),
                ("mentions", "mentions")], rows,
               [link(platform=a["platform"], author=a["handle"]) for a in authors])
-    t.chart = charts.bars("chart-authors", t.title, "Followers (X) or karma (Reddit) of the "
-                          "authors with the widest reach.", [a["handle"][:12] for a in rows],
-                          [("followers", [a["followers"] for a in rows])], x_label="author",
-                          y_label="followers / karma", links=t.links)
+    t.chart = charts.hbars("chart-authors", t.title, "Followers (X) or karma (Reddit) of "
+                           "the authors with the widest reach, one row each.",
+                           [f"@{a['handle']}" for a in rows],
+                           [a["followers"] for a in rows], x_label="followers / karma",
+                           name="followers", links=t.links)
+    t.kinds = {"followers": "count", "mentions": "count"}
     tables.append(t)
     return tables
 
 
 def _summary(current: dict[str, Any], previous: dict[str, Any]) -> Table:
     rows = [{"metric": r["metric"], "current": r["current"], "previous": r["previous"],
-             "change": formatted(r["change"], r["kind"], change=True)}
+             "change": formatted(r["change"], r["kind"], change=True), "kind": r["kind"]}
             for r in compare(kpis(current), kpis(previous))]
     return Table("summary", "This period against the previous one",
                  [("metric", "metric"), ("current", "this period"),
-                  ("previous", "previous period"), ("change", "change")], rows)
+                  ("previous", "previous period"), ("change", "change")], rows,
+                 kinds={"current": "row", "previous": "row"})

@@ -56,7 +56,10 @@ def kpis(row: dict[str, Any]) -> dict[str, Any]:
         "frt_median_min": _minutes(histogram_percentile(frt, 0.5)),
         "frt_p90_min": _minutes(histogram_percentile(frt, 0.9)),
         "sla_breaches": row["sla_breaches"],
-        "sla_compliance": ratio(row["needs_reply"] - row["sla_breaches"], row["needs_reply"]),
+        # Nothing answered and nothing late yet says nothing about the SLA: no data,
+        # not a flattering 100 %.
+        "sla_compliance": (ratio(row["needs_reply"] - row["sla_breaches"], row["needs_reply"])
+                           if row["answered"] or row["sla_breaches"] else None),
         "approval_median_min": _minutes(histogram_percentile(appr, 0.5)),
         "accepted_unedited": row["accepted_unedited"],
         "accepted_edited": row["accepted_edited"], "rejected": row["rejected"],

@@ -26,6 +26,9 @@ API (``actions = Actions(store, settings, clock)``; ``actor`` is the agent's nam
     actions.skip(draft_id, actor) -> Done
     actions.undo(draft_id, actor) -> Done
     actions.replied_by_hand(draft_id, actor) -> Done
+    actions.assign(mention_id, actor, assignee, allowed) -> Done
+    actions.note(mention_id, actor, text) -> Done
+    actions.correct(mention_id, actor, field, value) -> Done
     actions.correct_outcome(conversation, actor, outcome=None, satisfaction=None) -> Done
 
 Each returns ``Done`` whose ``message`` is one sentence for the agent, or raises
@@ -216,6 +219,46 @@ class Actions:
         if not changed:
             return Done("No change: the outcome already says that.")
         return Done(f"Corrected: {' and '.join(changed)}.")
+
+
+    # --- mention tools (issue 22 added these minimal ones; issue 18 may extend them) ----
+
+    def assign(self, mention_id: int, actor: str, assignee: str,
+               allowed: list[str]) -> Done:
+        """Give a mention to a colleague; ``allowed`` are the accounts that may take
+        mentions (the interface knows its users)."""
+        if assignee not in allowed:
+            raise ActionRefused(f"Not done: {assignee or 'nobody'} cannot take mentions.")
+        try:
+            before = inbox.assign(self.store, mention_id, assignee, actor, self.clock.now())
+        except ConflictError as exc:
+            raise ActionRefused(f"Not done: {exc}.") from exc
+        if before == assignee:
+            return Done(f"Already assigned to {assignee}.")
+        return Done(f"Assigned to {assignee}" + (f" (was {before})." if before else "."))
+
+    def note(self, mention_id: int, actor: str, text: str) -> Done:
+        """An internal note for colleagues, never posted."""
+        text = _normal(text)
+        if not text:
+            raise ActionRefused("Not added: the note is empty.")
+        try:
+            inbox.add_note(self.store, mention_id, actor, text, self.clock.now())
+        except ConflictError as exc:
+            raise ActionRefused(f"Not added: {exc}.") from exc
+        return Done("Note added.")
+
+    def correct(self, mention_id: int, actor: str, field: str, value: str) -> Done:
+        """An agent's correction of the model's tone, topic or needs-reply, kept for
+        training (store.inbox.correct_label)."""
+        try:
+            changed = inbox.correct_label(self.store, mention_id, field, value, actor,
+                                          self.clock.now())
+        except ConflictError as exc:
+            raise ActionRefused(f"Not done: {exc}.") from exc
+        shown = {"label": "Tone", "topic": "Topic"}.get(field, field)
+        return Done(f"{shown} corrected to {value}; kept for the model's training." if changed
+                    else f"{shown} was already {value}.")
 
 
 def _normal(text: str) -> str:

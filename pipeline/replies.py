@@ -19,6 +19,7 @@ import numpy as np
 from config.settings import KbArticle, Settings
 from core.clock import from_iso
 from core.errors import MentiondeskError
+from core.terms import matcher, normalise
 from listener.platforms import PLATFORMS, reply_limit
 from responder import drafting, language, policy
 from responder.knowledge import KbIndex, clean_mention
@@ -105,11 +106,13 @@ class Replies:
         label = m["label"]
         if label == "positive" and m.get("reason") != "praise":
             label = "neutral"  # a plea that reads positive ("love that for me") is no praise
+        topic = self._said_topic(m["text"], topic)
         topic_link = next((t.kb_link for t in s.topics if t.name == topic), "")
         request = drafting.Request(
             handle=m["author_handle"], author_name=m.get("author_name") or "",
             label=label, topic=topic, lang=lang, seed=int(m.get("id") or 0),
-            question=triage_rules.is_question(m["text"], s.triage.question_words))
+            question=triage_rules.is_question(m["text"], s.triage.question_words),
+            text=m["text"], safety=self._safety(m["text"]))
         lead = drafting.safety_lead(m["text"], r.safety_leads)
         first = drafting.draft(request, brand, r, rules, article=article,
                                topic_link="" if self.index() else topic_link,
@@ -120,6 +123,24 @@ class Replies:
             options.append(past)
         notes = [f.message for f in flags] + first.notes
         return Offer(options, first.lang, notes, article, score, flags)
+
+    def _safety(self, text: str) -> bool:
+        """Whether the customer reports smoke, heat, sparks...: safety advice is due."""
+        return bool(matcher(tuple(self.settings.responder.safety_words)).find(
+            normalise(text)))
+
+    def _said_topic(self, text: str, topic: str) -> str:
+        """The template's topic: the model's, unless the message names none of that
+        topic's words and plainly names another's ("no refund for the hub I returned"
+        read as an outage gets the billing template, not "sorry your lights...")."""
+        named = triage_rules.topic_of(text, self.settings.topics)
+        if named in ("general", topic) or topic in ("", "general"):
+            return topic
+        own = next((t for t in self.settings.topics if t.name == topic), None)
+        seen = normalise(text)
+        if own is not None and matcher(tuple(own.keywords)).find(seen):
+            return topic
+        return named
 
     def _article(self, m: dict[str, Any], lang: str, brand_terms: list[str]
                  ) -> tuple[KbArticle | None, float, np.ndarray | None]:

@@ -1,9 +1,16 @@
 """Reply drafts that read like a person wrote them.
 
-A template is picked per topic x tone x platform (x language), one of its variants per
-mention, and filled with the brand's voice (greeting by formality, emoji on or off,
-sign-off), the customer's first name when known (never "u/[deleted]"), the knowledge
-base article when one was chosen, and kept within the platform's length limit.
+A template is picked per topic x tone x platform (x language) and by what the message
+says: a safety mention (smoke, melting, sparks: ``safety_words``) tries "+safety" keys
+first and is the only kind of mention whose draft may carry safety advice (a variant
+with a ``safety_phrases`` word is never offered to a crushed box); a question tries
+"+question" keys, a report "+report" ones. Among a key's variants the one sharing the
+most words with the message comes first (then the order written), so the choice is
+the message's, never a rotation; the next one is used when the first would repeat a
+sentence this customer already got. The template is filled with the brand's voice
+(greeting by formality, emoji on or off, sign-off), the customer's first name when
+known (never "u/[deleted]"), the knowledge base article when one was chosen, and kept
+within the platform's length limit.
 
 Platform-neutral: the caller passes the platform's rules (``listener.platforms``) as
 data: how a reply names its author, how it counts length, and the limit. Pure: what
@@ -11,15 +18,15 @@ this author already got today comes in as ``recent`` sentences, so no sentence i
 twice to one person in a day.
 
 Template keys, most specific first: "topic.label", "topic", "question", "label",
-"default"; each may end in "@platform" and start with "lang:" for a language other than
-the brand's ("es:delivery.negative@x"). Variants that use {kb_line}, {kb_link} or
+"default"; each may carry a trait ("+safety", "+question", "+report"), end in
+"@platform" and start with "lang:" for a language other than the brand's
+("es:delivery.negative+safety@x"). Variants that use {kb_line}, {kb_link} or
 {kb_title} are used when an article was chosen, the others when none was.
 """
 
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -55,7 +62,9 @@ class Request:
     topic: str  # the triage topic ("" or "general" when none)
     question: bool
     lang: str = ""  # the mention's language code, "" when unknown
-    seed: int = 0  # picks the variant (the mention id): stable across re-drafts
+    seed: int = 0  # the mention id (kept for callers; the variant no longer rotates on it)
+    text: str = ""  # what the customer wrote: variants sharing its words come first
+    safety: bool = False  # it mentions smoke, heat, sparks...: safety advice is wanted
 
 
 @dataclass(frozen=True)
@@ -92,7 +101,43 @@ def greeting(request: Request, brand: BrandSettings, settings: ResponderSettings
     handle = request.handle.strip()
     if not name and handle and handle.lower() not in NOT_A_NAME:
         name = rules.address(handle)
-    return (f"{word} {name}" if name else f"{word} {settings.nobody}"), name
+    if name:
+        return f"{word} {name}", name
+    # "Bonjour there" is English in a French greeting: each language names nobody its own
+    # way ("Bonjour" alone), English keeps "there".
+    nobody = nobody_word(settings, lang)
+    return (f"{word} {nobody}" if nobody else word), name
+
+
+def nobody_word(settings: ResponderSettings, lang: str) -> str:
+    """Who the greeting names when the name and handle are unknown, in ``lang``."""
+    if lang in settings.nobody_by_language:
+        return settings.nobody_by_language[lang]
+    return settings.nobody if lang == "en" else ""
+
+
+def traits(request: Request) -> list[str]:
+    """The message's traits that pick "+trait" templates, the most telling first."""
+    return [*(["safety"] if request.safety else []),
+            "question" if request.question else "report"]
+
+
+def has_safety_advice(template: str, settings: ResponderSettings) -> bool:
+    """Whether a variant gives safety advice ("if there's smoke, unplug it")."""
+    low = template.lower()
+    return any(phrase in low for phrase in settings.safety_phrases)
+
+
+_STOP = frozenset({
+    "a", "an", "and", "the", "to", "of", "for", "in", "on", "it", "is", "are", "we", "us",
+    "you", "your", "our", "with", "this", "that", "be", "just", "so", "if", "or", "at", "by",
+    "me", "my", "i", "im", "i'm", "was", "were", "have", "has", "had", "not", "no", "do",
+    "does", "can", "will", "would", "get", "got"})
+
+
+def _content(text: str) -> set[str]:
+    words = re.findall(r"[^\W\d_]{3,}", re.sub(r"\{[a-z_]+\}", " ", text.lower()))
+    return {w.rstrip("s") for w in words if w not in _STOP}
 
 
 def safety_lead(text: str, leads: Sequence[SafetyLead]) -> str:
@@ -124,12 +169,18 @@ def template_keys(topic: str, label: str, question: bool) -> list[str]:
 
 
 def candidates(templates: dict[str, str | list[str]], bases: Sequence[str], lang: str,
-               brand_lang: str, platform: str) -> list[tuple[str, list[str]]]:
-    """(key, variants) in the order they are tried."""
+               brand_lang: str, platform: str, marks: Sequence[str] = ()
+               ) -> list[tuple[str, list[str]]]:
+    """(key, variants) in the order they are tried: per base, its "+trait" keys for the
+    message's ``marks`` first, each on the platform first."""
     prefix = "" if lang == brand_lang else f"{lang}:"
+    # Safety advice outranks a topic's own words: every "+safety" key comes first.
+    first = [f"{base}+safety" for base in bases] if "safety" in marks else []
+    names = [*first, *(name for base in bases for name in
+                       [*(f"{base}+{m}" for m in marks if m != "safety"), base])]
     out = []
-    for base in bases:
-        for key in (f"{prefix}{base}@{platform}", f"{prefix}{base}"):
+    for name in names:
+        for key in (f"{prefix}{name}{at}" for at in (f"@{platform}", "")):
             if key in templates:
                 value = templates[key]
                 out.append((key, [value] if isinstance(value, str) else list(value)))
@@ -175,8 +226,8 @@ def draft(request: Request, brand: BrandSettings, settings: ResponderSettings,
             - set(sentences(brand.signoff)) - set(sentences(kb_line)) - set(sentences(lead)))
     fallback: list[tuple[str, str, bool]] = []  # (template, text, repeats) of cut drafts
     for key, variants in candidates(settings.templates, bases, lang, brand.language,
-                                    rules.name):
-        for i, template in _ordered(variants, bool(link), request.seed):
+                                    rules.name, traits(request)):
+        for i, template in _ordered(variants, bool(link), request, settings):
             text = _fit(lead_with(template, _literal(lead)), values, kb_line, rules)
             repeats = bool(seen & set(sentences(text)))
             if not repeats and not text.endswith(ELLIPSIS):
@@ -190,18 +241,22 @@ def draft(request: Request, brand: BrandSettings, settings: ResponderSettings,
     return Draft(text, name, lang, notes)
 
 
-def _ordered(variants: list[str], with_article: bool, seed: int) -> list[tuple[int, str]]:
-    """Variants in the order to try: those fit for the article (or its absence) first,
-    each group rotated by the mention so replies vary."""
-    start = zlib.crc32(str(seed).encode())
-    fit = [(i, v) for i, v in enumerate(variants)
-           if any(f in v for f in KB_FIELDS) == with_article]
-    rest = [(i, v) for i, v in enumerate(variants) if (i, v) not in fit]
-    return [*_rotate(fit, start), *_rotate(rest, start)]
-
-
-def _rotate(items: list, start: int) -> list:
-    return items[start % len(items):] + items[:start % len(items)] if items else []
+def _ordered(variants: list[str], with_article: bool, request: Request,
+             settings: ResponderSettings) -> list[tuple[int, str]]:
+    """Variants in the order to try, chosen for the message: safety advice only for a
+    safety mention (and first there), those fit for the article (or its absence)
+    before the others, and within each the one sharing most words with the message
+    (then the order written; no rotation)."""
+    said = _content(request.text)
+    ranked = []
+    for i, v in enumerate(variants):
+        safety = has_safety_advice(v, settings)
+        if safety and not request.safety:
+            continue
+        fit = any(f in v for f in KB_FIELDS) == with_article
+        ranked.append(((not (safety and request.safety), not fit,
+                        -len(said & _content(v)), i), i, v))
+    return [(i, v) for _, i, v in sorted(ranked)]
 
 
 def _fit(template: str, values: dict[str, str], kb_line: str, rules: PlatformRules) -> str:

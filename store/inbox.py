@@ -30,6 +30,20 @@ FACETS: dict[str, str] = {
     "status": "d.status",
     "assignee": "COALESCE(m.claimed_by, '-')",
 }
+# How the list may be sorted (the list's column -> the SQL over the narrow rows ``q``);
+# the default "priority" is priority now, then the longest waiting.
+SORTS: dict[str, str] = {
+    "priority": "round(live_priority, 2) DESC, q.created_at",
+    "waiting": "q.created_at, round(live_priority, 2) DESC",
+    "platform": "q.platform, round(live_priority, 2) DESC, q.created_at",
+    "author": "q.handle COLLATE NOCASE, round(live_priority, 2) DESC, q.created_at",
+    "tone": ("CASE q.label WHEN 'negative' THEN 0 WHEN 'neutral' THEN 1 ELSE 2 END,"
+             " round(live_priority, 2) DESC, q.created_at"),
+    "topic": "q.topic, round(live_priority, 2) DESC, q.created_at",
+    "outcome": "q.draft_status, round(live_priority, 2) DESC, q.created_at",
+    "assignee": ("coalesce(q.claimed_by, '~') COLLATE NOCASE, round(live_priority, 2) DESC,"
+                 " q.created_at"),
+}
 SEARCH = "q"  # free-text filter: mention, draft, author handle or an internal note
 SCOPE = "scope"  # "all": every draft whatever its state (answered, closed), for search
 # Narrowing filters (web/filters.py checks them): since/until as stored UTC text, a
@@ -103,7 +117,7 @@ def narrow(filters: dict[str, str]) -> tuple[list[str], list[Any]]:
 
 def queue(store: Store, filters: dict[str, str], ranking: Ranking, *,
           skipped: tuple[int, ...] = (), limit: int = 50, offset: int = 0,
-          ) -> list[dict[str, Any]]:
+          sort: str = "priority") -> list[dict[str, Any]]:
     """One page of drafts needing an agent: not skipped first, needed before optional
     thank-yous, higher priority now, then the longest waiting.
 
@@ -112,16 +126,19 @@ def queue(store: Store, filters: dict[str, str], ranking: Ranking, *,
     narrow (NARROW). Each row's ``priority`` is the live one (``model_priority`` keeps
     triage's), ``factors["waiting"]`` likewise.
     The order is found on narrow rows first, so a deep page costs no more than the first.
+    ``sort`` (a SORTS key) orders by another column of the list, priority breaking ties.
     """
+    order = SORTS.get(sort, SORTS["priority"])
     where, params = _where(filters)
     live, live_params = ranking.sql()
     skipped = tuple(skipped)[:500]
     skip_sql = f"q.draft_id IN ({', '.join('?' for _ in skipped)})" if skipped else "0"
     ordered = store.query(
         f"SELECT q.draft_id, {live} AS live_priority, {skip_sql} AS skipped FROM"
-        " (SELECT d.id AS draft_id, t.priority, t.factors, t.optional, m.created_at"
+        " (SELECT d.id AS draft_id, t.priority, t.factors, t.optional, m.created_at,"
+        " m.platform, a.handle, t.label, t.topic, d.status AS draft_status, m.claimed_by"
         f"{_FROM} WHERE {where}) AS q"
-        " ORDER BY skipped, q.optional, round(live_priority, 2) DESC, q.created_at, q.draft_id"
+        f" ORDER BY skipped, q.optional, {order}, q.draft_id"
         " LIMIT ? OFFSET ?",
         [*live_params, *skipped, *params, limit, offset],
     )
@@ -301,3 +318,25 @@ def replies_to_author(store: Store, mention_id: int, limit: int = 5) -> list[dic
         " ORDER BY d.posted_at DESC LIMIT ?",
         [mention_id, mention_id, limit],
     )
+
+
+def customer(store: Store, mention_id: int, limit: int = 6) -> dict[str, Any]:
+    """The customer behind a mention, for the inbox's customer panel: how many times
+    they wrote to us, and their latest other mentions with how each ended (the
+    mention's status, the last draft's state, our posted reply) and their notes."""
+    rows = store.query(
+        "WITH this AS (SELECT author_id FROM mentions WHERE id = ?)"
+        " SELECT m.id, m.created_at, m.text, m.status, m.url, m.redacted_at, t.label,"
+        " t.topic, (SELECT d.text FROM drafts d WHERE d.mention_id = m.id"
+        "   AND d.status = 'posted' ORDER BY d.id DESC LIMIT 1) AS reply,"
+        " (SELECT d.status FROM drafts d WHERE d.mention_id = m.id"
+        "   ORDER BY d.id DESC LIMIT 1) AS draft_status,"
+        " (SELECT count(*) FROM mention_notes n WHERE n.mention_id = m.id) AS notes"
+        " FROM mentions m JOIN this ON m.author_id = this.author_id"
+        " LEFT JOIN triage t ON t.mention_id = m.id"
+        " WHERE m.id != ? ORDER BY m.created_at DESC, m.id DESC LIMIT ?",
+        [mention_id, mention_id, limit])
+    total = store.query(
+        "SELECT count(*) AS n FROM mentions WHERE author_id ="
+        " (SELECT author_id FROM mentions WHERE id = ?)", [mention_id])[0]["n"]
+    return {"mentions": total, "earlier": rows}

@@ -46,9 +46,9 @@ def rules(platform: str = "x", limit: int | None = None) -> PlatformRules:
 
 
 def ask(handle="dana_k", name="Dana Kowalski", label="negative", topic="delivery",
-        question=False, lang="en", seed=1) -> Request:
+        question=False, lang="en", seed=1, text="", safety=False) -> Request:
     return Request(handle=handle, author_name=name, label=label, topic=topic,
-                   question=question, lang=lang, seed=seed)
+                   question=question, lang=lang, seed=seed, text=text, safety=safety)
 
 
 def test_template_keys_most_specific_first_and_praise_gets_thanks():
@@ -98,10 +98,57 @@ def test_article_variants_only_with_an_article_and_platform_templates_first():
     assert reddit.template == "delivery@reddit#0"
 
 
-def test_variants_spread_over_mentions():
+def test_the_variant_is_chosen_by_what_the_message_says_not_rotated():
+    # The same message gets the same variant whatever its id: no blind rotation.
     picked = {draft(ask(seed=s), BRAND, SETTINGS, rules(), article=ARTICLE).template
               for s in range(20)}
-    assert picked == {"delivery.negative#0", "delivery.negative#1"}
+    assert picked == {"delivery.negative#0"}
+    # The variant sharing the customer's words comes first ("parcel", not "order").
+    parcel = draft(ask(text="my parcel is late again, where is it"), BRAND, SETTINGS,
+                   rules())
+    assert parcel.template == "delivery.negative#2" and "parcel" in parcel.text
+    promised = draft(ask(text="this is not the delivery you promised"), BRAND, SETTINGS,
+                     rules(), article=ARTICLE)
+    assert promised.template == "delivery.negative#1"
+
+
+SAFETY = ResponderSettings(templates={
+    **TEMPLATES,
+    "defect.negative": [
+        "{greeting}, sorry about this. If there's any heat or smoke, unplug it now. {signoff}",
+        "{greeting}, sorry your gear isn't working. DM us and we'll fix it. {signoff}"],
+    "negative+safety": ["{greeting}, please unplug it now and DM us. {signoff}"],
+    "question+question": ["{greeting}, happy to answer. {signoff}"],
+}, kb_line="This should help: {kb_link} ")
+
+
+def test_safety_advice_only_on_safety_mentions():
+    crushed = ask(topic="defect", text="box showed up crushed and the bulbs rattle")
+    for seed in range(10):
+        text = draft(Request(**{**crushed.__dict__, "seed": seed}), BRAND, SAFETY,
+                     rules()).text
+        assert "smoke" not in text and "unplug" not in text
+    smoke = draft(ask(topic="defect", text="the strip is smoking", safety=True), BRAND,
+                  SAFETY, rules())
+    # Safety outranks the topic's own template, and its advice is offered.
+    assert smoke.template == "negative+safety#0" and "unplug it now" in smoke.text
+    # A question tries its "+question" template first, a report never does.
+    assert draft(ask(label="neutral", topic="general", question=True), BRAND, SAFETY,
+                 rules()).template == "question+question#0"
+    assert not draft(ask(label="neutral", topic="general"), BRAND, SAFETY,
+                     rules()).template.startswith("question")
+
+
+def test_native_greetings_in_every_language():
+    french = ResponderSettings(templates={**TEMPLATES, "fr:negative": [
+        "{greeting}, nous sommes désolés. {signoff}"]})
+    text = draft(ask(handle="", name="", lang="fr"), BRAND, french, rules()).text
+    assert text.startswith("Bonjour, nous sommes désolés") and "there" not in text
+    assert draft(ask(handle="", name="", lang="es"), BRAND, SETTINGS,
+                 rules()).text.startswith("Hola, sentimos")
+    assert draft(ask(handle="", name=""), BRAND, SETTINGS, rules()).text.startswith("Hi there,")
+    with pytest.raises(ValueError, match="no greeting in 'sv'"):
+        ResponderSettings(templates={**TEMPLATES, "sv:negative": "{greeting}, förlåt."})
 
 
 def test_never_the_same_sentence_twice_to_one_author():

@@ -80,8 +80,16 @@ def test_installed_commands_run_from_anywhere(installed, tmp_path):
     # The sub-command first, then --config, works too.
     doctor = run(installed, elsewhere, "doctor", "--config", str(demo))
     assert "integrity=ok" in doctor.stdout, doctor.stderr
-    review = run(installed, elsewhere, "review", "--config", str(demo), stdin="")
+    # The review acts as a desk account, never as the login name.
+    nobody = run(installed, elsewhere, "review", "--config", str(demo), stdin="")
+    assert nobody.returncode == 2 and "--as NAME" in nobody.stderr
+    added = run(installed, elsewhere, "--config", str(demo), "users", "add", "ann", "--role",
+                "agent", "--password-stdin", stdin="a long pass phrase\n")
+    assert added.returncode == 0, added.stderr
+    review = run(installed, elsewhere, "review", "--as", "ann", "--config", str(demo),
+                 stdin="")
     assert review.returncode == 0, review.stderr
+    assert "Reviewing as ann" in review.stdout
     report = run(installed, elsewhere, "report", "--config", str(demo))
     assert report.returncode == 0, report.stderr
 

@@ -309,3 +309,29 @@ def test_the_daemon_schedules_reminders_only_when_they_are_on(desk):
     assert "reminders" not in {job.id for job in build_scheduler(desk).get_jobs()}
     remind_after(desk, 24)
     assert "reminders" in {job.id for job in build_scheduler(desk).get_jobs()}
+
+
+def test_drafts_follow_what_the_message_says(desk):
+    """The drafts an agent had to rewrite (issue 22), each chosen for the message now."""
+    refund = seed(desk, "Lumora support is a maze. 40 min on chat, still no refund for the "
+                  "hub I returned in MARCH.", handle="marcus", name="Marcus Bell",
+                  topic="outage")
+    crushed = seed(desk, "Ordered the Lumora starter kit, box showed up crushed and 2 of 3 "
+                   "bulbs rattling. glass everywhere. @lumorahelp", handle="nate",
+                   name="Nate", topic="defect")
+    smoking = seed(desk, "@lumorahelp my lumora strip started smoking last night and the "
+                   "plug melted", handle="sky", name="Sky", topic="defect")
+    french = seed(desk, "Panne générale chez Lumora ? L'appli ne répond plus et le hub "
+                  "clignote en orange. @lumorahelp", handle="", name="", topic="outage",
+                  lang="fr")
+    desk.draft_batch()
+    refund_row = draft_of(desk, refund)
+    assert "lights" not in refund_row["text"] and "/hub/" not in refund_row["text"]
+    assert refund_row["template"].startswith("billing.negative#")
+    crushed_text = draft_of(desk, crushed)["text"]
+    assert "smoke" not in crushed_text and "unplug" not in crushed_text
+    smoke_row = draft_of(desk, smoking)
+    assert smoke_row["template"].startswith("negative+safety#")
+    assert smoke_row["text"].count("unplug") == 1  # the safety lead says it, once
+    french_text = draft_of(desk, french)["text"]
+    assert french_text.startswith("Bonjour") and "there" not in french_text

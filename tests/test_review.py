@@ -98,6 +98,72 @@ def test_terminal_shows_notes_and_takes_the_second_option(tmp_path, clock):
     store.close()
 
 
+def test_unknown_keys_ask_again_help_and_a_summary(tmp_path, clock):
+    store = open_store(tmp_path / "desk.db")
+    _, draft_id = seed(store, clock, "@acme parcel lost", "Hi @casey, please DM us.")
+    answers = iter(["x", "?", "", "q"])
+    out = io.StringIO()
+    counts = review(store, desk_settings(tmp_path), clock, "ann", lambda _: next(answers), out)
+    shown = out.getvalue()
+    assert "'x' is not a key here: nothing done" in shown
+    assert "keys:" in shown and "e  edit the draft" in shown  # the help
+    assert counts["skipped"] == 0 and draft_row(store, draft_id)["status"] == "pending"
+    assert not [e for e in audit.entries(store) if e["action"] == "skipped"]  # no accident
+    assert shown.rstrip().endswith("Recorded as ann: approved 0, edited 0, rejected 0, "
+                                   "skipped 0, undone 0.")
+    store.close()
+
+
+def test_edit_opens_the_draft_and_the_article_line_follows_it(tmp_path, clock):
+    from tests.actions_support import seed_mention
+
+    store = open_store(tmp_path / "desk.db")
+    mention_id = seed_mention(store, clock, "@acme how do I pair the bulb?")
+    url = "https://help.acme.example/pairing"
+    draft_id = drafts.create(store, mention_id, f"Hi @casey, this guide helps: {url}\n^Mia",
+                             clock.now(), article_url=url)
+    opened: list[tuple[str, str, int]] = []
+
+    def editor(text: str, platform: str, limit: int) -> str:
+        opened.append((text, platform, limit))
+        return "Hi @casey, hold the button for 5 s.\nThen pair it again.\n^Mia"
+
+    answers = iter(["e", "a"])
+    out = io.StringIO()
+    counts = review(store, desk_settings(tmp_path), clock, "ann", lambda _: next(answers),
+                    out, editor)
+    assert opened == [(f"Hi @casey, this guide helps: {url}\n^Mia", "replay", 280)]
+    assert counts["edited"] == 1 and counts["approved"] == 1
+    shown = out.getvalue()
+    before, after = shown.split("Draft saved.")
+    assert f"article: {url}\n" in before
+    assert f"article: {url} (not in the text: it will not be sent)" in after
+    assert draft_row(store, draft_id)["text"].count("\n") == 2  # several lines kept
+    store.close()
+
+
+def test_the_review_acts_as_a_desk_account(tmp_path, clock):
+    from core.errors import ActionRefused
+    from store import users
+    from terminal.review import desk_account
+
+    store = open_store(tmp_path / "desk.db")
+    users.add(store, "Ann", "agent", "x", clock.now())
+    users.add(store, "vic", "viewer", "x", clock.now())
+    assert desk_account(store, "ann") == "Ann"
+    for name, said in (("", "--as NAME"), ("root", "no desk account"),
+                       ("vic", "only an agent or an admin")):
+        with pytest.raises(ActionRefused, match=said):
+            desk_account(store, name)
+    store.close()
+
+
+def test_the_editor_counts_as_the_platform_does():
+    from terminal.editor import length_bar
+
+    assert length_bar("Hi https://example.com/" + "a" * 80, "x", 280).startswith(
+        "26 / 280 on x (254 left)")
+    assert "5 over the limit" in length_bar("x" * 285, "x", 280)
 def test_terminal_marks_an_ai_draft_and_audits_its_model(tmp_path, clock):
     from tests.actions_support import seed_mention
 

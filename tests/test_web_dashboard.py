@@ -7,6 +7,7 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -80,12 +81,19 @@ def viewer(browser: Browser, served: dict) -> Iterator[Page]:
 
 
 def table_rows(page: Page, name: str) -> list[list[str]]:
-    """The visible table's cells (the drill-down link column left out)."""
+    """The table's values (each cell's data-value: shown formatted for people, 48.9 %,
+    96,391; the drill-down link column left out)."""
     table = page.locator(f"table[data-table={name}]")
     width = table.locator("thead th[data-key]").count()
     return [[c.strip() for c in row[:width]] for row in
             table.locator("tbody tr").evaluate_all(
-                "rows => rows.map(r => [...r.cells].map(c => c.textContent))")]
+                "rows => rows.map(r => [...r.cells].map(c => c.dataset.value ?? c.textContent))")]
+
+
+def shown_rows(page: Page, name: str) -> list[list[str]]:
+    """The table's cells as people read them."""
+    return page.locator(f"table[data-table={name}] tbody tr").evaluate_all(
+        "rows => rows.map(r => [...r.cells].map(c => c.textContent.trim()))")
 
 
 def summary_value(page: Page, metric: str) -> str:
@@ -186,3 +194,61 @@ def test_a_viewer_cannot_reach_agent_actions(viewer: Page, served: dict) -> None
     assert response.status == 403
     status = served["store"].query("SELECT status FROM drafts WHERE id = ?", [draft_id])
     assert status[0]["status"] == "pending"
+
+
+def test_kpi_tiles_first_formatted_with_no_data_instead_of_none(viewer: Page) -> None:
+    viewer.goto(f"/dashboard?{RANGE}")
+    tiles = viewer.locator(".tiles .tile")
+    assert tiles.count() == 8
+    # The tiles come before any chart or table.
+    assert viewer.evaluate("""() => {
+        const t = document.querySelector('.tiles'), c = document.querySelector('svg.chart');
+        return !!(t.compareDocumentPosition(c) & Node.DOCUMENT_POSITION_FOLLOWING); }""")
+    value = lambda key: viewer.locator(f"[data-kpi={key}] .tile-value").inner_text()  # noqa: E731
+    assert value("volume") == "16"
+    assert value("response_rate") == "33.3 %"  # 4 answered of 12 needing a reply
+    assert value("frt_median_min").endswith(" min")
+    # The outcomes hook: no outcome columns yet, so "no data", never None or 1.0.
+    for key in ("resolution_rate", "predicted_csat"):
+        assert value(key) == "no data"
+    body = viewer.locator("main").inner_text()
+    assert "None" not in body and "0.489" not in body
+    # Shares read as percentages and reach with separators; the exports keep raw values.
+    topics = shown_rows(viewer, "topics")
+    assert all(r[4].endswith(" %") for r in topics)
+    assert shown_rows(viewer, "authors")[0][2] == "250,000"
+    # A tile leads to its table, one click away.
+    viewer.locator("[data-kpi=complaints]").click()
+    assert viewer.url.endswith("#topics")
+    # Nova's period had no reply: the SLA and first response say so.
+    viewer.goto(f"/dashboard?{RANGE}&brand=Nova")
+    assert value("sla_compliance") in ("no data", "0.0 %")
+    assert "None" not in viewer.locator("main").inner_text()
+    assert viewer.locator("#response .note").inner_text().startswith("No first reply")
+
+
+def test_authors_chart_labels_never_overlap_at_phone_width(browser: Browser,
+                                                           served: dict) -> None:
+    ctx = browser.new_context(base_url=served["url"], viewport={"width": 390, "height": 844})
+    page = ctx.new_page()
+    page.goto("/login?next=/dashboard")
+    page.fill("input[name=username]", "vera")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"/dashboard?{RANGE}")
+    boxes = page.locator("#chart-authors a text:first-child").evaluate_all(
+        "ts => ts.map(t => { const b = t.getBoundingClientRect(); return [b.top, b.bottom]; })")
+    assert boxes
+    for (_, bottom), (top, _) in pairwise(boxes):
+        assert top >= bottom - 0.5  # one row per author
+    # Nothing sticks out of the phone's width.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    ctx.close()
+
+
+def test_mentions_times_stay_on_one_line(viewer: Page) -> None:
+    viewer.set_viewport_size({"width": 1366, "height": 800})
+    viewer.goto(f"/mentions?{RANGE}")
+    lines = viewer.locator("table.mention-list td time").evaluate_all(
+        "ts => ts.map(t => t.getClientRects().length)")
+    assert lines and set(lines) == {1}

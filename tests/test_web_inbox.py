@@ -121,6 +121,15 @@ def item(page: Page, mention_id: int):
     return page.locator(f"article#m{mention_id}")
 
 
+def opened(page: Page, mention_id: int):
+    """The item after clicking its row in the list: its detail (thread, draft,
+    actions) is shown beside the list, or under the row on a phone."""
+    card = item(page, mention_id)
+    card.locator(".row").click()
+    expect(card).to_have_class(re.compile(r"\bselected\b"))
+    return card
+
+
 def csrf(page: Page) -> str:
     return page.locator("meta[name=csrf-token]").get_attribute("content") or ""
 
@@ -172,7 +181,7 @@ def test_login_queue_filters_and_screenshot(browser: Browser, desk: Desk) -> Non
     page = ctx.new_page()
     log_in(page, "alice")
     page.wait_for_url("**/queue")
-    card = item(page, first)
+    card = opened(page, first)
     expect(card).to_contain_text("stuck in Leeds")
     expect(card.locator(".sla")).to_contain_text("overdue by 15m")  # 75 min vs a 60 min SLA
     expect(card.locator(".handle").first).to_have_text("@casey")
@@ -199,7 +208,7 @@ def test_approve_publishes_the_reply(as_user: Any, desk: Desk) -> None:
     mention_id, draft_id = desk.seed("@acme I was charged twice for order 5521",
                                      "Hi @casey, sorry about the double charge. Please DM us.")
     page = as_user("alice")
-    item(page, mention_id).locator("button.approve").click()
+    opened(page, mention_id).locator("button.approve").click()
     expect(page.locator(".flash-ok")).to_contain_text("Approved")
     expect(item(page, mention_id)).to_have_count(0)
     assert desk.publish() >= 1
@@ -215,7 +224,7 @@ def test_policy_and_length_hold_in_the_browser(as_user: Any, desk: Desk) -> None
     bad = "Hi @casey, please reply with your password and card number here"
     mention_id, draft_id = desk.seed("@acme I can't log in", bad)
     page = as_user("alice")
-    card = item(page, mention_id)
+    card = opened(page, mention_id)
     expect(card.locator(".policy-warn")).to_contain_text("asks for password and card number")
     card.locator("button.approve").click()
     expect(page.locator(".flash-error")).to_contain_text(
@@ -233,7 +242,7 @@ def test_edit_then_approve_with_the_keyboard(as_user: Any, desk: Desk) -> None:
                                      "Hi @casey, thanks for reaching out.")
     page = as_user("alice")
     card = item(page, mention_id)
-    card.locator(".text").click()  # select the item
+    card.locator(".row").click()  # select the item
     expect(card).to_have_class(re.compile(r"\bselected\b"))
     page.keyboard.press("e")
     expect(card.locator("textarea")).to_be_focused()
@@ -264,7 +273,7 @@ def test_reject_with_a_note(as_user: Any, desk: Desk) -> None:
                                      "Hi @casey, thanks for reaching out.")
     page = as_user("bob")
     card = item(page, mention_id)
-    card.locator(".text").click()
+    card.locator(".row").click()
     page.keyboard.press("r")
     expect(card.locator("form.reject input[name=note]")).to_be_focused()
     page.keyboard.type("spam bot, no reply")
@@ -280,7 +289,7 @@ def test_reject_with_a_note(as_user: Any, desk: Desk) -> None:
 def test_drafter_edits_but_cannot_approve(as_user: Any, desk: Desk) -> None:
     mention_id, draft_id = desk.seed("@acme where is my refund?", "Hi @casey, sorry.")
     page = as_user("dana")
-    card = item(page, mention_id)
+    card = opened(page, mention_id)
     expect(card.locator("button.approve")).to_have_count(0)
     expect(card.locator("form.reject")).to_have_count(0)
     card.locator("textarea").fill("Hi @casey, refunds take 3-5 days; DM us the order number.")
@@ -294,7 +303,7 @@ def test_drafter_edits_but_cannot_approve(as_user: Any, desk: Desk) -> None:
     assert desk.draft(draft_id)["status"] == "pending"
     # An agent approves what the drafter wrote.
     agent = as_user("alice")
-    item(agent, mention_id).locator("button.approve").click()
+    opened(agent, mention_id).locator("button.approve").click()
     expect(agent.locator(".flash-ok")).to_contain_text("Approved")
     assert desk.draft(draft_id)["text"].startswith("Hi @casey, refunds take")
     # A viewer reads only.
@@ -305,7 +314,7 @@ def test_drafter_edits_but_cannot_approve(as_user: Any, desk: Desk) -> None:
 def test_two_agents_collide_on_one_mention(as_user: Any, desk: Desk) -> None:
     mention_id, draft_id = desk.seed("@acme my order arrived broken", "Hi @casey, sorry!")
     alice, bob = as_user("alice"), as_user("bob")  # both see version 1
-    a_card, b_card = item(alice, mention_id), item(bob, mention_id)
+    a_card, b_card = opened(alice, mention_id), opened(bob, mention_id)
     a_card.locator("form.claimform button").click()
     expect(alice.locator(".flash-ok")).to_contain_text("Assigned to you")
     a_card = item(alice, mention_id)
@@ -345,7 +354,7 @@ def test_refused_reply_shows_reason_and_manual_link(as_user: Any, desk: Desk) ->
     drafts.mark_refused(desk.store, draft_id, "X: reply not allowed to this post",
                         "https://x.example/intent/post?in_reply_to=1", desk.clock.now())
     page = as_user("alice")
-    card = item(page, mention_id)
+    card = opened(page, mention_id)
     expect(card.locator(".refused")).to_contain_text("X: reply not allowed to this post")
     link = card.locator(".refused a")
     expect(link).to_have_attribute("href", "https://x.example/intent/post?in_reply_to=1")
@@ -437,7 +446,7 @@ def test_paging_search_and_bulk_actions_without_reloading(as_user: Any, desk: De
     expect(page.locator("article.item")).to_have_count(50)
     page.evaluate("window.notReloaded = true")
     # Select three with the keyboard and the mouse, then reject them as spam.
-    item(page, ids[0]).locator(".text").click()
+    item(page, ids[0]).locator(".row").click()
     page.keyboard.press("x")
     page.keyboard.press("j")
     page.keyboard.press("x")
@@ -473,7 +482,7 @@ def test_unsaved_text_survives_claim_refresh_and_an_expired_session(
     page = ctx.new_page()
     log_in(page, "erin")
     mine = "Hi @casey, that whistle means the lid seal is loose; a new one is on its way."
-    item(page, mention_id).locator("textarea").fill(mine)
+    opened(page, mention_id).locator("textarea").fill(mine)
     page.evaluate("window.notReloaded = true")
     item(page, mention_id).locator("form.claimform button").click()  # "Assign to me"
     expect(page.locator(".flash-ok")).to_have_text("Assigned to you.")
@@ -508,7 +517,7 @@ def test_saved_replies_notes_and_keys(as_user: Any, desk: Desk) -> None:
     second, _ = desk.seed("@acme still waiting on my refund", "Hi", handle="lee",
                           priority=0.98)
     page = as_user("bob")
-    item(page, first).locator(".text").click()
+    item(page, first).locator(".row").click()
     page.keyboard.press("t")
     expect(page.locator("#saved")).to_be_visible()
     page.keyboard.press("1")  # "Ask for a DM"
@@ -539,7 +548,7 @@ def test_undo_an_approval_from_the_keyboard(as_user: Any, desk: Desk) -> None:
     mention_id, draft_id = desk.seed("@acme the lamp buzzes", "Hi @casey, sorry! Please DM us.",
                                      priority=0.97)
     page = as_user("alice")
-    item(page, mention_id).locator(".text").click()
+    item(page, mention_id).locator(".row").click()
     page.keyboard.press("a")
     expect(page.locator(".flash-ok")).to_contain_text("unless you undo it")
     expect(item(page, mention_id)).to_have_count(0)
@@ -547,3 +556,149 @@ def test_undo_an_approval_from_the_keyboard(as_user: Any, desk: Desk) -> None:
     expect(page.locator(".flash-ok")).to_contain_text("Undone")
     expect(item(page, mention_id)).to_have_count(1)  # back in place, without a reload
     assert desk.draft(draft_id)["status"] == "pending"
+
+
+# --- list plus detail (issue 22) ------------------------------------------------------------
+
+def counts_shown(page: Page) -> dict[str, Any]:
+    """Every place the queue's count shows, as the page reads now."""
+    return page.evaluate("""() => ({
+        badge: document.querySelector('#total').textContent.trim(),
+        nav: document.querySelector('[data-count=everything]').textContent.trim(),
+        range: document.querySelector('[data-range]').textContent.trim(),
+        all: [...document.querySelectorAll('.facet a:not([data-facet]) [data-count=total]')]
+            .map(e => e.textContent.trim()),
+        tones: [...document.querySelectorAll('a[data-facet=sentiment] .count')]
+            .reduce((n, e) => n + Number(e.textContent), 0),
+        rows: document.querySelectorAll('article.item').length })""")
+
+
+def test_list_opens_one_item_beside_it_sorts_and_shows_the_customer(as_user: Any,
+                                                                     desk: Desk) -> None:
+    old, old_draft = desk.seed("@acme my hub was offline all weekend", "Hi @quinn, sorry!",
+                               handle="quinn", name="Quinn Rivers", minutes_ago=60 * 24 * 5,
+                               conversation="q-0", priority=0.05)
+    drafts.approve(desk.store, old_draft, "bob", 1, desk.clock.now())
+    desk.publish()
+    inbox_note = desk.seed("@acme still offline, second time this month", "Hi @quinn",
+                           handle="quinn", name="Quinn Rivers", priority=0.99,
+                           conversation="q-1")[0]
+    zed = desk.seed("@acme zzz question about bulbs", "Hi @zz", handle="zz_last",
+                    priority=0.98)[0]
+    page = as_user("alice")
+    # One item is open (the first, on arrival): its detail is shown, no other's.
+    expect(page.locator("article.item").first).to_have_class(re.compile(r"\bselected\b"))
+    assert page.locator("article.item .detail:visible").count() == 1
+    first = opened(page, inbox_note)
+    expect(first.locator(".detail")).to_be_visible()
+    assert page.locator("article.item .detail:visible").count() == 1
+    # Its customer panel: the earlier conversation, what we answered, how it ended.
+    panel = first.locator("section.customer")
+    expect(panel).to_contain_text("2 mentions to us")
+    expect(panel.locator(".past")).to_contain_text("hub was offline all weekend")
+    expect(panel.locator(".past .ours")).to_contain_text("Hi @quinn, sorry!")
+    expect(panel.locator(".past .outcome")).to_have_text("answered")
+    # Another row opens its item in the same place; the URL names it.
+    second = opened(page, zed)
+    expect(second.locator(".detail")).to_be_visible()
+    expect(first.locator(".detail")).to_be_hidden()
+    zed_draft = desk.store.query("SELECT id FROM drafts WHERE mention_id = ?", [zed])[0]["id"]
+    assert f"open={zed_draft}" in page.url
+    expect(second.locator("section.customer")).to_contain_text("1 mention to us")  # fetched
+    # j / k move the opened item.
+    index = page.locator("article.item").evaluate_all(
+        f"els => els.findIndex(e => e.id === 'm{zed}')")
+    page.keyboard.press("k")
+    expect(page.locator("article.item").nth(index - 1)).to_have_class(
+        re.compile(r"\bselected\b"))
+    # Sorted by author: handles in order, whatever their priority.
+    page.locator(".sorts a[data-sort=author]").click()
+    page.wait_for_url("**sort=author**")
+    handles = page.locator("article.item .r-who").all_inner_texts()
+    assert handles == sorted(handles, key=str.lower) and len(handles) >= 2
+    # The help overlay: ? opens it, Esc closes it.
+    page.locator("body").click(position={"x": 5, "y": 300})
+    page.keyboard.press("?")
+    expect(page.locator("#help")).to_be_visible()
+    expect(page.locator("#help")).to_contain_text("approve exactly the text shown")
+    page.keyboard.press("Escape")
+    expect(page.locator("#help")).to_be_hidden()
+    for mention_id in (inbox_note, zed):
+        draft_id = desk.store.query("SELECT id FROM drafts WHERE mention_id = ?",
+                                    [mention_id])[0]["id"]
+        drafts.reject(desk.store, draft_id, "alice", 1, "test clean-up", desk.clock.now())
+    assert old
+
+
+def test_counts_agree_everywhere_after_an_approval(as_user: Any, desk: Desk) -> None:
+    ids = [desk.seed(f"@acme count me {i}", f"Hi @c{i}, thanks for reaching out.",
+                     handle=f"c{i}", priority=0.9 - i / 100)[0] for i in range(3)]
+    page = as_user("alice")
+    before = counts_shown(page)
+    n = int(before["badge"])
+    assert before["nav"] == before["badge"] and before["tones"] == n
+    assert before["range"] == f"1–{before['rows']} of {n}" and set(before["all"]) == {str(n)}
+    opened(page, ids[0]).locator("button.approve").click()
+    expect(page.locator(".flash-ok")).to_contain_text("Approved")
+    expect(page.locator("#total")).to_have_text(str(n - 1))
+    after = counts_shown(page)
+    assert after["nav"] == after["badge"] == str(n - 1) and after["tones"] == n - 1
+    assert after["range"] == f"1–{after['rows']} of {n - 1}"
+    assert set(after["all"]) == {str(n - 1)}
+    # A reload (the server's own count) says the same.
+    page.reload()
+    assert counts_shown(page) == after
+    for mention_id in ids[1:]:
+        draft_id = desk.store.query("SELECT id FROM drafts WHERE mention_id = ?",
+                                    [mention_id])[0]["id"]
+        drafts.reject(desk.store, draft_id, "alice", 1, "test clean-up", desk.clock.now())
+
+
+def test_the_article_line_follows_an_edit(as_user: Any, desk: Desk) -> None:
+    url = "https://help.acme.example/pairing"
+    mention_id = desk.seed("@acme how do I pair it?", f"Hi @casey, this helps: {url} ^Mia",
+                           priority=0.99)[0]
+    with desk.store.atomic() as db:
+        db.execute("UPDATE drafts SET article_url = ? WHERE mention_id = ?", [url, mention_id])
+    page = as_user("alice")
+    card = opened(page, mention_id)
+    expect(card.locator(".article-line")).to_contain_text(url)
+    expect(card.locator(".article-gone")).to_be_hidden()
+    card.locator("textarea").fill("Hi @casey, hold the button for five seconds. ^Mia")
+    expect(card.locator(".article-gone")).to_be_visible()
+    expect(card.locator(".article-gone")).to_contain_text("will not be sent")
+    card.locator("button.save").click()
+    expect(page.locator(".flash-ok")).to_have_text("Draft saved.")
+    expect(item(page, mention_id).locator(".article-gone")).to_be_visible()  # redrawn
+    draft_id = desk.store.query("SELECT id FROM drafts WHERE mention_id = ?",
+                                [mention_id])[0]["id"]
+    drafts.reject(desk.store, draft_id, "alice", 2, "test clean-up", desk.clock.now())
+
+
+def test_the_inbox_works_on_a_phone(browser: Browser, desk: Desk) -> None:
+    ids = [desk.seed(f"@acme phone {i} my lamp is dead", f"Hi @p{i}, sorry!", handle=f"p{i}",
+                     priority=0.97 - i / 100)[0] for i in range(2)]
+    ctx = browser.new_context(base_url=desk.url, viewport={"width": 390, "height": 844})
+    ctx.set_default_timeout(10_000)
+    page = ctx.new_page()
+    log_in(page, "alice")
+    page.wait_for_url("**/queue")
+    # The queue comes first: the filters are folded, nothing is wider than the phone.
+    expect(page.locator("details.filters")).not_to_have_attribute("open", "")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    nav = page.locator(".topbar nav").bounding_box()
+    head = page.locator(".queue-head").bounding_box()
+    assert nav and head and nav["y"] + nav["height"] <= head["y"]  # no overlap
+    assert page.locator("article.item .detail:visible").count() == 0
+    # A tap opens the item under its row, with its actions in reach.
+    card = opened(page, ids[1])
+    row, detail = card.locator(".row").bounding_box(), card.locator(".detail").bounding_box()
+    assert row and detail and detail["y"] >= row["y"] + row["height"] - 1
+    assert detail["x"] >= 0 and detail["x"] + detail["width"] <= 390
+    card.locator("button.approve").click()
+    expect(page.locator(".flash-ok")).to_contain_text("Approved")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    ctx.close()
+    draft_id = desk.store.query("SELECT id FROM drafts WHERE mention_id = ?",
+                                [ids[0]])[0]["id"]
+    drafts.reject(desk.store, draft_id, "alice", 1, "test clean-up", desk.clock.now())

@@ -82,8 +82,9 @@ def test_dashboard_outcome_rows_list_their_sample_sizes(web):
     page = vera.get(f"/dashboard?since={day - timedelta(days=3)}&until={day}").text
     section = re.search(r'id="outcomes".*?</section>', page, re.S).group(0)
     assert "Predicted CSAT" in section and "not a survey" in section
-    rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]*)</td><td>(\d+)</td><td><a class=\"drill\""
-                      r" href=\"([^\"]+)\"", section)
+    # (each cell carries its raw value in data-value; the text is what people read)
+    rows = re.findall(r"<tr><td[^>]*>([^<]+)</td><td[^>]*>([^<]*)</td><td[^>]*>(\d+)</td>"
+                      r"<td><a class=\"drill\" href=\"([^\"]+)\"", section)
     assert len(rows) >= 6
     for figure, value, n, href in rows:
         listed = vera.get(html.unescape(href)).text

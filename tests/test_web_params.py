@@ -164,8 +164,9 @@ def test_the_readers_answer_values_or_nothing() -> None:
 # stand for ids, fuzzed too.
 GET_ROUTES: dict[str, tuple[str, ...]] = {
     "/queue": ("brand", "platform", "sentiment", "topic", "status", "assignee", "q",
-               "scope", "since", "until", "author", "page"),
+               "scope", "since", "until", "author", "page", "sort", "open"),
     "/queue/updates": ("since",),
+    "/queue/customer/{mention}": (),
     "/mentions": ("brand", "platform", "sentiment", "topic", "status", "needs_reply",
                   "triaged", "since", "until", "author", "page"),
     "/dashboard": ("since", "until", "brand", "platform", "topic"),

@@ -219,4 +219,6 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
                    max_age=SESSION_MAX_AGE, same_site="lax",
                    https_only=settings.web.secure_cookie),
     ]
-    return Starlette(routes=routes, middleware=middleware)
+    app = Starlette(routes=routes, middleware=middleware)
+    app.state.web = web  # module-level handlers (web/desk.py) reach the app's Web here
+    return app

@@ -93,7 +93,8 @@ class Web:
         """store.inbox.facet_counts, kept until the database next changes: the counts
         stay true while costing one grouped pass per change, not per page."""
         version = self.store.data_version()
-        key = tuple(sorted(filters.items()))
+        # Empty values filter nothing: the unfiltered page and the nav badge share a key.
+        key = tuple(sorted((k, v) for k, v in filters.items() if v))
         with self._lock:
             if self._facet_version != version:
                 self._facet_cache, self._facet_version = {}, version

@@ -27,7 +27,8 @@ from web import params
 from web.context import Web
 
 FILTERS = ("brand", "platform", "topic")
-SERIES_COLUMNS = ("volume", "negative", "neutral", "positive", "needs_reply", "sla_breaches")
+SERIES_COLUMNS = ("volume", "negative", "neutral", "positive", "needs_reply", "answered",
+                  "sla_breaches")
 TOPIC_COLUMNS = ("volume", "complaints", "negative")
 FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
@@ -57,23 +58,30 @@ def _mentions_link(period: Period, filters: dict[str, str]) -> Callable[..., str
     return link
 
 
-def tables(store: Store, period: Period, filters: dict[str, str]) -> list[dashboard.Table]:
-    """The dashboard's tables for a period and filters (six rollup queries, each summing
-    only the columns its tables show), then the outcome tables (metrics.outcomes)."""
+def tables(store: Store, period: Period, filters: dict[str, str]
+           ) -> tuple[list[dashboard.Tile], list[dashboard.Table]]:
+    """The dashboard's KPI tiles and tables for a period and filters (six rollup
+    queries, each summing only the columns its tables show), then the outcome tables
+    (metrics.outcomes)."""
     since, until = period.bounds()
     scope = analytics.Scope(period.grain, since, until, **filters)  # type: ignore[arg-type]
     before = period.previous()
     previous = analytics.Scope(before.grain, *before.bounds(), **filters)  # type: ignore[arg-type]
-    return dashboard.build(
-        current=analytics.aggregate(store, scope)[0],
-        previous=analytics.aggregate(store, previous)[0],
+    current, earlier = (analytics.aggregate(store, scope)[0],
+                        analytics.aggregate(store, previous)[0])
+    facts = outcomes.facts(store, period, filters)
+    judged_now = outcomes.summarise(facts).as_dict()
+    judged_before = outcomes.outcome_kpis(store, before, filters).as_dict()
+    return dashboard.tiles(current, earlier, judged_now, judged_before), dashboard.build(
+        current=current,
+        previous=earlier,
         series=analytics.aggregate(store, scope, ("bucket", "platform"), SERIES_COLUMNS),
         previous_series=analytics.aggregate(store, previous, ("bucket",), SERIES_COLUMNS),
         previous_buckets=before.buckets(),
         topics=analytics.aggregate(store, scope, ("topic",), TOPIC_COLUMNS),
         authors=analytics.top_authors(store, scope),
         buckets=period.buckets(), link=_mentions_link(period, filters), grain=period.grain,
-    ) + outcomes.tables(outcomes.facts(store, period, filters), _mentions_link(period, filters))
+    ) + outcomes.tables(facts, _mentions_link(period, filters))
 
 
 def routes(store: Store, clock: Clock, guard: Callable, render: Callable) -> list[Route]:
@@ -92,13 +100,14 @@ def routes(store: Store, clock: Clock, guard: Callable, render: Callable) -> lis
     @guard("read")
     def page(request: Request, user: Any, form: Any) -> Response:
         period, filters = period_of(request, say=True), _filters(request)
-        shown = tables(store, period, filters)
+        kpi_tiles, shown = tables(store, period, filters)
         for t in shown:
             t.chart = Markup(t.chart)  # our own SVG; every text in it is escaped
         query = urlencode({"since": period.start.isoformat(), "until": period.end.isoformat(),
                            **{k: v for k, v in filters.items() if v}})
         previous = period.previous()
-        return render(request, "dashboard.html", user, tables=shown, period=period,
+        return render(request, "dashboard.html", user, tables=shown, tiles=kpi_tiles,
+                      period=period,
                       previous=previous, filters=filters, query=query,
                       choices={k: analytics.values(store, k) for k in FILTERS})
 
@@ -108,8 +117,8 @@ def routes(store: Store, clock: Clock, guard: Callable, render: Callable) -> lis
         if fmt not in FORMATS:
             return PlainTextResponse("format must be csv or json", status_code=404)
         period = period_of(request)
-        table = next((t for t in tables(store, period, _filters(request)) if t.name == name),
-                     None)
+        table = next((t for t in tables(store, period, _filters(request))[1]
+                      if t.name == name), None)
         if table is None:
             return PlainTextResponse(f"no table {name!r}", status_code=404)
         body = table.to_csv() if fmt == "csv" else table.to_json()

@@ -15,6 +15,7 @@ from store import outcomes as outcome_store
 from store.db import Store
 
 FILTERS = (*inbox.FACETS, inbox.SEARCH, inbox.SCOPE, *inbox.NARROW)
+SORTS = tuple(inbox.SORTS)  # the list's columns an agent can sort by
 
 
 def duration(seconds: float) -> str:
@@ -51,8 +52,11 @@ def ranking(settings: Settings, now: datetime) -> inbox.Ranking:
 
 
 def build_items(store: Store, settings: Settings, now: datetime,
-                rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Queue rows (store.inbox.queue, already in order) enriched for display."""
+                rows: list[dict[str, Any]], customers: tuple[int, ...] | None = None,
+                ) -> list[dict[str, Any]]:
+    """Queue rows (store.inbox.queue, already in order) enriched for display. The
+    customer panel is read for the drafts in ``customers`` (None: all); the others'
+    panels are fetched when opened, which keeps a page of 50 light."""
     ids = [r["mention_id"] for r in rows]
     notes, fixed = inbox.notes(store, ids), inbox.corrections(store, ids)
     judged = outcome_store.for_mentions(store, ids)
@@ -68,6 +72,11 @@ def build_items(store: Store, settings: Settings, now: datetime,
             factors_sorted=sorted((row["factors"] or {}).items(), key=lambda kv: -kv[1]),
             thread=mentions.thread(store, row["mention_id"]),
             earlier=inbox.replies_to_author(store, row["mention_id"]),
+            customer=(inbox.customer(store, row["mention_id"])
+                      if customers is None or row["draft_id"] in customers else None),
+            # The article as the draft stands: an edit that dropped the link drops it here.
+            article_in_text=bool(row.get("article_url"))
+            and row["article_url"] in (row["draft_text"] or ""),
             notes=notes.get(row["mention_id"], []),
             corrected=fixed.get(row["mention_id"], {}),
             outcome=judged.get(row["mention_id"]),

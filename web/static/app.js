@@ -35,6 +35,9 @@ function updateCounter(area) {
   counter.classList.toggle("over", n > limit);
   const approve = form.querySelector("button.approve");
   if (approve && !approve.dataset.lock) approve.disabled = n > limit || n === 0;
+  // The article line follows the text: an edit that drops the link says it will not go.
+  const gone = form.querySelector(".article-gone");
+  if (gone && area.dataset.article) gone.hidden = area.value.includes(area.dataset.article);
 }
 
 // --- unsaved drafts: kept in localStorage per draft until the server took them ----------
@@ -106,9 +109,34 @@ function countPicked() {
   if (out) out.textContent = n;
 }
 
-function setTotal(delta) {
-  const total = document.getElementById("total");
-  if (total) total.textContent = Math.max(0, Number(total.textContent) - delta);
+// Every count on the page (nav badge, header, range, pager, filters) is set from the
+// numbers the server sends with each answer: one query, so they always agree.
+function setCounts(reply) {
+  if (typeof reply.everything === "number") {
+    document.querySelectorAll('[data-count="everything"]').forEach((el) => { el.textContent = reply.everything; });
+  }
+  if (typeof reply.total === "number") {
+    document.querySelectorAll('[data-count="total"]').forEach((el) => { el.textContent = reply.total; });
+    const range = document.querySelector("[data-range]");
+    if (range) {
+      const first = Number(range.dataset.first) || 1;
+      const shown = items().length;
+      range.textContent = shown ? `${first}–${first + shown - 1} of ${reply.total}` : "nothing waiting";
+    }
+  }
+  for (const [facet, values] of Object.entries(reply.counts || {})) {
+    const known = new Map(values);
+    document.querySelectorAll(`a[data-facet="${facet}"]`).forEach((link) => {
+      const n = known.get(link.dataset.value) || 0;
+      link.querySelector(".count").textContent = n;
+    });
+  }
+}
+
+function setTotal(delta) { // before the server's numbers arrive (undo re-adds an item)
+  document.querySelectorAll('[data-count="total"]').forEach((el) => {
+    el.textContent = Math.max(0, Number(el.textContent) - delta);
+  });
 }
 
 function offerUndo(draftId, token) {
@@ -166,13 +194,14 @@ async function onSubmit(ev) {
     tmp.innerHTML = reply.html.trim();
     const fresh = tmp.content.firstElementChild;
     if (old) old.replaceWith(fresh);
-    else { (items()[0] || document.querySelector(".pager") || document.getElementById("queue").lastChild).before(fresh); setTotal(-1); }
+    else { (items()[0] || document.querySelector(".list .list-head")?.nextSibling || document.querySelector(".list") || document.getElementById("queue").lastChild).before(fresh); setTotal(-1); }
     wire(fresh);
-    fresh.addEventListener("click", () => select(items().indexOf(fresh), false));
+    wireRow(fresh);
     select(items().indexOf(fresh), !old);
   } else {
     form.querySelectorAll("button").forEach((b) => { b.disabled = false; });
   }
+  setCounts(reply);
   countPicked();
 }
 
@@ -181,14 +210,57 @@ async function onSubmit(ev) {
 const items = () => [...document.querySelectorAll("article.item")];
 let current = -1;
 
-function select(i, scroll = true) {
+function select(i, scroll = true, remember = true) {
   const list = items();
   if (!list.length || i < 0) return;
   i = Math.max(0, Math.min(i, list.length - 1));
   list.forEach((el, j) => el.classList.toggle("selected", j === i));
   current = i;
   sessionStorage.setItem("md-selected", String(i));
-  if (scroll) list[i].scrollIntoView({ block: "nearest" });
+  // The URL names the opened item, so a reload or a shared link opens it again.
+  if (remember) {
+    const url = new URL(location.href);
+    url.searchParams.set("open", list[i].dataset.draft);
+    url.hash = list[i].id;
+    history.replaceState(null, "", url);
+  }
+  loadCustomer(list[i]);
+  const detail = list[i].querySelector(".detail");
+  if (detail && getComputedStyle(detail).position === "fixed") detail.scrollTop = 0;
+  if (scroll) list[i].querySelector(".row").scrollIntoView({ block: "nearest" });
+}
+
+// The customer panel of an item opened in the page is fetched once (a page of 50 stays light).
+async function loadCustomer(el) {
+  const panel = el.querySelector("section.customer[data-src]");
+  if (!panel || panel.dataset.loading) return;
+  panel.dataset.loading = "1";
+  try {
+    const res = await fetch(panel.dataset.src, { headers: { accept: "text/html" }, credentials: "same-origin" });
+    if (!res.ok) { delete panel.dataset.loading; return; }
+    const tmp = document.createElement("template");
+    tmp.innerHTML = (await res.text()).trim();
+    panel.replaceWith(tmp.content);
+  } catch { delete panel.dataset.loading; }
+}
+
+// A row opens its item (its detail beside the list, or under the row on a phone).
+function wireRow(el) {
+  const row = el.querySelector(".row");
+  if (!row) return;
+  row.addEventListener("click", (ev) => {
+    if (ev.target.closest("input.pick")) return;
+    ev.preventDefault();
+    select(items().indexOf(el), false);
+  });
+  el.addEventListener("click", () => { if (!el.classList.contains("selected")) select(items().indexOf(el), false); });
+}
+
+function help(open) {
+  const box = document.getElementById("help");
+  if (!box) return;
+  box.hidden = !open;
+  if (open) box.querySelector(".help-close").focus();
 }
 
 function press(el) {
@@ -224,6 +296,11 @@ document.addEventListener("keydown", (ev) => {
   if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
   const t = ev.target;
   const typing = t instanceof HTMLElement && (t.matches("input, textarea, select") || t.isContentEditable);
+  const helpBox = document.getElementById("help");
+  if (helpBox && !helpBox.hidden) {
+    if (ev.key === "Escape" || ev.key === "?") { help(false); ev.preventDefault(); }
+    return;
+  }
   if (typing) {
     if (ev.key === "Escape") t.blur();
     return;
@@ -258,6 +335,7 @@ document.addEventListener("keydown", (ev) => {
     case "/": focusEnd(document.querySelector("form.search input[name=q]")); break;
     case "[": press(document.querySelector(".pager a[rel=prev]")); break;
     case "]": press(document.querySelector(".pager a[rel=next]")); break;
+    case "?": help(true); break;
     default: return;
   }
   ev.preventDefault();
@@ -291,9 +369,22 @@ async function poll() {
 document.addEventListener("DOMContentLoaded", () => {
   wire(document);
   const list = items();
-  list.forEach((el) => el.addEventListener("click", () => select(items().indexOf(el), false)));
-  const anchored = location.hash ? list.findIndex((el) => "#" + el.id === location.hash) : -1;
-  if (list.length) select(anchored >= 0 ? anchored : Math.min(Number(sessionStorage.getItem("md-selected") || 0), list.length - 1), anchored >= 0);
+  list.forEach(wireRow);
+  const opened = new URL(location.href).searchParams.get("open");
+  let anchored = opened ? list.findIndex((el) => el.dataset.draft === opened) : -1;
+  if (anchored < 0 && location.hash) anchored = list.findIndex((el) => "#" + el.id === location.hash);
+  const phone = window.matchMedia("(max-width: 760px)").matches;
+  if (phone && anchored < 0) {
+    // On a phone the list comes first: an item opens (under its row) when tapped.
+    list.forEach((el) => el.classList.remove("selected"));
+  } else if (list.length) {
+    select(anchored >= 0 ? anchored : Math.min(Number(sessionStorage.getItem("md-selected") || 0), list.length - 1), anchored >= 0, false);
+  }
+  // On a phone the filters start folded, so the queue is the first thing seen.
+  const filters = document.querySelector("details.filters");
+  if (filters && window.matchMedia("(max-width: 1100px)").matches) filters.open = false;
+  document.querySelector(".help-open")?.addEventListener("click", () => help(true));
+  document.querySelector(".help-close")?.addEventListener("click", () => help(false));
   // Forms without fetch: one submit per click, a double click must not send twice.
   document.querySelectorAll("form:not([data-fetch])").forEach((form) => form.addEventListener("submit", () => {
     setTimeout(() => form.querySelectorAll("button").forEach((b) => { b.disabled = true; }), 0);
