@@ -59,8 +59,11 @@ cfg = {str(tmp_path / "demo.toml")!r}
 assert main.main(["--config", cfg, "poll", "--once"]) == 0
 assert main.main(["--config", cfg, "triage", "texts.txt"]) == 0
 assert main.main(["--config", cfg, "draft", "texts.txt"]) == 0
+sys.stdin = io.StringIO("a long pass phrase\\n")
+assert main.main(["--config", cfg, "users", "add", "ann", "--role", "agent",
+                  "--password-stdin"]) == 0
 sys.stdin = io.StringIO("")
-assert main.main(["--config", cfg, "review"]) == 0
+assert main.main(["--config", cfg, "review", "--as", "ann"]) == 0
 from pathlib import Path
 settings = load(Path(cfg))
 pipeline = main.build_pipeline(settings, SystemClock())
