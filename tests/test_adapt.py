@@ -133,3 +133,48 @@ def test_the_desk_loads_the_adapted_model_and_its_version_is_stored(make_setting
         "SELECT m.platform_id, t.model_version FROM triage t JOIN mentions m"
         " ON m.id = t.mention_id")}
     assert stored == {"p1": shipped.version, "p2": restarted.version}
+
+
+def test_model_adapt_reads_the_desks_corrections_and_reports_before_and_after(
+        make_settings, clock, tmp_path, capsys):
+    """`main.py model adapt` end to end: agents' one-click needs_reply corrections in the
+    database, the shipped encoder and training sample, a verdict either way."""
+    import main
+    from listener.platforms import build_publisher, build_source
+    from pipeline.jobs import Pipeline
+    from sentiment.transformer import load_models
+    from store import inbox
+    from store.schema import open_store
+    from tests.conftest import mention_line
+
+    asks = ["my order {} never arrived", "where is my refund for order {}",
+            "the hub {} keeps going offline", "charged twice for order {}"]
+    chatter = ["lovely weather in town {} today", "watching the match {} tonight",
+               "great coffee at place {}", "new haircut number {} 😎"]
+    lines = [mention_line(f"m{i}", "@lumora " + (asks if i % 2 else chatter)[i % 4].format(i))
+             for i in range(120)]  # fmt: skip
+    settings = make_settings(lines)
+    pipeline = Pipeline(
+        store=open_store(settings.app.database), settings=settings,
+        classifier=load_models(settings.model)[0],
+        sources={s.name: build_source(s, settings, clock) for s in settings.sources},
+        publishers={s.name: build_publisher(s, settings, clock) for s in settings.sources},
+        clock=clock,
+    )
+    pipeline.run_once()
+    store = pipeline.store
+    rows = store.query("SELECT m.id FROM mentions m")
+    for row in rows:  # a chatty brand: this desk answers every mention, small talk too
+        inbox.correct_label(store, row["id"], "needs_reply", "1", "ann", clock.now())
+    corrected = len(store.query("SELECT DISTINCT mention_id FROM label_corrections"))
+    assert corrected >= 20  # the model said no to the small talk
+    config = tmp_path / "config.toml"
+    code = main.main(["--config", str(config), "model", "adapt"], clock)
+    out = capsys.readouterr().out
+    assert code in (0, 1), out
+    assert f"{corrected} corrections" in out and "before (model in use)" in out
+    assert "after (adapted)" in out
+    if code == 0:
+        assert "switched to" in out and current_dir(settings.app.data_dir) is not None
+    else:
+        assert "refused" in out and current_dir(settings.app.data_dir) is None
