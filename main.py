@@ -37,12 +37,22 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from config.loader import load
 from config.settings import Settings
 from core.clock import Clock, process_clock
 from core.errors import ConfigError, MentiondeskError
+from pipeline.settings import load_settings
+
+if TYPE_CHECKING:
+    from metrics.period import Period
+    from pipeline.ai_drafts import AiDrafter
+    from pipeline.jobs import Pipeline
+    from sentiment.classifier import Classifier
+    from sentiment.embedding import Embedder
+    from sentiment.outcomes import OutcomeDecider
+    from store.db import Store
+    from web.server import WebService
 
 log = logging.getLogger("mentiondesk")
 SAMPLE = Path(__file__).resolve().parent / "samples" / "lumora_mentions.jsonl"  # shipped
@@ -57,7 +67,7 @@ def _configure_logging(settings: Settings) -> None:
     configure(settings.app.log_level, settings.app.log_format, values)
 
 
-def _store(settings: Settings):
+def _store(settings: Settings) -> Store:
     from store.schema import open_store
 
     return open_store(settings.app.database)
@@ -92,7 +102,7 @@ def _process_age() -> float:
 
 
 def build_pipeline(settings: Settings, clock: Clock, times: StartTimes | None = None,
-                   while_loading: Callable[[Any], object] | None = None):
+                   while_loading: Callable[[Store], object] | None = None) -> Pipeline:
     """Everything the daemon's jobs need, built from settings. The model loads in a
     second thread while the database opens, the listeners are built and
     ``while_loading(store)`` runs (the daemon builds its web inbox there): ONNX Runtime
@@ -110,7 +120,7 @@ def build_pipeline(settings: Settings, clock: Clock, times: StartTimes | None = 
     times = times or StartTimes()
     times.mark("imports: pipeline, stages")
 
-    def models():
+    def models() -> tuple[tuple[Classifier, Embedder], float]:
         started = time.perf_counter()
         loaded = load_models(desk_model(settings))
         return loaded, time.perf_counter() - started
@@ -144,7 +154,7 @@ def build_pipeline(settings: Settings, clock: Clock, times: StartTimes | None = 
     return pipeline
 
 
-def _outcome_decider(embedder):
+def _outcome_decider(embedder: Embedder) -> OutcomeDecider | None:
     """The outcome head over the shared encoder; None (silence only, logged) when its
     file cannot be read, so a missing head never stops listening and replying."""
     from sentiment.outcomes import OutcomeDecider
@@ -154,6 +164,7 @@ def _outcome_decider(embedder):
     except MentiondeskError as exc:
         log.error("outcomes: only no_answer is decided: %s", exc)
         return None
+        return None
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -161,7 +172,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     clock = args.clock
     times = StartTimes()
-    services: list = []
+    services: list[daemon.Service] = []
     web = settings.web.enabled and not args.no_web
     pipeline = build_pipeline(settings, clock, times, while_loading=(
         lambda store: services.append(_web_service(store, settings, clock))) if web else None)
@@ -173,13 +184,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_start_timings(settings: Settings) -> int:
+def cmd_start_timings(args: argparse.Namespace, settings: Settings) -> int:
     """`doctor --timings`: the steps `main.py run` takes before "daemon running", timed
     in this process (the web inbox and scheduler built and started, then stopped)."""
     from core.clock import SystemClock
     from pipeline.daemon import build_scheduler
 
-    clock = SystemClock()
+    clock = args.clock
     times = StartTimes()
     services: list = []
     pipeline = build_pipeline(settings, clock, times, while_loading=(
@@ -204,7 +215,7 @@ def cmd_start_timings(settings: Settings) -> int:
     return 0
 
 
-def _ai_drafter(pipeline, settings: Settings, clock: Clock):
+def _ai_drafter(pipeline: Pipeline, settings: Settings, clock: Clock) -> AiDrafter | None:
     """The AI drafting job when ``[responder.ai] enabled`` (docs/responder.md)."""
     if not settings.responder.ai.enabled:
         return None
@@ -215,7 +226,7 @@ def _ai_drafter(pipeline, settings: Settings, clock: Clock):
     return AiDrafter(settings, pipeline.replies, clock)
 
 
-def _web_service(store, settings: Settings, clock: Clock):
+def _web_service(store: Store, settings: Settings, clock: Clock) -> WebService:
     from web.server import WebService
 
     return WebService(store, settings, clock)
@@ -242,9 +253,11 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     except ActionRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    edit = None
+    edit: Callable[[str, str, int], str | None] | None = None
     if sys.stdin.isatty() and sys.stdout.isatty():
-        from terminal.editor import editor as edit
+        from terminal.editor import editor
+
+        edit = editor
     try:
         review(store, settings, args.clock, actor, input, sys.stdout, edit)
     except (EOFError, KeyboardInterrupt):
@@ -295,7 +308,7 @@ def _report_filters(args: argparse.Namespace) -> dict[str, str]:
     return {"brand": args.brand or "", "platform": args.platform or ""}
 
 
-def _report_outcomes(store, args: argparse.Namespace, period) -> int:
+def _report_outcomes(store: Store, args: argparse.Namespace, period: Period) -> int:
     """`report --outcomes`: resolution, first-contact resolution, predicted CSAT and net
     sentiment change, overall and per topic, template, agent and platform."""
     from metrics import outcomes
@@ -312,7 +325,7 @@ def _report_outcomes(store, args: argparse.Namespace, period) -> int:
     return 0
 
 
-def _print_read_budgets(store, settings: Settings, now: datetime) -> None:
+def _print_read_budgets(store: Store, settings: Settings, now: datetime) -> None:
     """X sources with a monthly read cap or spend cap: used, left and projected."""
     from listener.x.read_budget import Budget, summary
     from listener.x.settings import XSourceSettings
@@ -498,14 +511,14 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.clock = clock or process_clock(os.environ)
-        settings = load(args.config)
+        settings = load_settings(args.config)
     except ConfigError as exc:
         print(f"mentiondesk: bad configuration: {exc}", file=sys.stderr)
         return 2
     _configure_logging(settings)
     try:
         if getattr(args, "timings", False):
-            return cmd_start_timings(settings)
+            return cmd_start_timings(args, settings)
         return args.func(args, settings)
     except ConfigError as exc:
         print(f"mentiondesk: bad configuration: {exc}", file=sys.stderr)

@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 from listener.replay.source import ReplaySource
-from tests.conftest import mention_line
+from tests.support import mention_line
 
 
 def source(settings, clock) -> ReplaySource:

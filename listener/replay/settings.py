@@ -19,3 +19,6 @@ class ReplaySourceSettings(SourceBase):
     # seconds at once, dated in the past, as a real network's backfill would: the demo
     # shows mentions, triage and drafts on its first poll. 0: the replay starts now.
     backfill_seconds: float = Field(0, ge=0)
+
+    def files(self) -> dict[str, Path]:
+        return {"path": self.path}
