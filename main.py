@@ -187,7 +187,6 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_start_timings(args: argparse.Namespace, settings: Settings) -> int:
     """`doctor --timings`: the steps `main.py run` takes before "daemon running", timed
     in this process (the web inbox and scheduler built and started, then stopped)."""
-    from core.clock import SystemClock
     from pipeline.daemon import build_scheduler
 
     clock = args.clock

@@ -77,7 +77,7 @@ def triage_table(rows: Sequence[Row], data: Dataset, probs: np.ndarray,
             continue  # not fitted
         thresholds = triage_thresholds(rows, data, probs, tone_logits, exclude=mask,
                                        settings=settings)  # fmt: skip
-        index = np.flatnonzero(mask)
+        index = np.flatnonzero(mask).tolist()
         decided = triage_decisions([rows[i] for i in index], probs[index],
                                    tone_logits[index], thresholds, settings)  # fmt: skip
         need = np.array([t.needs_reply for t in decided])
@@ -123,7 +123,7 @@ def triage_thresholds(rows: Sequence[Row], data: Dataset, probs: np.ndarray,
     thresholds = choose_thresholds(data, probs, exclude=exclude)
     keep = np.ones(len(rows), bool) if exclude is None else ~exclude
     care = np.flatnonzero(keep & care_first_contacts(data) & (data.targets[:, 0] == 1)
-                          & ~np.isnan(probs[:, 0]))  # fmt: skip
+                          & ~np.isnan(probs[:, 0])).tolist()  # fmt: skip
     chosen = GRID[0]
     for cut in GRID:
         trial = {**thresholds, "needs_reply": cut, "unsure": cut}

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -39,7 +40,7 @@ HEADS_FILE = "heads.safetensors"
 MANIFEST = "manifest.json"
 
 
-def _bar(label: str):
+def _bar(label: str) -> Callable[[int, int], None]:
     """A progress callback printing one updating line."""
     start = time.monotonic()
 
@@ -106,7 +107,7 @@ def train_wide(data_dir: Path, serving_dir: Path, out_dir: Path, cache_dir: Path
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     save_heads(model, out_dir)
-    np.savez_compressed(out_dir / ADAPT_BASE, **compact_base(data))
+    np.savez_compressed(out_dir / ADAPT_BASE, **cast(dict[str, Any], compact_base(data)))
     counts = {s: int(n) for s, n in zip(*np.unique(data.sources, return_counts=True),
                                         strict=True)}  # fmt: skip
     section = {

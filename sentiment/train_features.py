@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -75,7 +76,7 @@ def cached_encode(folder: Path, texts: Sequence[str], cache_dir: Path, *, thread
             old = stored.get(name, np.zeros((0, array.shape[1]), np.float32))
             merged[name] = np.concatenate([old, array.astype(np.float32)])
         tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, **merged)
+        np.savez(tmp, **cast(dict[str, Any], merged))
         tmp.replace(path)
         stored = merged
         index = {k: i for i, k in enumerate(stored["keys"])}

@@ -337,11 +337,11 @@ def compact_base(data: Dataset, rows: int = ADAPT_BASE_ROWS, seed: int = 13
     for name in names:
         index = np.flatnonzero(sources == name)
         picked += list(rng.choice(index, size=min(per, len(index)), replace=False))
-    picked = np.array(sorted(picked))
-    x = data.x[picked]
+    chosen = np.array(sorted(picked))
+    x = data.x[chosen]
     scale = np.abs(x).max(0) / 127.0 + 1e-12
     return {"x": np.round(x / scale).astype(np.int8), "scale": scale.astype(np.float32),
-            "targets": data.targets[picked], "sources": sources[picked].astype("U24")}
+            "targets": data.targets[chosen], "sources": sources[chosen].astype("U24")}
 
 
 def expand_base(stored: dict[str, np.ndarray]) -> Dataset:

@@ -102,7 +102,7 @@ def test_the_desk_loads_the_adapted_model_and_its_version_is_stored(make_setting
     from sentiment.train_by_source import load_heads
     from sentiment.transformer import DEFAULT_MODEL_DIR, load_models
     from store.schema import open_store
-    from tests.conftest import mention_line
+    from tests.support import mention_line
 
     settings = make_settings([
         mention_line("p1", "@lumora my order never arrived, where is it"),
@@ -145,7 +145,7 @@ def test_model_adapt_reads_the_desks_corrections_and_reports_before_and_after(
     from sentiment.transformer import load_models
     from store import inbox
     from store.schema import open_store
-    from tests.conftest import mention_line
+    from tests.support import mention_line
 
     asks = ["my order {} never arrived", "where is my refund for order {}",
             "the hub {} keeps going offline", "charged twice for order {}"]

@@ -75,6 +75,6 @@ def test_a_first_poll_backfills_then_the_replay_goes_on(make_settings, clock):
 
 def test_the_installed_demo_backfills_its_first_poll():
     from config.loader import load
-    from tests.conftest import REPO
+    from tests.support import REPO
 
     assert load(REPO / "config" / "demo.toml", env={}).sources[0].backfill_seconds > 0

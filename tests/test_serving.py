@@ -29,7 +29,7 @@ from sentiment.encoder import (
     load_serving,
 )
 from sentiment.transformer import load_classifier, load_models
-from tests.conftest import REPO
+from tests.support import REPO
 
 TEXTS = ["@lumora my order never arrived, two weeks now", "love the new lamp!",
          "how do I reset my hub?", "ok", "Lumora hub offline again " * 12]
@@ -215,7 +215,7 @@ def test_drafting_encodes_a_batch_of_queries_in_one_call(make_settings, embedder
     """The knowledge-base queries of a drafting batch are encoded together, then each
     mention's article lookup finds its vector in the embedder's cache."""
     from pipeline.replies import Replies
-    from tests.conftest import mention_line
+    from tests.support import mention_line
 
     settings = make_settings([mention_line(str(i), f"@lumora my order {i} never came", 0)
                               for i in range(6)], extra="""
