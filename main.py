@@ -113,6 +113,7 @@ def build_pipeline(settings: Settings, clock: Clock, times: StartTimes | None = 
     from listener.platforms import build_publisher, build_source
     from pipeline.jobs import Pipeline
     from sentiment import language
+    from sentiment.adapt import desk_model
     from sentiment.batch import topic_finder_for
     from sentiment.transformer import load_models
 
@@ -121,7 +122,7 @@ def build_pipeline(settings: Settings, clock: Clock, times: StartTimes | None = 
 
     def models() -> tuple[tuple[Classifier, Embedder], float]:
         started = time.perf_counter()
-        loaded = load_models(settings.model)
+        loaded = load_models(desk_model(settings))
         return loaded, time.perf_counter() - started
 
     # The language identifier loads in the background too, unwaited-for: the first
@@ -338,13 +339,14 @@ def _print_read_budgets(store: Store, settings: Settings, now: datetime) -> None
 
 
 def cmd_triage(args: argparse.Namespace, settings: Settings) -> int:
+    from sentiment.adapt import desk_model
     from sentiment.batch import Item, topic_finder_for, triage_items
     from sentiment.transformer import load_models
 
     stream = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
     with stream:
         texts = [line.rstrip("\n") for line in stream if line.strip()]
-    classifier, embedder = load_models(settings.model)
+    classifier, embedder = load_models(desk_model(settings))
     finder = topic_finder_for(settings, embedder)
     # One brand made of every configured brand's terms: the texts carry no brand.
     brand = settings.brands[0].model_copy(update={

@@ -149,6 +149,7 @@ class TriageSettings(Strict):
     topic_min_similarity: float = Field(0.25, ge=-1, le=1)
     question_words: list[str] = [
         "how", "why", "what", "when", "where", "can", "could", "does", "is", "will",
+        "do", "did", "are", "would", "who", "which", "should", "any", "anyone",
     ]
     help_words: list[str] = [
         "help", "support", "fix", "refund", "broken", "not working", "issue", "problem",
@@ -163,6 +164,33 @@ class TriageSettings(Strict):
         "lawyer", "urgent", "asap", "emergency", "scam", "fraud", "hacked",
     ]
     spam_words: list[str] = ["giveaway", "crypto", "follow back", "dm for promo", "airdrop"]
+    # A mention addressed to the brand that asks, waits or reports a problem in these
+    # words is never dropped as praise or spam by the model (issue 17): it goes to the
+    # queue, marked unsure when the model doubts it.
+    request_words: list[str] = [
+        "i was wondering", "wondering", "when do i", "when will", "where is my", "how do i",
+        "how can i", "is there a way", "please", "pls", "plz", "trying to", "unable to",
+        "keeps saying", "still haven't", "haven't received", "hasn't arrived", "not received",
+        "did not receive", "didn't receive", "waiting for", "waiting on", "locked out",
+        "let me know", "any update", "can you", "could you", "i need", "i want to",
+        "help me", "need help", "please help", "pls help", "still waiting", "never arrived",
+        "not working", "refund", "sent you a dm", "sent a dm", "dm'd you", "dmed you",
+        "check your dm", "same request", "where is", "where's my",
+    ]
+    # A problem reported in these words; under a positive tone it reads as sarcasm.
+    problem_words: list[str] = [
+        "doesn't work", "does not work", "not working", "isn't working", "won't", "wont",
+        "stopped working", "broke", "broken", "died", "dead", "crashed", "crashing", "error",
+        "removes me", "logged out", "can't access", "cannot access", "missing", "lost my",
+        "charged twice", "double charged", "not available", "failed", "frozen", "freezes",
+        "no signal", "no internet", "no service", "doesnt work", "isnt working", "wont load",
+        "won't load", "won't open", "not loading", "can't log in", "can't login",
+        "cannot log in", "keeps crashing", "is down", "been charged",
+    ]
+    # The needs_reply band below the model's threshold that still goes to the queue,
+    # marked unsure and ranked at unsure_priority of its priority (None: the model's own).
+    unsure_threshold: float | None = Field(None, ge=0, le=1)
+    unsure_priority: float = Field(0.5, ge=0, le=1)
     # Priority is a weighted sum of factors in [0, 1]; weights need not add to 1.
     weight_negativity: float = Field(0.4, ge=0)
     weight_reach: float = Field(0.15, ge=0)

@@ -9,6 +9,7 @@ spam, sarcasm). The heads are a small MLP stored beside the tone weights
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from safetensors.torch import load_file, save_file
 
 from sentiment.classifier import HEADS
 
+log = logging.getLogger(__name__)
 HEADS_FILE = "heads.safetensors"
 HIDDEN = 256  # width of the heads' one hidden layer
 
@@ -24,11 +26,13 @@ HIDDEN = 256  # width of the heads' one hidden layer
 class Heads(torch.nn.Module):
     """[pooled, mean] (2 x encoder width) -> one logit per head."""
 
-    def __init__(self, width: int, names: tuple[str, ...] = HEADS, hidden: int = HIDDEN) -> None:
+    def __init__(self, width: int, names: tuple[str, ...] = HEADS, hidden: int = HIDDEN,
+                 inputs: int | None = None) -> None:
         super().__init__()
         self.names = names
         self.dropout = torch.nn.Dropout(0.1)
-        self.hidden = torch.nn.Linear(2 * width, hidden)
+        # [pooled, mean] by default; heads trained wide also read the sentence vector.
+        self.hidden = torch.nn.Linear(inputs or 2 * width, hidden)
         self.out = torch.nn.Linear(hidden, len(names))
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
@@ -75,7 +79,21 @@ def save_heads(heads: Heads, directory: Path) -> None:
 
 
 def load_heads(directory: Path, width: int) -> Heads | None:
-    """The stored heads, or None when the model directory has none (tone only)."""
+    """The stored heads, or None when the model directory has none (tone only) or its
+    heads read more than this encoder's [pooled, mean] features (heads trained on
+    ``head_inputs = ["features", "sentence"]`` run only where the ONNX files serve the
+    sentence vector too; triage then falls back to its rules)."""
+    heads = load_stored_heads(directory)
+    if heads is not None and heads.hidden.in_features != 2 * width:
+        log.warning("the heads in %s read %d inputs, not this encoder's %d features: "
+                    "served by the ONNX runtime only; tone only here", directory,
+                    heads.hidden.in_features, 2 * width)
+        return None
+    return heads
+
+
+def load_stored_heads(directory: Path) -> Heads | None:
+    """The stored heads as a torch module sized by the file, or None if there are none."""
     path = Path(directory) / HEADS_FILE
     if not path.is_file():
         return None
@@ -84,8 +102,8 @@ def load_heads(directory: Path, width: int) -> Heads | None:
     with safe_open(str(path), "pt") as handle:
         names = tuple((handle.metadata() or {}).get("names", ",".join(HEADS)).split(","))
     state = load_file(str(path))
-    hidden = state["hidden.weight"].shape[0]
-    heads = Heads(width, names, hidden)
+    hidden, inputs = state["hidden.weight"].shape
+    heads = Heads(inputs // 2, names, hidden, inputs)
     heads.load_state_dict({k: v.float() for k, v in state.items()})
     heads.eval()
     return heads

@@ -34,7 +34,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--stages", default="tone,heads,joint",
                    help="comma-separated: tone (fine-tune the encoder for tone), heads "
                    "(train the triage heads on it), joint (short joint fine-tune); "
-                   "heads and joint start from --out when tone is not run")
+                   "heads and joint start from --out when tone is not run; wide: the "
+                   "heads on every source of --data (and care/) over the fixed serving "
+                   "encoder, thresholds chosen on held-out brands (docs/model.md)")
+    p.add_argument("--serving", type=Path, default=DEFAULT_MODEL_DIR,
+                   help="wide/eval --by-source: folder with encoder.onnx, sentence.onnx, "
+                   "tokenizer.json")
+    p.add_argument("--cache", type=Path, default=Path("data") / "vectors",
+                   help="wide: where the training texts' vectors are kept")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--epochs", type=float, default=0.85, help="tone stage")
     p.add_argument("--batch-size", type=int, default=32)
@@ -47,6 +54,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=1, help="torch threads for training")
     p.add_argument("--max-minutes", type=float, help="stop a stage early after this long")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("adapt", help="refit the heads on this desk's needs_reply "
+                       "corrections; switch only if better on held-out corrections")
+    p.add_argument("--shipped", type=Path, default=DEFAULT_MODEL_DIR,
+                   help="the shipped model (serving files and training sample)")
+    p.add_argument("--threads", type=int, default=2)
+    p.set_defaults(func=cmd_adapt)
 
     p = sub.add_parser("eval", help="measure a model on a labelled data set")
     p.add_argument("--data", type=Path, required=True,
@@ -63,6 +77,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="model name or path (default: the configured one)")
     p.add_argument("--no-quantize", action="store_true", help="run in fp32")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.add_argument("--by-source", action="store_true",
+                   help="every head and triage with each source (and fold of care brands) "
+                   "held out in turn; --data is the shared data folder (a few minutes)")
+    p.add_argument("--serving", type=Path, default=DEFAULT_MODEL_DIR,
+                   help="--by-source: folder with the serving files")
+    p.add_argument("--cache", type=Path, default=Path("data") / "vectors",
+                   help="--by-source: where the texts' vectors are kept")
+    p.add_argument("--inputs", default="features,sentence",
+                   help="--by-source: the encoder outputs the heads read (comma-separated)")
+    p.add_argument("--only", help="--by-source: hold out only these units (comma-separated "
+                   "sources, or 'brands' for the folds of care brands)")
     p.set_defaults(func=cmd_eval)  # fmt: skip
 
     p = sub.add_parser("export", help="write the int8 ONNX files and tokenizer the desk "
@@ -130,7 +155,13 @@ def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.topics:
         print("no [[topics]] configured; pass --config with topics")
         return 2
-    pairs = read_topic_set(args.data)
+    head = Path(args.data).read_text(encoding="utf-8").split("\n", 1)[0]
+    if head.startswith("source\t"):  # the care labels: real traffic to many brands
+        from sentiment.train_data import care_topic_pairs
+
+        pairs = care_topic_pairs(args.data)
+    else:
+        pairs = read_topic_set(args.data)
     texts = [text for _, text in pairs]
     finder = TopicFinder(list(settings.topics), Embedder.load().embed,
                          settings.triage.topic_min_similarity)  # fmt: skip
@@ -146,7 +177,7 @@ def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     stages = {s.strip() for s in args.stages.split(",") if s.strip()}
-    unknown = stages - {"tone", "heads", "joint"}
+    unknown = stages - {"tone", "heads", "joint", "wide"}
     if unknown:
         print(f"unknown stage(s): {', '.join(sorted(unknown))}")
         return 2
@@ -181,8 +212,34 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
         from sentiment.export import export_serving
 
         export_serving(args.out)
+    if "wide" in stages:
+        from sentiment.train_by_source import train_wide
+
+        section = train_wide(args.data, args.serving, args.out, args.cache,
+                             threads=args.threads)  # fmt: skip
+        print("thresholds: " + ", ".join(f"{k} {v:.3f}"
+                                         for k, v in section["heads"]["thresholds"].items()))
     print(f"wrote {args.out}")
     return 0
+
+
+def cmd_adapt(args: argparse.Namespace, settings: Settings) -> int:
+    """Refit the heads on the corrections in this desk's database (docs/model.md)."""
+    from sentiment.adapt import AdaptError, adapt, summary
+    from sentiment.train_by_source import _bar
+    from store.corrections import needs_reply_corrections
+    from store.schema import open_store
+
+    found = needs_reply_corrections(open_store(settings.app.database))
+    try:
+        outcome = adapt([c.text for c in found], [c.value for c in found],
+                        [c.mention_id for c in found], args.shipped, settings.app.data_dir,
+                        progress=_bar("fitting"), threads=args.threads)  # fmt: skip
+    except AdaptError as exc:
+        print(f"cannot adapt: {exc}")
+        return 2
+    print("\n".join(summary(outcome)))
+    return 0 if outcome.switched else 1
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
@@ -215,6 +272,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         update["name"] = args.model
     if args.no_quantize:
         update["quantize"] = False
+    if args.by_source:
+        return _eval_by_source(args)
     classifier = load_classifier(settings.model.model_copy(update=update))
     if args.labels:
         from sentiment.evaluate_heads import evaluate_labels, format_labels_report
@@ -240,4 +299,22 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         print(f"model:              {classifier.name} ({classifier.version}, "
               f"int8 {classifier.quantized})")  # fmt: skip
         print(format_report(report))
+    return 0
+
+
+def _eval_by_source(args: argparse.Namespace) -> int:
+    """Heads fitted once per held-out source on the fixed encoder's vectors; the tables."""
+    from sentiment.evaluate_sources import format_tables, triage_table
+    from sentiment.train_by_source import _bar, load_training
+    from sentiment.train_wide import by_source_table, out_of_source
+
+    inputs = tuple(n.strip() for n in args.inputs.split(",") if n.strip())
+    rows, data, tone_logits = load_training(args.data, args.serving, args.cache, inputs=inputs)
+    only = set(args.only.split(",")) if args.only else None
+    probs = out_of_source(data, progress=_bar("held-out fits"), only=only)
+    heads, decisions = by_source_table(data, probs), triage_table(rows, data, probs, tone_logits)
+    if args.json:
+        print(json.dumps({"heads": heads, "triage": decisions}))
+    else:
+        print(format_tables(heads, decisions))
     return 0

@@ -25,6 +25,11 @@ from sentiment.roles import BYSTANDER, CUSTOMER, ORIGINAL
 
 GENERAL_TOPIC = "general"
 _LEADING_TAGS = re.compile(r"^(\s*[@#]\w+\s*)+")
+# "… Help." / "HELP" / "please advise" as a sentence of its own at the end (links and
+# handles aside): a plea, unlike "thanks for the help!".
+_ENDS_WITH_PLEA = re.compile(r"(?:^|[^\w\s]\s*)(?:please\s+|pls\s+|plz\s+)?(?:help|help me|"
+                             r"advise|assist)\W*$", re.IGNORECASE)
+_TAIL = re.compile(r"(\s*(https?://\S+|[@#]\w+))+\s*$")
 
 
 @dataclass(frozen=True)
@@ -34,12 +39,15 @@ class Triage:
     reason: str
     complaint: bool
     topic: str
-    priority: float  # 0..1
+    priority: float  # 0..1; a safety mention (always-reply word) 1..2, above all others
     factors: dict[str, float]
     spam: bool = False
     sarcasm: bool = False
     role: str = ORIGINAL
     language: str = ""
+    # The model doubted it (needs_reply under its threshold) but the mention asks,
+    # waits or reports a problem, or sits in the unsure band: queued, ranked lower.
+    unsure: bool = False
     # The rules and overrides that fired, e.g. {"always": ["smoke"], "help": ["refund"]}
     rules: dict[str, list[str]] = field(default_factory=dict)
 
@@ -91,10 +99,17 @@ class _Rules:
     spam: list[str]
     always: list[str]
     never: list[str]
+    request: list[str]  # asks or waits ("when do I get", "I was wondering")
+    problem: list[str]  # reports a problem ("doesn't work", "died")
+
+    def asks(self) -> bool:
+        """Asks the brand something, waits for it or reports a problem. (Help words
+        alone do not count: "thanks for the help, best support ever" is praise.)"""
+        return bool(self.question or self.request or self.problem)
 
 
 def _rules(text: str, settings: TriageSettings, brand: BrandSettings | None) -> _Rules:
-    seen = normalise(text)
+    seen = normalise(text).replace("’", "'")
     always = list(settings.always_reply_words) + (brand.always_reply_words if brand else [])
     never = brand.never_reply_words if brand else []
     return _Rules(
@@ -104,12 +119,26 @@ def _rules(text: str, settings: TriageSettings, brand: BrandSettings | None) -> 
         spam=matcher(tuple(settings.spam_words)).find(seen),
         always=matcher(tuple(always)).find(seen),
         never=matcher(tuple(never)).find(seen),
+        request=matcher(tuple(settings.request_words)).find(seen)
+        + (["help"] if _ENDS_WITH_PLEA.search(_TAIL.sub("", seen)) else []),
+        problem=matcher(tuple(settings.problem_words)).find(seen),
     )
 
 
 def _threshold(head: str, settings: TriageSettings, thresholds: dict[str, float]) -> float:
-    configured = getattr(settings, f"{head}_threshold", None)
+    # complaint_threshold is the negative score of a model *without* a complaint head;
+    # the head's own bar is the model's.
+    configured = None if head == "complaint" else getattr(settings, f"{head}_threshold", None)
     return configured if configured is not None else thresholds.get(head, 0.5)
+
+
+def _unsure_threshold(settings: TriageSettings, thresholds: dict[str, float], cut: float
+                      ) -> float:
+    """The bottom of the unsure band: the setting, else the model's own (chosen with its
+    needs_reply threshold), else no band (a model trained before the band existed)."""
+    if settings.unsure_threshold is not None:
+        return settings.unsure_threshold
+    return min(cut, thresholds.get("unsure", cut))
 
 
 def _weights(settings: TriageSettings) -> dict[str, float]:
@@ -150,18 +179,29 @@ def triage(
     # The model reads English best: elsewhere the multilingual rules may also say yes.
     foreign = bool(context.language) and context.language != "en"
 
+    literal_praise = prediction.label == "positive"
+    sarcasm = "sarcasm" in heads and heads["sarcasm"] >= _threshold("sarcasm", settings,
+                                                                    thresholds)
+    # Praise over a reported problem says the opposite of what it means.
+    sarcasm = sarcasm or (literal_praise and bool(rules.problem) and context.addressed)
     if "complaint" in heads:
         complaint = heads["complaint"] >= _threshold("complaint", settings, thresholds)
     else:
         complaint = negativity >= settings.complaint_threshold
-    sarcasm = "sarcasm" in heads and heads["sarcasm"] >= _threshold("sarcasm", settings,
-                                                                    thresholds)
+    # Sarcasm about a problem the brand should hear of is a complaint, whatever its
+    # literal tone ("hub died the day after the warranty ended… world-class 👏").
+    complaint = complaint or (sarcasm and context.addressed and bool(
+        rules.problem or heads.get("complaint", negativity)
+        >= _threshold("complaint", settings, thresholds) / 2))
     # The spam words are an explicit override; the learned spam flag takes away only
     # a thank-you, never a reply the needs_reply head asks for.
     spam = bool(rules.spam) or (
         "spam" in heads and heads["spam"] >= _threshold("spam", settings, thresholds)
     )
-    rule_need = context.addressed and bool(rules.help or rules.question or rules.urgent)
+    asks = context.addressed and rules.asks()
+    rule_need = context.addressed and bool(rules.help or rules.question or rules.urgent
+                                           or rules.request or rules.problem)
+    unsure = False
 
     if learned:
         # The rules are evidence, not the decision: where they (or the thread, or a
@@ -170,16 +210,22 @@ def triage(
         if rule_need or foreign or context.role == CUSTOMER:
             cut = min(cut, settings.lowered_threshold)
         needs_model = heads["needs_reply"] >= cut
+        # Below the bar but not far, asking, or a complaint to the brand: the queue,
+        # marked unsure (a missed customer costs the desk far more than a skipped
+        # false alarm).
+        floor = _unsure_threshold(settings, thresholds, cut)
+        unsure = not needs_model and (asks or (complaint and context.addressed)
+                                      or heads["needs_reply"] >= floor)
     else:
         needs_model = complaint or rule_need
 
     if rules.always:
-        needs, reason = True, f"always-reply word: {rules.always[0]}"
+        needs, reason, unsure = True, f"always-reply word: {rules.always[0]}", False
     elif rules.never:
-        needs, reason = False, f"never-reply word: {rules.never[0]}"
+        needs, reason, unsure = False, f"never-reply word: {rules.never[0]}", False
     elif rules.spam:
-        needs, reason = False, f"spam word: {rules.spam[0]}"
-    elif needs_model:
+        needs, reason, unsure = False, f"spam word: {rules.spam[0]}", False
+    elif needs_model or unsure:
         needs = True
         if complaint:
             reason = "sarcastic complaint" if sarcasm else "complaint"
@@ -187,15 +233,19 @@ def triage(
             reason = "question"
         elif rules.urgent:
             reason = "urgent"
+        elif rules.problem and context.addressed:
+            reason = "reports a problem"
         else:
             reason = "asks for help"
         if context.role == CUSTOMER:
             reason += ", answering our reply"
         elif context.role == BYSTANDER:
             reason += ", from a bystander in the thread"
+        if unsure:
+            reason += " (unsure)"
     elif spam:
         needs, reason = False, "spam or promotion"
-    elif prediction.label == "positive" and not sarcasm:
+    elif literal_praise and not sarcasm:
         needs, reason = False, "praise"
     elif sarcasm:
         needs, reason = False, "sarcasm, no problem for us to solve"
@@ -213,12 +263,18 @@ def triage(
     if context.role == BYSTANDER:
         # A bystander's "me too" or warning ranks below the customer's own report.
         factors["role"] = settings.bystander_priority
+    if unsure:
+        factors["unsure"] = settings.unsure_priority
+    if rules.always:
+        # Safety and fraud rank above every other mention: a band of their own above 1.
+        factors["safety"] = 1.0
     # Optional thank-yous and no-reply mentions sink to the bottom (core.priority).
     priority = combine(factors, _weights(settings), needs)
     fired = {
         "always": rules.always, "never": rules.never, "spam": rules.spam,
         "help": rules.help, "urgency": rules.urgent,
         "question": ["?"] if rules.question else [],
+        "request": rules.request, "problem": rules.problem,
     }  # fmt: skip
     return Triage(
         needs_reply=needs,
@@ -232,5 +288,6 @@ def triage(
         sarcasm=sarcasm,
         role=context.role,
         language=context.language,
+        unsure=unsure,
         rules={k: v for k, v in fired.items() if v},
     )

@@ -25,7 +25,8 @@ class Ranking:
         ``needs_reply`` and the mention's ``created_at`` (columns of ``alias``)."""
         return (
             f"reaged_priority({alias}.priority, json_extract({alias}.factors, '$.waiting'),"
-            f" json_extract({alias}.factors, '$.role'), {alias}.needs_reply,"
+            f" coalesce(json_extract({alias}.factors, '$.role'), 1.0)"
+            f" * coalesce(json_extract({alias}.factors, '$.unsure'), 1.0), {alias}.needs_reply,"
             f" (julianday(?) - julianday({alias}.created_at)) * 1440.0, ?, ?)",
             [to_iso(self.now), self.sla_minutes, self.waiting_weight])
 

@@ -244,8 +244,10 @@ def test_every_head_comes_from_the_same_pass_with_probabilities(classifier) -> N
     for prediction in predictions:
         assert set(prediction.heads) == set(HEADS)
         assert all(0.0 <= p <= 1.0 for p in prediction.heads.values())
-    assert set(classifier.thresholds) == set(HEADS)
+    # Every head has its threshold; "unsure" is the bottom of triage's unsure band.
+    assert set(HEADS) <= set(classifier.thresholds) <= {*HEADS, "unsure"}
     assert all(0.0 < t < 1.0 for t in classifier.thresholds.values())
+    assert classifier.thresholds["unsure"] <= classifier.thresholds["needs_reply"]
 
 
 def test_heads_batched_equal_one_by_one(fp32_classifier) -> None:
@@ -278,11 +280,37 @@ def test_the_version_names_the_weights_and_the_heads(classifier, tmp_path: Path)
     assert directory_version(copy) not in (changed, classifier.version)
 
 
-def test_onnx_runtime_gives_the_torch_results(classifier, fp32_classifier) -> None:
+def _features_heads_model(folder: Path) -> Path:
+    """The default encoder with heads that read its [pooled, mean] features only (the
+    shipped heads also read the sentence vector, which only the ONNX files serve): the
+    torch and fp32 ONNX paths can run these."""
+    import shutil
+
+    import torch
+
+    from sentiment.heads import Heads, save_heads
+    from sentiment.transformer import DEFAULT_MODEL_DIR
+
+    folder.mkdir()
+    for name in ("config.json", "weights.safetensors"):
+        shutil.copy(DEFAULT_MODEL_DIR / name, folder / name)
+    manifest = json.loads((DEFAULT_MODEL_DIR / "manifest.json").read_text())
+    manifest.pop("head_inputs", None)
+    manifest.pop("serving", None)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    torch.manual_seed(0)
+    save_heads(Heads(384), folder)
+    return folder
+
+
+def test_onnx_runtime_gives_the_torch_results(classifier, tmp_path: Path) -> None:
     assert classifier.onnx is not None  # the default settings run ONNX Runtime
+    model = str(_features_heads_model(tmp_path / "model"))
+    fp32_classifier = load_classifier(ModelSettings(name=model, quantize=False,
+                                                    cache_dir=tmp_path / "cache"))
     assert fp32_classifier.onnx is not None and not fp32_classifier.quantized
-    torch_run = load_classifier(ModelSettings(runtime="torch", quantize=False))
-    assert torch_run.onnx is None and torch_run.version == classifier.version
+    torch_run = load_classifier(ModelSettings(name=model, runtime="torch", quantize=False))
+    assert torch_run.onnx is None and torch_run.version == fp32_classifier.version
     for fast, slow in zip(fp32_classifier.classify(SAMPLE[:16]),
                           torch_run.classify(SAMPLE[:16]), strict=True):
         assert fast.label == slow.label
@@ -297,7 +325,9 @@ def test_an_unwritable_onnx_cache_falls_back_to_torch(tmp_path: Path) -> None:
     not, so the default model serves with a cache folder that cannot be written."""
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the cache folder should be", encoding="utf-8")
-    slow = load_classifier(ModelSettings(cache_dir=blocked / "cache", quantize=False))
+    model = str(_features_heads_model(tmp_path / "model"))  # heads torch can feed
+    slow = load_classifier(ModelSettings(name=model, cache_dir=blocked / "cache",
+                                         quantize=False))
     assert slow.onnx is None
     assert slow.classify(["@united my bag is lost"])[0].heads
     served = load_classifier(ModelSettings(cache_dir=blocked / "cache"))

@@ -59,9 +59,11 @@ cfg = {str(tmp_path / "demo.toml")!r}
 assert main.main(["--config", cfg, "poll", "--once"]) == 0
 assert main.main(["--config", cfg, "triage", "texts.txt"]) == 0
 assert main.main(["--config", cfg, "draft", "texts.txt"]) == 0
+sys.stdin = io.StringIO("a long pass phrase\\n")
+assert main.main(["--config", cfg, "users", "add", "ann", "--role", "agent",
+                  "--password-stdin"]) == 0
 sys.stdin = io.StringIO("")
-main.main(["--config", cfg, "review"])  # asks who reviews: the import is what counts
-import terminal.review
+assert main.main(["--config", cfg, "review", "--as", "ann"]) == 0
 from pathlib import Path
 settings = load(Path(cfg))
 pipeline = main.build_pipeline(settings, SystemClock())
@@ -112,24 +114,29 @@ def test_the_onnx_encoder_matches_the_torch_model_it_was_exported_from(served) -
     and nearly the same head features as torch fp32 on the same texts."""
     import torch
 
-    from sentiment.heads import TriageNet
+    from sentiment.encoder import read_manifest
+    from sentiment.heads import TriageNet, load_stored_heads
     from sentiment.transformer import load_model_dir
 
-    model, tokenizer, _, heads, _ = load_model_dir(DEFAULT_MODEL_DIR)
+    model, tokenizer, _, _, _ = load_model_dir(DEFAULT_MODEL_DIR)
+    heads = load_stored_heads(DEFAULT_MODEL_DIR).eval()
     net = TriageNet(model.eval(), heads).eval()
     batch = tokenizer(TEXTS, padding=True, truncation=True, max_length=64,
                       return_tensors="pt")
+    encoded = served.encoder.encode(TEXTS)
+    inputs = read_manifest(DEFAULT_MODEL_DIR).get("head_inputs") or ["features"]
     with torch.no_grad():
         tone, features = net.features(batch["input_ids"], batch["attention_mask"])
-        head_logits = heads(features)
-    encoded = served.encoder.encode(TEXTS)
+        # fp32 features beside the served sentence vector, if the heads read it
+        extra = [torch.from_numpy(encoded.sentence)] if "sentence" in inputs else []
+        head_logits = heads(torch.cat([features, *extra], dim=1))
     assert (tone.numpy().argmax(1) == encoded.tone_logits.argmax(1)).all()
     cos = (features.numpy() * encoded.features).sum(1) / (
         np.linalg.norm(features.numpy(), axis=1) * np.linalg.norm(encoded.features, axis=1))
     assert cos.min() > 0.95
     # The numpy heads compute what the torch heads compute, on the same input.
     with torch.no_grad():
-        expected = heads(torch.from_numpy(encoded.features)).numpy()
+        expected = heads(torch.from_numpy(encoded.select(inputs))).numpy()
     assert np.allclose(served.heads(encoded), expected, atol=1e-4)
     assert np.abs(served.heads(encoded) - head_logits.numpy()).max() < 3.0
 

@@ -1,0 +1,290 @@
+"""`main.py model adapt`: the heads refitted on this desk's own corrections.
+
+Every brand's customers talk differently. An agent's one-click needs_reply correction
+is the desk's own label on its own traffic, so adapting refits the heads (and the
+needs_reply threshold) on the shipped training sample (``adapt_base.npz``, so nothing
+learned before is forgotten) plus the corrections, keeps a quarter of the corrections
+aside (by a hash of the mention, the same on every run) and compares the model in use
+with the new one there. A new model that misses more there (a missed customer costs
+``MISS_COST`` false alarms) is refused; a better or equal one is written as a new
+versioned folder under ``<data_dir>/models/`` and named in ``models/CURRENT``, which
+the daemon reads when it starts (``resolve``), so triage rows carry its version.
+
+The encoder stays fixed: only the heads move, which is what makes this minutes on two
+cores rather than hours.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from config.settings import ModelSettings, Settings
+from sentiment.train_features import HEAD_INPUTS, encode, head_inputs
+from sentiment.train_wide import (
+    ADAPT_BASE,
+    Dataset,
+    FitSettings,
+    Mlp,
+    Progress,
+    expand_base,
+    fit,
+    row_weights,
+)
+
+MODELS = "models"
+CURRENT = "CURRENT"
+MISS_COST = 5.0  # a missed customer costs the desk this many false alarms
+HOLDOUT_SHARE = 0.25
+MIN_CORRECTIONS = 20
+CORRECTION_WEIGHT = 5.0  # a correction counts this many times a shipped training row
+SERVING = ("encoder.onnx", "sentence.onnx", "tokenizer.json", "weights.safetensors",
+           "config.json", ADAPT_BASE)  # fmt: skip
+
+
+class AdaptError(Exception):
+    """Adapting cannot run (too few corrections, no shipped training sample)."""
+
+
+@dataclass
+class Outcome:
+    """Before/after on the held-out corrections, and where the new model went."""
+
+    corrections: int
+    held_out: int
+    before: dict[str, float]
+    after: dict[str, float]
+    switched: bool
+    version: str = ""
+    directory: Path | None = None
+    thresholds: dict[str, float] = field(default_factory=dict)
+    minutes: float = 0.0
+
+
+def models_dir(data_dir: Path) -> Path:
+    return Path(data_dir) / MODELS
+
+
+def current_dir(data_dir: Path) -> Path | None:
+    """The adapted model this desk uses, or None (the shipped one)."""
+    pointer = models_dir(data_dir) / CURRENT
+    if not pointer.is_file():
+        return None
+    folder = models_dir(data_dir) / pointer.read_text(encoding="utf-8").strip()
+    return folder if (folder / "manifest.json").is_file() else None
+
+
+def resolve(name: str, data_dir: Path) -> str:
+    """The model to load for the setting ``name``: the desk's adapted model when the
+    setting is the default and one was adapted, else ``name`` unchanged."""
+    if name != "default":
+        return name
+    adapted = current_dir(data_dir)
+    return str(adapted) if adapted is not None else name
+
+
+def desk_model(settings: Settings) -> ModelSettings:
+    """The model settings a desk process loads: the configured model, or this desk's
+    adapted heads when the setting is the default and ``model adapt`` switched to them
+    (read at start: a restart picks up a new adaptation)."""
+    name = resolve(settings.model.name, settings.app.data_dir)
+    return settings.model if name == settings.model.name else settings.model.model_copy(
+        update={"name": name})
+
+
+def is_held_out(mention_id: int) -> bool:
+    digest = hashlib.sha1(f"adapt:{mention_id}".encode()).digest()
+    return digest[0] < 256 * HOLDOUT_SHARE
+
+
+def decision_figures(gold: np.ndarray, probs: np.ndarray, threshold: float
+                     ) -> dict[str, float]:
+    """Recall, false alarms, accuracy and cost per mention of needs_reply decisions."""
+    said = probs >= threshold
+    gold = gold.astype(bool)
+    misses = float((gold & ~said).sum())
+    alarms = float((~gold & said).sum())
+    return {
+        "n": float(len(gold)),
+        "recall": float((said & gold).sum() / gold.sum()) if gold.any() else 1.0,
+        "false_alarms": float(alarms / (~gold).sum()) if (~gold).any() else 0.0,
+        "accuracy": float((said == gold).mean()) if len(gold) else 1.0,
+        "cost": (MISS_COST * misses + alarms) / max(len(gold), 1),
+    }
+
+
+def _with_corrections(base: Dataset, x: np.ndarray, y: np.ndarray,
+                      weight: float = CORRECTION_WEIGHT) -> Dataset:
+    targets = np.full((len(y), base.targets.shape[1]), -1, np.int8)
+    targets[:, 0] = y
+    sources = base.sources + ["desk"] * len(y)
+    weights = np.concatenate([row_weights(base.sources),
+                              np.full(len(y), weight, np.float32)])  # fmt: skip
+    return Dataset(np.concatenate([base.x, x]).astype(np.float32),
+                   np.concatenate([base.targets, targets]), weights, sources, sources)
+
+
+def _cost_threshold(gold: np.ndarray, probs: np.ndarray, shipped: float) -> float:
+    """The needs_reply threshold with the lowest cost on out-of-fold corrections; ties
+    (and no corrections) keep the one nearest the shipped threshold."""
+    candidates = sorted(set(np.round(np.linspace(0.02, 0.9, 45), 3)) | {round(shipped, 4)})
+    return min(candidates, key=lambda t: (decision_figures(gold, probs, t)["cost"],
+                                          abs(t - shipped)))  # fmt: skip
+
+
+def refit(base: Dataset, x: np.ndarray, y: np.ndarray, shipped: dict[str, float],
+          settings: FitSettings | None = None, progress: Progress | None = None,
+          weight: float = CORRECTION_WEIGHT) -> tuple[Mlp, dict[str, float]]:
+    """Heads on base + corrections, and thresholds: needs_reply chosen on the
+    corrections' out-of-fold probabilities (two folds), the unsure band kept at the
+    same ratio, the other heads as shipped."""
+    settings = settings or FitSettings()
+    folds = np.arange(len(y)) % 2
+    oof = np.zeros(len(y), np.float32)
+    steps = 3
+    for k in (0, 1):
+        part = _with_corrections(base, x[folds != k], y[folds != k], weight)
+        oof[folds == k] = fit(part, settings).probs(x[folds == k])[:, 0]
+        if progress is not None:
+            progress(k + 1, steps)
+    model = fit(_with_corrections(base, x, y, weight), settings)
+    if progress is not None:
+        progress(steps, steps)
+    thresholds = dict(shipped)
+    cut = _cost_threshold(y, oof, shipped.get("needs_reply", 0.5))
+    thresholds["needs_reply"] = float(cut)
+    if "unsure" in shipped and shipped.get("needs_reply"):
+        thresholds["unsure"] = float(cut * shipped["unsure"] / shipped["needs_reply"])
+    return model, thresholds
+
+
+def _load_heads(folder: Path) -> Mlp:
+    from safetensors.numpy import load_file
+
+    t = {k: v.astype(np.float32) for k, v in load_file(str(folder / "heads.safetensors")).items()}
+    return Mlp(t["hidden.weight"], t["hidden.bias"], t["out.weight"], t["out.bias"])
+
+
+def _thresholds(folder: Path) -> dict[str, float]:
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return dict(manifest.get("heads", {}).get("thresholds", {}))
+
+
+def _version(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for name in ("heads.safetensors", "manifest.json"):
+        digest.update((folder / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def adapt(texts: list[str], values: list[int], mention_ids: list[int], shipped_dir: Path,
+          data_dir: Path, *, settings: FitSettings | None = None,
+          progress: Progress | None = None, threads: int = 2) -> Outcome:
+    """Refit on the corrections; switch to the new heads only if they are no worse on
+    the held-out corrections. ``shipped_dir`` holds the serving files and the shipped
+    training sample."""
+    if len(values) < MIN_CORRECTIONS:
+        raise AdaptError(f"{len(values)} needs_reply corrections; adapting needs at least "
+                         f"{MIN_CORRECTIONS}")
+    x = head_inputs(encode(shipped_dir, texts, threads=threads), HEAD_INPUTS)
+    return adapt_vectors(x, values, mention_ids, shipped_dir, data_dir, settings=settings,
+                         progress=progress)  # fmt: skip
+
+
+def adapt_vectors(x: np.ndarray, values: list[int], mention_ids: list[int],
+                  shipped_dir: Path, data_dir: Path, *, settings: FitSettings | None = None,
+                  progress: Progress | None = None) -> Outcome:
+    """``adapt`` on the corrections' head inputs (already encoded)."""
+    started = time.monotonic()
+    if len(values) < MIN_CORRECTIONS:
+        raise AdaptError(f"{len(values)} needs_reply corrections; adapting needs at least "
+                         f"{MIN_CORRECTIONS}")
+    base_file = shipped_dir / ADAPT_BASE
+    if not base_file.is_file():
+        raise AdaptError(f"{base_file} is missing: the model ships no training sample")
+    in_use = current_dir(data_dir) or shipped_dir
+    held = np.array([is_held_out(m) for m in mention_ids])
+    if held.all() or not held.any():
+        raise AdaptError("the corrections do not split into a training and a held-out part")
+    y = np.array(values, dtype=np.int8)
+    with np.load(base_file) as stored:
+        base = expand_base({k: stored[k] for k in stored.files})
+    old_thresholds = _thresholds(in_use)
+    before = decision_figures(y[held], _load_heads(in_use).probs(x[held])[:, 0],
+                              old_thresholds.get("needs_reply", 0.5))  # fmt: skip
+    model, thresholds = refit(base, x[~held], y[~held], old_thresholds, settings, progress)
+    after = decision_figures(y[held], model.probs(x[held])[:, 0], thresholds["needs_reply"])
+    outcome = Outcome(len(y), int(held.sum()), before, after, switched=False,
+                      thresholds=thresholds)  # fmt: skip
+    if after["cost"] > before["cost"]:
+        outcome.minutes = (time.monotonic() - started) / 60
+        return outcome
+    outcome.directory, outcome.version = install(model, thresholds, shipped_dir, data_dir,
+                                                 outcome)  # fmt: skip
+    outcome.switched = True
+    outcome.minutes = (time.monotonic() - started) / 60
+    return outcome
+
+
+def install(model: Mlp, thresholds: dict[str, float], shipped_dir: Path, data_dir: Path,
+            outcome: Outcome) -> tuple[Path, str]:
+    """A new versioned folder (heads, manifest, links to the shipped serving files) and
+    the CURRENT pointer moved to it, atomically."""
+    from safetensors.numpy import save_file
+
+    root = models_dir(data_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(root / f".staging-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    tensors = {k: np.ascontiguousarray(v, np.float32) for k, v in model.tensors().items()}
+    save_file(tensors, str(staging / "heads.safetensors"),
+              metadata={"names": ",".join(model.names)})
+    manifest = json.loads((shipped_dir / "manifest.json").read_text(encoding="utf-8"))
+    manifest.setdefault("heads", {})["thresholds"] = {k: round(v, 4)
+                                                      for k, v in thresholds.items()}
+    in_use = current_dir(data_dir) or shipped_dir
+    manifest["adapted"] = {"from": in_use.name, "corrections": outcome.corrections,
+                           "held_out": outcome.held_out, "before": outcome.before,
+                           "after": outcome.after, "shipped_dir": str(shipped_dir)}  # fmt: skip
+    (staging / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n",
+                                           encoding="utf-8")  # fmt: skip
+    for name in SERVING:
+        source = shipped_dir / name
+        if source.is_file():
+            (staging / name).symlink_to(source.resolve())
+    version = _version(staging)
+    final = root / f"adapted-{version}"
+    shutil.rmtree(final, ignore_errors=True)
+    staging.rename(final)
+    pointer = root / f".{CURRENT}.tmp"
+    pointer.write_text(final.name + "\n", encoding="utf-8")
+    pointer.replace(root / CURRENT)
+    return final, version
+
+
+def summary(outcome: Outcome) -> list[str]:
+    """What adapting did, in lines for the terminal."""
+
+    def line(name: str, f: dict[str, Any]) -> str:
+        return (f"{name}: recall {f['recall']:.3f}, false alarms {f['false_alarms']:.3f}, "
+                f"accuracy {f['accuracy']:.3f}, cost {f['cost']:.3f}")
+
+    lines = [f"{outcome.corrections} corrections, {outcome.held_out} held out to compare",
+             line("before (model in use)", outcome.before), line("after (adapted)", outcome.after)]
+    if outcome.switched:
+        lines.append(f"switched to {outcome.directory} (version {outcome.version}); "
+                     "restart the daemon to use it")
+    else:
+        lines.append("refused: the adapted model is worse on the held-out corrections; "
+                     "the model in use stays")
+    lines.append(f"{outcome.minutes:.1f} minutes")
+    return lines

@@ -1,0 +1,180 @@
+"""`main.py model adapt`: refits on a desk's corrections, switches only to a model that is
+no worse on the held-out corrections, and the daemon's model setting resolves to it.
+
+The encoder is fixed, so these tests work on head inputs directly: a small made-up
+space where "needs a reply" is one direction, with a shipped model, its training
+sample and its manifest written to real files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from sentiment.adapt import (
+    CURRENT,
+    AdaptError,
+    adapt_vectors,
+    current_dir,
+    is_held_out,
+    resolve,
+)
+from sentiment.train_by_source import save_heads
+from sentiment.train_wide import Dataset, FitSettings, compact_base, fit, row_weights
+
+DIM = 24
+FAST = FitSettings(hidden=16, components=0, epochs=40, batch=64, dropout=0.0, lr=5e-3)
+
+
+def _space(n: int, direction: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, DIM)).astype(np.float32)
+    y = (x @ direction > 0).astype(np.int8)
+    return x, y
+
+
+def _shipped(tmp_path, direction: np.ndarray):
+    """A shipped model folder: heads fitted where ``direction`` decides, a training
+    sample, a manifest with thresholds."""
+    x, y = _space(600, direction, seed=1)
+    targets = np.full((len(y), 4), -1, np.int8)
+    targets[:, 0] = y
+    sources = ["base"] * len(y)
+    data = Dataset(x, targets, row_weights(sources), sources, sources)
+    folder = tmp_path / "shipped"
+    folder.mkdir()
+    save_heads(fit(data, FAST), folder)
+    np.savez_compressed(folder / "adapt_base.npz", **compact_base(data, rows=600))
+    (folder / "manifest.json").write_text(json.dumps(
+        {"head_inputs": ["features"], "heads": {"thresholds": {"needs_reply": 0.5,
+                                                               "unsure": 0.25}}}))
+    return folder
+
+
+def test_corrections_that_teach_the_desks_own_rule_switch_the_model(tmp_path):
+    shipped_rule = np.eye(DIM, dtype=np.float32)[0]
+    desk_rule = np.eye(DIM, dtype=np.float32)[1]  # this desk's customers differ
+    shipped = _shipped(tmp_path, shipped_rule)
+    x, y = _space(400, desk_rule, seed=2)
+    data_dir = tmp_path / "data"
+    outcome = adapt_vectors(x, list(y), list(range(400)), shipped, data_dir, settings=FAST)
+    assert outcome.switched and outcome.after["cost"] < outcome.before["cost"]
+    assert outcome.held_out == sum(is_held_out(i) for i in range(400))
+    assert current_dir(data_dir) == outcome.directory
+    assert (data_dir / "models" / CURRENT).read_text().strip() == outcome.directory.name
+    assert resolve("default", data_dir) == str(outcome.directory)
+    assert resolve("/some/other/model", data_dir) == "/some/other/model"
+    manifest = json.loads((outcome.directory / "manifest.json").read_text())
+    assert manifest["adapted"]["corrections"] == 400
+    assert outcome.version and outcome.version in outcome.directory.name
+
+
+def test_adapt_refuses_a_model_that_is_worse_on_the_held_out_corrections(tmp_path):
+    rule = np.eye(DIM, dtype=np.float32)[0]
+    shipped = _shipped(tmp_path, rule)
+    x, y = _space(300, rule, seed=3)
+    ids = list(range(300))
+    held = np.array([is_held_out(i) for i in ids])
+    # Agents' clicks on the training part are the opposite of what is right, the
+    # held-out part stays right: the refit learns nonsense and must not be used.
+    wrong = np.where(held, y, 1 - y)
+    data_dir = tmp_path / "data"
+    outcome = adapt_vectors(x, list(wrong), ids, shipped, data_dir, settings=FAST)
+    assert not outcome.switched
+    assert outcome.after["cost"] > outcome.before["cost"]
+    assert current_dir(data_dir) is None and resolve("default", data_dir) == "default"
+
+
+def test_too_few_corrections_are_refused_with_a_reason(tmp_path):
+    shipped = _shipped(tmp_path, np.eye(DIM, dtype=np.float32)[0])
+    x, y = _space(10, np.eye(DIM, dtype=np.float32)[0], seed=4)
+    with pytest.raises(AdaptError, match="at least"):
+        adapt_vectors(x, list(y), list(range(10)), shipped, tmp_path / "data", settings=FAST)
+
+
+def test_the_desk_loads_the_adapted_model_and_its_version_is_stored(make_settings, clock):
+    """After adapting, a (re)started desk loads the adapted heads; triage rows written
+    before keep the old version, rows written after carry the new one."""
+    from listener.platforms import build_publisher, build_source
+    from pipeline.jobs import Pipeline
+    from sentiment.adapt import Outcome, desk_model, install
+    from sentiment.train_by_source import load_heads
+    from sentiment.transformer import DEFAULT_MODEL_DIR, load_models
+    from store.schema import open_store
+    from tests.support import mention_line
+
+    settings = make_settings([
+        mention_line("p1", "@lumora my order never arrived, where is it"),
+        mention_line("p2", "@lumora the hub keeps dropping off wifi", offset=100),
+    ])
+    shipped, _ = load_models(desk_model(settings))
+    pipeline = Pipeline(
+        store=open_store(settings.app.database), settings=settings, classifier=shipped,
+        sources={s.name: build_source(s, settings, clock) for s in settings.sources},
+        publishers={s.name: build_publisher(s, settings, clock) for s in settings.sources},
+        clock=clock,
+    )
+    pipeline.run_once()
+
+    heads = load_heads(DEFAULT_MODEL_DIR)
+    heads.out_b = heads.out_b + 0.5  # stands in for a refit: any change is a new model
+    outcome = Outcome(corrections=40, held_out=10, before={}, after={}, switched=True)
+    folder, _version = install(heads, {"needs_reply": 0.3}, DEFAULT_MODEL_DIR,
+                              settings.app.data_dir, outcome)
+    restarted, _ = load_models(desk_model(settings))  # what the daemon does at start
+    assert restarted.version != shipped.version and restarted.name == str(folder)
+    assert restarted.thresholds["needs_reply"] == 0.3
+    pipeline.classifier = restarted
+    clock.advance(101)
+    pipeline.run_once()
+
+    stored = {r["platform_id"]: r["model_version"] for r in pipeline.store.query(
+        "SELECT m.platform_id, t.model_version FROM triage t JOIN mentions m"
+        " ON m.id = t.mention_id")}
+    assert stored == {"p1": shipped.version, "p2": restarted.version}
+
+
+def test_model_adapt_reads_the_desks_corrections_and_reports_before_and_after(
+        make_settings, clock, tmp_path, capsys):
+    """`main.py model adapt` end to end: agents' one-click needs_reply corrections in the
+    database, the shipped encoder and training sample, a verdict either way."""
+    import main
+    from listener.platforms import build_publisher, build_source
+    from pipeline.jobs import Pipeline
+    from sentiment.transformer import load_models
+    from store import inbox
+    from store.schema import open_store
+    from tests.support import mention_line
+
+    asks = ["my order {} never arrived", "where is my refund for order {}",
+            "the hub {} keeps going offline", "charged twice for order {}"]
+    chatter = ["lovely weather in town {} today", "watching the match {} tonight",
+               "great coffee at place {}", "new haircut number {} 😎"]
+    lines = [mention_line(f"m{i}", "@lumora " + (asks if i % 2 else chatter)[i % 4].format(i))
+             for i in range(120)]  # fmt: skip
+    settings = make_settings(lines)
+    pipeline = Pipeline(
+        store=open_store(settings.app.database), settings=settings,
+        classifier=load_models(settings.model)[0],
+        sources={s.name: build_source(s, settings, clock) for s in settings.sources},
+        publishers={s.name: build_publisher(s, settings, clock) for s in settings.sources},
+        clock=clock,
+    )
+    pipeline.run_once()
+    store = pipeline.store
+    rows = store.query("SELECT m.id FROM mentions m")
+    for row in rows:  # a chatty brand: this desk answers every mention, small talk too
+        inbox.correct_label(store, row["id"], "needs_reply", "1", "ann", clock.now())
+    corrected = len(store.query("SELECT DISTINCT mention_id FROM label_corrections"))
+    assert corrected >= 20  # the model said no to the small talk
+    config = tmp_path / "config.toml"
+    code = main.main(["--config", str(config), "model", "adapt"], clock)
+    out = capsys.readouterr().out
+    assert code in (0, 1), out
+    assert f"{corrected} corrections" in out and "before (model in use)" in out
+    assert "after (adapted)" in out
+    if code == 0:
+        assert "switched to" in out and current_dir(settings.app.data_dir) is not None
+    else:
+        assert "refused" in out and current_dir(settings.app.data_dir) is None
