@@ -333,5 +333,8 @@ def test_drafts_follow_what_the_message_says(desk):
     smoke_row = draft_of(desk, smoking)
     assert smoke_row["template"].startswith("negative+safety#")
     assert smoke_row["text"].count("unplug") == 1  # the safety lead says it, once
+    # Greeting first, then the safety instruction, then the rest of the body.
+    assert smoke_row["text"].startswith(
+        "Hi Sky, for your safety, please unplug it and stop using it for now. That must")
     french_text = draft_of(desk, french)["text"]
     assert french_text.startswith("Bonjour") and "there" not in french_text
