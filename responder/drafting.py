@@ -251,17 +251,20 @@ def draft(request: Request, brand: BrandSettings, settings: ResponderSettings,
     seen = ({s for text in recent for s in sentences(text) if not _holds(s, lead)}
             - set(sentences(brand.signoff)) - set(sentences(kb_line)))
     hellos = greeting_words(settings)
-    fallback: list[tuple[str, str, bool]] = []  # (template, text, repeats) of cut drafts
+    fallback: list[tuple[str, str, bool, bool]] = []  # (template, text, repeats, dangles)
     for key, variants in candidates(settings.templates, bases, lang, brand.language,
                                     rules.name, traits(request)):
         for i, template in _ordered(variants, bool(link), request, settings):
             text = _fit(lead_with(template, _literal(lead), hellos), values, kb_line, rules)
             repeats = bool(seen & {s for s in sentences(text) if not _holds(s, lead)})
-            if not repeats and not text.endswith(ELLIPSIS):
+            # A variant written around a guide, with no guide to give, points at nothing
+            # ("If that doesn't fix it, DM us"): the next key's words come first.
+            dangles = not link and any(f in template for f in KB_FIELDS)
+            if not repeats and not dangles and not text.endswith(ELLIPSIS):
                 return Draft(text, f"{key}#{i}", lang, notes)
-            fallback.append((f"{key}#{i}", text, repeats))
+            fallback.append((f"{key}#{i}", text, repeats, dangles))
     # "default" always exists (ResponderSettings checks), so there is a fallback.
-    name, text, repeats = min(fallback, key=lambda f: f[2])
+    name, text, repeats, _ = min(fallback, key=lambda f: (f[2], f[3]))
     if repeats:
         notes.append("Every template repeats a sentence this customer got in the last "
                       "day: reword it before approving.")

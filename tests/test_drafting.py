@@ -261,3 +261,25 @@ def test_one_list_of_safety_words_drives_templates_leads_and_triage():
             safety_leads=[SafetyLead(words=["recall"], text="Please stop using it.")]))
     Settings(brands=[BRAND], responder=mine,
              triage=TriageSettings(always_reply_words=[*always, "smouldering"]))
+
+
+def test_a_variant_written_around_a_guide_is_not_used_without_one():
+    """The demo's second mention from one customer, with no article: the only variant
+    left that did not repeat was "sorry your lights are offline. If that doesn't fix it,
+    DM us" (its guide line empty), pointing at nothing. The next key answers instead."""
+    settings = ResponderSettings(templates={
+        "default": ["{greeting}, thanks for reaching out. {signoff}"],
+        "negative": ["{greeting}, sorry to hear this. DM us a few details. {signoff}"],
+        "outage.negative": [
+            "{greeting}, sorry your lights are offline. {kb_line}If that doesn't fix it, DM "
+            "us. {signoff}",
+            "{greeting}, sorry about this. We're checking it now. {signoff}"],
+    })
+    first = draft(ask(topic="outage"), BRAND, settings, rules())
+    assert first.template == "outage.negative#1"
+    second = draft(ask(topic="outage"), BRAND, settings, rules(), recent=[first.text])
+    assert second.template == "negative#0" and "If that doesn't" not in second.text
+    # With a guide, the variant written around it is the one used.
+    linked = draft(ask(topic="outage"), BRAND, settings, rules(), recent=[first.text],
+                   topic_link="https://status.lumora.example")
+    assert linked.template == "outage.negative#0" and "status.lumora" in linked.text

@@ -338,3 +338,20 @@ def test_drafts_follow_what_the_message_says(desk):
         "Hi Sky, for your safety, please unplug it and stop using it for now. That must")
     french_text = draft_of(desk, french)["text"]
     assert french_text.startswith("Bonjour") and "there" not in french_text
+
+
+def test_a_plus_cancellation_question_gets_the_subscription_article(desk):
+    """At kb_threshold 0.72 (chosen on care texts) the demo's "if I cancel Lumora Plus do
+    my schedules and scenes stay?" got no link: the article now says what Plus leaves
+    behind, and a newsletter's cancellation still gets none."""
+    plus = seed(desk, "Question for @lumorahelp - if I cancel Lumora Plus do my schedules "
+                "and scenes stay or do I lose everything?", handle="gina_at_home",
+                name="Gina R.", topic="billing", label="neutral")
+    again = seed(desk, "@lumora charged for Lumora Plus again after I cancelled in October",
+                 handle="tess", topic="billing")
+    news = seed(desk, "cancel the newsletter subscription", handle="ned", topic="general",
+                label="neutral")
+    desk.draft_batch()
+    for m in (plus, again):
+        assert "/billing/plus-subscription" in draft_of(desk, m)["text"]
+    assert "help.lumora.example" not in draft_of(desk, news)["text"]
