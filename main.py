@@ -36,11 +36,21 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from config.loader import load
 from config.settings import Settings
 from core.clock import Clock, process_clock
 from core.errors import ConfigError, MentiondeskError
+from pipeline.settings import load_settings
+
+if TYPE_CHECKING:
+    from metrics.period import Period
+    from pipeline.ai_drafts import AiDrafter
+    from pipeline.jobs import Pipeline
+    from sentiment.embedding import Embedder
+    from sentiment.outcomes import OutcomeDecider
+    from store.db import Store
+    from web.server import WebService
 
 log = logging.getLogger("mentiondesk")
 SAMPLE = Path(__file__).resolve().parent / "samples" / "lumora_mentions.jsonl"  # shipped
@@ -55,13 +65,13 @@ def _configure_logging(settings: Settings) -> None:
     configure(settings.app.log_level, settings.app.log_format, values)
 
 
-def _store(settings: Settings):
+def _store(settings: Settings) -> Store:
     from store.schema import open_store
 
     return open_store(settings.app.database)
 
 
-def build_pipeline(settings: Settings, clock: Clock):
+def build_pipeline(settings: Settings, clock: Clock) -> Pipeline:
     """Everything the daemon's jobs need, built from settings."""
     from listener.platforms import build_publisher, build_source
     from pipeline.jobs import Pipeline
@@ -82,7 +92,7 @@ def build_pipeline(settings: Settings, clock: Clock):
     )
 
 
-def _outcome_decider(embedder):
+def _outcome_decider(embedder: Embedder) -> OutcomeDecider | None:
     """The outcome head over the shared encoder; None (silence only, logged) when its
     file cannot be read, so a missing head never stops listening and replying."""
     from sentiment.outcomes import OutcomeDecider
@@ -91,6 +101,7 @@ def _outcome_decider(embedder):
         return OutcomeDecider.load(embedder)
     except MentiondeskError as exc:
         log.error("outcomes: only no_answer is decided: %s", exc)
+        return None
         return None
 
 
@@ -102,14 +113,14 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    services = []
+    services: list[daemon.Service] = []
     if settings.web.enabled and not args.no_web:
         services.append(_web_service(pipeline.store, settings, clock))
     daemon.run(pipeline, stop, services, _ai_drafter(pipeline, settings, clock))
     return 0
 
 
-def _ai_drafter(pipeline, settings: Settings, clock: Clock):
+def _ai_drafter(pipeline: Pipeline, settings: Settings, clock: Clock) -> AiDrafter | None:
     """The AI drafting job when ``[responder.ai] enabled`` (docs/responder.md)."""
     if not settings.responder.ai.enabled:
         return None
@@ -120,7 +131,7 @@ def _ai_drafter(pipeline, settings: Settings, clock: Clock):
     return AiDrafter(settings, pipeline.replies, clock)
 
 
-def _web_service(store, settings: Settings, clock: Clock):
+def _web_service(store: Store, settings: Settings, clock: Clock) -> WebService:
     from web.server import WebService
 
     return WebService(store, settings, clock)
@@ -147,9 +158,11 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     except ActionRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    edit = None
+    edit: Callable[[str, str, int], str | None] | None = None
     if sys.stdin.isatty() and sys.stdout.isatty():
-        from terminal.editor import editor as edit
+        from terminal.editor import editor
+
+        edit = editor
     try:
         review(store, settings, args.clock, actor, input, sys.stdout, edit)
     except (EOFError, KeyboardInterrupt):
@@ -200,7 +213,7 @@ def _report_filters(args: argparse.Namespace) -> dict[str, str]:
     return {"brand": args.brand or "", "platform": args.platform or ""}
 
 
-def _report_outcomes(store, args: argparse.Namespace, period) -> int:
+def _report_outcomes(store: Store, args: argparse.Namespace, period: Period) -> int:
     """`report --outcomes`: resolution, first-contact resolution, predicted CSAT and net
     sentiment change, overall and per topic, template, agent and platform."""
     from metrics import outcomes
@@ -217,7 +230,7 @@ def _report_outcomes(store, args: argparse.Namespace, period) -> int:
     return 0
 
 
-def _print_read_budgets(store, settings: Settings, now: datetime) -> None:
+def _print_read_budgets(store: Store, settings: Settings, now: datetime) -> None:
     """X sources with a monthly read cap or spend cap: used, left and projected."""
     from listener.x.read_budget import Budget, summary
     from listener.x.settings import XSourceSettings
@@ -399,7 +412,7 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.clock = clock or process_clock(os.environ)
-        settings = load(args.config)
+        settings = load_settings(args.config)
     except ConfigError as exc:
         print(f"mentiondesk: bad configuration: {exc}", file=sys.stderr)
         return 2

@@ -32,12 +32,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from config.loader import load  # noqa: E402
 from core.clock import ManualClock  # noqa: E402
 from listener.platforms import PLATFORMS, build_publisher, build_source, reply_limit  # noqa: E402
 from pipeline.actions import our_links, text_problems  # noqa: E402
 from pipeline.ai_drafts import AiDrafter  # noqa: E402
 from pipeline.jobs import Pipeline  # noqa: E402
+from pipeline.settings import load_settings as load  # noqa: E402
 from responder.policy import MachineCheck  # noqa: E402
 from sandbox.model_api import ModelSandbox  # noqa: E402
 from sentiment.embedding import Embedder  # noqa: E402

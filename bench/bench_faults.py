@@ -118,6 +118,7 @@ class Daemon:
             watch = self.watch
             if watch and watch[0] in line and not line.split(watch[0])[1].startswith(" 0"):
                 watch[1].set()
+        self.process.stdout.close()  # the child is gone: no pipe left for the collector
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)

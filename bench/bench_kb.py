@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from config.loader import load
+from pipeline.settings import load_settings as load
 from responder.knowledge import KbIndex, clean_mention
 from sentiment.embedding import Embedder
 from sentiment.transformer import load_classifier

@@ -29,11 +29,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from config.loader import load  # noqa: E402
 from config.settings import ModelSettings  # noqa: E402
 from core.clock import ManualClock  # noqa: E402
 from listener.platforms import build_publisher, build_source  # noqa: E402
 from pipeline.jobs import Pipeline  # noqa: E402
+from pipeline.settings import load_settings as load  # noqa: E402
 from sandbox.x_api import XSandbox  # noqa: E402
 from sentiment.classifier import Classifier  # noqa: E402
 from sentiment.transformer import load_classifier  # noqa: E402

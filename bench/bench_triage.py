@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_classifier import bench_texts  # noqa: E402
-from config.loader import load  # noqa: E402
+from pipeline.settings import load_settings as load  # noqa: E402
 from sentiment.batch import Item, topic_finder_for, triage_items  # noqa: E402
 from sentiment.transformer import load_classifier  # noqa: E402
 

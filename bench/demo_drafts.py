@@ -20,11 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from config.loader import load  # noqa: E402
 from core.clock import ManualClock  # noqa: E402
 from listener.platforms import PLATFORMS, build_publisher, build_source, reply_limit  # noqa: E402
 from pipeline.actions import text_problems  # noqa: E402
 from pipeline.jobs import Pipeline  # noqa: E402
+from pipeline.settings import load_settings as load  # noqa: E402
 from sentiment.embedding import Embedder  # noqa: E402
 from sentiment.transformer import load_classifier  # noqa: E402
 from store.schema import open_store  # noqa: E402

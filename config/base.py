@@ -4,6 +4,8 @@ each platform's settings model (``listener/<platform>/settings.py``) can use the
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -16,6 +18,11 @@ class Strict(BaseModel):
 class SourceBase(Strict):
     """What every source has, whatever its platform."""
 
+    platform: str  # each network's model narrows this to its Literal name
     name: str = Field(min_length=1)  # unique; also the key of its cursor
     brand: str  # the brands.name it listens for
     interval_seconds: float = Field(60, gt=0)
+
+    def files(self) -> dict[str, Path]:
+        """The files this source reads, by setting name: the loader refuses a missing one."""
+        return {}

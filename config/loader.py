@@ -10,23 +10,26 @@ Relative paths are relative to the working directory (a replay file not found th
 is looked up among the shipped files, for the demo).
 A bad setting raises ``ConfigError`` naming the file (or variable), the key and the
 problem; ``main.py`` prints it as one line and exits with code 2.
+
+Config imports no stage: the source settings models are registered by the platform
+registry (``listener.platforms``), and checks that belong to a stage (the reply policy
+on templates) come in as ``checks``; ``pipeline.settings.load_settings`` composes both.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from config import settings as settings_module
 from config.secrets import SECRETS
 from config.settings import Settings
 from core.errors import ConfigError
-from listener.platforms import PLATFORMS
-from listener.replay.settings import ReplaySourceSettings
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "demo.toml"
 SHIPPED = Path(__file__).resolve().parent.parent  # the checkout, or site-packages
@@ -71,14 +74,24 @@ def _env_overrides(env: Mapping[str, str]) -> dict[tuple[str, str], str]:
 
 def _key(loc: tuple[Any, ...]) -> str:
     # Drop the discriminator tags pydantic adds for tagged unions ("replay", ...).
-    parts = [str(p) for p in loc if not (isinstance(p, str) and p in _PLATFORM_TAGS)]
+    tags = settings_module.SOURCE_MODELS
+    parts = [str(p) for p in loc if not (isinstance(p, str) and p in tags)]
     return ".".join(parts) or "(top level)"
 
 
-_PLATFORM_TAGS = set(PLATFORMS)
+Check = Callable[[Settings], None]  # raises ConfigError; its ``file`` is filled in here
 
 
-def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+def load(path: Path | None = None, env: Mapping[str, str] | None = None,
+         checks: Sequence[Check] = ()) -> Settings:
+    """Settings from ``path`` (see the module doc), validated, then each of ``checks``.
+
+    The platforms must be registered first (importing ``listener.platforms`` does it):
+    without them no source could be read.
+    """
+    if not settings_module.SOURCE_MODELS:
+        raise RuntimeError("no platform registered: import listener.platforms (or load "
+                           "through pipeline.settings.load_settings) before config.loader.load")
     env = os.environ if env is None else env
     file = config_path(path, env)
     try:
@@ -116,6 +129,11 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Sett
             problem = "unknown setting (see docs/settings.md)"
         raise ConfigError(where, key, problem) from None
     _check_files(settings, str(file))
+    for check in checks:
+        try:
+            check(settings)
+        except ConfigError as exc:
+            raise ConfigError(str(file), exc.key, exc.problem) from None
     return settings
 
 
@@ -133,5 +151,6 @@ def _shipped_paths(data: dict[str, Any]) -> None:
 
 def _check_files(settings: Settings, file: str) -> None:
     for i, source in enumerate(settings.sources):
-        if isinstance(source, ReplaySourceSettings) and not source.path.is_file():
-            raise ConfigError(file, f"sources.{i}.path", f"no such file: {source.path}")
+        for key, path in source.files().items():
+            if not path.is_file():
+                raise ConfigError(file, f"sources.{i}.{key}", f"no such file: {path}")

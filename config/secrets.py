@@ -7,15 +7,14 @@ so a repr, a log line or a traceback shows ``**********`` instead of the value.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 from pydantic import SecretStr
 
-from listener.platforms import PLATFORMS
-
-# Every secret mentiondesk reads, with what it is for: each platform's (listed in its
-# folder, listener/<platform>/__init__.py) and the web inbox's.
+# Every secret mentiondesk reads, with what it is for: the web inbox's here, and each
+# platform's (listed in its folder, listener/<platform>/__init__.py) registered from above
+# when the platform is described (listener.base.Platform), so config imports no network.
 SECRETS: dict[str, str] = {
-    **{name: what for p in PLATFORMS.values() for name, what in p.secrets.items()},
     "MENTIONDESK_SESSION_SECRET": "key signing web inbox session cookies",
     "MENTIONDESK_METRICS_TOKEN": "bearer token /metrics asks for (unset: /metrics is open)",
     "MENTIONDESK_SPIKE_WEBHOOK_URL": "Slack-compatible incoming webhook for spike alerts",
@@ -23,6 +22,11 @@ SECRETS: dict[str, str] = {
     "MENTIONDESK_AI_API_KEY": "key for the AI drafts model ([responder.ai]), sent as a "
                               "Bearer header; unset: no Authorization header (Ollama)",
 }
+
+
+def register(secrets: Mapping[str, str]) -> None:
+    """Document ``secrets`` (env variable -> what it is for) as secrets mentiondesk reads."""
+    SECRETS.update(secrets)
 
 
 def secret(name: str) -> SecretStr | None:

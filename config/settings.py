@@ -6,14 +6,14 @@ Secrets are never settings: they come from environment variables (see ``secrets`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Literal, Union, get_args
 
 from pydantic import Field, model_validator
 
-from config.base import Strict
+from config.base import SourceBase, Strict
 from core.errors import ConfigError
-from listener.platforms import PLATFORMS
 
 Label = Literal["negative", "neutral", "positive"]
 
@@ -104,12 +104,26 @@ class BrandSettings(Strict):
         return self
 
 
-# Each platform's source settings model lives in its folder (listener/<platform>/settings.py);
-# the registry lists them, and "platform" picks the model.
-SourceSettings = Annotated[
-    Union[tuple(p.settings for p in PLATFORMS.values())],  # noqa: UP007 (built at runtime)
-    Field(discriminator="platform"),
-]
+# Each platform's source settings model lives in its folder (listener/<platform>/settings.py)
+# and reaches config by registration from above: listener.platforms calls
+# register_sources(), so config imports no network. Until then ``Settings`` is not fully
+# defined (pydantic says so on first use); "platform" picks the model.
+SOURCE_MODELS: dict[str, type[SourceBase]] = {}
+if TYPE_CHECKING:
+    SourceSettings = SourceBase
+
+
+def register_sources(models: Iterable[type[SourceBase]]) -> None:
+    """Make ``models`` (each with a ``platform`` literal) the source settings ``Settings``
+    accepts. Called by the platform registry when it is imported; idempotent."""
+    for model in models:
+        (name,) = get_args(model.model_fields["platform"].annotation)  # Literal["x"]
+        SOURCE_MODELS[name] = model
+    globals()["SourceSettings"] = Annotated[
+        Union[tuple(SOURCE_MODELS.values())],  # noqa: UP007 (built at runtime)
+        Field(discriminator="platform"),
+    ]
+    Settings.model_rebuild(force=True)
 
 
 class TopicSettings(Strict):
@@ -334,22 +348,10 @@ class ResponderSettings(Strict):
 
     @model_validator(mode="after")
     def _templates_render(self) -> ResponderSettings:
-        from responder.policy import violations  # pure module, no import cycle at runtime
-
-        sample = {k: "x" for k in ("greeting", "name", "handle", "brand", "kb_link",
-                                   "kb_title", "emoji", "signoff", "kb_line")}
-        variants = [(key, text) for key, value in self.templates.items()
-                    for text in ([value] if isinstance(value, str) else value)]
-        leads = [(f"safety_leads.{i}", lead.text.replace("{", "{{").replace("}", "}}"))
-                 for i, lead in enumerate(self.safety_leads)]
-        for key, template in [*variants, ("kb_line", self.kb_line),
-                              ("reminder_text", self.reminder_text), *leads]:
-            try:
-                text = template.format(**sample)
-            except (KeyError, IndexError, ValueError) as exc:
-                raise ValueError(f"template {key!r}: bad placeholder {exc}") from None
-            if problems := violations(text, self.policy):
-                raise ValueError(f"template {key!r}: {problems[0]}")
+        """Every template formats with the known placeholders. Whether the rendered text
+        keeps the reply policy is the responder's rule, checked where settings are loaded
+        (responder.policy.check_templates through pipeline.settings.load_settings)."""
+        self.rendered_samples()  # raises on a bad placeholder
         if "default" not in self.templates:
             raise ValueError("templates need a 'default' entry")
         for key in self.templates:
@@ -358,6 +360,24 @@ class ResponderSettings(Strict):
                 raise ValueError(f"template {key!r}: no greeting in {lang!r} (responder."
                                  f"greetings), so it would open in another language")
         return self
+
+    def rendered_samples(self) -> list[tuple[str, str]]:
+        """(key, text) for every template variant, kb_line and reminder_text rendered with
+        a sample value per placeholder; ValueError names a bad placeholder."""
+        sample = {k: "x" for k in ("greeting", "name", "handle", "brand", "kb_link",
+                                   "kb_title", "emoji", "signoff", "kb_line")}
+        variants = [(key, text) for key, value in self.templates.items()
+                    for text in ([value] if isinstance(value, str) else value)]
+        leads = [(f"safety_leads.{i}", lead.text.replace("{", "{{").replace("}", "}}"))
+                 for i, lead in enumerate(self.safety_leads)]
+        rendered = []
+        for key, template in [*variants, ("kb_line", self.kb_line),
+                              ("reminder_text", self.reminder_text), *leads]:
+            try:
+                rendered.append((key, template.format(**sample)))
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(f"template {key!r}: bad placeholder {exc}") from None
+        return rendered
 
 
 class MetricsSettings(Strict):

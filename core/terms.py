@@ -86,3 +86,31 @@ def matcher(terms: tuple[str, ...]) -> TermMatcher:
 def mentions_term(text: str, term: str) -> bool:
     """One term in a raw text (normalises it; prefer a ``TermMatcher`` for many terms)."""
     return bool(_single(term).search(normalise(text)))
+
+
+# --- a brand in a text: the listeners' filter and triage's "addressed" share these ---
+
+def matches_brand(
+    text: str, handles: Iterable[str], keywords: Iterable[str], exclusions: Iterable[str] = (),
+    also: Iterable[str] = (),
+) -> bool:
+    """True when the text names the brand by handle, keyword (or one of ``also``: more
+    ways a platform addresses it, "u/handle") and hits no exclusion. The listeners keep a
+    post with it; triage calls a mention "addressed" with it (sentiment.batch)."""
+    seen = normalise(text)
+    exclusions = tuple(exclusions)
+    if exclusions and matcher(exclusions).any(seen):
+        return False
+    terms = (tuple(f"@{h.lstrip('@')}" for h in handles) + tuple(keywords)
+             + tuple(t for t in also if t))
+    return matcher(terms).any(seen)
+
+
+def addresses_brand(text: str, handles: Iterable[str]) -> bool:
+    """True when the post @mentions one of the brand's own accounts."""
+    return matcher(tuple(f"@{h.lstrip('@')}" for h in handles)).any(normalise(text))
+
+
+def is_own_post(author_handle: str, handles: Iterable[str]) -> bool:
+    own = {h.lstrip("@").lower() for h in handles}
+    return author_handle.lstrip("@").lower() in own

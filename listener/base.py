@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from config.base import SourceBase
+from config.secrets import register as register_secrets
 from core.errors import MalformedResponse, MentiondeskError
 from core.mention import Mention
 from core.reply import Posted, ReplyRequest
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
-
     from config.settings import Settings
     from core.clock import Clock
 
@@ -100,12 +100,12 @@ class Platform:
     """One network as the rest of mentiondesk sees it.
 
     ``source`` and ``publisher`` build the adapters from a source's settings; they
-    import the vendor SDK lazily, so reading the registry (as ``config.settings`` does
-    to learn the settings models) costs no SDK import.
+    import the vendor SDK lazily, so reading the registry (which registers the settings
+    models with ``config.settings``) costs no SDK import.
     """
 
     name: str  # the ``platform`` value in config and in every Mention
-    settings: type[BaseModel]  # the source settings model; its ``platform`` literal is ``name``
+    settings: type[SourceBase]  # the source settings model; its ``platform`` literal is ``name``
     source: Callable[[Any, Settings, Clock], MentionSource]
     publisher: Callable[[Any, Settings, Clock], Publisher]
     reply_length: Callable[[str], int]  # a reply's length as the platform counts it
@@ -115,3 +115,14 @@ class Platform:
     # lookup that sees new posts at once (docs/platforms.md lists them).
     confirms: str
     secrets: dict[str, str] = field(default_factory=dict)  # env variable -> what it is for
+
+    def __post_init__(self) -> None:
+        # A network's secrets are documented secrets as soon as the network is described,
+        # whichever of its modules is imported first (config imports no network).
+        register_secrets(self.secrets)
+
+    def limit(self, settings: Settings) -> int:
+        """The longest reply on this network: the operator's ``responder.length_limits``
+        override if any, never above the network's own limit."""
+        return min(settings.responder.length_limits.get(self.name, self.reply_limit),
+                   self.reply_limit)

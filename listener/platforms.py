@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from config.settings import register_sources
 from listener import bluesky, reddit, replay, x
 from listener.base import MentionSource, Platform, Publisher
 
@@ -22,6 +23,8 @@ PLATFORMS: dict[str, Platform] = {
     "reddit": reddit.PLATFORM,
     "bluesky": bluesky.PLATFORM,
 }
+# Config learns the networks' settings models from here (it imports no network).
+register_sources(p.settings for p in PLATFORMS.values())
 
 
 def build_source(source: SourceSettings, settings: Settings, clock: Clock) -> MentionSource:
@@ -44,7 +47,9 @@ def reply_limit(settings: Settings, platform: str) -> int:
     limit (a longer reply could not be posted); else the registry's ``reply_limit``. An
     unknown platform gets the strictest registered limit."""
     known = PLATFORMS.get(platform)
-    own = known.reply_limit if known else min(p.reply_limit for p in PLATFORMS.values())
+    if known:
+        return known.limit(settings)
+    own = min(p.reply_limit for p in PLATFORMS.values())
     return min(settings.responder.length_limits.get(platform, own), own)
 
 

@@ -19,7 +19,11 @@ API (``actions = Actions(store, settings, clock)``; ``actor`` is the agent's nam
 
     actions.problems(draft_id, text=None) -> list[str]   why it could not be sent
     actions.claim(mention_id, actor, takeover=False) -> Done
-    actions.release(mention_id, actor) -> Done
+    actions.release(mention_id, actor) -> Done                Done.changed: False if not held
+    actions.assign(mention_id, actor, assignee) -> Done
+    actions.note(mention_id, actor, text) -> Done
+    actions.correct(mention_id, actor, field, value, draft_id=None, version=None) -> Done
+    actions.bulk(picks, actor, action) -> Done                picks: (draft_id, version)
     actions.edit(draft_id, actor, version, text) -> Done      Done.version: new version
     actions.approve(draft_id, actor, version, text=None) -> Done
     actions.reject(draft_id, actor, version, note="") -> Done
@@ -31,31 +35,48 @@ API (``actions = Actions(store, settings, clock)``; ``actor`` is the agent's nam
     actions.correct(mention_id, actor, field, value) -> Done
     actions.correct_outcome(conversation, actor, outcome=None, satisfaction=None) -> Done
 
-Each returns ``Done`` whose ``message`` is one sentence for the agent, or raises
-``ActionRefused`` whose text is one sentence saying why nothing happened.
+Each returns ``Done`` whose ``message`` is one sentence for the agent (interfaces decide
+on its typed fields, never on its wording), or raises ``ActionRefused`` whose text is one
+sentence saying why nothing happened. Interfaces write nothing to the store themselves
+(tests/test_layout.py checks that web/ and terminal/ call no writing store function).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from config.settings import Settings
 from core.clock import Clock, from_iso
-from core.errors import ActionRefused, ConflictError
+from core.errors import ActionRefused, ConflictError, StoreError
 from listener.platforms import platform_length, reply_limit
 from responder.acceptance import written_by
 from responder.policy import MachineCheck, machine_problems, reply_problems, second_reply
 from sentiment.outcomes import RATING
-from store import drafts, inbox
+from sentiment.triage import waiting_share
+from store import claims, drafts, inbox, users
 from store import outcomes as outcome_store
 from store.db import Store
+from store.ranking import Ranking
 
 
 @dataclass(frozen=True)
 class Done:
     message: str  # one sentence the interface shows as is
     version: int | None = None  # the draft's version after the action, when it has one
+    changed: bool = True  # False: nothing needed doing (already so, nothing held)
+    removed: tuple[int, ...] = ()  # drafts the action took out of the queue
+
+
+# Bulk closing: action -> the note each rejected draft keeps.
+BULK_NOTES = {"spam": "spam", "done": "done without reply"}
+TONES = ("negative", "neutral", "positive")
+
+
+def ranking(settings: Settings, now: datetime) -> Ranking:
+    """The queue's order as of ``now`` (triage's priority re-aged by core.priority), the
+    same for the web inbox and the terminal review."""
+    return Ranking(now, settings.sla.first_response_minutes, waiting_share(settings.triage))
 
 
 def text_problems(settings: Settings, platform: str, text: str, brand: str = "",
@@ -132,13 +153,76 @@ class Actions:
 
     def claim(self, mention_id: int, actor: str, takeover: bool = False) -> Done:
         with _refusing("assigned"):
-            drafts.claim(self.store, mention_id, actor, self.clock.now(), takeover=takeover)
+            claims.claim(self.store, mention_id, actor, self.clock.now(), takeover=takeover)
         return Done("Taken over: it is yours now." if takeover else "Assigned to you.")
 
     def release(self, mention_id: int, actor: str) -> Done:
-        if drafts.release(self.store, mention_id, actor, self.clock.now()):
+        if claims.release(self.store, mention_id, actor, self.clock.now()):
             return Done("Released: colleagues can pick it up.")
-        return Done("Nothing to release: it was not assigned to you.")
+        return Done("Nothing to release: it was not assigned to you.", changed=False)
+
+    def assign(self, mention_id: int, actor: str, assignee: str) -> Done:
+        """Give the mention to ``assignee``, an enabled account that may take mentions."""
+        if assignee not in users.names(self.store):
+            raise ActionRefused(f"Not done: {assignee or 'nobody'} cannot take mentions.")
+        with _refusing("done"):
+            before = claims.assign(self.store, mention_id, assignee, actor, self.clock.now())
+        if before == assignee:
+            return Done(f"Already assigned to {assignee}.", changed=False)
+        return Done(f"Assigned to {assignee}" + (f" (was {before})." if before else "."))
+
+    def note(self, mention_id: int, actor: str, text: str) -> Done:
+        """An internal note for colleagues on the mention; never posted."""
+        text = _normal(text)
+        if not text:
+            raise ActionRefused("Not added: the note is empty.")
+        with _refusing("added"):
+            inbox.add_note(self.store, mention_id, actor, text, self.clock.now())
+        return Done("Note added.")
+
+    def correct(self, mention_id: int, actor: str, field: str, value: str, *,
+                draft_id: int | None = None, version: int | None = None) -> Done:
+        """Correct the model's tone (``label``), ``topic`` or ``needs_reply`` (only to
+        "0": no reply needed, which closes ``draft_id`` as a rejection first, under the
+        draft's version and claim rules). Kept for the model's training."""
+        topics = sorted({t.name for t in self.settings.topics} | {"general"})
+        allowed = {"label": TONES, "topic": tuple(topics), "needs_reply": ("0",)}
+        if value not in allowed.get(field, ()):
+            raise ActionRefused(f"Not done: {value!r} is not a {field}.")
+        closing = field == "needs_reply" and draft_id is not None
+        if closing:
+            self.reject(draft_id, actor, -1 if version is None else version,
+                        "no reply needed (label corrected)")
+        with _refusing("done"):
+            changed = inbox.correct_label(self.store, mention_id, field, value, actor,
+                                          self.clock.now())
+        if closing:
+            return Done("Closed: no reply needed, and the model's label is corrected.",
+                        removed=(draft_id,))
+        shown = {"label": "Tone", "topic": "Topic"}.get(field, field)
+        if changed:
+            return Done(f"{shown} corrected to {value}; kept for the model's training.")
+        return Done(f"{shown} was already {value}.", changed=False)
+
+    def bulk(self, picks: list[tuple[int, int]], actor: str, action: str) -> Done:
+        """Close many drafts at once (``action``: a BULK_NOTES key), each as a rejection
+        under its own version and claim rules; ``changed`` is False when any was refused.
+        At most 500 picks are handled."""
+        note = BULK_NOTES.get(action)
+        if note is None or not picks:
+            raise ActionRefused("Nothing done: select items first.")
+        done, refused = [], []
+        for draft_id, version in picks[:500]:
+            try:
+                self.reject(draft_id, actor, version, note)
+                done.append(draft_id)
+            except (ActionRefused, StoreError) as exc:
+                refused.append(str(exc))
+        verb = "Rejected as spam" if action == "spam" else "Closed without reply"
+        message = f"{verb}: {len(done)}."
+        if refused:
+            message += f" Not done: {len(refused)} ({refused[0]})."
+        return Done(message, changed=not refused, removed=tuple(done))
 
     def edit(self, draft_id: int, actor: str, version: int, text: str) -> Done:
         text = _normal(text)
@@ -219,46 +303,6 @@ class Actions:
         if not changed:
             return Done("No change: the outcome already says that.")
         return Done(f"Corrected: {' and '.join(changed)}.")
-
-
-    # --- mention tools (issue 22 added these minimal ones; issue 18 may extend them) ----
-
-    def assign(self, mention_id: int, actor: str, assignee: str,
-               allowed: list[str]) -> Done:
-        """Give a mention to a colleague; ``allowed`` are the accounts that may take
-        mentions (the interface knows its users)."""
-        if assignee not in allowed:
-            raise ActionRefused(f"Not done: {assignee or 'nobody'} cannot take mentions.")
-        try:
-            before = inbox.assign(self.store, mention_id, assignee, actor, self.clock.now())
-        except ConflictError as exc:
-            raise ActionRefused(f"Not done: {exc}.") from exc
-        if before == assignee:
-            return Done(f"Already assigned to {assignee}.")
-        return Done(f"Assigned to {assignee}" + (f" (was {before})." if before else "."))
-
-    def note(self, mention_id: int, actor: str, text: str) -> Done:
-        """An internal note for colleagues, never posted."""
-        text = _normal(text)
-        if not text:
-            raise ActionRefused("Not added: the note is empty.")
-        try:
-            inbox.add_note(self.store, mention_id, actor, text, self.clock.now())
-        except ConflictError as exc:
-            raise ActionRefused(f"Not added: {exc}.") from exc
-        return Done("Note added.")
-
-    def correct(self, mention_id: int, actor: str, field: str, value: str) -> Done:
-        """An agent's correction of the model's tone, topic or needs-reply, kept for
-        training (store.inbox.correct_label)."""
-        try:
-            changed = inbox.correct_label(self.store, mention_id, field, value, actor,
-                                          self.clock.now())
-        except ConflictError as exc:
-            raise ActionRefused(f"Not done: {exc}.") from exc
-        shown = {"label": "Tone", "topic": "Topic"}.get(field, field)
-        return Done(f"{shown} corrected to {value}; kept for the model's training." if changed
-                    else f"{shown} was already {value}.")
 
 
 def _normal(text: str) -> str:

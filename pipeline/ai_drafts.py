@@ -14,19 +14,21 @@ thinks, and one stalled call holds only this job's worker for ``timeout_seconds`
 from __future__ import annotations
 
 import logging
+import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from config.secrets import secret
 from config.settings import KbArticle, Settings
+from core.backoff import RetryPolicy
 from core.clock import Clock
 from listener.platforms import address, reply_limit
 from pipeline import telemetry
 from pipeline.actions import our_links, text_problems
 from pipeline.jobs import ROW_ERRORS
-from pipeline.replies import Replies
-from responder import ai, drafting, language
+from pipeline.replies import Replies, reply_language
+from responder import ai, drafting
 from responder.model_client import ChatModel, ModelFailure
 from responder.policy import MachineCheck
 from store import ai_drafts, drafts, mentions
@@ -65,9 +67,12 @@ class Written:
 
 class AiDrafter:
     def __init__(self, settings: Settings, replies: Replies, clock: Clock,
-                 model: ChatModel | None = None) -> None:
+                 model: ChatModel | None = None, rng: random.Random | None = None) -> None:
         self.settings, self.replies, self.clock = settings, replies, clock
         self.model = model or build_model(settings)
+        a = settings.responder.ai  # retries wait by the one back-off (core.backoff)
+        self.backoff = RetryPolicy(backoff=a.retry_seconds, max_backoff=a.retry_max_seconds,
+                                   rng=rng or random.Random())
         self.paused_until: datetime | None = None  # after a timeout, 5xx or 429
 
     def for_brand(self, brand: str) -> bool:
@@ -82,8 +87,7 @@ class AiDrafter:
         author_name, label, topic, complaint, lang, and triage's language and rules)."""
         s = self.settings
         brand = s.brand(m["brand"])
-        lang = ((m.get("lang") or m.get("language") or "").split("-")[0]
-                or language.guess(m["text"]) or brand.language)
+        lang = reply_language(m) or brand.language
         name = drafting.first_name(m.get("author_name") or "")
         handle = m.get("author_handle") or ""
         return ai.Context(
@@ -165,8 +169,8 @@ class AiDrafter:
             return True
         failure = written.failure
         if failure is not None and failure.retry and attempts < a.max_attempts:
-            wait = failure.retry_after if failure.retry_after is not None else min(
-                a.retry_max_seconds, a.retry_seconds * 2 ** (attempts - 1))
+            wait = failure.retry_after if failure.retry_after is not None else \
+                self.backoff.delay(attempts - 1)
             self.paused_until = now + timedelta(seconds=wait)
             ai_drafts.note(store, draft_id, "waiting", now, reason=failure.reason,
                            model=written.model, attempts=attempts, retry_at=self.paused_until)

@@ -100,25 +100,23 @@ def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
 
 def draft_items(items: list[dict[str, Any]], settings: Settings, classifier: Classifier,
                 embedder: Embedder, out: TextIO, clock: Clock) -> None:
-    """Triage each item as the daemon would, then write what drafting offers for it
-    (the AI drafter on main's ``clock``)."""
-    from listener.filters import matches_brand
+    """Triage each item as the daemon does (sentiment.batch: the model's thresholds, the
+    brand's words, the role, the language, topics by meaning), then write what drafting
+    offers for it (the AI drafter on main's ``clock``)."""
     from pipeline.ai_drafts import AiDrafter
     from pipeline.replies import Replies
-    from sentiment.triage import Context, triage
+    from sentiment.batch import Item, topic_finder_for, triage_items
 
-    predictions = classifier.classify([i["text"] for i in items])
+    batch = [Item(text=i["text"], brand=settings.brand(i["brand"]), platform_lang=i["lang"])
+             for i in items]
+    triaged = triage_items(batch, classifier, settings, topic_finder_for(settings, embedder))
     replies = Replies(settings, embedder)
     drafter = AiDrafter(settings, replies, clock) if settings.responder.ai.enabled \
         else None
-    for item, prediction in zip(items, predictions, strict=True):
-        b = settings.brand(item["brand"])
-        t = triage(item["text"], prediction,
-                   Context(addressed=matches_brand(item["text"], b.handles, b.keywords, []),
-                           followers=0, age_minutes=0),
-                   settings.topics, settings.triage, settings.sla.first_response_minutes)
+    for item, (prediction, t) in zip(items, triaged, strict=True):
         mention = {**item, "label": prediction.label, "topic": t.topic, "reason": t.reason,
-                   "complaint": t.complaint, "rules": t.rules}
+                   "complaint": t.complaint, "rules": t.rules, "language": t.language,
+                   "spam": t.spam}
         offer = replies.offer(mention)
         shown = offer.as_json()
         if drafter is not None and not offer.held and drafter.for_brand(item["brand"]):
@@ -138,7 +136,7 @@ def draft_items(items: list[dict[str, Any]], settings: Settings, classifier: Cla
 
 def _from_store(args: argparse.Namespace, settings: Settings) -> int:
     from responder.acceptance import OUTCOMES, by_kind, table
-    from store import ai_drafts, drafts
+    from store import ai_drafts, drafts, reminders
     from store.schema import open_store
 
     store = open_store(settings.app.database)
@@ -170,7 +168,7 @@ def _from_store(args: argparse.Namespace, settings: Settings) -> int:
             print("reminders are off (responder.reminder_hours = 0)")
             return 0
         before = args.clock.now() - timedelta(hours=hours)
-        for row in drafts.unanswered(store, before):
+        for row in reminders.unanswered(store, before):
             print(json.dumps({"mention_id": row["mention_id"], "handle": row["handle"],
                               "posted_at": row["posted_at"], "reply": row["reply"],
                               "url": row["posted_url"] or row["url"]}, ensure_ascii=False))

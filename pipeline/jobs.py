@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from config.settings import Settings
+from core.backoff import RetryPolicy
 from core.clock import Clock, from_iso
 from core.errors import (
     AuthError,
@@ -40,7 +41,7 @@ from sentiment.embedding import Embedder
 from sentiment.outcomes import OutcomeDecider
 from sentiment.roles import ThreadFacts
 from sentiment.topics import TopicFinder
-from store import drafts, mentions, operations, set_aside, sources
+from store import mentions, operations, publishing, reminders, set_aside, sources
 from store import metrics as metric_store
 from store.db import Store
 
@@ -103,8 +104,7 @@ class Pipeline:
         self.replies = Replies(self.settings, self.embedder)
         for name, source in self.sources.items():
             sources.ensure(self.store, name, source.platform)
-            _, reason = sources.paused_until(self.store, name)
-            if reason.startswith("auth"):
+            if sources.paused_kind(self.store, name) == sources.AUTH:
                 # A restart is how an operator says credentials were fixed.
                 sources.clear_pause(self.store, name)
 
@@ -132,7 +132,7 @@ class Pipeline:
         telemetry.MENTIONS.labels(name).inc(new)
         if result.retry_at:  # rate limited part-way: what was read is kept, go on later
             sources.pause(self.store, name, result.retry_at, "rate limited part-way",
-                          self.clock.now())
+                          self.clock.now(), kind=sources.RATE)
         log.info("poll %s: %d fetched, %d new, %d requests", name, len(result.mentions), new,
                  result.requests)
         return new
@@ -142,10 +142,12 @@ class Pipeline:
         telemetry.POLLS.labels(name, "error").inc()
         telemetry.ERRORS.labels("poll", type(exc).__name__).inc()
         if isinstance(exc, RateLimited):
-            sources.pause(self.store, name, exc.reset_at, f"rate limited: {exc}", now)
+            sources.pause(self.store, name, exc.reset_at, f"rate limited: {exc}", now,
+                          kind=sources.RATE)
             log.warning("source %s rate limited until %s", name, exc.reset_at.isoformat())
         elif isinstance(exc, AuthError):
-            sources.pause(self.store, name, now + AUTH_PAUSE, f"auth: {exc}", now)
+            sources.pause(self.store, name, now + AUTH_PAUSE, f"auth: {exc}", now,
+                          kind=sources.AUTH)
             log.error("source %s paused: credentials refused (%s); fix them and restart",
                       name, exc)
         else:
@@ -249,14 +251,14 @@ class Pipeline:
         posted = 0
         p = self.settings.pipeline
         ready = self.clock.now() - timedelta(seconds=p.undo_seconds)
-        for row in drafts.to_publish(self.store, p.batch_size, self.clock.now(),
+        for row in publishing.to_publish(self.store, p.batch_size, self.clock.now(),
                                      approved_before=ready):
             publisher = self.publishers.get(row["source"])
             if publisher is None:
                 log.error("draft %d: source %s is no longer configured; left approved",
                           row["draft_id"], row["source"])
                 continue
-            attempt = drafts.mark_posting(
+            attempt = publishing.mark_posting(
                 self.store, row["draft_id"], self.clock.now(), owner=self.owner,
                 lease_seconds=p.publish_lease_seconds, max_attempts=p.publish_max_attempts)
             if attempt is None:
@@ -274,7 +276,7 @@ class Pipeline:
             log.info("publishing: %d replies posted", posted)
         return posted
 
-    def _attempt(self, publisher: Publisher, request: ReplyRequest, attempt: drafts.Attempt,
+    def _attempt(self, publisher: Publisher, request: ReplyRequest, attempt: publishing.Attempt,
                  source: str) -> str:
         """One leased attempt: check if needed, post if allowed; returns the outcome."""
         draft_id = request.draft_id
@@ -282,49 +284,51 @@ class Pipeline:
             if attempt.check_first:
                 found = publisher.find_posted(request)
                 if found is not None:
-                    drafts.mark_posted(self.store, draft_id, found, self.clock.now())
+                    publishing.mark_posted(self.store, draft_id, found, self.clock.now())
                     log.info("draft %d was already posted by an earlier attempt", draft_id)
                     return "found"
             if attempt.last:
-                drafts.mark_failed(self.store, draft_id, self.clock.now())
+                publishing.mark_failed(self.store, draft_id, self.clock.now())
                 log.error("draft %d failed: gave up after %d attempts", draft_id,
                           attempt.attempts - 1)
                 return "failed"
             result = publisher.publish(request)
         except PublishRateLimited as exc:
             now = self.clock.now()
-            drafts.pause_publishing(self.store, source, exc.reset_at)
-            drafts.mark_retry(self.store, draft_id, str(exc), exc.reset_at, now,
+            publishing.pause_publishing(self.store, source, exc.reset_at)
+            publishing.mark_retry(self.store, draft_id, str(exc), exc.reset_at, now,
                               owner=self.owner, counted=False)
             log.warning("posting on %s paused until %s: %s", source, exc.reset_at, exc)
             return "rate_limited"
         except PostGone as exc:
-            drafts.mark_refused(self.store, draft_id, str(exc), None, self.clock.now())
+            publishing.mark_refused(self.store, draft_id, str(exc), None, self.clock.now())
             mentions.redact(self.store, attempt.mention_id, str(exc), self.clock.now())
             log.warning("draft %d: the post is gone on %s; mention redacted", draft_id,
                         request.platform)
             return "gone"
         except PublishRefused as exc:
-            drafts.mark_refused(self.store, draft_id, str(exc), exc.manual_url,
+            publishing.mark_refused(self.store, draft_id, str(exc), exc.manual_url,
                                 self.clock.now())
             log.warning("draft %d refused by %s: %s", draft_id, request.platform, exc)
             return "refused"
         except (PublishError, ConflictError) as exc:
             now = self.clock.now()
             retry_at = now + self._backoff(attempt.attempts)
-            drafts.mark_retry(self.store, draft_id, str(exc), retry_at, now, owner=self.owner)
+            publishing.mark_retry(self.store, draft_id, str(exc), retry_at, now, owner=self.owner)
             telemetry.ERRORS.labels("publish", type(exc).__name__).inc()
             log.warning("draft %d not posted (attempt %d), will check and retry at %s: %s",
                         draft_id, attempt.attempts, retry_at.isoformat(timespec="seconds"), exc)
             return "retry"
-        drafts.mark_posted(self.store, draft_id, result, self.clock.now())
+        publishing.mark_posted(self.store, draft_id, result, self.clock.now())
         return "posted"
 
     def _backoff(self, attempts: int) -> timedelta:
-        """Exponential back-off with jitter, so retries spread out over an outage."""
+        """The one back-off (core.backoff) after ``attempts`` attempts, so retries spread
+        out over an outage; the jitter comes from the pipeline's injected ``rng``."""
         p = self.settings.pipeline
-        base = min(p.publish_retry_max_seconds, p.publish_retry_seconds * 2 ** (attempts - 1))
-        return timedelta(seconds=base * (0.5 + self.rng.random()))
+        policy = RetryPolicy(backoff=p.publish_retry_seconds,
+                             max_backoff=p.publish_retry_max_seconds, rng=self.rng)
+        return timedelta(seconds=policy.delay(attempts - 1))
 
     # --- follow-up ----------------------------------------------------------------------
     def remind_unanswered(self) -> int:
@@ -336,17 +340,17 @@ class Pipeline:
         if not r.reminder_hours:
             return 0
         now = self.clock.now()
-        if closed := drafts.close_answered_reminders(self.store, now):
+        if closed := reminders.close_answered_reminders(self.store, now):
             log.info("reminders: %d closed, the customer answered", closed)
         made = 0
         due = now - timedelta(hours=r.reminder_hours)
-        for row in drafts.unanswered(self.store, due, posted_after=due - REMINDER_WINDOW,
+        for row in reminders.unanswered(self.store, due, posted_after=due - REMINDER_WINDOW,
                                      unreminded=True):
             who = address(row["platform"], row["handle"])
             note = (f"Reminder: no answer from {who} {r.reminder_hours:g} h after our reply "
                     f"({row['posted_url'] or row['url']}). Follow up in a private message if "
                     "it helps, then reject this reminder to close it.")
-            if drafts.remind(self.store, row["draft_id"], r.reminder_text.format(handle=who),
+            if reminders.remind(self.store, row["draft_id"], r.reminder_text.format(handle=who),
                              note, now) is not None:
                 made += 1
         if made:

@@ -21,7 +21,7 @@ from core.clock import from_iso
 from core.errors import MentiondeskError
 from core.terms import matcher, normalise
 from listener.platforms import PLATFORMS, reply_limit
-from responder import drafting, language, policy
+from responder import drafting, policy
 from responder.knowledge import KbIndex, clean_mention
 from sentiment import triage as triage_rules
 from sentiment.embedding import Embedder
@@ -56,6 +56,13 @@ class Offer:
         }
 
 
+def reply_language(m: dict[str, Any]) -> str:
+    """The language to answer mention ``m`` in: triage's (sentiment.language, the one
+    detector; it keeps the platform's tag when unsure), else the platform's tag, else ""
+    (the brand's language then)."""
+    return (m.get("language") or m.get("lang") or "").split("-")[0]
+
+
 def platform_rules(settings: Settings, name: str) -> drafting.PlatformRules:
     known = PLATFORMS[name]
     return drafting.PlatformRules(
@@ -80,13 +87,17 @@ class Replies:
               thread: dict[str, Any] | None = None,
               memory: list[dict[str, Any]] | None = None) -> Offer:
         """The drafts for mention ``m`` (a row of ``mentions.awaiting_draft`` or the like:
-        text, platform, brand, author_handle, author_name, label, topic, lang, id,
-        created_at, reason), given what its author got lately (``recent``), our latest
+        text, platform, brand, author_handle, author_name, label, topic, language, spam,
+        lang, id, created_at, reason), given what its author got lately (``recent``), our latest
         reply in its thread (``thread``) and approved replies on its topic (``memory``)."""
         s, r = self.settings, self.settings.responder
         brand = s.brand(m["brand"])
-        flags = policy.mention_flags(m["text"], r.policy,
-                                     spam=m.get("reason") == "spam" or bool(m.get("spam")))
+        flags = policy.mention_flags(m["text"], r.policy)
+        if m.get("spam"):
+            # Triage's spam verdict on a mention it still sent here: a reply is owed
+            # anyway (the learned spam flag never takes a reply away, sentiment.triage),
+            # so the agent is told and the policy's own words alone hold a draft back.
+            flags.append(policy.SUSPECTED_SPAM)
         if thread:
             second = policy.second_reply(
                 r.policy, our_reply_at=from_iso(thread["at"]),
@@ -97,7 +108,7 @@ class Replies:
             return Offer([], "", [], None, 0.0, flags)
 
         rules = platform_rules(s, m["platform"])
-        lang = (m.get("lang") or "").split("-")[0] or language.guess(m["text"])
+        lang = reply_language(m)
         brand_terms = [*brand.handles, *brand.keywords]
         article, score, vector = self._article(m, lang or brand.language, brand_terms)
         topic = m["topic"]

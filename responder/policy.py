@@ -30,15 +30,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from config.settings import PolicySettings
+from config.settings import PolicySettings, ResponderSettings, Settings
+from core.errors import ConfigError
 
 NO_DRAFT = ("spam", "scam", "abuse")  # flag kinds that get no draft
 
 
 @dataclass(frozen=True)
 class Flag:
-    kind: str  # private_data | spam | scam | abuse | thread
+    kind: str  # private_data | spam | suspected_spam | scam | abuse | thread
     message: str  # one sentence for the agent
+
+
+# Triage's spam verdict on a mention that is drafted all the same (a reply is owed: the
+# learned spam flag never takes one away): the agent gets this note with the draft.
+SUSPECTED_SPAM = Flag("suspected_spam", "Triage reads this as spam or promotion: check it "
+                      "before you send anything.")
 
 
 @lru_cache(maxsize=64)
@@ -152,6 +159,24 @@ def violations(text: str, rules: PolicySettings | None = None) -> list[str]:
     """What the policy forbids in ``text`` itself, whatever the platform (templates are
     checked with this at start-up)."""
     return reply_problems(text, 0, 1, "", rules)
+
+
+def check_templates(settings: Settings) -> None:
+    """Every template, kb_line and reminder_text keeps the policy once rendered: a settings
+    check run where settings are loaded (pipeline.settings.load_settings), so a template
+    that asks for a password stops the desk at start-up, before any draft is written.
+    Raises ConfigError at key ``responder``."""
+    try:
+        check_responder(settings.responder)
+    except ValueError as exc:
+        raise ConfigError("", "responder", str(exc)) from None
+
+
+def check_responder(responder: ResponderSettings) -> None:
+    """``check_templates`` for the responder section alone; ValueError names the template."""
+    for key, text in responder.rendered_samples():
+        if problems := violations(text, responder.policy):
+            raise ValueError(f"template {key!r}: {problems[0]}")
 
 
 # --- what the customer posted ------------------------------------------------------

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from config.settings import BrandSettings, Settings
-from core.terms import matcher, normalise
+from core.terms import matches_brand
 from sentiment.classifier import Classifier, Prediction, thresholds_of
 from sentiment.language import detect
 from sentiment.roles import ThreadFacts, thread_role
@@ -43,9 +43,8 @@ class Item:
 def _addressed(item: Item) -> bool:
     if item.addressed is not None:
         return item.addressed
-    terms = (tuple(f"@{h.lstrip('@')}" for h in item.brand.handles)
-             + tuple(item.brand.keywords) + tuple(t for t in item.addressed_as if t))
-    return matcher(terms).any(normalise(item.text))
+    return matches_brand(item.text, item.brand.handles, item.brand.keywords,
+                         also=item.addressed_as)
 
 
 def triage_items(

@@ -61,11 +61,6 @@ class TriageNet(torch.nn.Module):
         return tone, self.heads(features)
 
 
-def supports_heads(model: Any) -> bool:
-    """Heads sit on BERT-style classifiers (the shipped default and its retrains)."""
-    return all(hasattr(model, a) for a in ("bert", "classifier", "dropout"))
-
-
 def save_heads(heads: Heads, directory: Path) -> None:
     state = {k: v.detach().to(torch.float16).contiguous() for k, v in heads.state_dict().items()}
     save_file(state, str(Path(directory) / HEADS_FILE), metadata={"names": ",".join(heads.names)})

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from config.settings import BrandSettings, TopicSettings, TriageSettings
+from core.priority import combine, waiting
 from core.terms import matcher, normalise
 from sentiment.classifier import Prediction
 from sentiment.roles import BYSTANDER, CUSTOMER, ORIGINAL
@@ -121,8 +122,8 @@ def _weights(settings: TriageSettings) -> dict[str, float]:
 
 
 def waiting_share(settings: TriageSettings) -> float:
-    """The waiting factor's share of the priority: the inbox re-ages a stored priority
-    with it when the queue is read (store.inbox.Ranking)."""
+    """The waiting factor's share of the priority: every interface re-ages a stored
+    priority with it when it reads the queue (core.priority.reaged)."""
     weights = _weights(settings)
     return weights["waiting"] / (sum(weights.values()) or 1.0)
 
@@ -207,17 +208,13 @@ def triage(
         "negativity": round(negativity, 3),
         "reach": round(reach_factor(context.followers, settings.reach_saturation), 3),
         "urgency": min(1.0, 0.5 * urgent_hits),
-        "waiting": round(min(1.0, max(0.0, context.age_minutes) / sla_minutes), 3),
+        "waiting": waiting(context.age_minutes, sla_minutes),
     }
-    weights = _weights(settings)
-    total = sum(weights.values()) or 1.0
-    priority = sum(weights[k] * factors[k] for k in factors) / total
     if context.role == BYSTANDER:
         # A bystander's "me too" or warning ranks below the customer's own report.
         factors["role"] = settings.bystander_priority
-        priority *= settings.bystander_priority
-    if not needs:
-        priority *= 0.1  # optional thank-yous and no-reply mentions sink to the bottom
+    # Optional thank-yous and no-reply mentions sink to the bottom (core.priority).
+    priority = combine(factors, _weights(settings), needs)
     fired = {
         "always": rules.always, "never": rules.never, "spam": rules.spam,
         "help": rules.help, "urgency": rules.urgent,
@@ -229,7 +226,7 @@ def triage(
         reason=reason,
         complaint=complaint,
         topic=topic or topic_of(text, topics),
-        priority=round(priority, 4),
+        priority=priority,
         factors=factors,
         spam=spam,
         sarcasm=sarcasm,

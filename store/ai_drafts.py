@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlite_utils import Database
+
 from core.clock import to_iso
 from store import audit
 from store.db import Store, decode, dumps, loads
@@ -82,7 +84,7 @@ def offer(store: Store, draft_id: int, text: str, model: str, now: datetime, *,
         return True
 
 
-def _upsert(db, draft_id: int, status: str, reason: str, model: str, attempts: int,
+def _upsert(db: Database, draft_id: int, status: str, reason: str, model: str, attempts: int,
             retry_at: datetime | None, latency_ms: int | None, text: str,
             now: datetime) -> None:
     db.execute(

@@ -21,9 +21,16 @@ from typing import Any
 import sqlite_utils
 
 from core.errors import StoreError
+from core.priority import reaged
 
 BUSY_TIMEOUT_MS = 10_000
 READER_MMAP_BYTES = 256 * 2**20
+
+
+def _functions(conn: sqlite3.Connection) -> None:
+    """SQL functions every connection has: ``reaged_priority`` is core.priority.reaged,
+    so the queue is ordered in SQL by the one priority rule."""
+    conn.create_function("reaged_priority", 7, reaged, deterministic=True)
 
 
 def _enter_wal(conn: sqlite3.Connection) -> None:
@@ -65,6 +72,7 @@ class Store:
                 conn.execute("PRAGMA foreign_keys=ON")
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+        _functions(conn)
         self.db = sqlite_utils.Database(conn)
         self._lock = threading.RLock()
         self._local = threading.local()  # per thread: reader connection, in-transaction flag
@@ -118,6 +126,7 @@ class Store:
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot read database {self.path}: {exc}") from exc
             conn.row_factory = sqlite3.Row
+            _functions(conn)
             self._local.reader = conn
             with self._readers_lock:
                 self._readers.append(conn)

@@ -8,15 +8,15 @@ pending ones. Approve, edit, reject and claim stay with the agent actions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from core.clock import from_iso, to_iso
+from core.clock import to_iso
 from core.errors import ConflictError
 from store import audit
 from store.db import Store, decode
 from store.drafts import QUEUE_SELECT
+from store.ranking import Ranking
 
 # Draft states an agent must look at.
 ATTENTION = ("pending", "refused", "failed")
@@ -57,29 +57,6 @@ NARROW: dict[str, str] = {
 _FROM = (" FROM drafts d JOIN mentions m ON m.id = d.mention_id"
          " JOIN authors a ON a.id = m.author_id JOIN triage t ON t.mention_id = m.id")
 CORRECTABLE = ("label", "topic", "needs_reply")  # triage columns an agent may correct
-
-
-@dataclass(frozen=True)
-class Ranking:
-    """What priority's waiting factor needs at read time (triage stores the rest)."""
-
-    now: datetime
-    sla_minutes: int
-    waiting_weight: float  # the waiting factor's share of the priority (0..1)
-
-    def sql(self) -> tuple[str, list[Any]]:
-        """Priority with the waiting factor recomputed for ``now``: triage's stored
-        priority plus the waiting factor's growth since triage (optional thank-yous
-        count a tenth, as in triage). Columns of a QUEUE_SELECT row aliased ``q``."""
-        return (
-            "(q.priority + ? * (min(1.0, max(0.0, (julianday(?) - julianday(q.created_at))"
-            " * 1440.0 / ?)) - coalesce(json_extract(q.factors, '$.waiting'), 0.0))"
-            " * (CASE WHEN q.optional THEN 0.1 ELSE 1.0 END))",
-            [self.waiting_weight, to_iso(self.now), self.sla_minutes])
-
-    def waiting(self, created_at: str) -> float:
-        minutes = (self.now - from_iso(created_at)).total_seconds() / 60
-        return round(min(1.0, max(0.0, minutes / self.sla_minutes)), 3)
 
 
 def _like(text: str) -> str:
@@ -135,8 +112,9 @@ def queue(store: Store, filters: dict[str, str], ranking: Ranking, *,
     skip_sql = f"q.draft_id IN ({', '.join('?' for _ in skipped)})" if skipped else "0"
     ordered = store.query(
         f"SELECT q.draft_id, {live} AS live_priority, {skip_sql} AS skipped FROM"
-        " (SELECT d.id AS draft_id, t.priority, t.factors, t.optional, m.created_at,"
-        " m.platform, a.handle, t.label, t.topic, d.status AS draft_status, m.claimed_by"
+        " (SELECT d.id AS draft_id, t.priority, t.factors, t.optional, t.needs_reply,"
+        " m.created_at, m.platform, a.handle, t.label, t.topic, d.status AS draft_status,"
+        " m.claimed_by"
         f"{_FROM} WHERE {where}) AS q"
         f" ORDER BY skipped, q.optional, {order}, q.draft_id"
         " LIMIT ? OFFSET ?",
@@ -147,17 +125,9 @@ def queue(store: Store, filters: dict[str, str], ranking: Ranking, *,
     marks = ", ".join("?" for _ in ordered)
     full = {r["draft_id"]: decode(r) for r in store.query(
         f"{QUEUE_SELECT} WHERE d.id IN ({marks})", [r["draft_id"] for r in ordered])}
-    return [_ranked({**full[r["draft_id"]], "live_priority": r["live_priority"],
-                     "skipped": r["skipped"]}, ranking)
+    return [ranking.applied({**full[r["draft_id"]], "live_priority": r["live_priority"],
+                             "skipped": r["skipped"]})
             for r in ordered if r["draft_id"] in full]
-
-
-def _ranked(row: dict[str, Any], ranking: Ranking) -> dict[str, Any]:
-    row["model_priority"] = row["priority"]
-    row["priority"] = round(row.pop("live_priority", row["priority"]), 4)
-    row["skipped"] = bool(row.get("skipped"))
-    row["factors"] = {**(row["factors"] or {}), "waiting": ranking.waiting(row["created_at"])}
-    return row
 
 
 def item(store: Store, draft_id: int, ranking: Ranking) -> dict[str, Any] | None:
@@ -167,7 +137,7 @@ def item(store: Store, draft_id: int, ranking: Ranking) -> dict[str, Any] | None
     rows = store.query(
         f"SELECT q.*, {live} AS live_priority FROM ({QUEUE_SELECT} WHERE {where}"
         " AND d.id = ?) AS q", [*live_params, *params, draft_id])
-    return _ranked(decode(rows[0]), ranking) if rows else None
+    return ranking.applied(decode(rows[0])) if rows else None
 
 
 def facet_counts(store: Store, filters: dict[str, str]
@@ -211,22 +181,6 @@ def alerts(store: Store, ranking: Ranking, since: datetime, *, high: float,
         [to_iso(since), *live_params, high, to_iso(breach_from),
          to_iso(breach_from + timedelta(minutes=warn_minutes)), *params])[0]
     return {"new_high": row["new_high"] or 0, "sla_soon": row["sla_soon"] or 0}
-
-
-def assign(store: Store, mention_id: int, assignee: str, actor: str, now: datetime) -> str:
-    """Give a mention to a colleague (the caller checked they may work on it); returns
-    who had it before ('' for nobody)."""
-    with store.atomic() as db:
-        row = db.execute("SELECT claimed_by FROM mentions WHERE id = ?", [mention_id]).fetchone()
-        if row is None:
-            raise ConflictError(f"mention {mention_id} does not exist")
-        if row[0] == assignee:
-            return assignee
-        db.execute("UPDATE mentions SET claimed_by = ?, claimed_at = ? WHERE id = ?",
-                   [assignee, to_iso(now), mention_id])
-        audit.record(db, now, actor, "assigned", mention_id=mention_id, before=row[0] or "",
-                     after=assignee)
-        return row[0] or ""
 
 
 def add_note(store: Store, mention_id: int, author: str, text: str, now: datetime) -> None:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlite_utils import Database
+
 from core.clock import to_iso
 from core.mention import Mention
 from store import audit, sources
@@ -49,7 +51,7 @@ def save_poll(
     return new
 
 
-def _upsert_author(db, mention: Mention, now: datetime) -> int:
+def _upsert_author(db: Database, mention: Mention, now: datetime) -> int:
     a = mention.author
     db.execute(
         "INSERT INTO authors (platform, platform_user_id, handle, name, followers, verified,"
@@ -131,8 +133,8 @@ def save_triage(store: Store, records: list[TriageRecord], now: datetime) -> Non
 
 def awaiting_draft(store: Store, limit: int) -> list[dict[str, Any]]:
     rows = store.query(
-        f"SELECT {_MENTION_COLUMNS}, t.label, t.topic, t.priority, t.optional, t.reason"
-        " FROM mentions m JOIN authors a ON a.id = m.author_id"
+        f"SELECT {_MENTION_COLUMNS}, t.label, t.topic, t.priority, t.optional, t.reason,"
+        " t.spam, t.language FROM mentions m JOIN authors a ON a.id = m.author_id"
         " JOIN triage t ON t.mention_id = m.id"
         f" WHERE m.status = 'needs_reply' AND {NOT_HELD.format(stage='draft')}"
         " ORDER BY t.priority DESC, m.id LIMIT ?",
@@ -247,8 +249,3 @@ def unanswered(store: Store, source: str, since: datetime, limit: int = 1000
         " AND m.status IN ('new', 'needs_reply', 'drafted')"
         " AND (d.id IS NULL OR d.status = 'pending') ORDER BY m.id LIMIT ?",
         [source, to_iso(since), limit])
-
-
-def counts_by_status(store: Store) -> dict[str, int]:
-    rows = store.query("SELECT status, count(*) AS n FROM mentions GROUP BY status")
-    return {r["status"]: r["n"] for r in rows}

@@ -1,15 +1,18 @@
 """The schema as a sequence of registered migrations.
 
 Never edit a migration that has shipped: add a new one. ``migrate`` applies what a
-database lacks, so an old file upgrades itself on start.
+database lacks, so an old file upgrades itself on start. Migrations run in number order
+(m001, m002, ...) whatever order this file defines them in; a database records the names
+it applied, so a name never changes.
 """
 
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -17,7 +20,26 @@ from sqlite_utils.migrations import Migrations
 from core.errors import StoreError
 from store.db import Store
 
-migrations = Migrations("mentiondesk")
+Step = TypeVar("Step", bound=Callable[[Database], None])  # a migration function
+
+
+class _NumberOrder(Migrations):
+    """Registered migrations kept sorted by name (their number): a migration added out of
+    place, or one merged from a parallel branch, still runs after every lower number."""
+
+    def __call__(self, *, name: str | None = None, transactional: bool = True
+                 ) -> Callable[[Step], Step]:
+        register = super().__call__(name=name, transactional=transactional)
+
+        def inner(func: Step) -> Step:
+            register(func)
+            self._migrations.sort(key=lambda m: m.name)
+            return func
+
+        return inner
+
+
+migrations = _NumberOrder("mentiondesk")
 
 
 @migrations()
@@ -264,7 +286,7 @@ def _migration_lock(path: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def open_store(path) -> Store:
+def open_store(path: Path | str) -> Store:
     """Open (creating if needed) and migrate the database at ``path``."""
     store = Store(path)
     migrate(store)
@@ -539,5 +561,19 @@ def m010_ai_drafts(db: Database) -> None:
             updated_at TEXT NOT NULL
         );
         CREATE INDEX ai_drafts_status ON ai_drafts(status, retry_at);
+        """
+    )
+
+
+@migrations()
+def m014_architecture(db: Database) -> None:
+    """Why a source is paused, as a kind the daemon decides on (``auth``: credentials
+    refused, cleared by a restart; ``rate``: a rate limit) instead of the reason's words.
+    Pauses recorded before this migration get their kind from those words, once."""
+    db.executescript(
+        """
+        ALTER TABLE sources ADD COLUMN paused_kind TEXT NOT NULL DEFAULT '';
+        UPDATE sources SET paused_kind = 'auth' WHERE paused_reason LIKE 'auth:%';
+        UPDATE sources SET paused_kind = 'rate' WHERE paused_reason LIKE 'rate limited%';
         """
     )

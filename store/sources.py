@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlite_utils import Database
+
 from core.clock import from_iso, to_iso
 from store.db import Store, dumps, loads
 
@@ -28,13 +30,26 @@ def paused_until(store: Store, name: str) -> tuple[datetime | None, str]:
     return from_iso(rows[0]["paused_until"]), rows[0]["paused_reason"]
 
 
-def pause(store: Store, name: str, until: datetime, reason: str, now: datetime) -> None:
+# Why a source is paused, for the daemon to decide on (the reason is for people).
+AUTH = "auth"  # credentials refused: a restart (the operator fixed them) clears it
+RATE = "rate"  # a rate limit: it ends by itself
+
+
+def pause(store: Store, name: str, until: datetime, reason: str, now: datetime,
+          kind: str = "") -> None:
     with store.atomic() as db:
         db.execute(
-            "UPDATE sources SET paused_until = ?, paused_reason = ?, last_error = ?,"
-            " last_error_at = ?, errors = errors + 1 WHERE name = ?",
-            [to_iso(until), reason, reason, to_iso(now), name],
+            "UPDATE sources SET paused_until = ?, paused_reason = ?, paused_kind = ?,"
+            " last_error = ?, last_error_at = ?, errors = errors + 1 WHERE name = ?",
+            [to_iso(until), reason, kind, reason, to_iso(now), name],
         )
+
+
+def paused_kind(store: Store, name: str) -> str:
+    """AUTH, RATE or "" (not paused, or paused for another reason)."""
+    rows = store.query("SELECT paused_kind FROM sources WHERE name = ? AND paused_until"
+                       " IS NOT NULL", [name])
+    return rows[0]["paused_kind"] if rows else ""
 
 
 def record_error(store: Store, name: str, error: str, now: datetime) -> None:
@@ -48,15 +63,16 @@ def clear_pause(store: Store, name: str) -> None:
         resume(db, name)
 
 
-def resume(db, name: str) -> None:
+def resume(db: Database, name: str) -> None:
     db.execute(
-        "UPDATE sources SET paused_until = NULL, paused_reason = '', last_error = ''"
+        "UPDATE sources SET paused_until = NULL, paused_reason = '', paused_kind = '',"
+        " last_error = ''"
         " WHERE name = ? AND paused_until IS NOT NULL",
         [name],
     )
 
 
-def save_cursor(db, name: str, cursor: dict[str, Any], fetched: int, at: datetime,
+def save_cursor(db: Database, name: str, cursor: dict[str, Any], fetched: int, at: datetime,
                 requests: int = 0) -> None:
     """Move the cursor; call in the transaction that stored the polled mentions."""
     db.execute(
@@ -64,10 +80,3 @@ def save_cursor(db, name: str, cursor: dict[str, Any], fetched: int, at: datetim
         " fetched = fetched + ?, requests = requests + ? WHERE name = ?",
         [dumps(cursor), to_iso(at), to_iso(at), fetched, requests, name],
     )
-
-
-def all_sources(store: Store) -> list[dict[str, Any]]:
-    rows = store.query("SELECT * FROM sources ORDER BY name")
-    for row in rows:
-        row["cursor"] = loads(row["cursor"])
-    return rows

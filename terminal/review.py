@@ -21,7 +21,7 @@ from config.settings import Settings
 from core.clock import Clock
 from core.errors import ActionRefused
 from listener.platforms import platform_length, reply_limit
-from pipeline.actions import Actions
+from pipeline.actions import Actions, ranking
 from store import drafts, users
 from store.db import Store
 
@@ -153,7 +153,8 @@ def review(
     last_approved: int | None = None
     out.write(f"Reviewing as {actor}. Press ? for the keys.\n")
     while True:
-        queue = [d for d in drafts.pending(store) if d["draft_id"] not in seen]
+        queue = [d for d in drafts.pending(store, ranking=ranking(settings, clock.now()))
+                 if d["draft_id"] not in seen]
         if not queue:
             out.write("\nNo drafts waiting. " + summary(counts, actor))
             return counts

@@ -16,60 +16,13 @@ def classifier():
 
 
 # --- foundation fixtures ----------------------------------------------------------
-import json  # noqa: E402
 import textwrap  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from config.loader import load  # noqa: E402
 from core.clock import ManualClock  # noqa: E402
+from pipeline.settings import load_settings as load  # noqa: E402
 from store.schema import open_store  # noqa: E402
-
-REPO = Path(__file__).resolve().parent.parent
-SAMPLE = REPO / "samples" / "lumora_mentions.jsonl"
-
-BASE_TOML = """
-[app]
-database = "{tmp}/desk.db"
-data_dir = "{tmp}/data"
-
-[[brands]]
-name = "Lumora"
-handles = ["lumora", "lumorahelp"]
-keywords = ["Lumora"]
-exclusions = ["Lumora Falls", "Lumora Bistro"]
-signoff = "^Mia"
-
-[[sources]]
-platform = "replay"
-name = "replay"
-brand = "Lumora"
-path = "{mentions}"
-interval_seconds = 1
-
-[[topics]]
-name = "delivery"
-keywords = ["order", "parcel", "delivery"]
-kb_link = "https://help.lumora.example/orders"
-
-[[topics]]
-name = "billing"
-keywords = ["charged", "refund"]
-"""
-
-
-def mention_line(id: str, text: str, offset: float = 0, **extra) -> dict:
-    """One replay line in the sample format."""
-    author = extra.pop("author", {"id": f"u{id}", "handle": f"user{id}", "name": "",
-                                  "followers": 10, "verified": False})
-    return {"offset_s": offset, "platform": "x", "id": id, "author": author, "text": text,
-            "lang": "en", "kind": "post", "in_reply_to_id": "", "conversation_id": id,
-            **extra}
-
-
-def write_jsonl(path: Path, lines: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines),
-                    encoding="utf-8")
-    return path
+from tests.support import BASE_TOML, write_jsonl  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -111,18 +64,6 @@ def store(tmp_path):
     s = open_store(tmp_path / "desk.db")
     yield s
     s.close()
-
-
-class Grumpy:
-    """A stand-in classifier for tests about a platform, not the model: all negative."""
-
-    name, version = "grumpy", "1"
-
-    def classify(self, texts: list[str]) -> list:
-        from sentiment.classifier import Prediction
-
-        return [Prediction("negative", {"negative": 0.9, "neutral": 0.05, "positive": 0.05})
-                for _ in texts]
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,9 @@ from core.errors import ActionRefused
 from listener.replay.publisher import SinkPublisher
 from pipeline.actions import Actions
 from pipeline.jobs import Pipeline
-from store import audit, drafts
-from tests.actions_support import BAD_REPLIES, SOURCE, desk_settings, draft_row, seed
+from store import audit
+from store.operations import drafts_by_state
+from tests.support.actions import BAD_REPLIES, SOURCE, desk_settings, draft_row, seed
 
 GOOD = "Hi @casey, sorry about that. Please DM us the order number and we'll chase it."
 
@@ -94,7 +95,7 @@ def test_skip_reject_and_handled_say_what_happened(desk, clock):
     _, draft_id = seed(desk.store, clock, "@acme free crypto", GOOD)
     assert desk.skip(draft_id, "ann").message.startswith("Skipped")
     assert desk.reject(draft_id, "ann", 1, "  spam  ").message == "Draft rejected: spam"
-    assert drafts.counts_by_status(desk.store) == {"rejected": 1}
+    assert drafts_by_state(desk.store) == {"rejected": 1}
     with pytest.raises(ActionRefused, match=r"^Not marked: draft .* was not refused"):
         desk.replied_by_hand(draft_id, "ann")
     with pytest.raises(ActionRefused, match="Draft 999 no longer exists"):

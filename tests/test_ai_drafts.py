@@ -12,19 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from config.loader import load
 from core.clock import ManualClock
 from core.errors import ActionRefused
 from pipeline.actions import Actions
 from pipeline.ai_drafts import AiDrafter
 from pipeline.draft_cli import draft_items, read_items
 from pipeline.jobs import Pipeline
+from pipeline.settings import load_settings as load
 from responder import ai
 from responder.acceptance import by_kind
 from sandbox.model_api import ModelSandbox
 from store import ai_drafts, audit, drafts
 from store.schema import open_store
-from tests.actions_support import seed_mention
+from tests.support.actions import seed_mention
 
 REPO = Path(__file__).resolve().parent.parent
 KEY = "sk-test-7f3a9c1e5b"

@@ -13,8 +13,8 @@ from listener.platforms import PLATFORMS, build_publisher, build_source
 from pipeline.jobs import Pipeline
 from sandbox.bluesky_api import BlueskySandbox
 from store import drafts, sources
-from tests.bluesky_support import BRAND_HANDLE, PASSWORD
-from tests.conftest import Grumpy
+from tests.support import Grumpy
+from tests.support.bluesky import BRAND_HANDLE, PASSWORD
 
 BLUESKY_SOURCE = """
 [[sources]]
@@ -100,8 +100,8 @@ def test_a_rate_limit_pauses_the_source_until_its_reset(pipeline, sandbox, store
 
 
 def test_the_sandbox_demo_config_has_a_bluesky_source():
-    from config.loader import load
-    from tests.conftest import REPO
+    from pipeline.settings import load_settings as load
+    from tests.support import REPO
 
     settings = load(REPO / "config" / "sandbox.toml", env={})
     [bluesky] = [s for s in settings.sources if s.platform == "bluesky"]

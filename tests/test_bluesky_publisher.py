@@ -10,7 +10,7 @@ from core.errors import PostGone, PublishError, PublishRefused
 from core.reply import ReplyRequest
 from listener.bluesky.length import BLUESKY_LIMIT, bluesky_length, graphemes
 from sandbox.bluesky_api import grapheme_count
-from tests.bluesky_support import (
+from tests.support.bluesky import (
     BRAND_HANDLE,
     make_publisher,
     new_sandbox,

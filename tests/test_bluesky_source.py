@@ -9,7 +9,7 @@ import pytest
 
 from core.errors import AuthError, MalformedResponse, RateLimited, SourceUnavailable
 from sandbox.bluesky_api import BlueskySandbox
-from tests.bluesky_support import (
+from tests.support.bluesky import (
     BRAND_HANDLE,
     make_client,
     make_source,
@@ -128,7 +128,7 @@ def test_a_late_indexed_post_below_the_newest_is_not_missed(sandbox, clock):
 def test_the_brands_bluesky_handles_are_its_own_accounts(sandbox, clock):
     from config.settings import BrandSettings
     from listener.bluesky.source import BlueskySource
-    from tests.bluesky_support import bluesky_settings
+    from tests.support.bluesky import bluesky_settings
 
     helper = sandbox.add_post("lumorahelp.bsky.social", f"@{BRAND_HANDLE} over to you",
                               created_at=clock.now() - timedelta(minutes=2))
@@ -315,7 +315,7 @@ def test_keyword_search_is_optional_sparing_and_filtered(sandbox, clock):
 
 
 def test_the_sample_posts_reach_the_desk_as_the_demo_shows_them(sandbox, clock):
-    from tests.conftest import SAMPLE
+    from tests.support import SAMPLE
 
     rows = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
     rows = [r for r in rows if r["platform"] == "bluesky"]

@@ -11,11 +11,11 @@ import pytest
 from pydantic import BaseModel
 
 from config import settings as settings_module
-from config.loader import load
 from config.secrets import SECRETS, secret
 from core.errors import ConfigError
 from listener.platforms import PLATFORMS
-from tests.conftest import BASE_TOML, REPO
+from pipeline.settings import load_settings as load
+from tests.support import BASE_TOML, REPO
 
 
 def write(tmp_path: Path, text: str) -> Path:

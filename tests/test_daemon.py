@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import BASE_TOML, REPO, mention_line, write_jsonl
+from tests.support import BASE_TOML, REPO, mention_line, write_jsonl
 
 
 def count(db: Path, sql: str) -> int:

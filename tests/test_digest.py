@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 from metrics.digest import due_day, local_hours
 from pipeline.jobs import refresh_metrics
 from pipeline.reporting import write_digests
-from store import drafts
+from store.operations import drafts_by_state
 from store.schema import open_store
-from tests.metrics_support import draft, reply, seed
-from tests.test_spikes import Receiver
+from tests.support.metrics import draft, reply, seed
+from tests.support.webhook import Receiver
 
 NEW_YORK = ZoneInfo("America/New_York")
 DIGEST = """
@@ -117,4 +117,4 @@ def test_digest_content_written_once_and_posted(make_settings, monkeypatch):
     assert "Open the dashboard" in html
     row = store.query("SELECT posted_at, error FROM digests WHERE day = '2026-11-23'")[0]
     assert row["posted_at"] and row["error"] == ""
-    assert drafts.counts_by_status(store)["pending"] == 6
+    assert drafts_by_state(store)["pending"] == 6

@@ -17,7 +17,7 @@ from responder.drafting import (
     sentences,
     template_keys,
 )
-from responder.policy import violations
+from responder.policy import check_responder, violations
 
 BRAND = BrandSettings(name="Lumora", handles=["lumora"], signoff="^Mia")
 ARTICLE = KbArticle(title="Where is my order?", url="https://help.lumora.example/orders",
@@ -217,7 +217,8 @@ def test_templates_are_checked_against_the_policy_at_start_up():
     assert violations("Please reply with your password so we can check")
     assert violations("Please DM us your order number") == []
     with pytest.raises(ValueError, match="template 'default'"):
-        ResponderSettings(templates={"default": "{greeting}, post your card number here"})
+        check_responder(
+            ResponderSettings(templates={"default": "{greeting}, post your card number here"}))
     with pytest.raises(ValueError, match="bad placeholder"):
         ResponderSettings(templates={"default": ["ok", "{nope}"]})
 

@@ -8,7 +8,7 @@ import pytest
 
 from core.errors import ConflictError
 from core.mention import Author, Mention
-from store import audit, drafts, mentions, sources
+from store import audit, claims, drafts, mentions, sources
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -51,12 +51,12 @@ def test_approving_a_text_a_colleague_changed_is_refused(store):
 
 def test_claimed_mentions_need_an_explicit_take_over(store):
     draft_id = one_draft(store)
-    drafts.claim(store, 1, "cy", NOW)
+    claims.claim(store, 1, "cy", NOW)
     with pytest.raises(ConflictError, match="cy is working on this mention"):
         drafts.approve(store, draft_id, "bo", 1, NOW)
     with pytest.raises(ConflictError):
-        drafts.claim(store, 1, "bo", NOW)
-    drafts.claim(store, 1, "bo", NOW, takeover=True)
+        claims.claim(store, 1, "bo", NOW)
+    claims.claim(store, 1, "bo", NOW, takeover=True)
     drafts.approve(store, draft_id, "bo", 1, NOW)
     assert audit.entries(store)[1]["action"] == "took over"
 

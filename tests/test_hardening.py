@@ -107,7 +107,7 @@ def test_the_metrics_token_set_before_start_is_a_secret_not_a_setting(
     """MENTIONDESK_METRICS_TOKEN (a registered secret) set in the environment before the
     configuration is read: commands run, and /metrics wants the token."""
     import main as entry
-    from config.loader import load
+    from pipeline.settings import load_settings as load
 
     make_settings()
     monkeypatch.setenv("MENTIONDESK_METRICS_TOKEN", "scrape-token")
@@ -159,7 +159,7 @@ def test_dashboard_exports_and_the_report_carry_no_formulas(store, tmp_path) -> 
 
     from metrics import report
     from pipeline.jobs import refresh_metrics
-    from tests.metrics_support import seed
+    from tests.support.metrics import seed
     from web.app import create_app
 
     now = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
@@ -193,7 +193,7 @@ def test_a_colleague_cannot_undo_an_approval_on_a_mention_someone_holds(
         store, tmp_path) -> None:
     from core.errors import ActionRefused
     from pipeline.actions import Actions
-    from tests.actions_support import desk_settings, draft_row, seed
+    from tests.support.actions import desk_settings, draft_row, seed
 
     clock = ManualClock()
     desk = Actions(store, desk_settings(tmp_path), clock)
@@ -213,8 +213,8 @@ def test_a_colleague_cannot_undo_an_approval_on_a_mention_someone_holds(
 # --- 6. operations -----------------------------------------------------------------------------
 
 def _desk(make_settings, clock: ManualClock, lines: list[dict]) -> Any:
-    from tests.conftest import Grumpy
-    from tests.test_pipeline import make_pipeline
+    from tests.support import Grumpy
+    from tests.support.pipeline import make_pipeline
 
     pipeline = make_pipeline(make_settings(lines), Grumpy(), clock)
     pipeline.run_once()
@@ -227,7 +227,7 @@ def test_doctor_flags_a_reply_stuck_approved_and_slas_at_risk(make_settings, tmp
     once the window and a margin have passed, and when mentions near their SLA."""
     import main as entry
     from store import drafts
-    from tests.conftest import mention_line
+    from tests.support import mention_line
 
     clock = ManualClock()
     desk = _desk(make_settings, clock, [mention_line("1", "@lumora my order never arrived"),
@@ -259,8 +259,8 @@ def test_poll_once_says_which_config_and_database_and_why_nothing_came(
     """From a folder without a config: the demo default, said out loud, and a replay
     source that has released nothing yet says why."""
     import main as entry
-    from tests.conftest import Grumpy, mention_line
-    from tests.test_pipeline import make_pipeline
+    from tests.support import Grumpy, mention_line
+    from tests.support.pipeline import make_pipeline
 
     clock = ManualClock()
     settings = make_settings([mention_line("1", "@lumora later", offset=30)])
@@ -334,7 +334,7 @@ def test_a_whole_process_runs_on_the_date_the_environment_sets(make_settings, tm
     from core.errors import ConfigError
     from core.mention import Author, Mention
     from store import mentions
-    from tests.conftest import REPO
+    from tests.support import REPO
 
     settings = make_settings()
     store = open_store(settings.app.database)

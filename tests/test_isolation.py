@@ -15,8 +15,8 @@ from core.errors import ConfigError, ModelError
 from pipeline.jobs import Pipeline
 from store import set_aside
 from store.schema import open_store
-from tests.conftest import REPO, Grumpy, mention_line
-from tests.test_pipeline import make_pipeline
+from tests.support import REPO, Grumpy, mention_line
+from tests.support.pipeline import make_pipeline
 
 
 class Fussy(Grumpy):

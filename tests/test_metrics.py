@@ -19,7 +19,7 @@ from metrics.rollup import (
 )
 from pipeline.jobs import refresh_metrics
 from store import drafts
-from tests.metrics_support import at, draft, reply, seed
+from tests.support.metrics import at, draft, reply, seed
 
 T9 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SLA = 60  # minutes

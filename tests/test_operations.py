@@ -19,8 +19,8 @@ from core.logs import configure
 from store import drafts, operations, set_aside, users
 from store.db import Store
 from store.schema import migrations, open_store
-from tests.conftest import Grumpy, mention_line
-from tests.test_pipeline import approve_all, make_pipeline, sink
+from tests.support import Grumpy, mention_line
+from tests.support.pipeline import approve_all, make_pipeline, sink
 from web import auth
 from web.app import create_app
 

@@ -13,7 +13,6 @@ from datetime import timedelta
 import pytest
 
 from core.clock import ManualClock
-from core.reply import Posted
 from metrics import outcomes as outcome_metrics
 from metrics.period import Period
 from pipeline.actions import Actions
@@ -23,9 +22,8 @@ from sentiment.outcomes import Exchange, OutcomeDecider, rule_hits
 from sentiment.train_outcomes import split_of
 from store import drafts, inbox, listing, mentions
 from store import outcomes as outcome_store
-from tests.actions_support import desk_settings, seed, seed_mention
-
-AGENT = "alice"
+from tests.support.actions import desk_settings, seed
+from tests.support.outcomes import AGENT, answer_reply, conversation_keys, post_reply
 
 
 @pytest.fixture(scope="module")
@@ -121,30 +119,6 @@ def test_outcome_command_answers_every_line_in_order(tmp_path, capsys):
 
 # --- the job on a real store -------------------------------------------------------
 
-def _posted(store, clock, text="my order never arrived", reply="Sorry! Please try again.",
-            handle="casey", agent=AGENT, **mention):
-    """A mention with our reply approved by ``agent`` and posted now; (mention, draft,
-    posted id)."""
-    mention_id, draft_id = seed(store, clock, text, reply, handle=handle, **mention)
-    drafts.approve(store, draft_id, agent, 1, clock.now())
-    drafts.mark_posting(store, draft_id, clock.now())
-    posted_id = f"r{draft_id}"
-    drafts.mark_posted(store, draft_id, Posted(posted_id, clock.now()), clock.now())
-    return mention_id, draft_id, posted_id
-
-
-def _answer(store, clock, posted_id, conversation, text, handle="casey", needs=True):
-    clock.advance(minutes=10)
-    return seed_mention(store, clock, text, handle=handle, conversation=conversation,
-                        in_reply_to=posted_id, minutes_ago=1, needs=needs)
-
-
-def _conversation(store, mention_id):
-    row = store.query("SELECT conversation_id, platform FROM mentions WHERE id = ?",
-                      [mention_id])[0]
-    return row["conversation_id"], f"{row['platform']}:{row['conversation_id']}"
-
-
 @pytest.fixture
 def desk(tmp_path, store):
     clock = ManualClock()
@@ -153,9 +127,9 @@ def desk(tmp_path, store):
 
 def test_still_broken_goes_back_to_the_top_of_the_agents_queue(desk, decider):
     store, clock, settings = desk
-    first, _, posted = _posted(store, clock)
-    conv_id, key = _conversation(store, first)
-    follow = _answer(store, clock, posted, conv_id, "tried that, still not working",
+    first, _, posted = post_reply(store, clock)
+    conv_id, key = conversation_keys(store, first)
+    follow = answer_reply(store, clock, posted, conv_id, "tried that, still not working",
                      needs=False)
     fresh, _ = seed(store, clock, "URGENT my device caught fire", "So sorry", handle="dana",
                     priority=1.0)
@@ -180,9 +154,9 @@ def test_still_broken_goes_back_to_the_top_of_the_agents_queue(desk, decider):
 
 def test_thanks_closes_and_needs_no_reply_unless_it_asks(desk, decider):
     store, clock, settings = desk
-    first, _, posted = _posted(store, clock)
-    conv_id, key = _conversation(store, first)
-    thanks = _answer(store, clock, posted, conv_id, "That fixed it, thank you so much!")
+    first, _, posted = post_reply(store, clock)
+    conv_id, key = conversation_keys(store, first)
+    thanks = answer_reply(store, clock, posted, conv_id, "That fixed it, thank you so much!")
     draft_id = drafts.create(store, thanks, "You're welcome!", clock.now())
     decide_outcomes(store, decider, settings, clock.now())
     assert outcome_store.get(store, key)["outcome"] == "resolved"
@@ -192,7 +166,7 @@ def test_thanks_closes_and_needs_no_reply_unless_it_asks(desk, decider):
     assert mentions.reopen_answers(store) == 0  # the follow-up rule leaves it closed
     assert all(o["status"] != "rejected" for o in drafts.outcomes(store))
     # The customer writes again, asking something: re-decided and back in the queue.
-    again = _answer(store, clock, posted, conv_id, "Actually, how do I turn off updates?",
+    again = answer_reply(store, clock, posted, conv_id, "Actually, how do I turn off updates?",
                     needs=False)
     decide_outcomes(store, decider, settings, clock.now())
     row = outcome_store.get(store, key)
@@ -203,8 +177,8 @@ def test_thanks_closes_and_needs_no_reply_unless_it_asks(desk, decider):
 def test_no_answer_only_after_the_wait(desk, decider):
     store, clock, settings = desk
     assert settings.pipeline.outcome_wait_hours == 48
-    first, _, _ = _posted(store, clock)
-    _, key = _conversation(store, first)
+    first, _, _ = post_reply(store, clock)
+    _, key = conversation_keys(store, first)
     clock.advance(hours=47, minutes=59)
     assert decide_outcomes(store, decider, settings, clock.now()) == {}
     assert outcome_store.get(store, key) is None
@@ -220,9 +194,9 @@ def test_no_answer_only_after_the_wait(desk, decider):
 
 def test_a_correction_is_stored_with_the_texts_and_acted_on(desk, decider):
     store, clock, settings = desk
-    first, _, posted = _posted(store, clock, reply="Please restart the router.")
-    conv_id, key = _conversation(store, first)
-    thanks = _answer(store, clock, posted, conv_id, "Thanks, all good now!")
+    first, _, posted = post_reply(store, clock, reply="Please restart the router.")
+    conv_id, key = conversation_keys(store, first)
+    thanks = answer_reply(store, clock, posted, conv_id, "Thanks, all good now!")
     decide_outcomes(store, decider, settings, clock.now())
     assert outcome_store.get(store, key)["outcome"] == "resolved"
     actions = Actions(store, settings, clock)
@@ -276,10 +250,10 @@ def test_metrics_arithmetic_on_a_hand_computed_case():
 def test_drill_down_counts_equal_the_rates_denominators(desk, decider):
     store, clock, settings = desk
     for i, answer in enumerate(["Thanks, works now!", "still broken", None]):
-        first, _, posted = _posted(store, clock, handle=f"c{i}")
-        conv_id, _ = _conversation(store, first)
+        first, _, posted = post_reply(store, clock, handle=f"c{i}")
+        conv_id, _ = conversation_keys(store, first)
         if answer:
-            _answer(store, clock, posted, conv_id, answer, handle=f"c{i}")
+            answer_reply(store, clock, posted, conv_id, answer, handle=f"c{i}")
     clock.advance(hours=49)
     decide_outcomes(store, decider, settings, clock.now())
     day = clock.now().date()
@@ -304,10 +278,10 @@ def test_report_shows_outcomes_with_sample_sizes(make_settings, tmp_path, capsys
     settings = make_settings()
     store = open_store(settings.app.database)
     clock = ManualClock()
-    first, _, posted = _posted(store, clock, handle="erin")
-    conv_id, _ = _conversation(store, first)
-    _answer(store, clock, posted, conv_id, "Works now, thank you!", handle="erin")
-    _posted(store, clock, handle="finn")
+    first, _, posted = post_reply(store, clock, handle="erin")
+    conv_id, _ = conversation_keys(store, first)
+    answer_reply(store, clock, posted, conv_id, "Works now, thank you!", handle="erin")
+    post_reply(store, clock, handle="finn")
     clock.advance(hours=49)
     decide_outcomes(store, decider, settings, clock.now())
     store.close()
@@ -335,7 +309,7 @@ def test_the_blind_chunk_is_labelled_apart_from_the_training_labels():
 def test_the_daemon_runs_an_outcomes_job(tmp_path, store):
     from pipeline.daemon import build_scheduler
     from pipeline.jobs import Pipeline
-    from tests.conftest import Grumpy
+    from tests.support import Grumpy
 
     pipeline = Pipeline(store=store, settings=desk_settings(tmp_path), classifier=Grumpy(),
                         sources={}, publishers={}, clock=ManualClock())
@@ -375,9 +349,9 @@ def test_the_daily_digest_names_the_outcomes_and_says_predicted(desk, decider):
     from pipeline.reporting import build_digest
 
     store, clock, settings = desk
-    first, _, posted = _posted(store, clock)
-    conv_id, _ = _conversation(store, first)
-    _answer(store, clock, posted, conv_id, "Works now, thanks a lot!")
+    first, _, posted = post_reply(store, clock)
+    conv_id, _ = conversation_keys(store, first)
+    answer_reply(store, clock, posted, conv_id, "Works now, thanks a lot!")
     decide_outcomes(store, decider, settings, clock.now())
     refresh_metrics(store, clock.now(), 60)
     digest = build_digest(store, settings, "Acme", clock.now().date())

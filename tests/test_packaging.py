@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.support import REPO
 
 JUNK = shutil.ignore_patterns(".venv", ".git", "data", "build", "dist", "__pycache__",
                               "*.egg-info", ".pytest_cache", ".ruff_cache", "test-artifacts",
@@ -85,7 +85,7 @@ def test_installed_web_inbox_renders_from_the_package(installed, tmp_path):
         "import web.app, sys\n"
         f"assert web.app.__file__.startswith({str(installed)!r}), web.app.__file__\n"
         "from starlette.testclient import TestClient\n"
-        "from config.loader import load\n"
+        "from pipeline.settings import load_settings as load\n"
         "from core.clock import SystemClock\n"
         "from store.schema import open_store\n"
         "s = load(None)\n"

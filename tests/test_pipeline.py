@@ -9,11 +9,10 @@ import pytest
 
 from core.errors import RateLimited
 from listener.base import Poll
-from listener.platforms import build_publisher, build_source
-from pipeline.jobs import Pipeline
-from store import drafts, sources
-from store.schema import open_store
-from tests.conftest import SAMPLE, mention_line
+from store import publishing, sources
+from store.operations import drafts_by_state
+from tests.support import SAMPLE, mention_line
+from tests.support.pipeline import approve_all, make_pipeline, sink
 
 FAST = """
 [pipeline]
@@ -30,27 +29,6 @@ def expected_kept() -> list[dict]:
             if x["expected"]["category"] not in ("own", "excluded", "repost")
             and "lumora" in (x["title"] + x["text"]).translate(invisible).lower()]
 
-
-def make_pipeline(settings, classifier, clock, store=None) -> Pipeline:
-    return Pipeline(
-        store=store or open_store(settings.app.database), settings=settings,
-        classifier=classifier,
-        sources={s.name: build_source(s, settings, clock) for s in settings.sources},
-        publishers={s.name: build_publisher(s, settings, clock) for s in settings.sources},
-        clock=clock,
-    )
-
-
-def approve_all(store, clock, actor="ann") -> int:
-    pending = drafts.pending(store, limit=10_000)
-    for d in pending:
-        drafts.approve(store, d["draft_id"], actor, d["version"], clock.now())
-    clock.advance(10)  # the undo window passes
-    return len(pending)
-
-
-def sink(pipeline: Pipeline) -> list[dict]:
-    return next(iter(pipeline.publishers.values())).replies()
 
 
 @pytest.fixture
@@ -135,8 +113,8 @@ def _one_approved(make_settings, classifier, clock):
 
 def test_crash_after_the_platform_call_does_not_post_twice(make_settings, classifier, clock):
     settings, pipeline = _one_approved(make_settings, classifier, clock)
-    row = drafts.to_publish(pipeline.store, 10, clock.now())[0]
-    drafts.mark_posting(pipeline.store, row["draft_id"], clock.now())
+    row = publishing.to_publish(pipeline.store, 10, clock.now())[0]
+    publishing.mark_posting(pipeline.store, row["draft_id"], clock.now())
     from core.reply import ReplyRequest
 
     pipeline.publishers["replay"].publish(ReplyRequest(
@@ -148,15 +126,15 @@ def test_crash_after_the_platform_call_does_not_post_twice(make_settings, classi
     clock.advance(settings.pipeline.publish_lease_seconds)
     assert restarted.publish_batch() == 1
     assert len(sink(restarted)) == 1
-    assert drafts.counts_by_status(restarted.store) == {"posted": 1}
+    assert drafts_by_state(restarted.store) == {"posted": 1}
     assert restarted.store.query("SELECT status FROM mentions")[0]["status"] == "replied"
 
 
 def test_crash_before_the_platform_call_posts_once_on_restart(make_settings, classifier,
                                                                clock):
     settings, pipeline = _one_approved(make_settings, classifier, clock)
-    drafts.mark_posting(pipeline.store, drafts.to_publish(pipeline.store, 10, clock.now())[0][
-        "draft_id"], clock.now())
+    due = publishing.to_publish(pipeline.store, 10, clock.now())
+    publishing.mark_posting(pipeline.store, due[0]["draft_id"], clock.now())
     pipeline.store.close()
     clock.advance(settings.pipeline.publish_lease_seconds)
     restarted = make_pipeline(settings, classifier, clock)

@@ -1,7 +1,7 @@
 """What every network must do, checked against its sandbox through its real client:
 no mention lost or stored twice, and every approved reply posted exactly once, through
 rate limits and answers lost after the platform acted. Parametrised over the platform
-registry: a new network passes this suite by adding its harness (tests/platform_harness.py).
+registry: a new network passes this suite by adding its harness (tests/support/platforms.py).
 """
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ import pytest
 from config.settings import BrandSettings, Settings
 from listener.platforms import PLATFORMS
 from pipeline.jobs import Pipeline
-from store import drafts, sources
-from tests.conftest import Grumpy
-from tests.platform_harness import HARNESSES, OFFLINE
+from store import drafts, publishing, sources
+from tests.support import Grumpy
+from tests.support.platforms import HARNESSES, OFFLINE
 
 NETWORKS = sorted(set(PLATFORMS) - OFFLINE)
 BRAND = BrandSettings(name="Lumora", handles=["lumora"], keywords=["Lumora", "lumora lamp"])
 
 
 def test_every_registered_network_has_a_harness_and_states_how_it_confirms():
-    assert set(NETWORKS) <= set(HARNESSES), "add the network's harness to platform_harness"
+    assert set(NETWORKS) <= set(HARNESSES), "add its harness: tests/support/platforms.py"
     for name, platform in PLATFORMS.items():
         assert platform.name == name and platform.confirms.strip()
         assert platform.settings.model_fields["platform"].annotation.__args__ == (name,)
@@ -98,7 +98,7 @@ def test_each_approved_reply_is_posted_once_when_an_answer_is_lost(world, store)
 def test_a_crash_after_the_post_never_posts_twice(world, store):
     (draft,) = approve_all(world, store, 1)
     # The crash: attempt counted, reply made on the platform, the process died.
-    drafts.mark_posting(store, draft["draft_id"], world.clock.now())
+    publishing.mark_posting(store, draft["draft_id"], world.clock.now())
     from core.reply import ReplyRequest
 
     row = drafts.get(store, draft["draft_id"])

@@ -12,10 +12,11 @@ import pytest
 from listener.platforms import build_publisher, build_source
 from pipeline.jobs import Pipeline
 from sandbox.x_api import XSandbox
-from store import audit, drafts
+from store import audit, drafts, publishing
+from store.operations import drafts_by_state
 from store.schema import open_store
-from tests.conftest import Grumpy
-from tests.test_x_pipeline import X_SOURCE
+from tests.support import Grumpy
+from tests.support.x import X_SOURCE
 
 
 @pytest.fixture
@@ -77,7 +78,7 @@ def test_two_publishers_on_one_database_post_each_reply_once(settings, sandbox, 
         t.join(60)
     assert posts(sandbox) == 8
     assert totals["first"] + totals["second"] == 8
-    assert drafts.counts_by_status(first.store) == {"posted": 8}
+    assert drafts_by_state(first.store) == {"posted": 8}
     assert len({r["posted_id"] for r in first.store.query("SELECT posted_id FROM drafts")}) == 8
     posted = [e for e in audit.entries(first.store) if e["action"] == "posted"]
     assert sorted(e["draft_id"] for e in posted) == sorted(ids)
@@ -87,11 +88,11 @@ def test_a_live_lease_keeps_other_processes_off_the_draft(settings, sandbox, clo
     first, second = publisher_process(settings, clock, 1), publisher_process(settings, clock, 2)
     [draft_id] = approved(first, sandbox, clock, 1)
     lease = settings.pipeline.publish_lease_seconds
-    taken = drafts.mark_posting(first.store, draft_id, clock.now(), owner=first.owner,
+    taken = publishing.mark_posting(first.store, draft_id, clock.now(), owner=first.owner,
                                 lease_seconds=lease)
     assert taken is not None and not taken.check_first and taken.attempts == 1
     # The holder is busy (or dead): nobody else may check or post before the lease ends.
-    assert drafts.mark_posting(second.store, draft_id, clock.now(), owner=second.owner) is None
+    assert publishing.mark_posting(second.store, draft_id, clock.now(), owner=second.owner) is None
     assert second.publish_batch() == 0
     clock.advance(lease - 1)
     assert second.publish_batch() == 0
@@ -113,7 +114,7 @@ def test_an_outage_backs_off_and_the_reply_goes_out_once(settings, sandbox, cloc
                                    " WHERE id = ?", [draft_id])[0]
         assert row["status"] == "posting" and "503" in row["error"]
         assert row["next_attempt_at"] > clock.now().isoformat()
-        assert drafts.to_publish(pipeline.store, 10, clock.now()) == []  # not before then
+        assert publishing.to_publish(pipeline.store, 10, clock.now()) == []  # not before then
         assert pipeline.publish_batch() == 0  # however often the job ticks
         clock.advance(3600 * 2)
         assert failed < 5
@@ -141,7 +142,7 @@ def test_a_failed_check_counts_as_an_attempt_and_gives_up_at_the_limit(settings,
     pipeline = publisher_process(settings, clock)
     [draft_id] = approved(pipeline, sandbox, clock, 1)
     limit = settings.pipeline.publish_max_attempts
-    drafts.mark_posting(pipeline.store, draft_id, clock.now(), owner=pipeline.owner)
+    publishing.mark_posting(pipeline.store, draft_id, clock.now(), owner=pipeline.owner)
     sandbox.fail_next(503, times=100)  # every post and every check fails
     for _ in range(limit + 3):
         clock.advance(7200)

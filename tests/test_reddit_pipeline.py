@@ -11,8 +11,8 @@ from listener.reddit.publisher import RedditPublisher
 from listener.reddit.source import RedditSource
 from pipeline.jobs import Pipeline
 from sandbox.reddit_api import RedditSandbox, SandboxCredentials
-from store import drafts, mentions, sources
-from tests.conftest import Grumpy
+from store import drafts, sources
+from tests.support import Grumpy, mentions_by_status
 
 REDDIT_SOURCE = """
 [[sources]]
@@ -84,7 +84,7 @@ def test_a_rate_limit_pauses_the_source_until_its_reset(pipeline, sandbox, store
     assert until == clock.now() + timedelta(seconds=30) and reason.startswith("rate")
     clock.advance(31)
     assert pipeline.poll_source("reddit-lumora") == 1
-    assert sum(mentions.counts_by_status(store).values()) == 1
+    assert sum(mentions_by_status(store).values()) == 1
 
 
 class Calm:

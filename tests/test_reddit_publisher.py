@@ -9,7 +9,7 @@ import pytest
 from core.clock import ManualClock
 from core.errors import PublishError, PublishRefused
 from core.reply import ReplyRequest
-from tests.reddit_support import SBX, make_publisher, sandbox
+from tests.support.reddit import SBX, make_publisher, sandbox
 
 REPLY_PATH = "/api/comment"
 

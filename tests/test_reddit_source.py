@@ -13,7 +13,7 @@ from core.clock import ManualClock
 from core.errors import AuthError, MalformedResponse, RateLimited
 from core.reply import ReplyRequest
 from listener.reddit.client import RedditCredentials
-from tests.reddit_support import CREDS, SBX, make_publisher, make_source, sandbox
+from tests.support.reddit import CREDS, SBX, make_publisher, make_source, sandbox
 
 
 @pytest.fixture
@@ -247,7 +247,7 @@ def test_bad_credentials_are_one_clear_auth_error(clock, creds, names, caplog):
 def test_missing_credentials_name_the_variable(clock, monkeypatch):
     from listener.reddit.client import RedditClient
     from listener.reddit.source import RedditSource
-    from tests.reddit_support import BRAND, settings
+    from tests.support.reddit import BRAND, settings
 
     for name in ("CLIENT_ID", "CLIENT_SECRET", "USERNAME", "PASSWORD"):
         monkeypatch.delenv(f"MENTIONDESK_REDDIT_{name}", raising=False)

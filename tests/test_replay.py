@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from listener.replay.source import ReplaySource
-from tests.conftest import mention_line
+from tests.support import mention_line
 
 
 def source(settings, clock) -> ReplaySource:

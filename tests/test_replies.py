@@ -10,18 +10,18 @@ from pathlib import Path
 import pytest
 
 import main
-from config.loader import load
 from core.clock import ManualClock, to_iso
 from core.errors import ActionRefused
 from listener.platforms import PLATFORMS
 from pipeline.actions import Actions
 from pipeline.draft_cli import draft_items, read_items
 from pipeline.jobs import Pipeline
+from pipeline.settings import load_settings as load
 from responder.acceptance import table
-from store import drafts, mentions
+from store import drafts, mentions, publishing, reminders
 from store import metrics as metric_store
 from store.schema import open_store
-from tests.actions_support import seed_mention
+from tests.support.actions import seed_mention
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -54,9 +54,9 @@ def post(desk, mention_id, approver="ann"):
     """Approve the mention's draft and mark it posted, as the publisher would."""
     row = draft_of(desk, mention_id)
     Actions(desk.store, desk.settings, desk.clock).approve(row["id"], approver, row["version"])
-    drafts.mark_posting(desk.store, row["id"], desk.clock.now())
+    publishing.mark_posting(desk.store, row["id"], desk.clock.now())
     from core.reply import Posted
-    drafts.mark_posted(desk.store, row["id"], Posted(f"p{row['id']}", desk.clock.now()),
+    publishing.mark_posted(desk.store, row["id"], Posted(f"p{row['id']}", desk.clock.now()),
                        desk.clock.now())
     return f"p{row['id']}"
 
@@ -192,11 +192,11 @@ def test_unanswered_replies_are_listed_for_a_reminder(desk):
     post(desk, first)
     later = desk.clock.now()
     desk.clock.advance(hours=5)
-    assert [r["handle"] for r in drafts.unanswered(desk.store, desk.clock.now())] == ["dana"]
-    assert drafts.unanswered(desk.store, later) == []  # not yet due
+    assert [r["handle"] for r in reminders.unanswered(desk.store, desk.clock.now())] == ["dana"]
+    assert reminders.unanswered(desk.store, later) == []  # not yet due
     seed(desk, "@lumora got it, thanks", handle="dana", conversation="c1", needs=False,
          minutes_ago=60)
-    assert drafts.unanswered(desk.store, desk.clock.now()) == []
+    assert reminders.unanswered(desk.store, desk.clock.now()) == []
     assert to_iso(later)  # posted_at is compared as ISO text
 
 
@@ -298,7 +298,7 @@ def test_reminders_skip_old_history_and_reminded_replies_never_block_new_ones(de
     assert desk.remind_unanswered() == 3
     # Reminded replies leave the job's list, so they never fill its limit; the old one
     # is still unanswered (and listed by `draft --reminders`) but out of the window.
-    assert [r["handle"] for r in drafts.unanswered(desk.store, desk.clock.now(),
+    assert [r["handle"] for r in reminders.unanswered(desk.store, desk.clock.now(),
                                                    unreminded=True)] == ["dana"]
     assert desk.remind_unanswered() == 0
 

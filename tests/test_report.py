@@ -13,7 +13,7 @@ import main
 from metrics.report import COLUMNS
 from pipeline.jobs import refresh_metrics
 from store.schema import open_store
-from tests.metrics_support import reply, seed
+from tests.support.metrics import reply, seed
 
 DAY1 = datetime(2026, 11, 20, 10, tzinfo=UTC)
 DAY2 = datetime(2026, 11, 21, 15, tzinfo=UTC)

@@ -7,11 +7,12 @@ import io
 import pytest
 
 from store import audit, drafts
+from store.operations import drafts_by_state
 from store.schema import open_store
 from terminal.review import review, visible
-from tests.actions_support import BAD_REPLIES, desk_settings, draft_row, seed
-from tests.conftest import mention_line
-from tests.test_pipeline import make_pipeline
+from tests.support import mention_line
+from tests.support.actions import BAD_REPLIES, desk_settings, draft_row, seed
+from tests.support.pipeline import make_pipeline
 
 
 def test_review_walks_the_queue_and_audits_each_action(make_settings, classifier, clock):
@@ -28,7 +29,7 @@ def test_review_walks_the_queue_and_audits_each_action(make_settings, classifier
     out = io.StringIO()
     counts = review(pipeline.store, settings, clock, "ann", lambda _: next(answers), out)
     assert counts == {"approved": 2, "edited": 1, "rejected": 1, "skipped": 1, "undone": 0}
-    assert drafts.counts_by_status(pipeline.store) == {"approved": 2, "rejected": 1,
+    assert drafts_by_state(pipeline.store) == {"approved": 2, "rejected": 1,
                                                        "pending": 1}
     actions = [e["action"] for e in audit.entries(pipeline.store) if e["actor"] == "ann"]
     assert actions.count("approved") == 2 and "edited" in actions and "skipped" in actions
@@ -75,7 +76,7 @@ def test_terminal_undoes_the_last_approval(tmp_path, clock):
 
 
 def test_terminal_shows_notes_and_takes_the_second_option(tmp_path, clock):
-    from tests.actions_support import seed_mention
+    from tests.support.actions import seed_mention
 
     store = open_store(tmp_path / "desk.db")
     mention_id = seed_mention(store, clock, "@acme my card 4111 1111 1111 1111 was charged")
@@ -115,7 +116,7 @@ def test_unknown_keys_ask_again_help_and_a_summary(tmp_path, clock):
 
 
 def test_edit_opens_the_draft_and_the_article_line_follows_it(tmp_path, clock):
-    from tests.actions_support import seed_mention
+    from tests.support.actions import seed_mention
 
     store = open_store(tmp_path / "desk.db")
     mention_id = seed_mention(store, clock, "@acme how do I pair the bulb?")
@@ -165,7 +166,7 @@ def test_the_editor_counts_as_the_platform_does():
         "26 / 280 on x (254 left)")
     assert "5 over the limit" in length_bar("x" * 285, "x", 280)
 def test_terminal_marks_an_ai_draft_and_audits_its_model(tmp_path, clock):
-    from tests.actions_support import seed_mention
+    from tests.support.actions import seed_mention
 
     store = open_store(tmp_path / "desk.db")
     mention_id = seed_mention(store, clock, "@acme my parcel never arrived")

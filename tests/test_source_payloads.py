@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from config.settings import BrandSettings
+from core.backoff import RetryPolicy
 from core.clock import ManualClock, from_iso, to_iso
 from core.errors import SourceError
 from core.reply import ReplyRequest
@@ -25,11 +26,10 @@ from listener.reddit.settings import RedditSourceSettings
 from listener.reddit.source import RedditSource
 from listener.replay.publisher import SinkPublisher
 from listener.replay.source import ReplaySource
-from listener.x.client import RetryPolicy
 from listener.x.settings import XSourceSettings
 from listener.x.source import XSource
-from tests.conftest import mention_line, write_jsonl
-from tests.reddit_support import CREDS
+from tests.support import mention_line, write_jsonl
+from tests.support.reddit import CREDS
 
 BRAND = BrandSettings(name="Lumora", handles=["lumora"], keywords=["Lumora"])
 FUZZ = settings(max_examples=40, deadline=None,
@@ -276,7 +276,7 @@ bsky_bodies = {
 def bluesky():
     """The Bluesky sandbox logs the real atproto client in; the reads it answers are
     replaced by whatever the test sets."""
-    from tests.bluesky_support import make_source, new_sandbox
+    from tests.support.bluesky import make_source, new_sandbox
 
     clock = ManualClock()
     with new_sandbox(clock) as sandbox:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from datetime import UTC, datetime
@@ -27,6 +28,24 @@ def test_database_is_a_wal_file_with_all_migrations(tmp_path, store):
     with store.reading() as db:
         assert migrations.pending(db) == []
     assert migrate(store) == []  # applying again changes nothing
+
+
+def test_migrations_run_in_number_order(store):
+    """Whatever order store/schema.py defines them in (m007 came before m004 there)."""
+    with store.reading() as db:
+        applied = [m.name for m in migrations.applied(db)]
+    assert applied == sorted(applied) and len(set(applied)) == len(applied)
+    assert all(re.fullmatch(r"m\d{3}_\w+", name) for name in applied)
+    numbers = [int(name[1:4]) for name in applied]
+    assert len(set(numbers)) == len(numbers)  # one migration per number
+
+
+def test_a_pause_keeps_its_kind(store):
+    sources.ensure(store, "s", "x")
+    sources.pause(store, "s", NOW, "auth: 401 Unauthorized", NOW, kind=sources.AUTH)
+    assert sources.paused_kind(store, "s") == sources.AUTH
+    sources.clear_pause(store, "s")
+    assert sources.paused_kind(store, "s") == ""
 
 
 def test_poll_is_stored_once_with_its_raw_payload_and_cursor(store):

@@ -9,7 +9,7 @@ from pipeline.jobs import Pipeline
 from sentiment.classifier import Prediction
 from store import drafts
 from store.schema import open_store
-from tests.conftest import mention_line
+from tests.support import mention_line
 
 THRESHOLDS = {"needs_reply": 0.4, "complaint": 0.5, "spam": 0.5, "sarcasm": 0.5}
 

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from store import users
 from store.schema import open_store
-from tests.actions_support import BAD_REPLIES, desk_settings, draft_row, seed
+from tests.support.actions import BAD_REPLIES, desk_settings, draft_row, seed
 from web.app import create_app
 from web.auth import hash_password
 
@@ -73,7 +73,7 @@ def test_web_warns_before_approval_and_offers_undo(web, clock):
 def test_queue_shows_notes_and_offers_the_second_option(web, clock):
     client, store = web
     from store import drafts
-    from tests.actions_support import seed_mention
+    from tests.support.actions import seed_mention
 
     mention_id = seed_mention(store, clock, "@acme card 4111 1111 1111 1111 charged twice")
     past = "Hi @casey, a past answer that worked. DM us and we'll check it today."

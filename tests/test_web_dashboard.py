@@ -24,7 +24,7 @@ from core.clock import ManualClock  # noqa: E402
 from pipeline.jobs import refresh_metrics  # noqa: E402
 from store import users  # noqa: E402
 from store.schema import open_store  # noqa: E402
-from tests.metrics_support import draft, reply, seed  # noqa: E402
+from tests.support.metrics import draft, reply, seed  # noqa: E402
 from web.auth import hash_password  # noqa: E402
 from web.server import WebService  # noqa: E402
 

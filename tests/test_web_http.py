@@ -21,7 +21,7 @@ from core.errors import ConflictError
 from store import audit, drafts, inbox, sessions, users
 from store.db import Store
 from store.schema import open_store
-from tests.actions_support import seed
+from tests.support.actions import seed
 from web import auth
 from web.app import SESSION_COOKIE, BodyLimit, create_app
 

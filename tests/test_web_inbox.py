@@ -22,10 +22,10 @@ from core.clock import ManualClock  # noqa: E402
 from listener.replay.publisher import SinkPublisher  # noqa: E402
 from listener.replay.settings import ReplaySourceSettings  # noqa: E402
 from pipeline.jobs import Pipeline  # noqa: E402
-from store import audit, drafts, sessions, users  # noqa: E402
+from store import audit, claims, drafts, publishing, sessions, users  # noqa: E402
 from store.db import Store  # noqa: E402
 from store.schema import open_store  # noqa: E402
-from tests.actions_support import SOURCE, seed  # noqa: E402
+from tests.support.actions import SOURCE, seed  # noqa: E402
 from web.auth import hash_password  # noqa: E402
 from web.server import WebService  # noqa: E402
 
@@ -172,7 +172,7 @@ def test_login_queue_filters_and_screenshot(browser: Browser, desk: Desk) -> Non
         "Hi @jo, good question! This may help: https://help.acme.example/address ^Mia",
         handle="jo", name="Jo Park", label="neutral", topic="account", priority=0.41,
         minutes_ago=12, followers=183_000)
-    drafts.claim(desk.store, jo, "bob", desk.clock.now())
+    claims.claim(desk.store, jo, "bob", desk.clock.now())
     desk.seed("Thanks @acme, the replacement arrived today and it works perfectly",
               "Thank you @sam, that means a lot to the team! ^Mia", handle="sam",
               name="Sam Lee", label="positive", topic="general", priority=0.12,
@@ -350,8 +350,8 @@ def test_two_agents_collide_on_one_mention(as_user: Any, desk: Desk) -> None:
 def test_refused_reply_shows_reason_and_manual_link(as_user: Any, desk: Desk) -> None:
     mention_id, draft_id = desk.seed("so @acme support is useless lol", "Hi @casey, sorry!")
     drafts.approve(desk.store, draft_id, "alice", 1, desk.clock.now())
-    drafts.mark_posting(desk.store, draft_id, desk.clock.now())
-    drafts.mark_refused(desk.store, draft_id, "X: reply not allowed to this post",
+    publishing.mark_posting(desk.store, draft_id, desk.clock.now())
+    publishing.mark_refused(desk.store, draft_id, "X: reply not allowed to this post",
                         "https://x.example/intent/post?in_reply_to=1", desk.clock.now())
     page = as_user("alice")
     card = opened(page, mention_id)

@@ -20,7 +20,7 @@ from metrics.period import Period
 from pipeline.jobs import refresh_metrics
 from store import users
 from store.schema import open_store
-from tests.metrics_support import draft, reply, seed
+from tests.support.metrics import draft, reply, seed
 from web import auth
 from web.app import create_app
 from web.dashboard import tables

@@ -17,8 +17,8 @@ from pipeline.outcomes import decide_outcomes
 from sentiment.outcomes import OutcomeDecider
 from store import drafts, mentions, users
 from store import outcomes as outcome_store
-from tests.actions_support import desk_settings
-from tests.test_outcomes import AGENT, _answer, _conversation, _posted
+from tests.support.actions import desk_settings
+from tests.support.outcomes import AGENT, answer_reply, conversation_keys, post_reply
 from web import auth
 from web.app import create_app
 
@@ -31,11 +31,11 @@ def web(tmp_path, store, embedder):
     settings = desk_settings(tmp_path)
     for name, role in ((AGENT, "agent"), ("vera", "viewer")):
         users.add(store, name, role, auth.hash_password(PASSWORD), clock.now())
-    first, _, posted = _posted(store, clock)
-    conv_id, key = _conversation(store, first)
-    follow = _answer(store, clock, posted, conv_id, "tried that, still not working")
+    first, _, posted = post_reply(store, clock)
+    conv_id, key = conversation_keys(store, first)
+    follow = answer_reply(store, clock, posted, conv_id, "tried that, still not working")
     drafts.create(store, follow, "So sorry, let's look again", clock.now())
-    _posted(store, clock, handle="finn")  # a silent one
+    post_reply(store, clock, handle="finn")  # a silent one
     clock.advance(hours=49)
     decide_outcomes(store, OutcomeDecider.load(embedder), settings, clock.now())
     app = create_app(store, settings, clock, "outcomes-secret-" + "q" * 20)

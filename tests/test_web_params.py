@@ -18,7 +18,7 @@ from config.settings import BrandSettings, Settings, TopicSettings
 from core.clock import ManualClock
 from store import users
 from store.schema import open_store
-from tests.actions_support import seed
+from tests.support.actions import seed
 from web import auth, params
 from web.app import create_app
 

@@ -12,19 +12,9 @@ from listener.x.publisher import XPublisher
 from listener.x.source import XSource
 from pipeline.jobs import Pipeline
 from sandbox.x_api import XSandbox
-from store import drafts, mentions, sources
-from tests.conftest import Grumpy
-
-X_SOURCE = """
-[[sources]]
-platform = "x"
-name = "x-lumora"
-brand = "Lumora"
-api_base_url = "{url}"
-max_retries = 0
-backoff_seconds = 0
-"""
-
+from store import drafts, mentions, publishing, sources
+from tests.support import Grumpy, mentions_by_status
+from tests.support.x import X_SOURCE
 
 
 @pytest.fixture
@@ -51,13 +41,13 @@ def test_crash_between_pages_stores_nothing_then_everything_once(pipeline, sandb
                           created_at=clock.now() - timedelta(minutes=300 - i))
     sandbox.fail_next(500, skip=1)  # page 2 of 3 fails: the poll dies mid-way
     assert pipeline.poll_source("x-lumora") == 0
-    assert mentions.counts_by_status(store) == {}
+    assert mentions_by_status(store) == {}
     assert sources.get_cursor(store, "x-lumora") is None
 
     assert pipeline.poll_source("x-lumora") == 250
     clock.advance(60)
     assert pipeline.poll_source("x-lumora") == 0
-    assert sum(mentions.counts_by_status(store).values()) == 250
+    assert sum(mentions_by_status(store).values()) == 250
     assert sandbox.requests[-1].params["since_id"] == \
         sources.get_cursor(store, "x-lumora")["since_id"]
 
@@ -83,7 +73,7 @@ def test_reply_posted_once_across_a_crash(pipeline, sandbox, store, clock):
     assert draft["api_replyable"]
     drafts.approve(store, draft["draft_id"], "mia", draft["version"], clock.now())
     # The crash: marked posting, the POST went out, the process died before mark_posted.
-    drafts.mark_posting(store, draft["draft_id"], clock.now())
+    publishing.mark_posting(store, draft["draft_id"], clock.now())
     row = drafts.get(store, draft["draft_id"])
     publisher = pipeline.publishers["x-lumora"]
     posted = publisher.publish(ReplyRequest(draft["draft_id"], "x", target, target,

@@ -10,7 +10,7 @@ import pytest
 from core.errors import PublishError, PublishRefused
 from core.reply import ReplyRequest
 from sandbox.x_api import XSandbox
-from tests.x_support import make_publisher, make_source
+from tests.support.x import make_publisher, make_source
 
 
 @pytest.fixture

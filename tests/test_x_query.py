@@ -8,7 +8,7 @@ from config.settings import BrandSettings
 from core.errors import ConfigError
 from listener.x.query import build_query
 from sandbox.x_api import QueryError, XSandbox, compile_query
-from tests.x_support import BRAND
+from tests.support.x import BRAND
 
 
 def test_query_from_brand_terms():

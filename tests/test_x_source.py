@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from core.clock import ManualClock
 from core.errors import AuthError, MalformedResponse, RateLimited, SourceUnavailable
 from sandbox.x_api import XSandbox
-from tests.x_support import Sleeps, make_source
+from tests.support.x import Sleeps, make_source
 
 
 @pytest.fixture
@@ -184,7 +184,7 @@ def test_governor_holds_polls_until_due(sandbox, clock):
 
 
 def test_sandbox_fed_from_the_samples_releases_posts_over_time(tmp_path, clock):
-    from tests.conftest import SAMPLE
+    from tests.support import SAMPLE
 
     with XSandbox(brand_handle="lumora", clock=clock) as sb:
         loaded = sb.load_samples(SAMPLE, speed=10.0)
@@ -205,7 +205,7 @@ def test_serve_runs_until_stopped(tmp_path):
     import threading
 
     from sandbox.x_api import serve
-    from tests.conftest import SAMPLE
+    from tests.support import SAMPLE
 
     stop, ready = threading.Event(), []
     thread = threading.Thread(target=serve, args=("127.0.0.1", 0, SAMPLE),
@@ -285,3 +285,26 @@ def test_a_quote_of_a_brand_post_is_replyable_a_bare_keyword_is_not(sandbox, clo
     poll = make_source(sandbox, clock).poll(None)
     replyable = {m.platform_id: m.api_replyable for m in poll.mentions}
     assert replyable == {quote: True, bare: False}
+
+
+def test_next_cursor_is_pure_and_keeps_where_a_rate_limit_stopped():
+    import copy
+
+    from core.errors import RateLimited
+    from listener.x.source import MENTIONS, SEARCH, _Fetched, next_cursor
+
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    before = {"since_id": "5", "resume": {"mentions": {"next_token": "t0", "newest": "9"}}}
+    snapshot = copy.deepcopy(before)
+    search, mentions = _Fetched(), _Fetched()
+    search.newest, search.window = 12, {"since_id": "5"}
+    mentions.pending, mentions.newest = "t1", 7
+    mentions.limited = RateLimited("429", now)
+    after, notes = next_cursor(before, [(SEARCH, search), (MENTIONS, mentions)], now, "x")
+    assert before == snapshot  # the caller's cursor is untouched
+    assert after["since_id"] == "12"
+    assert after["resume"] == {"mentions": {"next_token": "t1", "newest": "9"}}
+    assert "last_poll_at" not in after and len(notes) == 1
+    done, _ = next_cursor(after, [(MENTIONS, search)], now, "x")
+    assert "resume" not in done and done["mentions_since_id"] == "12"
+    assert done["last_poll_at"] == "2026-11-23T09:00:00+00:00"

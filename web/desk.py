@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from core.errors import ActionRefused, StoreError
-from pipeline.actions import Done
+from pipeline.actions import Done, ranking
 from store import inbox, users
 from web.auth import User
 from web.context import Web
@@ -34,13 +34,12 @@ from web.filters import read as read_filters
 from web.params import integer as _int
 from web.params import moment
 from web.params import text as _text
-from web.queue import FILTERS, SORTS, build_items, ranking
+from web.queue import FILTERS, SORTS, build_items
 
 log = logging.getLogger(__name__)
 
 MAX_SKIPPED = 100
 MAX_NOTE = 2000
-BULK_NOTES = {"spam": "spam", "done": "done without reply"}
 
 
 def _web(request: Request) -> Web:
@@ -261,8 +260,7 @@ def _claiming(request: Request, user: User, form: FormData | None, action: str) 
     try:
         if action == "release":
             done = acts.release(mention_id, user.username)
-            return _answer(request, user, done.message.startswith("Released"), done.message,
-                           draft_id)
+            return _answer(request, user, done.changed, done.message, draft_id)
         done = acts.claim(mention_id, user.username, takeover=action == "takeover")
     except ActionRefused as exc:
         return _refused(request, user, exc, draft_id)
@@ -285,8 +283,7 @@ def assign(request: Request, user: User, form: FormData | None) -> Response:
     mention_id, draft_id = _mention(request, form)
     web = _web(request)
     try:
-        done = web.actions.assign(mention_id, user.username, _text(form, "assignee", 100),
-                                  users.names(web.store))
+        done = web.actions.assign(mention_id, user.username, _text(form, "assignee", 100))
     except (ActionRefused, StoreError) as exc:
         return _refused(request, user, exc, draft_id)
     return _answer(request, user, True, done.message, draft_id)
@@ -310,48 +307,29 @@ def label(request: Request, user: User, form: FormData | None) -> Response:
     field, _, value = _text(form, "fix", 100).partition("=")
     if field == "topic":
         value = _text(form, "topic", 100)
-    allowed = {"label": ("negative", "neutral", "positive"), "topic": tuple(_topics(web)),
-               "needs_reply": ("0",)}
-    if value not in allowed.get(field, ()):
-        return _answer(request, user, False, f"Not done: {value!r} is not a {field}.",
-                       draft_id)
     try:
-        if field == "needs_reply" and draft_id:  # closing it is the agent's action
-            web.actions.reject(draft_id, user.username,
-                               _int(form.get("version") if form else None),
-                               "no reply needed (label corrected)")
-        done = web.actions.correct(mention_id, user.username, field, value)
+        done = web.actions.correct(mention_id, user.username, field, value,
+                                   draft_id=draft_id,
+                                   version=_int(form.get("version") if form else None))
     except (ActionRefused, StoreError) as exc:
         return _answer(request, user, False, str(exc) if isinstance(exc, ActionRefused)
                        else f"Not done: {exc}.", draft_id)
-    if field == "needs_reply" and draft_id:
-        return _answer(request, user, True, "Closed: no reply needed, and the model's label "
-                       "is corrected.", removed=[draft_id])
+    if done.removed:
+        return _answer(request, user, True, done.message, removed=list(done.removed))
     return _answer(request, user, True, done.message, draft_id)
 
 
 # --- bulk -----------------------------------------------------------------------------------
 
 def bulk(request: Request, user: User, form: FormData | None) -> Response:
-    action = _text(form, "action", 20)
-    note_text = BULK_NOTES.get(action)
-    picks = [p for p in (form.getlist("pick") if form else []) if isinstance(p, str)]
-    if note_text is None or not picks:
-        return _answer(request, user, False, "Nothing done: select items first.")
-    done, refused = [], []
-    for pick in picks[:500]:
-        draft_id, _, version = pick.partition(":")
-        try:
-            _web(request).actions.reject(_int(draft_id), user.username, _int(version),
-                                         note_text)
-            done.append(int(draft_id))
-        except (ActionRefused, StoreError) as exc:
-            refused.append(str(exc))
-    verb = "Rejected as spam" if action == "spam" else "Closed without reply"
-    message = f"{verb}: {len(done)}."
-    if refused:
-        message += f" Not done: {len(refused)} ({refused[0]})."
-    return _answer(request, user, not refused, message, removed=done)
+    picks = [p.partition(":") for p in (form.getlist("pick") if form else [])
+             if isinstance(p, str)]
+    try:
+        done = _web(request).actions.bulk([(_int(d), _int(v)) for d, _, v in picks],
+                                          user.username, _text(form, "action", 20))
+    except ActionRefused as exc:
+        return _answer(request, user, False, str(exc))
+    return _answer(request, user, done.changed, done.message, removed=list(done.removed))
 
 
 # (path, handler, permission, methods)

@@ -9,7 +9,6 @@ from config.settings import Settings
 from core.clock import from_iso
 from listener.platforms import platform_length, reply_limit
 from pipeline.actions import draft_problems
-from sentiment.triage import waiting_share
 from store import inbox, mentions
 from store import outcomes as outcome_store
 from store.db import Store
@@ -43,12 +42,6 @@ def sla_state(created_at: str, now: datetime, sla_minutes: int) -> dict[str, Any
         text = f"{duration(left)} left"
     return {"waited": duration(waited), "left_s": left, "level": level, "text": text,
             "sla": duration(sla_minutes * 60)}
-
-
-def ranking(settings: Settings, now: datetime) -> inbox.Ranking:
-    """Priority as of ``now``: triage's factors with the waiting time brought up to date."""
-    return inbox.Ranking(now, settings.sla.first_response_minutes,
-                         waiting_share(settings.triage))
 
 
 def build_items(store: Store, settings: Settings, now: datetime,

@@ -20,6 +20,7 @@ repeated here: the publisher checks whether it went out.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
 import time
@@ -43,6 +44,7 @@ from atproto_core.exceptions import AtProtocolError
 from pydantic import SecretStr
 
 from config.secrets import secret
+from core.backoff import RetryPolicy
 from core.clock import Clock
 from core.errors import (
     AuthError,
@@ -157,8 +159,13 @@ class BlueskyClient:
 
     def __init__(self, settings: BlueskySourceSettings, clock: Clock, *,
                  credentials: Credentials | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.settings, self.clock, self.sleep = settings, clock, sleep
+                 sleep: Callable[[float], None] = time.sleep,
+                 rng: random.Random | None = None) -> None:
+        self.settings, self.clock = settings, clock
+        # Reads retry through the one back-off (core.backoff), uncapped as before.
+        self.retry = RetryPolicy(retries=settings.max_retries, backoff=settings.backoff_seconds,
+                                 max_backoff=math.inf, sleep=sleep,
+                                 rng=rng or random.Random())
         self._credentials = credentials
         self.calls = 0  # HTTP requests made, for polls' request counts
         self._spent: dict[str, datetime] = {}  # XRPC method -> its rate window's reset
@@ -167,7 +174,6 @@ class BlueskyClient:
         self.did = ""
         self.handle = ""
         self._login_blocked_until: datetime | None = None
-        self._rng = random.Random()
 
     def _new_client(self) -> _ClockedClient:
         return _ClockedClient(self.settings.service_url, self.clock,
@@ -253,19 +259,8 @@ class BlueskyClient:
 
     def read(self, what: str, fn: Callable[[Client], T]) -> T:
         """``fn(client)`` logged in, transient failures retried; raises SourceError types."""
-        for attempt in range(self.settings.max_retries + 1):
-            try:
-                return self._once(what, fn)
-            except _Transient as exc:
-                if attempt == self.settings.max_retries:
-                    raise SourceUnavailable(f"{what}: {exc} (gave up after {attempt + 1} "
-                                            "attempts)") from None
-                cap = self.settings.backoff_seconds * 2 ** attempt
-                pause = cap / 2 + self._rng.uniform(0, cap / 2)
-                log.warning("%s: %s; retry %d/%d in %.1fs", what, exc, attempt + 1,
-                            self.settings.max_retries, pause)
-                self.sleep(pause)
-        raise AssertionError("unreachable")
+        return self.retry.run(lambda: self._once(what, fn), _Transient, what,
+                              SourceUnavailable, logger=log)
 
     def write(self, what: str, fn: Callable[[Client], T]) -> T:
         """``fn(client)`` once; AmbiguousWrite when it may have happened unanswered."""

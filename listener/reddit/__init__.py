@@ -32,11 +32,10 @@ def _source(source: RedditSourceSettings, settings: Settings, clock: Clock) -> R
 
 def _publisher(source: RedditSourceSettings, settings: Settings,
                clock: Clock) -> RedditPublisher:
-    from listener.platforms import reply_limit
     from listener.reddit.publisher import RedditPublisher
 
     return RedditPublisher(source, clock,
-                           limit=reply_limit(settings, "reddit"))
+                           limit=PLATFORM.limit(settings))
 
 
 PLATFORM = Platform(

@@ -27,10 +27,9 @@ def _source(source: ReplaySourceSettings, settings: Settings, clock: Clock) -> R
 
 def _publisher(source: ReplaySourceSettings, settings: Settings,
                clock: Clock) -> SinkPublisher:
-    from listener.platforms import reply_limit
     from listener.replay.publisher import SinkPublisher
 
-    limit = reply_limit(settings, "replay")
+    limit = PLATFORM.limit(settings)
     return SinkPublisher(settings.app.data_dir / "sink" / f"{source.name}.jsonl", clock, limit)
 
 

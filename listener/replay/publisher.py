@@ -13,7 +13,7 @@ from pathlib import Path
 from core.clock import Clock, from_iso, to_iso
 from core.errors import PublishError, PublishRefused
 from core.reply import Posted, ReplyRequest
-from listener.platforms import platform_length
+from listener.x.length import x_length
 
 
 class SinkPublisher:
@@ -25,7 +25,7 @@ class SinkPublisher:
         self._read_to = 0  # bytes of the sink already read into _posted
 
     def publish(self, reply: ReplyRequest) -> Posted:
-        if platform_length(reply.text, self.platform) > self.limit:
+        if x_length(reply.text) > self.limit:  # replay stands in for X
             raise PublishRefused(f"reply is longer than {self.limit} characters")
         posted = Posted(platform_id=f"sink-{reply.draft_id}", posted_at=self.clock.now())
         line = json.dumps({

@@ -15,3 +15,6 @@ class ReplaySourceSettings(SourceBase):
     path: Path
     interval_seconds: float = Field(5, gt=0)
     speed: float = Field(1.0, gt=0)  # 2.0 releases mentions twice as fast
+
+    def files(self) -> dict[str, Path]:
+        return {"path": self.path}

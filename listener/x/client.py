@@ -10,10 +10,7 @@ nowhere else, and turned into ``core.errors`` types.
 from __future__ import annotations
 
 import logging
-import random
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -21,6 +18,7 @@ import requests
 import tweepy
 from requests.adapters import HTTPAdapter
 
+from core.backoff import RetryPolicy
 from core.clock import Clock
 from core.errors import (
     AuthError,
@@ -75,45 +73,18 @@ def make_client(
     return client
 
 
-@dataclass
-class RetryPolicy:
-    """Bounded retries with exponential backoff and full jitter; sleep is injected."""
-
-    retries: int = 3
-    backoff: float = 1.0
-    max_backoff: float = 30.0
-    sleep: Callable[[float], None] = time.sleep
-    rng: random.Random = field(default_factory=random.Random)
-
-    def delay(self, attempt: int) -> float:
-        cap = min(self.max_backoff, self.backoff * 2**attempt)
-        return cap / 2 + self.rng.uniform(0, cap / 2)
-
-
 class Transient(Exception):
     """Internal: a failure worth retrying (5xx, timeout, connection)."""
 
 
 def call(fn: Callable[[], T], clock: Clock, what: str, policy: RetryPolicy,
-         counter: list[int] | None = None) -> T:
+         on_attempt: Callable[[], None] | None = None) -> T:
     """Run one tweepy call, retrying transient failures; raise only SourceError types.
 
-    ``counter[0]`` is incremented per HTTP attempt, for the poll's request count.
+    ``on_attempt`` runs before each HTTP attempt (the poll's request count).
     """
-    for attempt in range(policy.retries + 1):
-        if counter is not None:
-            counter[0] += 1
-        try:
-            return translate(fn, clock, what)
-        except Transient as exc:
-            if attempt == policy.retries:
-                raise SourceUnavailable(
-                    f"{what}: {exc} (gave up after {attempt + 1} attempts)") from None
-            pause = policy.delay(attempt)
-            log.warning("%s: %s; retry %d/%d in %.1fs", what, exc, attempt + 1,
-                        policy.retries, pause)
-            policy.sleep(pause)
-    raise AssertionError("unreachable")
+    return policy.run(lambda: translate(fn, clock, what), Transient, what, SourceUnavailable,
+                      before_each=on_attempt, logger=log)
 
 
 def reset_at(exc: tweepy.TooManyRequests, clock: Clock) -> datetime:

@@ -20,13 +20,14 @@ import tweepy
 
 from config.secrets import secret
 from config.settings import BrandSettings
+from core.backoff import RetryPolicy
 from core.clock import Clock, from_iso, to_iso
 from core.errors import AuthError, MalformedResponse, RateLimited
 from core.mention import Author, Mention
 from listener.base import Poll, payload_errors
 from listener.filters import addresses_brand, is_own_post
 from listener.x import read_budget
-from listener.x.client import BadQuery, RetryPolicy, call, make_client
+from listener.x.client import BadQuery, call, make_client
 from listener.x.query import build_query
 from listener.x.settings import XSourceSettings
 
@@ -76,9 +77,46 @@ class _Fetched:
         self.quoted: dict[str, str] = {}  # quoted post id -> its author id
         self.newest: int | None = None
         self.truncated = False
-        self.errors: list[str] = []
+        self.errors: list[str] = []  # worth a log line: partial errors, a cursor reset
         self.pending: str | None = None  # the page token a rate limit stopped us at
         self.limited: RateLimited | None = None
+        self.window: dict[str, Any] = {}  # since_id / start_time the pages were read for
+        self.account_id = ""  # the brand account, when this read looked it up
+
+
+def next_cursor(cursor: dict[str, Any], fetched: list[tuple[_Endpoint, _Fetched]],
+                now: datetime, name: str) -> tuple[dict[str, Any], list[str]]:
+    """The cursor after a poll (a new dict; pure) and the notes worth logging.
+
+    An endpoint a rate limit stopped keeps its page token and the window it was reading
+    in ``resume`` (and the newest id seen so far), so the next poll goes on from there;
+    a finished endpoint moves its since id to the newest post read. ``last_poll_at``
+    moves only when no rate limit stopped the poll. The read budget's state is the
+    caller's (``read_budget.record``)."""
+    cursor = dict(cursor)
+    notes = []
+    resume = {k: dict(v) for k, v in (cursor.get("resume") or {}).items()}
+    for endpoint, page in fetched:
+        if page.account_id:
+            cursor["account_id"] = page.account_id
+        state = resume.get(endpoint.key) or ({"params": page.window} if page.window else {})
+        newest = max(page.newest or 0, int(state.get("newest") or 0))
+        if page.pending:  # stopped by a rate limit: go on from this page next time
+            resume[endpoint.key] = {**state, "next_token": page.pending,
+                                    "newest": str(newest) if newest else ""}
+            notes.append(f"X {endpoint.key} ({name}): rate limited after "
+                         f"{len(page.tweets)} posts; the next poll goes on from there")
+            continue
+        resume.pop(endpoint.key, None)
+        if newest:
+            cursor[endpoint.since_key] = str(max(newest, int(cursor.get(endpoint.since_key) or 0)))
+    if resume:
+        cursor["resume"] = resume
+    else:
+        cursor.pop("resume", None)
+    if not any(page.limited for _, page in fetched):
+        cursor["last_poll_at"] = to_iso(now)
+    return cursor, notes
 
 
 class XSource:
@@ -108,6 +146,7 @@ class XSource:
         self.client = make_client(settings.api_base_url, bearer_token=token,
                                   timeout=settings.timeout_seconds)
         self.budget = read_budget.Budget.of(settings)
+        self._requests = 0  # HTTP attempts of the poll under way
         log.info("X source %s: query %r", self.name, self.query)
 
     # -- poll --
@@ -137,7 +176,7 @@ class XSource:
                 return Poll([], cursor, 0)
             allowance = plan.allowance
 
-        counter, notes = [0], []
+        self._requests, notes = 0, []
         endpoints = [MENTIONS, SEARCH] if self.settings.include_mentions_timeline else [SEARCH]
         fetched: list[tuple[_Endpoint, _Fetched]] = []
         spent = 0
@@ -146,7 +185,7 @@ class XSource:
             left = None if allowance is None else (allowance - spent) // price
             if left is not None and left < read_budget.MIN_PAGE:
                 continue
-            page = self._endpoint(endpoint, cursor, left, counter, notes)
+            page = self._endpoint(endpoint, cursor, left)
             fetched.append((endpoint, page))
             spent += len(page.tweets) * price
             if page.limited:
@@ -167,27 +206,9 @@ class XSource:
         if dropped:
             log.debug("X source %s: dropped %d retweets/own posts", self.name, dropped)
 
-        resume = dict(cursor.get("resume") or {})
-        for endpoint, page in fetched:
-            state = resume.get(endpoint.key) or {}
-            newest = max(page.newest or 0, int(state.get("newest") or 0))
-            if page.pending:  # stopped by a rate limit: go on from this page next time
-                resume[endpoint.key] = {**state, "next_token": page.pending,
-                                        "newest": str(newest) if newest else ""}
-                notes.append(f"X {endpoint.key} ({self.name}): rate limited after "
-                             f"{len(page.tweets)} posts; the next poll goes on from there")
-                continue
-            resume.pop(endpoint.key, None)
-            if newest:
-                cursor[endpoint.since_key] = str(max(newest,
-                                                     int(cursor.get(endpoint.since_key) or 0)))
-        if resume:
-            cursor["resume"] = resume
-        else:
-            cursor.pop("resume", None)
+        cursor, more = next_cursor(cursor, fetched, now, self.name)
+        notes.extend(more)
         limited = next((page.limited for _, page in fetched if page.limited), None)
-        if limited is None:
-            cursor["last_poll_at"] = to_iso(now)
         if budget:
             truncated = any(page.truncated for _, page in fetched)
             span = covered
@@ -199,33 +220,42 @@ class XSource:
             cursor["budget"] = read_budget.record(
                 cursor.get("budget"), budget.cap, now, read=spent, covered_seconds=span,
                 interval=self.settings.interval_seconds, reset_day=budget.reset_day)
-        return Poll(mentions, cursor, counter[0], notes,
+        return Poll(mentions, cursor, self._requests, notes,
                     retry_at=limited.reset_at if limited else None)
 
-    def _endpoint(self, endpoint: _Endpoint, cursor: dict[str, Any], allowance: int | None,
-                  counter: list[int], notes: list[str]) -> _Fetched:
+    def _count(self) -> None:
+        """One HTTP attempt, for the poll's request count (``Poll.requests``)."""
+        self._requests += 1
+
+    def _endpoint(self, endpoint: _Endpoint, cursor: dict[str, Any],
+                  allowance: int | None) -> _Fetched:
         """One endpoint's new posts: from a page token a rate limit left, or since the
         cursor's ``since_id``."""
         what = f"X {'mentions timeline' if endpoint.owned else 'search'} ({self.name})"
+        looked_up = ""
         if endpoint.owned:
-            account = cursor.get("account_id") or self._account_id(counter)
-            cursor["account_id"] = account
+            account = cursor.get("account_id") or ""
+            if not account:
+                account = looked_up = self._account_id()
             method, base = self.client.get_users_mentions, {"id": account}
         else:
             method, base = self.client.search_recent_tweets, {"query": self.query}
         state = (cursor.get("resume") or {}).get(endpoint.key)
         if state:
             params = dict(base, **state.get("params", {}))
-            return self._pages(method, endpoint.token_name, params, allowance, counter, what,
-                               start_token=state["next_token"])
-        return self._fetch_since(method, endpoint, base, cursor, allowance, counter, notes,
-                                 what)
+            out = self._pages(method, endpoint.token_name, params, allowance, what,
+                              start_token=state["next_token"])
+        else:
+            out = self._fetch_since(method, endpoint, base, cursor, allowance, what)
+        out.account_id = looked_up
+        return out
 
     def _fetch_since(self, method: Callable[..., Any], endpoint: _Endpoint,
                      base: dict[str, Any], cursor: dict[str, Any], allowance: int | None,
-                     counter: list[int], notes: list[str], what: str) -> _Fetched:
+                     what: str) -> _Fetched:
         """All pages after ``since_id``; falls back to ``start_time`` when it is too old."""
         now = self.clock.now()
+        notes = []
         since_id = cursor.get(endpoint.since_key)
         window: dict[str, Any] = {}
         oldest = now - SEARCH_WINDOW
@@ -240,7 +270,7 @@ class XSource:
             window["start_time"] = _rfc3339(max(backfill, oldest))
         try:
             out = self._pages(method, endpoint.token_name, dict(base, **window), allowance,
-                              counter, what)
+                              what)
         except BadQuery as exc:
             if "since_id" not in str(exc) or "since_id" not in window:
                 raise
@@ -248,14 +278,13 @@ class XSource:
             notes.append(f"{what}: X refused the cursor ({exc}); resuming from "
                          f"{oldest:%Y-%m-%d %H:%M} UTC")
             out = self._pages(method, endpoint.token_name, dict(base, **window), allowance,
-                              counter, what)
-        if out.pending:  # the same window, page by page, on the next poll
-            cursor.setdefault("resume", {})[endpoint.key] = {"params": window}
+                              what)
+        out.window = window  # a rate limit part-way: the same window, page by page, next
+        out.errors[:0] = notes
         return out
 
     def _pages(self, method: Callable[..., Any], token_name: str, params: dict[str, Any],
-               allowance: int | None, counter: list[int], what: str,
-               start_token: str | None = None) -> _Fetched:
+               allowance: int | None, what: str, start_token: str | None = None) -> _Fetched:
         out = _Fetched()
         token = start_token
         size_max = self.settings.max_results
@@ -268,7 +297,7 @@ class XSource:
                 kwargs[token_name] = token
             try:
                 response = call(lambda kw=kwargs: method(**kw), self.clock, what, self.retry,
-                                counter)
+                                self._count)
             except RateLimited as exc:
                 if not out.tweets:
                     raise  # nothing read: the cursor stays as it was
@@ -302,14 +331,14 @@ class XSource:
         token = meta.get("next_token")
         return token if isinstance(token, str) and token else None
 
-    def _account_id(self, counter: list[int]) -> str:
+    def _account_id(self) -> str:
         """The brand account's user id, for its mentions timeline (stored in the cursor)."""
         handle = next((h.lstrip("@") for h in self.brand.handles), None)
         if not handle:
             raise AuthError(f"X source {self.name}: the mentions timeline needs a brand "
                             f"handle (brands.handles)")
         response = call(lambda: self.client.get_user(username=handle), self.clock,
-                        f"X user lookup @{handle}", self.retry, counter)
+                        f"X user lookup @{handle}", self.retry, self._count)
         if response.data is None:
             raise AuthError(f"X source {self.name}: X knows no account @{handle}")
         return str(response.data.id)

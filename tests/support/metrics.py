@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from core.mention import Author, Mention
 from core.reply import Posted
-from store import drafts, mentions
+from store import drafts, mentions, publishing
 from store.db import Store
 
 _ids = itertools.count(1)
@@ -48,8 +48,8 @@ def reply(store: Store, mention_id: int, drafted: datetime, approved: datetime,
     draft_id = draft(store, mention_id, drafted)
     text = "Hi, sorry! Please DM us. ^Mia" if edited else None
     drafts.approve(store, draft_id, "ann", 1, approved, text=text)
-    drafts.mark_posting(store, draft_id, posted)
-    drafts.mark_posted(store, draft_id, Posted(f"r{draft_id}", posted), posted)
+    publishing.mark_posting(store, draft_id, posted)
+    publishing.mark_posted(store, draft_id, Posted(f"r{draft_id}", posted), posted)
     return draft_id
 
 

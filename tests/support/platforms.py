@@ -59,12 +59,12 @@ class XHarness:
                 for i in range(n)}
 
     def source(self) -> MentionSource:
-        from tests.x_support import make_source
+        from tests.support.x import make_source
 
         return make_source(self.sandbox, self.clock)
 
     def publisher(self) -> Publisher:
-        from tests.x_support import make_publisher
+        from tests.support.x import make_publisher
 
         return make_publisher(self.sandbox, self.clock)
 
@@ -89,7 +89,7 @@ class RedditHarness:
         self.sandbox: Any = None
 
     def __enter__(self) -> RedditHarness:
-        from tests.reddit_support import sandbox
+        from tests.support.reddit import sandbox
 
         self.sandbox = self._stack.enter_context(sandbox(self.clock))
         return self
@@ -104,13 +104,13 @@ class RedditHarness:
                 for i in range(n)}
 
     def source(self) -> MentionSource:
-        from tests.reddit_support import make_source
+        from tests.support.reddit import make_source
 
         return make_source(self.sandbox, self.clock, username_mentions=False,
                            subreddit_comments=False)
 
     def publisher(self) -> Publisher:
-        from tests.reddit_support import make_publisher
+        from tests.support.reddit import make_publisher
 
         return make_publisher(self.sandbox, self.clock)
 
@@ -130,7 +130,7 @@ class RedditHarness:
 
 class BlueskyHarness:
     def __init__(self, clock: ManualClock) -> None:
-        from tests.bluesky_support import new_sandbox
+        from tests.support.bluesky import new_sandbox
 
         self.clock = clock
         self.sandbox = new_sandbox(clock)
@@ -151,12 +151,12 @@ class BlueskyHarness:
                 for i in range(n)}
 
     def source(self) -> MentionSource:
-        from tests.bluesky_support import make_source
+        from tests.support.bluesky import make_source
 
         return make_source(self.sandbox, self.clock)
 
     def publisher(self) -> Publisher:
-        from tests.bluesky_support import make_publisher
+        from tests.support.bluesky import make_publisher
 
         return make_publisher(self.sandbox, self.clock)
 

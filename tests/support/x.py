@@ -6,8 +6,8 @@ import random
 from typing import Any
 
 from config.settings import BrandSettings
+from core.backoff import RetryPolicy
 from core.clock import ManualClock
-from listener.x.client import RetryPolicy
 from listener.x.publisher import KEYS, XPublisher
 from listener.x.settings import XSourceSettings
 from listener.x.source import XSource
@@ -46,3 +46,15 @@ def make_source(sandbox: XSandbox, clock: ManualClock, sleeps: Sleeps | None = N
 
 def make_publisher(sandbox: XSandbox, clock: ManualClock, **overrides: Any) -> XPublisher:
     return XPublisher(x_settings(sandbox, **overrides), clock, credentials=CREDENTIALS)
+
+
+# An X source against the sandbox at {url}, for the pipeline tests.
+X_SOURCE = """
+[[sources]]
+platform = "x"
+name = "x-lumora"
+brand = "Lumora"
+api_base_url = "{url}"
+max_retries = 0
+backoff_seconds = 0
+"""
