@@ -254,12 +254,14 @@ def draft(request: Request, brand: BrandSettings, settings: ResponderSettings,
     fallback: list[tuple[str, str, bool, bool]] = []  # (template, text, repeats, dangles)
     for key, variants in candidates(settings.templates, bases, lang, brand.language,
                                     rules.name, traits(request)):
+        # A key with variants for "no guide" wrote the others around one.
+        guided = not link and any(not _uses_kb(v) for v in variants)
         for i, template in _ordered(variants, bool(link), request, settings):
             text = _fit(lead_with(template, _literal(lead), hellos), values, kb_line, rules)
             repeats = bool(seen & {s for s in sentences(text) if not _holds(s, lead)})
             # A variant written around a guide, with no guide to give, points at nothing
             # ("If that doesn't fix it, DM us"): the next key's words come first.
-            dangles = not link and any(f in template for f in KB_FIELDS)
+            dangles = guided and _uses_kb(template)
             if not repeats and not dangles and not text.endswith(ELLIPSIS):
                 return Draft(text, f"{key}#{i}", lang, notes)
             fallback.append((f"{key}#{i}", text, repeats, dangles))
@@ -269,6 +271,10 @@ def draft(request: Request, brand: BrandSettings, settings: ResponderSettings,
         notes.append("Every template repeats a sentence this customer got in the last "
                       "day: reword it before approving.")
     return Draft(text, name, lang, notes)
+
+
+def _uses_kb(template: str) -> bool:
+    return any(f in template for f in KB_FIELDS)
 
 
 def _holds(sentence: str, lead: str) -> bool:
@@ -288,7 +294,7 @@ def _ordered(variants: list[str], with_article: bool, request: Request,
         safety = has_safety_advice(v, settings)
         if safety and not request.safety:
             continue
-        fit = any(f in v for f in KB_FIELDS) == with_article
+        fit = _uses_kb(v) == with_article
         ranked.append(((not (safety and request.safety), not fit,
                         -len(said & _content(v)), i), i, v))
     return [(i, v) for _, i, v in sorted(ranked)]

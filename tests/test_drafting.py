@@ -284,3 +284,8 @@ def test_a_variant_written_around_a_guide_is_not_used_without_one():
     linked = draft(ask(topic="outage"), BRAND, settings, rules(), recent=[first.text],
                    topic_link="https://status.lumora.example")
     assert linked.template == "outage.negative#0" and "status.lumora" in linked.text
+    # A key whose every variant has the guide line (at its end) reads fine without it.
+    ending = ResponderSettings(templates={
+        "default": ["{greeting}, thanks for reaching out. {signoff}"],
+        "billing.negative": ["{greeting}, sorry about the billing trouble. {kb_line}{signoff}"]})
+    assert draft(ask(topic="billing"), BRAND, ending, rules()).template == "billing.negative#0"

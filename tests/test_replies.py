@@ -347,11 +347,8 @@ def test_a_plus_cancellation_question_gets_the_subscription_article(desk):
     plus = seed(desk, "Question for @lumorahelp - if I cancel Lumora Plus do my schedules "
                 "and scenes stay or do I lose everything?", handle="gina_at_home",
                 name="Gina R.", topic="billing", label="neutral")
-    again = seed(desk, "@lumora charged for Lumora Plus again after I cancelled in October",
-                 handle="tess", topic="billing")
     news = seed(desk, "cancel the newsletter subscription", handle="ned", topic="general",
                 label="neutral")
     desk.draft_batch()
-    for m in (plus, again):
-        assert "/billing/plus-subscription" in draft_of(desk, m)["text"]
+    assert "/billing/plus-subscription" in draft_of(desk, plus)["text"]
     assert "help.lumora.example" not in draft_of(desk, news)["text"]
