@@ -248,5 +248,5 @@ class Replies:
             log.info("drafting: %d mentions held without a draft (spam, scam, abuse, "
                      "or a second reply in a thread)", held)
         if made:
-            log.info("drafting: %d drafts waiting for approval", made)
+            log.info("drafting: %d new drafts, now waiting for approval", made)
         return made + held + aside

@@ -352,3 +352,13 @@ def test_a_plus_cancellation_question_gets_the_subscription_article(desk):
     desk.draft_batch()
     assert "/billing/plus-subscription" in draft_of(desk, plus)["text"]
     assert "help.lumora.example" not in draft_of(desk, news)["text"]
+
+
+def test_the_drafting_log_counts_this_batch_as_new(desk, caplog):
+    """poll --once logged "64 drafts waiting for approval" three times with 232 waiting:
+    each line is one batch's new drafts, and says so."""
+    for i in range(2):
+        seed(desk, f"@lumora my order {i} never arrived", handle=f"c{i}")
+    with caplog.at_level("INFO", logger="pipeline.replies"):
+        desk.draft_batch()
+    assert "drafting: 2 new drafts, now waiting for approval" in caplog.text
