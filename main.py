@@ -33,6 +33,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from metrics.period import Period
     from pipeline.ai_drafts import AiDrafter
     from pipeline.jobs import Pipeline
+    from sentiment.classifier import Classifier
     from sentiment.embedding import Embedder
     from sentiment.outcomes import OutcomeDecider
     from store.db import Store
@@ -71,25 +73,84 @@ def _store(settings: Settings) -> Store:
     return open_store(settings.app.database)
 
 
-def build_pipeline(settings: Settings, clock: Clock) -> Pipeline:
-    """Everything the daemon's jobs need, built from settings."""
+class StartTimes:
+    """Where start-up goes: seconds per named step, in the order they ended
+    (``main.py doctor --timings`` prints them; ``run`` logs them)."""
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[str, float]] = [("interpreter, imports, configuration",
+                                                _process_age())]
+        self._last = time.perf_counter()
+
+    def mark(self, step: str, seconds: float | None = None) -> None:
+        now = time.perf_counter()
+        self.steps.append((step, now - self._last if seconds is None else seconds))
+        self._last = now
+
+    def line(self) -> str:
+        return ", ".join(f"{step} {seconds:.2f} s" for step, seconds in self.steps)
+
+
+def _process_age() -> float:
+    """Seconds since this process started (Linux /proc; 0 elsewhere)."""
+    try:
+        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(0.0, uptime - ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def build_pipeline(settings: Settings, clock: Clock, times: StartTimes | None = None,
+                   while_loading: Callable[[Store], object] | None = None) -> Pipeline:
+    """Everything the daemon's jobs need, built from settings. The model loads in a
+    second thread while the database opens, the listeners are built and
+    ``while_loading(store)`` runs (the daemon builds its web inbox there): ONNX Runtime
+    builds its sessions without holding the GIL, so start-up pays for the longer of the
+    two, not both."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from listener.platforms import build_publisher, build_source
     from pipeline.jobs import Pipeline
+    from sentiment import language
     from sentiment.batch import topic_finder_for
-    from sentiment.embedding import Embedder
-    from sentiment.transformer import load_classifier
+    from sentiment.transformer import load_models
 
-    store = _store(settings)
-    classifier = load_classifier(settings.model)
+    times = times or StartTimes()
+    times.mark("imports: pipeline, stages")
+
+    def models() -> tuple[tuple[Classifier, Embedder], float]:
+        started = time.perf_counter()
+        loaded = load_models(settings.model)
+        return loaded, time.perf_counter() - started
+
+    # The language identifier loads in the background too, unwaited-for: the first
+    # triage batch would otherwise pay for it.
+    threading.Thread(target=language.warm, name="language-load", daemon=True).start()
+    with ThreadPoolExecutor(1, thread_name_prefix="model-load") as pool:
+        loading = pool.submit(models)
+        store = _store(settings)
+        times.mark("database: open, migrations")
+        sources = {s.name: build_source(s, settings, clock) for s in settings.sources}
+        publishers = {s.name: build_publisher(s, settings, clock) for s in settings.sources}
+        times.mark("listeners and publishers")
+        if while_loading is not None:
+            while_loading(store)
+            times.mark("web inbox: app")
+        # One sentence encoder for the knowledge base, past replies and topics, fed by
+        # the tone model's pass when both are served from the shipped ONNX files.
+        (classifier, embedder), load_s = loading.result()
+        times.mark(f"model: ONNX sessions, tokenizer, heads ({load_s:.2f} s in its thread)"
+                   ", waited")
     log.info("model %s (version %s)", classifier.name, classifier.version)
-    embedder = Embedder.load()  # one sentence encoder: knowledge base, past replies, topics
-    return Pipeline(
-        store=store, settings=settings, classifier=classifier,
-        sources={s.name: build_source(s, settings, clock) for s in settings.sources},
-        publishers={s.name: build_publisher(s, settings, clock) for s in settings.sources},
-        clock=clock, embedder=embedder, topic_finder=topic_finder_for(settings, embedder),
+    pipeline = Pipeline(
+        store=store, settings=settings, classifier=classifier, sources=sources,
+        publishers=publishers, clock=clock, embedder=embedder,
+        topic_finder=topic_finder_for(settings, embedder),
         outcome_decider=_outcome_decider(embedder),
     )
+    times.mark("topic vectors")
+    return pipeline
 
 
 def _outcome_decider(embedder: Embedder) -> OutcomeDecider | None:
@@ -109,14 +170,46 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline import daemon
 
     clock = args.clock
-    pipeline = build_pipeline(settings, clock)
+    times = StartTimes()
+    services: list[daemon.Service] = []
+    web = settings.web.enabled and not args.no_web
+    pipeline = build_pipeline(settings, clock, times, while_loading=(
+        lambda store: services.append(_web_service(store, settings, clock))) if web else None)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    services: list[daemon.Service] = []
-    if settings.web.enabled and not args.no_web:
-        services.append(_web_service(pipeline.store, settings, clock))
+    log.info("start-up: %s", times.line())
     daemon.run(pipeline, stop, services, _ai_drafter(pipeline, settings, clock))
+    return 0
+
+
+def cmd_start_timings(args: argparse.Namespace, settings: Settings) -> int:
+    """`doctor --timings`: the steps `main.py run` takes before "daemon running", timed
+    in this process (the web inbox and scheduler built and started, then stopped)."""
+    from pipeline.daemon import build_scheduler
+
+    clock = args.clock
+    times = StartTimes()
+    services: list = []
+    pipeline = build_pipeline(settings, clock, times, while_loading=(
+        lambda store: services.append(_web_service(store, settings, clock)))
+        if settings.web.enabled else None)
+    web = services[0] if services else None
+    scheduler = build_scheduler(pipeline)
+    times.mark("scheduler: jobs")
+    if web is not None:
+        web.start()
+        times.mark("web inbox: listening")
+    scheduler.start(paused=True)
+    times.mark("scheduler: started")
+    total = sum(seconds for _, seconds in times.steps)  # wall time, step after step
+    for step, seconds in times.steps:
+        print(f"{seconds:7.2f} s  {step}")
+    print(f"{total:7.2f} s  process start to \"daemon running\"")
+    scheduler.shutdown(wait=False)
+    if web is not None:
+        web.stop()
+    pipeline.store.close()
     return 0
 
 
@@ -246,13 +339,13 @@ def _print_read_budgets(store: Store, settings: Settings, now: datetime) -> None
 
 def cmd_triage(args: argparse.Namespace, settings: Settings) -> int:
     from sentiment.batch import Item, topic_finder_for, triage_items
-    from sentiment.transformer import load_classifier
+    from sentiment.transformer import load_models
 
     stream = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
     with stream:
         texts = [line.rstrip("\n") for line in stream if line.strip()]
-    classifier = load_classifier(settings.model)
-    finder = topic_finder_for(settings)
+    classifier, embedder = load_models(settings.model)
+    finder = topic_finder_for(settings, embedder)
     # One brand made of every configured brand's terms: the texts carry no brand.
     brand = settings.brands[0].model_copy(update={
         "handles": [h for b in settings.brands for h in b.handles],
@@ -365,6 +458,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_draft_commands(sub)
     _add_outcome_commands(sub)
     _add_ops_commands(sub)
+    sub.choices["doctor"].add_argument(
+        "--timings", action="store_true",
+        help="where the daemon's start-up goes: each step before \"daemon running\", timed")
     for command in sub.choices.values():  # `mentiondesk run --config F` works too
         command.add_argument("--config", type=Path, default=argparse.SUPPRESS,
                              help=argparse.SUPPRESS)
@@ -418,6 +514,8 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
         return 2
     _configure_logging(settings)
     try:
+        if getattr(args, "timings", False):
+            return cmd_start_timings(args, settings)
         return args.func(args, settings)
     except ConfigError as exc:
         print(f"mentiondesk: bad configuration: {exc}", file=sys.stderr)

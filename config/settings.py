@@ -69,8 +69,9 @@ class ModelSettings(Strict):
     # int8 weights per output channel: with ONNX Runtime within 0.5 point of fp32 on
     # every figure (docs/model.md) and 2-3x faster; with torch it costs 0.6 point.
     quantize: bool = True
-    # "onnx": ONNX Runtime, ~3x faster than torch at the same fp32 results (models with
-    # heads; exported once per model version into cache_dir); "torch": eager torch.
+    # "onnx": ONNX Runtime; with quantize, the model folder's int8 files made by `model
+    # export` (no torch), else exported once per model version into cache_dir.
+    # "torch": eager torch (training extras).
     runtime: Literal["onnx", "torch"] = "onnx"
     cache_dir: Path | None = None  # None: $XDG_CACHE_HOME/mentiondesk or ~/.cache/mentiondesk
     # For models whose id2label says LABEL_0..: map those names to ours.

@@ -81,8 +81,7 @@ def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
         print("mentiondesk: draft needs FILE or - (or --stats, --reminders)", file=sys.stderr)
         return 2
     from listener.platforms import PLATFORMS
-    from sentiment.embedding import Embedder
-    from sentiment.transformer import load_classifier
+    from sentiment.transformer import load_models
 
     brand = args.brand or settings.brands[0].name
     if brand not in {b.name for b in settings.brands}:
@@ -93,8 +92,7 @@ def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
     unknown = {i["platform"] for i in items} - set(PLATFORMS)
     if unknown:
         raise ConfigError("--platform", "platform", f"unknown platform {sorted(unknown)}")
-    draft_items(items, settings, load_classifier(settings.model), Embedder.load(), sys.stdout,
-                args.clock)
+    draft_items(items, settings, *load_models(settings.model), sys.stdout, args.clock)
     return 0
 
 

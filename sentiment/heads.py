@@ -47,18 +47,26 @@ class TriageNet(torch.nn.Module):
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """(tone logits, head features) for a padded batch."""
-        out = self.model.bert(input_ids=input_ids, attention_mask=attention_mask)
-        pooled = out.pooler_output
-        tone = self.model.classifier(self.model.dropout(pooled))
-        mask = attention_mask.unsqueeze(-1).to(out.last_hidden_state.dtype)
-        mean = (out.last_hidden_state * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-        return tone, torch.cat([pooled, mean], dim=-1)
+        return encoder_features(self.model, input_ids, attention_mask)
 
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         tone, features = self.features(input_ids, attention_mask)
         return tone, self.heads(features)
+
+
+def encoder_features(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(tone logits, features) of a BERT classifier: features = [pooled, masked mean of
+    the last hidden states]. One definition for training and for the ONNX export the
+    desk serves from (``sentiment.export``), so heads see the same numbers in both."""
+    out = model.bert(input_ids=input_ids, attention_mask=attention_mask)
+    pooled = out.pooler_output
+    tone = model.classifier(model.dropout(pooled))
+    mask = attention_mask.unsqueeze(-1).to(out.last_hidden_state.dtype)
+    mean = (out.last_hidden_state * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+    return tone, torch.cat([pooled, mean], dim=-1)
 
 
 def save_heads(heads: Heads, directory: Path) -> None:

@@ -33,6 +33,12 @@ def _identifier() -> Any:
     return identifier
 
 
+def warm() -> None:
+    """Load the identifier now (its model is lzma-compressed: ~1-3 s on 2 cores), from a
+    background thread at start-up, so the first triage batch does not pay for it."""
+    _identifier()
+
+
 def detect(text: str, platform_lang: str = "") -> str:
     """ISO 639-1 code of ``text``'s language, the platform's tag when unsure, or ``""``."""
     tagged = platform_lang.strip().lower()[:2] if platform_lang else ""

@@ -1,4 +1,4 @@
-"""`main.py model train` and `main.py model eval`: rebuild and measure the sentiment model.
+"""`main.py model train|eval|export|topics`: rebuild, measure and package the model.
 
 Kept out of main.py so the command line only registers them; both commands follow
 main.py's ``func(args, settings) -> int`` convention.
@@ -64,6 +64,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-quantize", action="store_true", help="run in fp32")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(func=cmd_eval)  # fmt: skip
+
+    p = sub.add_parser("export", help="write the int8 ONNX files and tokenizer the desk "
+                       "serves from (model train runs it; torch needed)")
+    p.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR,
+                   help=f"a trained model folder (default: {DEFAULT_MODEL_DIR})")
+    p.add_argument("--parts", default="encoder,sentence,tokenizer",
+                   help="comma-separated: encoder (the fine-tuned tone encoder), sentence "
+                   "(the base sentence encoder), tokenizer")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("outcomes", help="train and measure the outcome head on "
                        "sentiment/labels/outcomes.tsv (whole brands held out)")
@@ -168,7 +177,25 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
             threads=args.threads, max_minutes=args.max_minutes,
         )  # fmt: skip
         _print_heads(manifest["heads"])
+    if stages & {"tone", "joint"}:  # the encoder changed: the served files follow it
+        from sentiment.export import export_serving
+
+        export_serving(args.out)
     print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    """The serving files of a trained folder (``sentiment.encoder`` reads them)."""
+    from sentiment.export import export_serving
+
+    parts = tuple(p.strip() for p in args.parts.split(",") if p.strip())
+    unknown = set(parts) - {"encoder", "sentence", "tokenizer"}
+    if unknown:
+        print(f"unknown part(s): {', '.join(sorted(unknown))}")
+        return 2
+    for path in export_serving(args.model_dir, parts=parts):
+        print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0
 
 

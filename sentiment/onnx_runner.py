@@ -114,12 +114,3 @@ def load_onnx(net: Any, tokenizer: Any, version: str, folder: Path, threads: int
                 return None
         path = quantized
     return OnnxNet(path, threads)
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
-
-
-def sigmoid(logits: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-logits))

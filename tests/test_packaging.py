@@ -35,8 +35,11 @@ def installed(tmp_path_factory) -> Path:
     return root / "site"
 
 
-def run(site: Path, cwd: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+def run(site: Path, cwd: Path, *args: str, stdin: str = "",
+        home: Path | None = None) -> subprocess.CompletedProcess:
     env = {"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(site)}
+    if home is not None:
+        env["HOME"] = str(home)
     return subprocess.run([str(site / "bin" / "mentiondesk"), *args], cwd=cwd, env=env,
                           input=stdin, capture_output=True, text=True, timeout=300)
 
@@ -45,6 +48,8 @@ def test_the_wheel_holds_the_code_and_the_files_it_reads(installed):
     for path in ("main.py", "terminal/review.py", "web/templates/queue.html",
                  "web/templates/health.html", "web/static/app.css", "config/demo.toml",
                  "samples/lumora_mentions.jsonl", "sentiment/default_model/weights.safetensors",
+                 "sentiment/default_model/encoder.onnx", "sentiment/default_model/sentence.onnx",
+                 "sentiment/default_model/tokenizer.json",
                  "store/operations.py", "listener/x/source.py"):
         assert (installed / path).is_file(), path
     assert not (installed / "tests").exists()
@@ -56,13 +61,22 @@ def test_installed_commands_run_from_anywhere(installed, tmp_path):
     help_ = run(installed, elsewhere, "--help")
     assert help_.returncode == 0 and "doctor" in help_.stdout
     demo = installed / "config" / "demo.toml"
-    poll = run(installed, elsewhere, "--config", str(demo), "poll", "--once")
+    # The model serves from the installed files: nothing is exported or cached, so a
+    # home where no ~/.cache can be made (a file, which stops root too) is no obstacle.
+    home = tmp_path / "home-is-a-file"
+    home.write_text("not a folder", encoding="utf-8")
+    poll = run(installed, elsewhere, "--config", str(demo), "poll", "--once", home=home)
     assert poll.returncode == 0, poll.stderr
+    assert home.read_text(encoding="utf-8") == "not a folder"
     db = elsewhere / "data" / "demo.db"
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT polls FROM sources").fetchone()[0] == 1
         model = conn.execute("SELECT DISTINCT model_name FROM triage").fetchall()
-    assert model == [] or model == [("default",)]
+        # The demo's first poll backfills: mentions, their triage and drafts at once.
+        triaged = conn.execute("SELECT count(*) FROM triage").fetchone()[0]
+        drafted = conn.execute("SELECT count(*) FROM drafts").fetchone()[0]
+    assert model == [("default",)]
+    assert triaged >= 20 and drafted >= 5
     # The sub-command first, then --config, works too.
     doctor = run(installed, elsewhere, "doctor", "--config", str(demo))
     assert "integrity=ok" in doctor.stdout, doctor.stderr

@@ -8,6 +8,7 @@ so logging out, a new password, a disable or a role change ends a session for go
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -54,8 +55,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 _hasher = PasswordHasher()
-# Verified against when the user does not exist, so timing does not reveal names.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so timing does not reveal names.
+    Made at the first log-in, not at import: one argon2 hash costs ~0.5 s and 64 MB,
+    which every daemon start paid before it could say "daemon running"."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
@@ -277,7 +284,7 @@ def authenticate(store: Store, username: str, password: str) -> User | None:
     except ValueError:
         row = None
     try:
-        _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password[:MAX_PASSWORD])
+        _hasher.verify(row["password_hash"] if row else _dummy_hash(), password[:MAX_PASSWORD])
     except (VerificationError, InvalidHashError):
         return None
     if row is None or row["disabled"]:

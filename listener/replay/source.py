@@ -1,8 +1,9 @@
 """A mention source that replays a JSONL file, each line at its offset from start.
 
-The embedded default for a first run (mentions arrive over minutes, as in real life)
-and for backtests. The cursor holds when the replay started and how many lines it
-has read, so a restart resumes where it stopped, repeating and skipping nothing.
+The embedded default for a first run (mentions arrive over minutes, as in real life,
+after a first batch the first poll backfills) and for backtests. The cursor holds when
+the replay started and how many lines it has read, so a restart resumes where it
+stopped, repeating and skipping nothing.
 """
 
 from __future__ import annotations
@@ -81,7 +82,10 @@ class ReplaySource:
         """Lines whose offset has come, read from where the last poll stopped: the
         cursor keeps the byte offset, so a poll reads only what is new."""
         now = self.clock.now()
-        started = from_iso(cursor["started_at"]) if cursor else now
+        # A first poll backfills: the replay is taken to have started backfill_seconds
+        # (in sample time) ago, so those lines come now, each dated at its own offset.
+        backfill = timedelta(seconds=self.settings.backfill_seconds / self.settings.speed)
+        started = from_iso(cursor["started_at"]) if cursor else now - backfill
         position = int(cursor["position"]) if cursor else 0
         elapsed = (now - started).total_seconds() * self.settings.speed
         mentions, notes = [], []

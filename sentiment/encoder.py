@@ -1,0 +1,432 @@
+"""Serving the shipped model without torch: two int8 ONNX networks, a fast tokenizer and
+numpy heads. The daemon, web, ``poll``, ``triage``, ``draft`` and ``review`` run on this.
+
+Contract (also in docs/model.md; files made by ``main.py model export``):
+
+- ``encoder.onnx``: inputs ``input_ids``, ``attention_mask`` (int64 [n, t]); outputs
+  ``tone_logits`` [n, 3] (in ``manifest["serving"]["tone_labels"]`` order) and
+  ``features`` [n, 768] = concat(pooled, masked mean of the last hidden states), as
+  ``sentiment.heads.encoder_features``. Tokens truncated at ``max_length`` (64).
+- ``sentence.onnx``: same inputs; output ``sentence`` [n, 384], the base
+  all-MiniLM-L6-v2 mean-pooled over real tokens and L2-normalised. Truncated at 128.
+- ``tokenizer.json``: one ``tokenizers`` tokenizer for both, no padding or truncation
+  baked in; pad id 0; truncation keeps [CLS] and the first tokens and ends with [SEP].
+- ``heads.safetensors`` (read with ``safetensors.numpy``): ``hidden.weight`` [H, D],
+  ``hidden.bias``, ``out.weight`` [k, H], ``out.bias``; metadata ``names``; logits =
+  out(gelu(hidden(x))) with the exact (erf) gelu, probability = sigmoid. ``x`` is the
+  concatenation of the encoder outputs listed in the manifest's ``head_inputs``
+  (default ``["features"]``, D = 768; ``["features", "sentence"]``, D = 1152).
+- ``manifest.json``: thresholds under ``heads.thresholds``; ``serving.made_from`` names
+  the stored weights the encoder was exported from (``encoder_version``), so a stale
+  export is refused rather than served.
+
+Every text is tokenised once; both networks run on the same length-sorted batches, so a
+mention costs one pass of each, and its sentence vector (topics, knowledge base, past
+replies) comes with its tone and heads (``EncoderClassifier`` hands it to the
+``Embedder``, which then does not encode the text again).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import json
+import logging
+import math
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.errors import ModelError
+from sentiment.classifier import LABELS, Prediction
+
+log = logging.getLogger(__name__)
+
+ENCODER_FILE = "encoder.onnx"
+SENTENCE_FILE = "sentence.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+HEADS_FILE = "heads.safetensors"
+MANIFEST = "manifest.json"
+FEATURES = 768
+SENTENCE = 384
+SENTENCE_MAX_LENGTH = 128  # what all-MiniLM-L6-v2 was trained at
+# Padded tokens per batch at most: 32 texts of 64 tokens. Activation memory grows with
+# it (a batch of 32 x 128 tokens held ~200 MB more at peak than 16 x 128).
+TOKEN_BUDGET = 2048
+TRIM_AFTER = 64  # texts in one call above which freed heap is handed back afterwards
+DEFAULT_HEAD_INPUTS = ("features",)
+WEIGHTS = "weights.safetensors"  # the fine-tuned tensors the encoder was exported from
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_model"
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """What one pass over a batch of texts gives, one row per text in input order."""
+
+    tone_logits: np.ndarray  # [n, 3]
+    features: np.ndarray  # [n, 768], the heads' default input
+    sentence: np.ndarray  # [n, 384], unit length
+
+    def select(self, names: Sequence[str]) -> np.ndarray:
+        """The named outputs side by side (the heads' input)."""
+        return np.concatenate([getattr(self, name) for name in names], axis=1)
+
+
+def _session(path: Path, threads: int) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.inter_op_num_threads = 1
+    if threads:
+        options.intra_op_num_threads = threads
+    # Idle worker threads sleep instead of spinning: the daemon's other jobs (polling,
+    # drafting, the web inbox) share the same few cores with the model.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _run_options() -> Any:
+    """Each run gives its arena memory back when it ends: the daemon's resident memory
+    stays at the model's size between batches instead of the largest batch's peak."""
+    import onnxruntime as ort
+
+    options = ort.RunOptions()
+    options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+    return options
+
+
+@functools.cache
+def _libc() -> Any:
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc: nothing to trim
+        return None
+
+
+def _trim_heap() -> None:
+    """Give the heap a large batch freed back to the system. glibc keeps freed memory in
+    per-thread arenas (the daemon encodes in scheduler threads): without this the
+    daemon's RSS sat 50-90 MB above its working size after each 512-text batch."""
+    libc = _libc()
+    if libc is not None and hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
+
+
+def _pad(rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    width = max(len(r) for r in rows)
+    ids = np.zeros((len(rows), width), dtype=np.int64)
+    mask = np.zeros((len(rows), width), dtype=np.int64)
+    for i, row in enumerate(rows):
+        ids[i, : len(row)] = row
+        mask[i, : len(row)] = 1
+    return ids, mask
+
+
+def _cut(ids: list[int], limit: int) -> list[int]:
+    """The truncation transformers applies to one sequence: [CLS] and the first tokens,
+    then the closing [SEP]."""
+    return ids if len(ids) <= limit else [*ids[: limit - 1], ids[-1]]
+
+
+class Encoder:
+    """The two networks and the tokenizer, run in length-sorted batches."""
+
+    def __init__(self, tokenizer: Any, encoder: Any, sentence: Any, *, batch_size: int = 32,
+                 max_length: int = 64) -> None:
+        self.tokenizer = tokenizer
+        self.encoder, self.sentence = encoder, sentence  # ONNX sessions (encoder may be None)
+        self.batch_size, self.max_length = batch_size, max_length
+        self._options = _run_options()
+
+    @classmethod
+    def load(cls, model_dir: Path, *, batch_size: int = 32, max_length: int = 64,
+             threads: int = 0, tone: bool = True) -> Encoder:
+        """The serving files in ``model_dir``; ``tone=False`` loads only the sentence
+        network (the knowledge base and topics alone need no more)."""
+        from tokenizers import Tokenizer
+
+        model_dir = Path(model_dir)
+        try:
+            # The two sessions are built side by side: ONNX Runtime releases the GIL
+            # while it optimises a graph, so on 2 cores the start-up costs one, not two.
+            with ThreadPoolExecutor(2) as pool:
+                sentence_job = pool.submit(_session, model_dir / SENTENCE_FILE, threads)
+                encoder = _session(model_dir / ENCODER_FILE, threads) if tone else None
+                sentence = sentence_job.result()
+            tokenizer = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
+            tokenizer.no_padding()
+            tokenizer.no_truncation()
+        except Exception as exc:  # onnxruntime and tokenizers raise their own kinds
+            raise ModelError(f"cannot load the model files in {model_dir}: "
+                             f"{str(exc).strip()[:200]}") from exc  # fmt: skip
+        return cls(tokenizer, encoder, sentence, batch_size=batch_size, max_length=max_length)
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids per text, cut at the longer of the two networks' limits."""
+        encodings = self.tokenizer.encode_batch([t if isinstance(t, str) else str(t)
+                                                 for t in texts])  # fmt: skip
+        limit = max(self.max_length, SENTENCE_MAX_LENGTH)
+        return [_cut(e.ids, limit) for e in encodings]
+
+    def encode(self, texts: Sequence[str]) -> Encoded:
+        """Tone logits, head features and the sentence vector of every text."""
+        n = len(texts)
+        out = Encoded(np.zeros((n, 3), np.float32), np.zeros((n, FEATURES), np.float32),
+                      np.zeros((n, SENTENCE), np.float32))  # fmt: skip
+        if not n:
+            return out
+        if self.encoder is None:
+            raise ModelError("this encoder was loaded for sentence vectors only")
+        ids = self.token_ids(texts)
+        for chunk in self._batches(ids):
+            tone, features = self.encoder.run(
+                ["tone_logits", "features"], self._feed(ids, chunk, self.max_length),
+                self._options)
+            out.tone_logits[chunk], out.features[chunk] = tone, features
+            out.sentence[chunk] = self._sentence(ids, chunk)
+        if n > TRIM_AFTER:
+            _trim_heap()
+        return out
+
+    def sentences(self, texts: Sequence[str]) -> np.ndarray:
+        """Only the sentence vectors (unit length, float32), in input order."""
+        vectors = np.zeros((len(texts), SENTENCE), np.float32)
+        if texts:
+            ids = self.token_ids(texts)
+            for chunk in self._batches(ids):
+                vectors[chunk] = self._sentence(ids, chunk)
+            if len(texts) > TRIM_AFTER:
+                _trim_heap()
+        return vectors
+
+    def _sentence(self, ids: list[list[int]], chunk: list[int]) -> np.ndarray:
+        (vectors,) = self.sentence.run(["sentence"], self._feed(ids, chunk,
+                                                                SENTENCE_MAX_LENGTH),
+                                       self._options)
+        return vectors
+
+    def _batches(self, ids: list[list[int]]) -> list[list[int]]:
+        """Row numbers in batches of similar length, so little time goes into padding;
+        at most ``batch_size`` rows and ``TOKEN_BUDGET`` padded tokens each, so long
+        texts come in smaller batches and the activations' memory stays bounded."""
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        batches: list[list[int]] = []
+        for i in order:
+            width = min(len(ids[i]), SENTENCE_MAX_LENGTH)
+            if batches and len(batches[-1]) < self.batch_size and \
+                    (len(batches[-1]) + 1) * width <= TOKEN_BUDGET:
+                batches[-1].append(i)
+            else:
+                batches.append([i])
+        return batches
+
+    @staticmethod
+    def _feed(ids: list[list[int]], chunk: list[int], limit: int) -> dict[str, np.ndarray]:
+        input_ids, mask = _pad([_cut(ids[i], limit) for i in chunk])
+        return {"input_ids": input_ids, "attention_mask": mask}
+
+
+_ERF = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429, 0.3275911)
+
+
+def erf(x: np.ndarray) -> np.ndarray:
+    """The error function to ~1e-7 (Abramowitz and Stegun 7.1.26): numpy has none, and
+    the heads were trained with the exact (erf) gelu."""
+    a1, a2, a3, a4, a5, p = _ERF
+    sign = np.sign(x)
+    x = np.abs(x)
+    t = 1.0 / (1.0 + p * x)
+    y = 1.0 - ((((a5 * t + a4) * t + a3) * t + a2) * t + a1) * t * np.exp(-x * x)
+    return sign * y
+
+
+def gelu(x: np.ndarray) -> np.ndarray:
+    return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
+
+
+class NumpyHeads:
+    """The triage heads' MLP in numpy: a few small matrix products per batch."""
+
+    def __init__(self, names: tuple[str, ...], inputs: tuple[str, ...],
+                 weights: dict[str, np.ndarray]) -> None:
+        self.names, self.inputs = names, inputs
+        self.hidden_w = weights["hidden.weight"].astype(np.float32).T.copy()
+        self.hidden_b = weights["hidden.bias"].astype(np.float32)
+        self.out_w = weights["out.weight"].astype(np.float32).T.copy()
+        self.out_b = weights["out.bias"].astype(np.float32)
+
+    @classmethod
+    def load(cls, model_dir: Path, inputs: Sequence[str] = DEFAULT_HEAD_INPUTS
+             ) -> NumpyHeads | None:
+        """The heads stored in ``model_dir``, or None when it has none (tone only)."""
+        from safetensors import safe_open
+        from safetensors.numpy import load_file
+
+        path = Path(model_dir) / HEADS_FILE
+        if not path.is_file():
+            return None
+        with safe_open(str(path), "np") as handle:
+            names = (handle.metadata() or {}).get("names", "needs_reply,complaint,spam,sarcasm")
+        heads = cls(tuple(names.split(",")), tuple(inputs), load_file(str(path)))
+        width = sum({"features": FEATURES, "sentence": SENTENCE}.get(n, -1) for n in inputs)
+        if heads.hidden_w.shape[0] != width or heads.out_w.shape[1] != len(heads.names):
+            raise ModelError(f"{path} does not fit head_inputs {list(inputs)} "
+                             f"(input width {heads.hidden_w.shape[0]}, expected {width})")
+        return heads
+
+    def __call__(self, encoded: Encoded) -> np.ndarray:
+        """Head logits [n, k]."""
+        hidden = gelu(encoded.select(self.inputs) @ self.hidden_w + self.hidden_b)
+        return hidden @ self.out_w + self.out_b
+
+
+_ALIASES = {
+    "neg": "negative", "negative": "negative",
+    "neu": "neutral", "neutral": "neutral",
+    "pos": "positive", "positive": "positive",
+}  # fmt: skip
+
+
+def label_order(id2label: dict[int, str], label_map: dict[str, str], name: str) -> list[str]:
+    """Our label for each of the model's output positions, or a ModelError."""
+    order: list[str] = []
+    for index in range(len(id2label)):
+        raw = str(id2label.get(index, id2label.get(str(index), "")))  # type: ignore[call-overload]
+        ours = label_map.get(raw) or _ALIASES.get(raw.strip().lower())
+        order.append(ours or "")
+    if sorted(order) != sorted(LABELS):
+        shown = ", ".join(f"{i}={id2label[i]}" for i in sorted(id2label))
+        raise ModelError(
+            f"cannot map the labels of model {name!r} ({shown}) to negative/neutral/positive; "
+            "set model.label_map, e.g. {\"LABEL_0\": \"negative\", ...}"
+        )
+    return order
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-logits))
+
+
+def has_serving_files(model_dir: Path) -> bool:
+    return all((Path(model_dir) / f).is_file()
+               for f in (ENCODER_FILE, SENTENCE_FILE, TOKENIZER_FILE, MANIFEST))
+
+
+class EncoderClassifier:
+    """The ``Classifier`` the desk serves with: tone and every head from one pass, and the
+    sentence vectors of the same pass handed to ``embedder`` (when given) so topics and
+    drafting find them there."""
+
+    quantized = True  # the shipped networks are int8
+    onnx = True  # runs ONNX Runtime (benches and doctor report it)
+
+    def __init__(self, encoder: Encoder, heads: NumpyHeads | None, *, name: str,
+                 version: str, labels: list[str], thresholds: dict[str, float] | None = None,
+                 embedder: Any = None) -> None:
+        self.encoder, self.heads = encoder, heads
+        self.name, self.version, self.labels = name, version, labels
+        self.thresholds = dict(thresholds or {})
+        self.head_names: tuple[str, ...] = heads.names if heads is not None else ()
+        self.embedder = embedder  # a sentiment.embedding.Embedder sharing the networks
+
+    @property
+    def batch_size(self) -> int:
+        return self.encoder.batch_size
+
+    @property
+    def max_length(self) -> int:
+        return self.encoder.max_length
+
+    def classify(self, texts: Sequence[str]) -> list[Prediction]:
+        """One prediction per text, in input order. Raises ``ModelError``."""
+        if not texts:
+            return []
+        try:
+            encoded = self.encoder.encode(texts)
+            probs = softmax(encoded.tone_logits).tolist()
+            yes = (sigmoid(self.heads(encoded)).tolist() if self.heads is not None
+                   else [[] for _ in texts])  # fmt: skip
+        except ModelError:
+            raise
+        except Exception as exc:  # onnxruntime's and tokenizers' errors stop here
+            raise ModelError(f"sentiment model {self.name!r} failed to classify: {exc}"
+                             ) from exc  # fmt: skip
+        if self.embedder is not None:
+            self.embedder.remember(texts, encoded.sentence)
+        return [self._prediction(row, head_row) for row, head_row in zip(probs, yes,
+                                                                         strict=True)]
+
+    def _prediction(self, probs: list[float], head_probs: list[float]) -> Prediction:
+        scores = dict(zip(self.labels, probs, strict=True))
+        best = max(scores, key=scores.__getitem__)
+        heads = dict(zip(self.head_names, head_probs, strict=True)) if self.head_names else {}
+        return Prediction(best, {k: scores[k] for k in LABELS}, heads)
+
+
+def read_manifest(model_dir: Path) -> dict[str, Any]:
+    return json.loads((Path(model_dir) / MANIFEST).read_text(encoding="utf-8"))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def encoder_version(directory: Path) -> str:
+    """12 hex digits naming the encoder alone (base and fine-tuned tensors): what an
+    ``encoder.onnx`` was exported from, so serving can refuse a stale export."""
+    manifest = read_manifest(directory)
+    hashed = manifest["base_sha256"] + file_sha256(Path(directory) / WEIGHTS)
+    return hashlib.sha256(hashed.encode()).hexdigest()[:12]
+
+
+def directory_version(directory: Path) -> str:
+    """12 hex digits naming a stored model: the base weights, the fine-tuned tensors
+    and the heads (a model without heads keeps the hash it had before heads existed)."""
+    manifest = read_manifest(directory)
+    hashed = manifest["base_sha256"] + file_sha256(Path(directory) / WEIGHTS)
+    if (Path(directory) / HEADS_FILE).is_file():
+        hashed += file_sha256(Path(directory) / HEADS_FILE)
+    return hashlib.sha256(hashed.encode()).hexdigest()[:12]
+
+
+def load_serving(directory: Path, *, name: str, batch_size: int = 32, max_length: int = 64,
+                 threads: int = 0, label_map: dict[str, str] | None = None
+                 ) -> EncoderClassifier:
+    """The classifier served from ``directory``'s ONNX files; no torch, no writes.
+    Raises ``ModelError`` for missing, unreadable or stale files."""
+    directory = Path(directory)
+    try:
+        manifest = read_manifest(directory)
+        serving = manifest.get("serving") or {}
+        if serving.get("made_from") != encoder_version(directory):
+            raise ModelError(
+                f"{directory / ENCODER_FILE} was exported from other weights than "
+                f"{WEIGHTS}; run `main.py model export --model-dir {directory}`")
+        version = directory_version(directory)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelError(f"cannot load sentiment model {name!r}: files in {directory} are "
+                         f"missing or unreadable ({exc})") from exc
+    encoder = Encoder.load(directory, batch_size=batch_size, max_length=max_length,
+                           threads=threads)
+    heads = NumpyHeads.load(directory, manifest.get("head_inputs") or DEFAULT_HEAD_INPUTS)
+    raw_labels = serving.get("tone_labels") or list(LABELS)
+    labels = label_order(dict(enumerate(raw_labels)), dict(label_map or {}), name)
+    thresholds = {k: float(v) for k, v in manifest.get("heads", {}).get("thresholds",
+                                                                       {}).items()}
+    return EncoderClassifier(encoder, heads, name=name, version=version, labels=labels,
+                             thresholds=thresholds)

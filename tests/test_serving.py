@@ -1,0 +1,287 @@
+"""The shipped model served from its int8 ONNX files (sentiment/encoder.py): no torch on
+the serving path, the contract the heads are trained against, and one pass per text
+shared with the sentence embedder."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from config.settings import ModelSettings
+from core.errors import ModelError
+from sentiment.encoder import (
+    DEFAULT_MODEL_DIR,
+    FEATURES,
+    HEADS_FILE,
+    MANIFEST,
+    SENTENCE,
+    WEIGHTS,
+    EncoderClassifier,
+    erf,
+    load_serving,
+)
+from sentiment.transformer import load_classifier, load_models
+from tests.conftest import REPO
+
+TEXTS = ["@lumora my order never arrived, two weeks now", "love the new lamp!",
+         "how do I reset my hub?", "ok", "Lumora hub offline again " * 12]
+
+
+@pytest.fixture(scope="module")
+def served() -> EncoderClassifier:
+    classifier, _ = load_models(ModelSettings())
+    assert isinstance(classifier, EncoderClassifier)
+    return classifier
+
+
+def test_the_serving_commands_import_neither_torch_nor_transformers(tmp_path: Path) -> None:
+    """A fresh interpreter runs poll --once, triage, draft, review and builds the daemon's
+    scheduler and web app on the demo, then shows what it imported."""
+    config = (REPO / "config" / "demo.toml").read_text(encoding="utf-8")
+    config = config.replace('path = "samples/', f'path = "{REPO}/samples/')
+    (tmp_path / "demo.toml").write_text(config, encoding="utf-8")
+    (tmp_path / "texts.txt").write_text("@lumora my order never arrived\nlove it\n",
+                                        encoding="utf-8")
+    script = f"""
+import io, sys
+import main
+from config.loader import load
+from core.clock import SystemClock
+cfg = {str(tmp_path / "demo.toml")!r}
+assert main.main(["--config", cfg, "poll", "--once"]) == 0
+assert main.main(["--config", cfg, "triage", "texts.txt"]) == 0
+assert main.main(["--config", cfg, "draft", "texts.txt"]) == 0
+sys.stdin = io.StringIO("")
+main.main(["--config", cfg, "review"])  # asks who reviews: the import is what counts
+import terminal.review
+from pathlib import Path
+settings = load(Path(cfg))
+pipeline = main.build_pipeline(settings, SystemClock())
+from pipeline.daemon import build_scheduler
+build_scheduler(pipeline)
+from web.app import create_app
+create_app(pipeline.store, settings, SystemClock(), "x" * 32)
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "transformers"))
+print("HEAVY", heavy)
+"""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "HEAVY []" in done.stdout, done.stdout[-2000:]
+    triaged = [json.loads(line) for line in done.stdout.splitlines()
+               if line.startswith('{"text": "@lumora my order')]
+    assert triaged and triaged[0]["label"] == "negative" and triaged[0]["needs_reply"]
+
+
+def test_encoded_outputs_follow_the_contract(served: EncoderClassifier) -> None:
+    encoded = served.encoder.encode(TEXTS)
+    assert encoded.tone_logits.shape == (len(TEXTS), 3)
+    assert encoded.features.shape == (len(TEXTS), FEATURES)
+    assert encoded.sentence.shape == (len(TEXTS), SENTENCE)
+    assert np.allclose(np.linalg.norm(encoded.sentence, axis=1), 1.0, atol=1e-4)
+    assert np.allclose(served.encoder.sentences(TEXTS), encoded.sentence, atol=1e-6)
+    # Length-sorted batches give each text what it gets alone, up to int8's dynamic
+    # activation scale (one per batch tensor, so neighbours move a row a little).
+    for i, text in enumerate(TEXTS):
+        alone = served.encoder.encode([text])
+        assert alone.tone_logits[0].argmax() == encoded.tone_logits[i].argmax()
+        cos = float(alone.features[0] @ encoded.features[i]) / float(
+            np.linalg.norm(alone.features[0]) * np.linalg.norm(encoded.features[i]))
+        assert cos > 0.97
+        assert float(alone.sentence[0] @ encoded.sentence[i]) > 0.95
+
+
+def test_long_texts_are_cut_like_transformers(served: EncoderClassifier) -> None:
+    ids = served.encoder.token_ids(["word " * 400])[0]
+    assert len(ids) == 128 and ids[0] == 101 and ids[-1] == 102
+    feed = served.encoder._feed([ids], [0], served.max_length)
+    assert feed["input_ids"].shape == (1, 64) and feed["input_ids"][0, -1] == 102
+
+
+def test_the_onnx_encoder_matches_the_torch_model_it_was_exported_from(served) -> None:
+    """The committed encoder.onnx is the stored weights' network (int8): the same tone
+    and nearly the same head features as torch fp32 on the same texts."""
+    import torch
+
+    from sentiment.heads import TriageNet
+    from sentiment.transformer import load_model_dir
+
+    model, tokenizer, _, heads, _ = load_model_dir(DEFAULT_MODEL_DIR)
+    net = TriageNet(model.eval(), heads).eval()
+    batch = tokenizer(TEXTS, padding=True, truncation=True, max_length=64,
+                      return_tensors="pt")
+    with torch.no_grad():
+        tone, features = net.features(batch["input_ids"], batch["attention_mask"])
+        head_logits = heads(features)
+    encoded = served.encoder.encode(TEXTS)
+    assert (tone.numpy().argmax(1) == encoded.tone_logits.argmax(1)).all()
+    cos = (features.numpy() * encoded.features).sum(1) / (
+        np.linalg.norm(features.numpy(), axis=1) * np.linalg.norm(encoded.features, axis=1))
+    assert cos.min() > 0.95
+    # The numpy heads compute what the torch heads compute, on the same input.
+    with torch.no_grad():
+        expected = heads(torch.from_numpy(encoded.features)).numpy()
+    assert np.allclose(served.heads(encoded), expected, atol=1e-4)
+    assert np.abs(served.heads(encoded) - head_logits.numpy()).max() < 3.0
+
+
+def test_erf_is_exact_enough_for_gelu() -> None:
+    x = np.linspace(-6, 6, 2001)
+    assert np.abs(erf(x) - np.array([math.erf(v) for v in x])).max() < 2e-7
+
+
+def _copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "model"
+    shutil.copytree(DEFAULT_MODEL_DIR, copy)
+    return copy
+
+
+def test_heads_may_read_features_and_sentence(tmp_path: Path) -> None:
+    """``head_inputs`` = ["features", "sentence"]: a 1152-wide heads file is served."""
+    from safetensors.numpy import save_file
+
+    copy = _copy(tmp_path)
+    rng = np.random.default_rng(0)
+    save_file({"hidden.weight": rng.normal(0, 0.05, (16, FEATURES + SENTENCE)).astype(np.float16),
+               "hidden.bias": np.zeros(16, np.float16),
+               "out.weight": rng.normal(0, 0.5, (2, 16)).astype(np.float16),
+               "out.bias": np.zeros(2, np.float16)},
+              str(copy / HEADS_FILE), metadata={"names": "needs_reply,spam"})
+    manifest = json.loads((copy / MANIFEST).read_text(encoding="utf-8"))
+    manifest["head_inputs"] = ["features", "sentence"]
+    (copy / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    classifier = load_serving(copy, name=str(copy))
+    predictions = classifier.classify(TEXTS[:3])
+    assert all(set(p.heads) == {"needs_reply", "spam"} for p in predictions)
+    encoded = classifier.encoder.encode(TEXTS[:3])
+    x = np.concatenate([encoded.features, encoded.sentence], axis=1)
+    w = classifier.heads
+    hidden = x @ w.hidden_w + w.hidden_b
+    hidden = 0.5 * hidden * (1 + np.vectorize(math.erf)(hidden / math.sqrt(2)))
+    expected = 1 / (1 + np.exp(-(hidden @ w.out_w + w.out_b)))
+    assert np.allclose([p.heads["spam"] for p in predictions], expected[:, 1], atol=1e-5)
+    manifest["head_inputs"] = ["features"]  # the file is 1152 wide: refused, not misread
+    (copy / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(ModelError, match="head_inputs"):
+        load_serving(copy, name=str(copy))
+
+
+def test_a_stale_export_is_refused(tmp_path: Path) -> None:
+    copy = _copy(tmp_path)
+    weights = bytearray((copy / WEIGHTS).read_bytes())
+    weights[-1] ^= 1
+    (copy / WEIGHTS).write_bytes(bytes(weights))
+    with pytest.raises(ModelError, match="model export"):
+        load_classifier(ModelSettings(name=str(copy)))
+
+
+def test_a_missing_onnx_file_is_one_clear_error(tmp_path: Path) -> None:
+    copy = _copy(tmp_path)
+    (copy / "sentence.onnx").write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="cannot load the model files"):
+        load_classifier(ModelSettings(name=str(copy)))
+
+
+def test_the_embedder_reuses_the_classifier_pass(monkeypatch) -> None:
+    classifier, embedder = load_models(ModelSettings())
+    assert embedder.encoder is classifier.encoder  # one sentence network in the process
+    classifier.classify(TEXTS)
+    encoded: list[str] = []
+    real = embedder._encode
+    monkeypatch.setattr(embedder, "_encode", lambda batch: (encoded.extend(batch),
+                                                           real(batch))[1])
+    vectors = embedder.embed([*TEXTS[:2], "a text nobody classified"])
+    assert encoded == ["a text nobody classified"]
+    assert np.allclose(vectors[:2], classifier.encoder.encode(TEXTS).sentence[:2], atol=1e-6)
+
+
+def test_drafting_encodes_a_batch_of_queries_in_one_call(make_settings, embedder) -> None:
+    """The knowledge-base queries of a drafting batch are encoded together, then each
+    mention's article lookup finds its vector in the embedder's cache."""
+    from pipeline.replies import Replies
+    from tests.conftest import mention_line
+
+    settings = make_settings([mention_line(str(i), f"@lumora my order {i} never came", 0)
+                              for i in range(6)], extra="""
+        [[responder.knowledge_base]]
+        title = "Where is my order?"
+        url = "https://help.lumora.example/orders"
+        description = "Tracking a parcel, late or lost deliveries."
+        """)
+    calls: list[list[str]] = []
+    real = embedder._encode
+
+    def counted(batch: list[str]) -> np.ndarray:
+        calls.append(list(batch))
+        return real(batch)
+
+    embedder._cache.clear()
+    replies = Replies(settings, embedder)
+    replies.index()  # the articles' vectors, once
+    embedder._encode = counted
+    try:
+        rows = [{"text": f"@lumora my order {i} never came", "brand": "Lumora"}
+                for i in range(6)] + [{"text": "@lumora hi", "brand": "Renamed Away"}]
+        replies._embed_queries(rows)
+        assert calls == [[f"my order {i} never came" for i in range(6)]]
+        for row in rows[:6]:
+            replies._article({**row, "label": "negative", "topic": "general"}, "en",
+                             ["lumora", "Lumora"])
+        assert len(calls) == 1  # every lookup was a cache hit
+    finally:
+        del embedder._encode
+
+
+def test_doctor_timings_names_every_start_up_step(tmp_path: Path, capsys) -> None:
+    """`doctor --timings` walks the daemon's start-up (web off here) and says where the
+    time went, step by step, ending with the total to "daemon running"."""
+    import main
+
+    config = (REPO / "config" / "demo.toml").read_text(encoding="utf-8")
+    config = config.replace('path = "samples/', f'path = "{REPO}/samples/')
+    config = config.replace('database = "data/demo.db"', f'database = "{tmp_path}/d.db"')
+    config = config.replace("[web]\n", "[web]\nenabled = false\n")
+    (tmp_path / "demo.toml").write_text(config, encoding="utf-8")
+    assert main.main(["--config", str(tmp_path / "demo.toml"), "doctor", "--timings"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    steps = [line.split(" s  ", 1)[1] for line in lines]
+    assert steps[0] == "interpreter, imports, configuration"
+    assert any(step.startswith("model: ONNX sessions") for step in steps)
+    assert steps[-1] == 'process start to "daemon running"'
+    seconds = [float(line.split(" s  ", 1)[0]) for line in lines]
+    assert seconds[-1] == pytest.approx(sum(seconds[:-1]), abs=0.02)
+
+
+def test_a_stage_that_did_work_wakes_the_next_unless_it_runs() -> None:
+    """The daemon's relay: a poll that stored mentions runs triage now, not at its next
+    tick; a stage already running is left to its own drain."""
+    from pipeline.daemon import Relay
+
+    class Scheduler:
+        def __init__(self) -> None:
+            self.woken: list[str] = []
+
+        def modify_job(self, name: str, next_run_time: object) -> None:
+            self.woken.append(name)
+
+    relay, scheduler = Relay(), Scheduler()
+    relay.scheduler = scheduler
+    assert relay.stage("poll:x", lambda: 0, "triage")() == 0
+    assert scheduler.woken == []
+    assert relay.stage("poll:x", lambda: 3, "triage")() == 3
+    assert scheduler.woken == ["triage"]
+
+    def triage_while_polling() -> int:
+        return relay.stage("poll:x", lambda: 2, "triage")()
+
+    assert relay.stage("triage", triage_while_polling, "draft")() == 2
+    assert scheduler.woken == ["triage", "draft"]  # triage was running: not woken again
