@@ -4,7 +4,8 @@ The demo sample goes through the real pipeline (the shipped model, the encoder, 
 demo brand's templates and knowledge base) into a fresh SQLite file; a few drafts are
 approved and posted so the dashboard has replies; then the web app is served and
 headless Chromium (Playwright, /usr/bin/chromium) renders the queue, an opened item's
-detail, the dashboard and /mentions at 1366 px and 390 px wide into
+detail, the dashboard and /mentions (as an agent), /replies and /health (as an admin)
+at 1366 px and 390 px wide into
 test-artifacts/screens/*.png. It prints each file with the page's height and whether
 anything sticks out sideways, so a layout regression shows as a number too.
 
@@ -46,6 +47,7 @@ WIDEST = """w => [...document.querySelectorAll('body *')]
     + (a.classList.length ? '.' + [...a.classList].join('.') : '')
     + ':' + Math.round(a.getBoundingClientRect().width));
     return chain.slice(0, 8).join(' < '); })"""
+ACCOUNTS = {"mia": "agent", "ada": "admin"}  # who looks at which pages (PAGES)
 SHOT_HEIGHT = 1800  # a long page is cut here: what a first look sees is what matters
 
 
@@ -68,7 +70,8 @@ def fill(tmp: Path) -> tuple[object, object, ManualClock]:
     clock.advance(seconds=settings.pipeline.undo_seconds + 1)
     clock.advance(minutes=20)
     pipeline.run_once()
-    users.add(pipeline.store, "mia", "agent", hash_password(PASSWORD), clock.now())
+    for name, role in ACCOUNTS.items():
+        users.add(pipeline.store, name, role, hash_password(PASSWORD), clock.now())
     return pipeline.store, settings, clock
 
 
@@ -80,25 +83,26 @@ def main_(out: Path) -> int:
                              session_secret="screens-" + "x" * 24)
         service.start()
         today = (clock.now() - timedelta(days=0)).date().isoformat()
-        pages = {
+        pages = {"mia": {
             "queue": "/queue",
             "detail": None,  # the queue with its third item opened (under its row on a phone)
             "dashboard": f"/dashboard?since={today}&until={today}",
             "mentions": "/mentions",
-        }
+        }, "ada": {"replies": "/replies", "health": "/health"}}
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path="/usr/bin/chromium")
-                for width, height in WIDTHS.values():
+                for (width, height), name in ((w, n) for w in WIDTHS.values()
+                                              for n in ACCOUNTS):
                     ctx = browser.new_context(base_url=service.url,
                                               viewport={"width": width, "height": height})
                     page = ctx.new_page()
                     page.goto("/login")
-                    page.fill("input[name=username]", "mia")
+                    page.fill("input[name=username]", name)
                     page.fill("input[name=password]", PASSWORD)
                     page.click("button[type=submit]")
                     page.wait_for_url("**/queue")
-                    for shot, path in pages.items():
+                    for shot, path in pages[name].items():
                         if path is None:
                             page.goto("/queue")
                             page.locator("article.item .row").nth(2).click()

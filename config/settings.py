@@ -17,6 +17,16 @@ from core.errors import ConfigError
 
 Label = Literal["negative", "neutral", "positive"]
 
+# Physical danger: always a reply (triage), "+safety" templates and the "unplug it" lead
+# (responder). One list, so the three rules can never disagree on a word.
+SAFETY_WORDS = (
+    "smoke", "smoking", "smoked", "burning", "burnt", "fire", "flames", "melted",
+    "melting", "sparks", "sparking", "electric shock", "shocked me", "overheating",
+    "too hot to touch", "scorch",
+)
+# A taken-over account: always a reply, and the "change your password" lead.
+ACCOUNT_WORDS = ("hacked", "fraud", "unauthorized", "unauthorised")
+
 
 class AppSettings(Strict):
     database: Path = Path("data/mentiondesk.db")
@@ -138,11 +148,10 @@ class TriageSettings(Strict):
     # English (the model reads English best).
     lowered_threshold: float = Field(0.15, ge=0, le=1)
     bystander_priority: float = Field(0.5, ge=0, le=1)  # priority factor for bystanders
-    # Safety and fraud: these always need a reply, whatever the model says.
-    always_reply_words: list[str] = [
-        "smoke", "smoking", "burning", "fire", "melted", "melting", "sparks", "sparking",
-        "electric shock", "hacked", "fraud", "unauthorized", "unauthorised",
-    ]
+    # Safety and fraud: these always need a reply, whatever the model says. Settings
+    # checks that every responder safety word and safety-lead word is one of these, so
+    # a danger the drafts answer is never left unanswered by triage.
+    always_reply_words: list[str] = [*SAFETY_WORDS, *ACCOUNT_WORDS]
     # Topic by meaning (encoder similarity to each topic's name, description and
     # keywords) or by keyword hits; below topic_min_similarity the topic is "general".
     topic_method: Literal["meaning", "keywords"] = "meaning"
@@ -270,7 +279,9 @@ class KbArticle(Strict):
 class SafetyLead(Strict):
     """The sentence a draft starts with when the mention has one of ``words``."""
 
-    words: list[str] = Field(min_length=1)  # matched as whole words, case-insensitive
+    # Matched as whole words, case-insensitive; none: ``responder.safety_words``, so the
+    # words that pick "+safety" templates and those that lead with "unplug it" are one list.
+    words: list[str] = []
     text: str = Field(min_length=1)
 
 
@@ -332,12 +343,10 @@ class ResponderSettings(Strict):
     # The same per language; a language not listed greets nobody by a word ("Bonjour,"),
     # so English never leaks into another language's greeting ("Bonjour there").
     nobody_by_language: dict[str, str] = {"en": "there"}
-    # A mention with one of these is a safety mention: "+safety" templates come first.
-    safety_words: list[str] = [
-        "smoke", "smoking", "smoked", "burning", "burnt", "fire", "flames", "melted",
-        "melting", "sparks", "sparking", "electric shock", "shocked me", "overheating",
-        "too hot to touch", "scorch",
-    ]
+    # A mention with one of these is a safety mention: "+safety" templates come first,
+    # and a safety lead with no words of its own (the "unplug it" one) opens its drafts.
+    # The one list of physical-danger words; each must be a triage always-reply word.
+    safety_words: list[str] = list(SAFETY_WORDS)
     # A template variant with one of these gives safety advice ("if there's smoke,
     # unplug it"): it is only ever offered on a safety mention.
     safety_phrases: list[str] = ["smoke", "heat", "unplug", "fire", "burn", "spark",
@@ -353,14 +362,18 @@ class ResponderSettings(Strict):
     # A mention with one of a lead's words gets a draft that starts with its text,
     # whoever writes the draft (template or model): the safety step comes first.
     safety_leads: list[SafetyLead] = [
-        SafetyLead(words=["smoke", "smoking", "burning", "fire", "melted", "melting",
-                          "sparks", "sparking", "electric shock"],
-                   text="For your safety, please unplug it and stop using it for now."),
-        SafetyLead(words=["hacked", "fraud", "unauthorized", "unauthorised"],
+        SafetyLead(text="For your safety, please unplug it and stop using it for now."),
+        SafetyLead(words=list(ACCOUNT_WORDS),
                    text="Please change your password now and never share a code with "
                         "anyone, us included."),
     ]
     ai: AiSettings = AiSettings()
+
+    def leads(self) -> list[SafetyLead]:
+        """The safety leads with their words filled in: a lead without words of its own
+        answers ``safety_words``."""
+        return [lead if lead.words else lead.model_copy(update={"words": self.safety_words})
+                for lead in self.safety_leads]
 
     @model_validator(mode="after")
     def _templates_render(self) -> ResponderSettings:
@@ -470,6 +483,14 @@ class Settings(Strict):
             if source.name in names:
                 raise ValueError(f"sources.{i}.name: duplicate source name {source.name!r}")
             names.add(source.name)
+        # A word that makes a draft lead with safety advice must also make triage keep
+        # the mention: otherwise the desk could drop a fire it knows how to answer.
+        always = {w.lower() for w in self.triage.always_reply_words}
+        danger = [*self.responder.safety_words,
+                  *(w for lead in self.responder.leads() for w in lead.words)]
+        if missing := list(dict.fromkeys(w for w in danger if w.lower() not in always)):
+            raise ValueError("responder safety words must be triage always_reply_words "
+                             f"too (add them to [triage]): {', '.join(missing)}")
         return self
 
     def brand(self, name: str) -> BrandSettings:

@@ -97,7 +97,7 @@ class AiDrafter:
             lang=lang, tone=m["label"], topic=m.get("topic") or "",
             complaint=bool(m.get("complaint")),
             safety_words=list((m.get("rules") or {}).get("always", [])),
-            lead=drafting.safety_lead(m["text"], s.responder.safety_leads),
+            lead=drafting.safety_lead(m["text"], s.responder.leads()),
             article=article, thread=thread, examples=examples, policy=s.responder.policy)
 
     def write(self, ctx: ai.Context) -> Written:
@@ -106,7 +106,8 @@ class AiDrafter:
             answer = self.model.complete(ai.messages(ctx))
         except ModelFailure as failure:
             return Written("", self.model.model, 0.0, [], failure)
-        text = ai.clean(answer.text, ctx.lead)
+        text = ai.clean(answer.text, ctx.lead,
+                        drafting.greeting_words(self.settings.responder))
         check = MachineCheck(our_links(self.settings), "\n".join(ai.instructions(ctx)),
                              [ctx.text, *(t for who, t in ctx.thread if who != "us")])
         problems = text_problems(self.settings, ctx.platform, text, ctx.brand.name, check)

@@ -124,7 +124,7 @@ class Replies:
             label=label, topic=topic, lang=lang, seed=int(m.get("id") or 0),
             question=triage_rules.is_question(m["text"], s.triage.question_words),
             text=m["text"], safety=self._safety(m["text"]))
-        lead = drafting.safety_lead(m["text"], r.safety_leads)
+        lead = drafting.safety_lead(m["text"], r.leads())
         first = drafting.draft(request, brand, r, rules, article=article,
                                topic_link="" if self.index() else topic_link,
                                recent=recent or [], lead=lead)
@@ -187,7 +187,8 @@ class Replies:
         row = memory[best]
         text = drafting.lead_with(
             drafting.adapt(row["reply"], row["author_handle"], row["author_name"],
-                           request, brand, self.settings.responder, rules), lead)
+                           request, brand, self.settings.responder, rules), lead,
+            drafting.greeting_words(self.settings.responder))
         if policy.reply_problems(text, rules.length(text), rules.limit, rules.name,
                                  self.settings.responder.policy, brand.allowed_promises):
             return None
@@ -265,5 +266,5 @@ class Replies:
             log.info("drafting: %d mentions held without a draft (spam, scam, abuse, "
                      "or a second reply in a thread)", held)
         if made:
-            log.info("drafting: %d drafts waiting for approval", made)
+            log.info("drafting: %d new drafts, now waiting for approval", made)
         return made + held + aside

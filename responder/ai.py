@@ -83,7 +83,8 @@ def messages(ctx: Context) -> list[dict[str, str]]:
     """The chat-completions ``messages``: the rules as system, the case as user."""
     system = "\n".join(instructions(ctx))
     if ctx.lead:
-        system += f"\nThis is a safety matter: start the reply with exactly: {ctx.lead}"
+        system += (f"\nThis is a safety matter: right after the greeting, say exactly: "
+                   f"{ctx.lead}")
     parts = [
         f"Triage: tone {ctx.tone}; topic {ctx.topic or 'general'}; "
         f"{'a complaint' if ctx.complaint else 'not a complaint'}; language "
@@ -106,11 +107,11 @@ def messages(ctx: Context) -> list[dict[str, str]]:
             {"role": "user", "content": "\n\n".join(parts)}]
 
 
-def clean(answer: str, lead: str = "") -> str:
-    """The reply in a model's answer: no wrapping quotes or "Reply:" label, and led by
-    the safety sentence whatever the model wrote first."""
+def clean(answer: str, lead: str = "", greetings: Sequence[str] = ()) -> str:
+    """The reply in a model's answer: no wrapping quotes or "Reply:" label, and its body
+    led by the safety sentence (after the greeting) whatever the model wrote first."""
     text = answer.strip()
     text = re.sub(r"^(?:reply|answer|response)\s*:\s*", "", text, flags=re.IGNORECASE)
     if len(text) > 1 and text[0] == text[-1] and text[0] in "\"'“”":
         text = text[1:-1].strip()
-    return lead_with(text, lead) if text else ""
+    return lead_with(text, lead, greetings) if text else ""

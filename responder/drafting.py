@@ -150,9 +150,35 @@ def safety_lead(text: str, leads: Sequence[SafetyLead]) -> str:
     return ""
 
 
-def lead_with(text: str, lead: str) -> str:
-    """``text`` starting with ``lead`` (added when the writer did not put it first)."""
-    return text if not lead or text.startswith(lead) else f"{lead} {text}"
+def greeting_words(settings: ResponderSettings) -> list[str]:
+    """The words a reply may open with before its body ("Hi", "Hola", "Dear", ...)."""
+    said = [w for pair in settings.greetings.values() for w in pair]
+    return list(dict.fromkeys([*said, "Hey", "Hello", "Dear", "Good morning"]))
+
+
+def lead_with(text: str, lead: str, greetings: Sequence[str] = ()) -> str:
+    """``text`` whose body starts with ``lead``: after the greeting when there is one
+    ("Hi Sam, for your safety, please unplug it... That must have been frightening"),
+    else first. A writer that put the lead elsewhere (or already there) has it moved,
+    never said twice. ``text`` may be a template ("{greeting}, ...")."""
+    if not lead:
+        return text
+    core = r"\s+".join(re.escape(w) for w in lead.rstrip(" .!").split())
+    text = re.sub(rf"(?<!\w){core}[.!]?\s*", "", text, count=1, flags=re.IGNORECASE)
+    # An opener: @handles, then "{greeting}" (a template) or a greeting word, then up to
+    # 40 characters (the name) before its comma.
+    openers = [r"\{greeting\}", *(rf"{re.escape(w)}(?!\w)"
+                                   for w in sorted(greetings, key=len, reverse=True))]
+    found = re.match(rf"((?:@[\w.]+\s+)*(?:{'|'.join(openers)})[^,.!?:\n]{{0,40}}?)"
+                     r"([,!:.])\s*", text, re.IGNORECASE)
+    if found is None:
+        return f"{lead} {text}".strip()
+    head, mark, rest = found.group(1), found.group(2), text[found.end():]
+    if mark in ",:":  # "Hi Sam, for your safety, ... That must have been..."
+        if lead[1:2].islower():
+            lead = lead[0].lower() + lead[1:]
+        rest = rest[:1].upper() + rest[1:]
+    return f"{head}{mark} {lead} {rest}".strip()
 
 
 def template_keys(topic: str, label: str, question: bool) -> list[str]:
@@ -222,23 +248,38 @@ def draft(request: Request, brand: BrandSettings, settings: ResponderSettings,
     kb_line = settings.kb_line.format(**values) if link else ""
     bases = template_keys(request.topic, request.label, request.question)
     # The sign-off and the article line may come again; the words around them may not.
-    seen = ({s for text in recent for s in sentences(text)}
-            - set(sentences(brand.signoff)) - set(sentences(kb_line)) - set(sentences(lead)))
-    fallback: list[tuple[str, str, bool]] = []  # (template, text, repeats) of cut drafts
+    seen = ({s for text in recent for s in sentences(text) if not _holds(s, lead)}
+            - set(sentences(brand.signoff)) - set(sentences(kb_line)))
+    hellos = greeting_words(settings)
+    fallback: list[tuple[str, str, bool, bool]] = []  # (template, text, repeats, dangles)
     for key, variants in candidates(settings.templates, bases, lang, brand.language,
                                     rules.name, traits(request)):
+        # A key with variants for "no guide" wrote the others around one.
+        guided = not link and any(not _uses_kb(v) for v in variants)
         for i, template in _ordered(variants, bool(link), request, settings):
-            text = _fit(lead_with(template, _literal(lead)), values, kb_line, rules)
-            repeats = bool(seen & set(sentences(text)))
-            if not repeats and not text.endswith(ELLIPSIS):
+            text = _fit(lead_with(template, _literal(lead), hellos), values, kb_line, rules)
+            repeats = bool(seen & {s for s in sentences(text) if not _holds(s, lead)})
+            # A variant written around a guide, with no guide to give, points at nothing
+            # ("If that doesn't fix it, DM us"): the next key's words come first.
+            dangles = guided and _uses_kb(template)
+            if not repeats and not dangles and not text.endswith(ELLIPSIS):
                 return Draft(text, f"{key}#{i}", lang, notes)
-            fallback.append((f"{key}#{i}", text, repeats))
+            fallback.append((f"{key}#{i}", text, repeats, dangles))
     # "default" always exists (ResponderSettings checks), so there is a fallback.
-    name, text, repeats = min(fallback, key=lambda f: f[2])
+    name, text, repeats, _ = min(fallback, key=lambda f: (f[2], f[3]))
     if repeats:
         notes.append("Every template repeats a sentence this customer got in the last "
                       "day: reword it before approving.")
     return Draft(text, name, lang, notes)
+
+
+def _uses_kb(template: str) -> bool:
+    return any(f in template for f in KB_FIELDS)
+
+
+def _holds(sentence: str, lead: str) -> bool:
+    """Whether a normalised sentence carries the safety lead (which may come again)."""
+    return bool(lead) and any(part in sentence for part in sentences(lead))
 
 
 def _ordered(variants: list[str], with_article: bool, request: Request,
@@ -253,7 +294,7 @@ def _ordered(variants: list[str], with_article: bool, request: Request,
         safety = has_safety_advice(v, settings)
         if safety and not request.safety:
             continue
-        fit = any(f in v for f in KB_FIELDS) == with_article
+        fit = _uses_kb(v) == with_article
         ranked.append(((not (safety and request.safety), not fit,
                         -len(said & _content(v)), i), i, v))
     return [(i, v) for _, i, v in sorted(ranked)]

@@ -266,12 +266,20 @@ def test_safety_mentions_lead_with_the_safety_instruction_whoever_writes(desk, m
     m = seed(desk, "@lumora my hub smells like burning plastic, scared to plug it back in",
              handle="casey", topic="defect")
     desk.draft_batch()
-    assert draft_of(desk, m)["text"].startswith(LEAD)  # the template draft
+    # The greeting, then the safety instruction, then the rest (issue 20's lead used to
+    # come before "Hi casey", which no agent would send as is).
+    body = f"Hi casey, {LEAD[0].lower()}{LEAD[1:]} "
+    assert draft_of(desk, m)["text"].startswith(body.replace("casey", "Casey"))  # template
     desk.ai.run_batch(desk.store)
-    assert draft_of(desk, m)["options"][0]["text"].startswith(LEAD)  # the model's
+    model_text = draft_of(desk, m)["options"][0]["text"]
+    assert model_text.lower().startswith(body.lower())  # the model's, after its greeting
     assert LEAD in model.requests[-1]["body"]["messages"][0]["content"]
-    # A model that forgets it still gets it first.
-    assert ai.clean("Reply: \"Hi casey, sorry!\"", LEAD) == f"{LEAD} Hi casey, sorry!"
+    # A model that forgets it still gets it right after its greeting, or first without one.
+    assert ai.clean("Reply: \"Hi casey, sorry!\"", LEAD, ["Hi"]) == f"{body}Sorry!"
+    assert ai.clean("Sorry about that!", LEAD, ["Hi"]) == f"{LEAD} Sorry about that!"
+    # One that says it late has it moved up, never said twice.
+    late = ai.clean(f"Hi casey, sorry! {LEAD}", LEAD, ["Hi"])
+    assert late == f"{body}Sorry!" and late.lower().count("unplug") == 1
 
 
 def test_a_brand_that_opts_out_never_reaches_the_model(tmp_path, model, embedder, clock):

@@ -221,3 +221,71 @@ def test_templates_are_checked_against_the_policy_at_start_up():
             ResponderSettings(templates={"default": "{greeting}, post your card number here"}))
     with pytest.raises(ValueError, match="bad placeholder"):
         ResponderSettings(templates={"default": ["ok", "{nope}"]})
+
+
+LEAD = "For your safety, please unplug it and stop using it for now."
+
+
+def test_the_safety_lead_follows_the_greeting_and_is_never_repeated():
+    smoke = draft(ask(topic="defect", text="the strip is smoking", safety=True), BRAND,
+                  SAFETY, rules(), lead=LEAD)
+    assert smoke.text.startswith("Hi Dana, for your safety, please unplug it and stop using "
+                                 "it for now. Please unplug it now and DM us.")
+    # The same customer again within the day: the lead may come again, the rest may not.
+    again = draft(ask(topic="defect", text="the strip is smoking", safety=True), BRAND,
+                  SAFETY, rules(), lead=LEAD, recent=[smoke.text])
+    assert "for your safety" in again.text and again.template != smoke.template
+    # A template without a greeting still opens with the instruction.
+    bare = ResponderSettings(templates={"default": ["Sorry about this. {signoff}"]})
+    assert draft(ask(label="neutral", topic="general"), BRAND, bare, rules(),
+                 lead=LEAD).text.startswith(LEAD)
+
+
+def test_one_list_of_safety_words_drives_templates_leads_and_triage():
+    """"overheating" picked "+safety" templates but not the "unplug it" lead, whose words
+    were a second, shorter list: the draft had no safety instruction at all."""
+    from config.settings import SafetyLead, Settings, TriageSettings
+
+    leads = {lead.text: lead.words for lead in ResponderSettings().leads()}
+    assert leads[LEAD] == ResponderSettings().safety_words
+    assert "overheating" in leads[LEAD] and "too hot to touch" in leads[LEAD]
+    mine = ResponderSettings(safety_words=["smoke", "smouldering"])
+    assert mine.leads()[0].words == ["smoke", "smouldering"]
+    # Every such word also makes triage keep the mention; a config that forgets is refused.
+    always = TriageSettings().always_reply_words
+    assert set(ResponderSettings().safety_words) <= set(always)
+    assert {"hacked", "fraud"} <= set(always)
+    with pytest.raises(ValueError, match="smouldering"):
+        Settings(brands=[BRAND], responder=mine)
+    with pytest.raises(ValueError, match="recall"):
+        Settings(brands=[BRAND], responder=ResponderSettings(
+            safety_leads=[SafetyLead(words=["recall"], text="Please stop using it.")]))
+    Settings(brands=[BRAND], responder=mine,
+             triage=TriageSettings(always_reply_words=[*always, "smouldering"]))
+
+
+def test_a_variant_written_around_a_guide_is_not_used_without_one():
+    """The demo's second mention from one customer, with no article: the only variant
+    left that did not repeat was "sorry your lights are offline. If that doesn't fix it,
+    DM us" (its guide line empty), pointing at nothing. The next key answers instead."""
+    settings = ResponderSettings(templates={
+        "default": ["{greeting}, thanks for reaching out. {signoff}"],
+        "negative": ["{greeting}, sorry to hear this. DM us a few details. {signoff}"],
+        "outage.negative": [
+            "{greeting}, sorry your lights are offline. {kb_line}If that doesn't fix it, DM "
+            "us. {signoff}",
+            "{greeting}, sorry about this. We're checking it now. {signoff}"],
+    })
+    first = draft(ask(topic="outage"), BRAND, settings, rules())
+    assert first.template == "outage.negative#1"
+    second = draft(ask(topic="outage"), BRAND, settings, rules(), recent=[first.text])
+    assert second.template == "negative#0" and "If that doesn't" not in second.text
+    # With a guide, the variant written around it is the one used.
+    linked = draft(ask(topic="outage"), BRAND, settings, rules(), recent=[first.text],
+                   topic_link="https://status.lumora.example")
+    assert linked.template == "outage.negative#0" and "status.lumora" in linked.text
+    # A key whose every variant has the guide line (at its end) reads fine without it.
+    ending = ResponderSettings(templates={
+        "default": ["{greeting}, thanks for reaching out. {signoff}"],
+        "billing.negative": ["{greeting}, sorry about the billing trouble. {kb_line}{signoff}"]})
+    assert draft(ask(topic="billing"), BRAND, ending, rules()).template == "billing.negative#0"

@@ -333,5 +333,32 @@ def test_drafts_follow_what_the_message_says(desk):
     smoke_row = draft_of(desk, smoking)
     assert smoke_row["template"].startswith("negative+safety#")
     assert smoke_row["text"].count("unplug") == 1  # the safety lead says it, once
+    # Greeting first, then the safety instruction, then the rest of the body.
+    assert smoke_row["text"].startswith(
+        "Hi Sky, for your safety, please unplug it and stop using it for now. That must")
     french_text = draft_of(desk, french)["text"]
     assert french_text.startswith("Bonjour") and "there" not in french_text
+
+
+def test_a_plus_cancellation_question_gets_the_subscription_article(desk):
+    """At kb_threshold 0.72 (chosen on care texts) the demo's "if I cancel Lumora Plus do
+    my schedules and scenes stay?" got no link: the article now says what Plus leaves
+    behind, and a newsletter's cancellation still gets none."""
+    plus = seed(desk, "Question for @lumorahelp - if I cancel Lumora Plus do my schedules "
+                "and scenes stay or do I lose everything?", handle="gina_at_home",
+                name="Gina R.", topic="billing", label="neutral")
+    news = seed(desk, "cancel the newsletter subscription", handle="ned", topic="general",
+                label="neutral")
+    desk.draft_batch()
+    assert "/billing/plus-subscription" in draft_of(desk, plus)["text"]
+    assert "help.lumora.example" not in draft_of(desk, news)["text"]
+
+
+def test_the_drafting_log_counts_this_batch_as_new(desk, caplog):
+    """poll --once logged "64 drafts waiting for approval" three times with 232 waiting:
+    each line is one batch's new drafts, and says so."""
+    for i in range(2):
+        seed(desk, f"@lumora my order {i} never arrived", handle=f"c{i}")
+    with caplog.at_level("INFO", logger="pipeline.replies"):
+        desk.draft_batch()
+    assert "drafting: 2 new drafts, now waiting for approval" in caplog.text
