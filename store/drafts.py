@@ -235,28 +235,66 @@ def unapprove(store: Store, draft_id: int, actor: str, approved_after: datetime,
 
 # --- what drafting reads ----------------------------------------------------------
 
+_CHUNK = 500  # ids per IN (...): well under SQLite's bound on parameters
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[i:i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
+
+
 def sent_to_author(store: Store, mention_id: int, since: datetime) -> list[str]:
     """Texts drafted for, approved for or sent to this mention's author since ``since``
     (rejected drafts excluded): the no-repeat rule's memory."""
-    rows = store.query(
-        "SELECT d.text FROM drafts d JOIN mentions m ON m.id = d.mention_id"
-        " WHERE m.author_id = (SELECT author_id FROM mentions WHERE id = ?)"
-        " AND d.status != 'rejected' AND d.created_at >= ?", [mention_id, to_iso(since)])
-    return [r["text"] for r in rows]
+    author_of, sent = sent_to_authors(store, [mention_id], since)
+    return sent.get(author_of.get(mention_id, -1), [])
+
+
+def sent_to_authors(store: Store, mention_ids: list[int], since: datetime
+                    ) -> tuple[dict[int, int], dict[int, list[str]]]:
+    """``sent_to_author`` for a whole batch in one query per 500 mentions (the drafting
+    stage asked once per row): each mention's author id, and per author the texts it
+    was drafted, approved or sent since ``since``. Keyed by author so the caller can add
+    the drafts it makes in the batch (a second mention of one author must not repeat the
+    first one's sentences)."""
+    author_of: dict[int, int] = {}
+    sent: dict[int, list[str]] = {}
+    reader: dict[int, int] = {}  # author -> the one mention whose rows list its texts
+    for chunk in _chunks(mention_ids):
+        marks = ", ".join("?" * len(chunk))
+        for row in store.query(
+                "SELECT q.id AS mention_id, q.author_id, d.text FROM mentions q"
+                " LEFT JOIN mentions m ON m.author_id = q.author_id"
+                " LEFT JOIN drafts d ON d.mention_id = m.id AND d.status != 'rejected'"
+                f" AND d.created_at >= ? WHERE q.id IN ({marks})", [to_iso(since), *chunk]):
+            author_of[row["mention_id"]] = row["author_id"]
+            texts = sent.setdefault(row["author_id"], [])
+            first = reader.setdefault(row["author_id"], row["mention_id"])
+            if row["text"] is not None and row["mention_id"] == first:
+                texts.append(row["text"])
+    return author_of, sent
 
 
 def reply_in_thread(store: Store, mention_id: int) -> dict[str, Any] | None:
     """Our latest reply (approved or sent) in this mention's conversation to another
     mention: when, and the handle of whom it answered."""
-    rows = store.query(
-        "SELECT COALESCE(d.posted_at, d.approved_at) AS at, a.handle"
-        " FROM drafts d JOIN mentions m ON m.id = d.mention_id"
-        " JOIN authors a ON a.id = m.author_id"
-        " WHERE d.status IN ('approved', 'posting', 'posted') AND m.id != ?"
-        " AND m.conversation_id != '' AND m.conversation_id ="
-        " (SELECT conversation_id FROM mentions WHERE id = ?) ORDER BY at DESC LIMIT 1",
-        [mention_id, mention_id])
-    return rows[0] if rows else None
+    return replies_in_threads(store, [mention_id]).get(mention_id)
+
+
+def replies_in_threads(store: Store, mention_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """``reply_in_thread`` for a batch in one query per 500 mentions: per mention whose
+    conversation has one, our latest approved or sent reply to another mention in it."""
+    found: dict[int, dict[str, Any]] = {}
+    for chunk in _chunks(mention_ids):
+        marks = ", ".join("?" * len(chunk))
+        for row in store.query(
+                "SELECT q.id AS mention_id, COALESCE(d.posted_at, d.approved_at) AS at,"
+                " a.handle FROM mentions q"
+                " JOIN mentions m ON m.conversation_id = q.conversation_id AND m.id != q.id"
+                " JOIN drafts d ON d.mention_id = m.id JOIN authors a ON a.id = m.author_id"
+                f" WHERE q.id IN ({marks}) AND q.conversation_id != ''"
+                " AND d.status IN ('approved', 'posting', 'posted') ORDER BY at DESC", chunk):
+            found.setdefault(row.pop("mention_id"), row)
+    return found
 
 
 def remembered(store: Store, brand: str, topic: str, since: datetime,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -362,3 +363,32 @@ def test_the_drafting_log_counts_this_batch_as_new(desk, caplog):
     with caplog.at_level("INFO", logger="pipeline.replies"):
         desk.draft_batch()
     assert "drafting: 2 new drafts, now waiting for approval" in caplog.text
+
+
+def test_batch_context_reads_each_mentions_own_author_and_thread(desk):
+    """The drafting stage reads its context for the whole batch at once: each mention
+    gets its own author's earlier drafts (not a neighbour's, not rejected ones) and our
+    reply in its own conversation only."""
+    a = seed(desk, "@lumora my parcel never arrived", handle="dana", conversation="c1",
+             minutes_ago=30)
+    b = seed(desk, "@lumora the hub is offline", handle="bob", conversation="c2",
+             minutes_ago=30)
+    desk.draft_batch()
+    post(desk, a)
+    rejected = draft_of(desk, b)
+    Actions(desk.store, desk.settings, desk.clock).reject(
+        rejected["id"], "ann", rejected["version"])
+    a2 = seed(desk, "@lumora still waiting", handle="dana", conversation="c9")
+    b2 = seed(desk, "@lumora any news", handle="bob", conversation="c2")
+    c = seed(desk, "@dana @lumora same here", handle="cy", conversation="c1")
+    since = desk.clock.now() - timedelta(days=1)
+    author_of, sent = drafts.sent_to_authors(desk.store, [a2, b2, c], since)
+    assert sent[author_of[a2]] == [draft_of(desk, a)["text"]]
+    assert sent[author_of[b2]] == [] and sent[author_of[c]] == []
+    for mention_id in (a2, b2, c):
+        assert drafts.sent_to_author(desk.store, mention_id, since) == sent[
+            author_of[mention_id]]
+    threads = drafts.replies_in_threads(desk.store, [a2, b2, c])
+    assert list(threads) == [c] and threads[c]["handle"] == "dana"
+    assert drafts.reply_in_thread(desk.store, c) == threads[c]
+    assert drafts.reply_in_thread(desk.store, a2) is None
