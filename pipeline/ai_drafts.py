@@ -27,7 +27,7 @@ from listener.platforms import address, reply_limit
 from pipeline import telemetry
 from pipeline.actions import our_links, text_problems
 from pipeline.jobs import ROW_ERRORS
-from pipeline.replies import Replies, reply_language
+from pipeline.replies import Replies, reply_language, reply_lead
 from responder import ai, drafting
 from responder.model_client import ChatModel, ModelFailure
 from responder.policy import MachineCheck
@@ -97,7 +97,7 @@ class AiDrafter:
             lang=lang, tone=m["label"], topic=m.get("topic") or "",
             complaint=bool(m.get("complaint")),
             safety_words=list((m.get("rules") or {}).get("always", [])),
-            lead=drafting.safety_lead(m["text"], s.responder.leads()),
+            lead=reply_lead(s, m),
             article=article, thread=thread, examples=examples, policy=s.responder.policy)
 
     def write(self, ctx: ai.Context) -> Written:

@@ -25,6 +25,7 @@ from responder import drafting, policy
 from responder.knowledge import KbIndex, clean_mention
 from sentiment import triage as triage_rules
 from sentiment.embedding import Embedder
+from sentiment.roles import BYSTANDER
 from store import drafts, mentions, set_aside
 from store.db import Store
 
@@ -61,6 +62,27 @@ def reply_language(m: dict[str, Any]) -> str:
     detector; it keeps the platform's tag when unsure), else the platform's tag, else ""
     (the brand's language then)."""
     return (m.get("language") or m.get("lang") or "").split("-")[0]
+
+
+def is_safety(settings: Settings, text: str) -> bool:
+    """Whether ``text`` reports smoke, heat, sparks...: safety advice is due."""
+    return bool(matcher(tuple(settings.responder.safety_words)).find(normalise(text)))
+
+
+def is_warning(settings: Settings, m: dict[str, Any]) -> bool:
+    """Whether mention ``m`` is a bystander's safety warning ("do NOT plug it back in")
+    about another person's product: they are thanked, not consoled or offered a
+    replacement, and not told to unplug what is not theirs."""
+    return m.get("role") == BYSTANDER and is_safety(settings, m["text"])
+
+
+def reply_lead(settings: Settings, m: dict[str, Any]) -> str:
+    """The safety sentence a draft for mention ``m`` opens with, whoever writes it: none
+    for a bystander's warning (its "+bystander" template asks whoever is affected to
+    unplug), else the one its words call for."""
+    if is_warning(settings, m):
+        return ""
+    return drafting.safety_lead(m["text"], settings.responder.leads())
 
 
 def platform_rules(settings: Settings, name: str) -> drafting.PlatformRules:
@@ -123,8 +145,9 @@ class Replies:
             handle=m["author_handle"], author_name=m.get("author_name") or "",
             label=label, topic=topic, lang=lang, seed=int(m.get("id") or 0),
             question=triage_rules.is_question(m["text"], s.triage.question_words),
-            text=m["text"], safety=self._safety(m["text"]))
-        lead = drafting.safety_lead(m["text"], r.leads())
+            text=m["text"], safety=is_safety(s, m["text"]),
+            bystander=is_warning(s, m))
+        lead = reply_lead(s, m)
         first = drafting.draft(request, brand, r, rules, article=article,
                                topic_link="" if self.index() else topic_link,
                                recent=recent or [], lead=lead)
@@ -134,11 +157,6 @@ class Replies:
             options.append(past)
         notes = [f.message for f in flags] + first.notes
         return Offer(options, first.lang, notes, article, score, flags)
-
-    def _safety(self, text: str) -> bool:
-        """Whether the customer reports smoke, heat, sparks...: safety advice is due."""
-        return bool(matcher(tuple(self.settings.responder.safety_words)).find(
-            normalise(text)))
 
     def _said_topic(self, text: str, topic: str) -> str:
         """The template's topic: the model's, unless the message names none of that

@@ -18,7 +18,8 @@ this author already got today comes in as ``recent`` sentences, so no sentence i
 twice to one person in a day.
 
 Template keys, most specific first: "topic.label", "topic", "question", "label",
-"default"; each may carry a trait ("+safety", "+question", "+report"), end in
+"default"; each may carry a trait ("+safety", "+bystander": a safety mention by someone
+answering another person's post, "+question", "+report"), end in
 "@platform" and start with "lang:" for a language other than the brand's
 ("es:delivery.negative+safety@x"). Variants that use {kb_line}, {kb_link} or
 {kb_title} are used when an article was chosen, the others when none was.
@@ -39,6 +40,9 @@ LANGUAGES = {
     "it": "Italian", "nl": "Dutch", "ja": "Japanese", "ar": "Arabic", "zh": "Chinese",
     "ko": "Korean", "ru": "Russian", "tr": "Turkish", "pl": "Polish", "hi": "Hindi",
 }
+# The traits whose keys outrank a topic's own: a safety mention's, and a bystander's
+# safety warning about someone else's product.
+WARNINGS = ("safety", "bystander")
 NOT_A_NAME = {"deleted", "[deleted]", "removed", "[removed]", "unknown", "anonymous"}
 
 
@@ -65,6 +69,10 @@ class Request:
     seed: int = 0  # the mention id (kept for callers; the variant no longer rotates on it)
     text: str = ""  # what the customer wrote: variants sharing its words come first
     safety: bool = False  # it mentions smoke, heat, sparks...: safety advice is wanted
+    # Its author answers someone else's post (sentiment.roles): on a safety mention they
+    # warn about another person's product, so they are thanked, never consoled or offered
+    # a replacement ("+bystander" keys instead of "+safety" ones).
+    bystander: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,7 +126,8 @@ def nobody_word(settings: ResponderSettings, lang: str) -> str:
 
 def traits(request: Request) -> list[str]:
     """The message's traits that pick "+trait" templates, the most telling first."""
-    return [*(["safety"] if request.safety else []),
+    warning = "bystander" if request.bystander else "safety"
+    return [*([warning] if request.safety else []),
             "question" if request.question else "report"]
 
 
@@ -200,10 +209,12 @@ def candidates(templates: dict[str, str | list[str]], bases: Sequence[str], lang
     """(key, variants) in the order they are tried: per base, its "+trait" keys for the
     message's ``marks`` first, each on the platform first."""
     prefix = "" if lang == brand_lang else f"{lang}:"
-    # Safety advice outranks a topic's own words: every "+safety" key comes first.
-    first = [f"{base}+safety" for base in bases] if "safety" in marks else []
+    # Safety advice outranks a topic's own words: every "+safety" key (a bystander's
+    # warning: "+bystander") comes first.
+    warning = [m for m in marks if m in WARNINGS]
+    first = [f"{base}+{m}" for m in warning for base in bases]
     names = [*first, *(name for base in bases for name in
-                       [*(f"{base}+{m}" for m in marks if m != "safety"), base])]
+                       [*(f"{base}+{m}" for m in marks if m not in WARNINGS), base])]
     out = []
     for name in names:
         for key in (f"{prefix}{name}{at}" for at in (f"@{platform}", "")):

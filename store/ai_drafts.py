@@ -34,7 +34,7 @@ def due(store: Store, now: datetime, since: datetime, limit: int,
         "SELECT d.id AS draft_id, d.mention_id, d.options, d.article_url, d.lang AS draft_lang,"
         " d.text AS draft_text, m.text, m.platform, m.brand, m.lang, m.created_at,"
         " a.handle AS author_handle, a.name AS author_name, t.label, t.topic, t.complaint,"
-        " t.language, t.rules, t.reason, x.attempts"
+        " t.language, t.role, t.rules, t.reason, x.attempts"
         " FROM drafts d JOIN mentions m ON m.id = d.mention_id"
         " JOIN authors a ON a.id = m.author_id JOIN triage t ON t.mention_id = m.id"
         " LEFT JOIN ai_drafts x ON x.draft_id = d.id"

@@ -134,7 +134,7 @@ def save_triage(store: Store, records: list[TriageRecord], now: datetime) -> Non
 def awaiting_draft(store: Store, limit: int) -> list[dict[str, Any]]:
     rows = store.query(
         f"SELECT {_MENTION_COLUMNS}, t.label, t.topic, t.priority, t.optional, t.reason,"
-        " t.spam, t.language FROM mentions m JOIN authors a ON a.id = m.author_id"
+        " t.spam, t.language, t.role FROM mentions m JOIN authors a ON a.id = m.author_id"
         " JOIN triage t ON t.mention_id = m.id"
         f" WHERE m.status = 'needs_reply' AND {NOT_HELD.format(stage='draft')}"
         " ORDER BY t.priority DESC, m.id LIMIT ?",

@@ -341,6 +341,33 @@ def test_drafts_follow_what_the_message_says(desk):
     assert french_text.startswith("Bonjour") and "there" not in french_text
 
 
+def test_a_bystanders_safety_warning_is_thanked_not_consoled(desk):
+    """A bystander warning about someone else's charred plug is thanked for it; whoever
+    has the product is asked to unplug and DM us. The owner's own report keeps the lead,
+    the sympathy and the replacement."""
+    owner = seed(desk, "@lumorahelp my hub's barrel jack is discoloured and it smells "
+                 "like burning plastic, overheating?", handle="casey_owner", name="Casey",
+                 topic="defect")
+    warning = seed(desk, "Do NOT plug it back in. Discoloration near the barrel jack = "
+                   "overheating at the connector. Take photos, keep the unit, contact Lumora "
+                   "and your consumer safety agency. Not worth a fire.",
+                   handle="sparky_electrician", name="", topic="defect", role="bystander")
+    desk.draft_batch()
+    row = draft_of(desk, warning)
+    text = row["text"]
+    assert row["template"].startswith("negative+bystander#")
+    assert text.startswith("Hi @sparky_electrician, thanks for the warning")
+    assert "anyone with this problem: please unplug it" in text and "DM us" in text
+    assert "for your safety" not in text.lower() and "frightening" not in text
+    assert "replacement" not in text
+    owned = draft_of(desk, owner)
+    assert owned["template"].startswith("negative+safety#")
+    assert owned["text"].startswith(
+        "Hi Casey, for your safety, please unplug it and stop using it for now. That must "
+        "have been frightening, sorry.")
+    assert "replacement" in owned["text"]
+
+
 def test_a_plus_cancellation_question_gets_the_subscription_article(desk):
     """At kb_threshold 0.72 (chosen on care texts) the demo's "if I cancel Lumora Plus do
     my schedules and scenes stay?" got no link: the article now says what Plus leaves

@@ -42,7 +42,7 @@ def seed_mention(store: Store, clock: ManualClock, text: str, *, handle: str = "
                  conversation: str = "", brand: str = "Acme", needs: bool = True,
                  reason: str = "complaint", lang: str = "en", minutes_ago: float = 5,
                  in_reply_to: str = "", priority: float = 0.5, followers: int = 100,
-                 waiting: float = 0.0) -> int:
+                 waiting: float = 0.0, role: str = "original") -> int:
     """One triaged mention (needing a reply unless ``needs`` is False); its id.
     ``waiting`` is the waiting factor triage saw (the inbox re-ages it when read)."""
     pid = f"a{next(_ids)}"
@@ -58,7 +58,7 @@ def seed_mention(store: Store, clock: ManualClock, text: str, *, handle: str = "
         needs_reply=needs, optional=False, reason=reason if needs else "praise", topic=topic,
         priority=priority,
         factors={"negativity": 0.8, "reach": 0.2, "urgency": 0.0, "waiting": waiting},
-        model_name="test", model_version="1")], clock.now())
+        model_name="test", model_version="1", role=role)], clock.now())
     return mention_id
 
 
