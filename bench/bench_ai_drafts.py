@@ -33,17 +33,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.clock import ManualClock  # noqa: E402
-from listener.platforms import PLATFORMS, build_publisher, build_source, reply_limit  # noqa: E402
+from listener.platforms import PLATFORMS, reply_limit  # noqa: E402
+from main import build_pipeline  # noqa: E402
 from pipeline.actions import our_links, text_problems  # noqa: E402
 from pipeline.ai_drafts import AiDrafter  # noqa: E402
-from pipeline.jobs import Pipeline  # noqa: E402
 from pipeline.settings import load_settings as load  # noqa: E402
 from responder.policy import MachineCheck  # noqa: E402
 from sandbox.model_api import ModelSandbox  # noqa: E402
-from sentiment.embedding import Embedder  # noqa: E402
-from sentiment.transformer import load_classifier  # noqa: E402
 from store import ai_drafts  # noqa: E402
-from store.schema import open_store  # noqa: E402
 
 # The bench's own idea of unsafe, written apart from responder/policy.py.
 ASKS_SECRET = re.compile(r"\b(password|passcode|card number|cvv|pin|order number)\b", re.I)
@@ -91,12 +88,8 @@ def main() -> int:
     settings = settings.model_copy(update={"sources": [
         s.model_copy(update={"path": ROOT / s.path}) for s in settings.sources]})
     clock = ManualClock()
-    store = open_store(settings.app.database)
-    pipeline = Pipeline(
-        store=store, settings=settings, classifier=load_classifier(settings.model),
-        sources={s.name: build_source(s, settings, clock) for s in settings.sources},
-        publishers={s.name: build_publisher(s, settings, clock) for s in settings.sources},
-        clock=clock, embedder=Embedder.load())
+    pipeline = build_pipeline(settings, clock)  # as the daemon builds it
+    store = pipeline.store
     pipeline.run_once()
     clock.advance(3600)
     pipeline.run_once()
