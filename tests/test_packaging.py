@@ -49,7 +49,8 @@ def test_the_wheel_holds_the_code_and_the_files_it_reads(installed):
                  "web/templates/health.html", "web/static/app.css", "config/demo.toml",
                  "samples/lumora_mentions.jsonl", "sentiment/default_model/weights.safetensors",
                  "sentiment/default_model/encoder.onnx", "sentiment/default_model/sentence.onnx",
-                 "sentiment/default_model/tokenizer.json",
+                 "sentiment/default_model/tokenizer.json", "sentiment/default_model/heads.safetensors",
+                 "sentiment/default_model/adapt_base.npz", "sentiment/outcome_head.npz",
                  "store/operations.py", "listener/x/source.py"):
         assert (installed / path).is_file(), path
     assert not (installed / "tests").exists()
@@ -67,6 +68,7 @@ def test_installed_commands_run_from_anywhere(installed, tmp_path):
     home.write_text("not a folder", encoding="utf-8")
     poll = run(installed, elsewhere, "--config", str(demo), "poll", "--once", home=home)
     assert poll.returncode == 0, poll.stderr
+    assert " ERROR " not in poll.stderr, poll.stderr  # e.g. a file the package left out
     assert home.read_text(encoding="utf-8") == "not a folder"
     db = elsewhere / "data" / "demo.db"
     with sqlite3.connect(db) as conn:
@@ -92,6 +94,11 @@ def test_installed_commands_run_from_anywhere(installed, tmp_path):
     assert "Reviewing as ann" in review.stdout
     report = run(installed, elsewhere, "report", "--config", str(demo))
     assert report.returncode == 0, report.stderr
+    # The outcome head ships too: a still-broken answer is decided, not just "no_answer".
+    outcome = run(installed, elsewhere, "--config", str(demo), "outcome", "-",
+                  stdin='{"reply": "Try a restart?", "customer": "tried that, still broken"}\n')
+    assert outcome.returncode == 0, outcome.stderr
+    assert '"outcome": "open"' in outcome.stdout, outcome.stdout
 
 
 def test_installed_web_inbox_renders_from_the_package(installed, tmp_path):
