@@ -49,7 +49,8 @@ def test_the_wheel_holds_the_code_and_the_files_it_reads(installed):
                  "web/templates/health.html", "web/static/app.css", "config/demo.toml",
                  "samples/lumora_mentions.jsonl", "sentiment/default_model/weights.safetensors",
                  "sentiment/default_model/encoder.onnx", "sentiment/default_model/sentence.onnx",
-                 "sentiment/default_model/tokenizer.json", "sentiment/default_model/heads.safetensors",
+                 "sentiment/default_model/tokenizer.json",
+                 "sentiment/default_model/heads.safetensors",
                  "sentiment/default_model/adapt_base.npz", "sentiment/outcome_head.npz",
                  "store/operations.py", "listener/x/source.py"):
         assert (installed / path).is_file(), path
