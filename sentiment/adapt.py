@@ -63,6 +63,7 @@ class Outcome:
     before: dict[str, float]
     after: dict[str, float]
     switched: bool
+    confirmations: int = 0
     version: str = ""
     directory: Path | None = None
     thresholds: dict[str, float] = field(default_factory=dict)
@@ -121,45 +122,50 @@ def decision_figures(gold: np.ndarray, probs: np.ndarray, threshold: float
     }
 
 
-def _with_corrections(base: Dataset, x: np.ndarray, y: np.ndarray,
-                      weight: float = CORRECTION_WEIGHT) -> Dataset:
+def _with_desk(base: Dataset, x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> Dataset:
     targets = np.full((len(y), base.targets.shape[1]), -1, np.int8)
     targets[:, 0] = y
     sources = base.sources + ["desk"] * len(y)
     weights = np.concatenate([row_weights(base.sources),
-                              np.full(len(y), weight, np.float32)])  # fmt: skip
+                              np.asarray(weight, np.float32)])  # fmt: skip
     return Dataset(np.concatenate([base.x, x]).astype(np.float32),
                    np.concatenate([base.targets, targets]), weights, sources, sources)
 
 
-def _cost_threshold(gold: np.ndarray, probs: np.ndarray, shipped: float) -> float:
-    """The needs_reply threshold with the lowest cost on out-of-fold corrections; ties
-    (and no corrections) keep the one nearest the shipped threshold."""
-    candidates = sorted(set(np.round(np.linspace(0.02, 0.9, 45), 3)) | {round(shipped, 4)})
+def out_of_fold(base: Dataset, x: np.ndarray, y: np.ndarray, settings: FitSettings,
+                weight: np.ndarray, progress: Progress | None = None) -> np.ndarray:
+    """Every desk label's needs_reply probability from heads refitted without it (two
+    folds)."""
+    folds = np.arange(len(y)) % 2
+    oof = np.zeros(len(y), np.float32)
+    for k in (0, 1):
+        part = _with_desk(base, x[folds != k], y[folds != k], weight[folds != k])
+        oof[folds == k] = fit(part, settings).probs(x[folds == k])[:, 0]
+        if progress is not None:
+            progress(k + 1, 3)
+    return oof
+
+
+def desk_threshold(gold: np.ndarray, probs: np.ndarray, in_use: float) -> float:
+    """The needs_reply threshold on the desk's labels' out-of-fold probabilities."""
+    candidates = sorted(set(np.round(np.geomspace(0.005, 0.9, 60), 4)) | {round(in_use, 4)})
     return min(candidates, key=lambda t: (decision_figures(gold, probs, t)["cost"],
-                                          abs(t - shipped)))  # fmt: skip
+                                          abs(np.log(t / in_use))))  # fmt: skip
 
 
 def refit(base: Dataset, x: np.ndarray, y: np.ndarray, shipped: dict[str, float],
           settings: FitSettings | None = None, progress: Progress | None = None,
           weight: float = CORRECTION_WEIGHT) -> tuple[Mlp, dict[str, float]]:
-    """Heads on base + corrections, and thresholds: needs_reply chosen on the
-    corrections' out-of-fold probabilities (two folds), the unsure band kept at the
+    """Heads on base + desk labels, and thresholds: needs_reply chosen on the desk
+    labels' out-of-fold probabilities (``desk_threshold``), the unsure band kept at the
     same ratio, the other heads as shipped."""
     settings = settings or FitSettings()
-    folds = np.arange(len(y)) % 2
-    oof = np.zeros(len(y), np.float32)
-    steps = 3
-    for k in (0, 1):
-        part = _with_corrections(base, x[folds != k], y[folds != k], weight)
-        oof[folds == k] = fit(part, settings).probs(x[folds == k])[:, 0]
-        if progress is not None:
-            progress(k + 1, steps)
-    model = fit(_with_corrections(base, x, y, weight), settings)
+    oof = out_of_fold(base, x, y, settings, weight, progress)
+    model = fit(_with_desk(base, x, y, weight), settings)
     if progress is not None:
-        progress(steps, steps)
+        progress(3, 3)
     thresholds = dict(shipped)
-    cut = _cost_threshold(y, oof, shipped.get("needs_reply", 0.5))
+    cut = desk_threshold(y, oof, shipped.get("needs_reply", 0.5))
     thresholds["needs_reply"] = float(cut)
     if "unsure" in shipped and shipped.get("needs_reply"):
         thresholds["unsure"] = float(cut * shipped["unsure"] / shipped["needs_reply"])
@@ -186,52 +192,72 @@ def _version(folder: Path) -> str:
 
 
 def adapt(texts: list[str], values: list[int], mention_ids: list[int], shipped_dir: Path,
-          data_dir: Path, *, settings: FitSettings | None = None,
-          progress: Progress | None = None, threads: int = 2) -> Outcome:
-    """Refit on the corrections; switch to the new heads only if they are no worse on
-    the held-out corrections. ``shipped_dir`` holds the serving files and the shipped
+          data_dir: Path, *, confirmed: list[bool] | None = None,
+          settings: FitSettings | None = None, progress: Progress | None = None,
+          threads: int = 2) -> Outcome:
+    """Refit on the desk's labels; switch to the new heads only if they are no worse on
+    the held-out labels. ``confirmed`` marks the labels that are reply confirmations
+    (the rest are corrections). ``shipped_dir`` holds the serving files and the shipped
     training sample."""
-    if len(values) < MIN_CORRECTIONS:
-        raise AdaptError(f"{len(values)} needs_reply corrections; adapting needs at least "
-                         f"{MIN_CORRECTIONS}")
+    _enough(values, confirmed)
     x = head_inputs(encode(shipped_dir, texts, threads=threads), HEAD_INPUTS)
-    return adapt_vectors(x, values, mention_ids, shipped_dir, data_dir, settings=settings,
-                         progress=progress)  # fmt: skip
+    return adapt_vectors(x, values, mention_ids, shipped_dir, data_dir, confirmed=confirmed,
+                         settings=settings, progress=progress)  # fmt: skip
+
+
+def _enough(values: list[int], confirmed: list[bool] | None) -> np.ndarray:
+    """The corrections mask; refuses too few corrections (confirmations alone teach
+    nothing the model got wrong)."""
+    corrections = np.ones(len(values), bool) if confirmed is None else ~np.array(
+        confirmed, bool)
+    if corrections.sum() < MIN_CORRECTIONS:
+        raise AdaptError(f"{int(corrections.sum())} needs_reply corrections; adapting needs "
+                         f"at least {MIN_CORRECTIONS}")
+    return corrections
 
 
 def adapt_vectors(x: np.ndarray, values: list[int], mention_ids: list[int],
-                  shipped_dir: Path, data_dir: Path, *, settings: FitSettings | None = None,
-                  progress: Progress | None = None) -> Outcome:
-    """``adapt`` on the corrections' head inputs (already encoded)."""
+                  shipped_dir: Path, data_dir: Path, *, confirmed: list[bool] | None = None,
+                  settings: FitSettings | None = None, progress: Progress | None = None
+                  ) -> Outcome:
+    """``adapt`` on the labels' head inputs (already encoded)."""
     started = time.monotonic()
-    if len(values) < MIN_CORRECTIONS:
-        raise AdaptError(f"{len(values)} needs_reply corrections; adapting needs at least "
-                         f"{MIN_CORRECTIONS}")
+    corrections = _enough(values, confirmed)
     base_file = shipped_dir / ADAPT_BASE
     if not base_file.is_file():
         raise AdaptError(f"{base_file} is missing: the model ships no training sample")
     in_use = current_dir(data_dir) or shipped_dir
-    held = np.array([is_held_out(m) for m in mention_ids])
-    if held.all() or not held.any():
-        raise AdaptError("the corrections do not split into a training and a held-out part")
-    y = np.array(values, dtype=np.int8)
     with np.load(base_file) as stored:
         base = expand_base({k: stored[k] for k in stored.files})
-    old_thresholds = _thresholds(in_use)
-    before = decision_figures(y[held], _load_heads(in_use).probs(x[held])[:, 0],
-                              old_thresholds.get("needs_reply", 0.5))  # fmt: skip
-    model, thresholds = refit(base, x[~held], y[~held], old_thresholds, settings, progress)
-    after = decision_figures(y[held], model.probs(x[held])[:, 0], thresholds["needs_reply"])
-    outcome = Outcome(len(y), int(held.sum()), before, after, switched=False,
-                      thresholds=thresholds)  # fmt: skip
-    if after["cost"] > before["cost"]:
-        outcome.minutes = (time.monotonic() - started) / 60
-        return outcome
-    outcome.directory, outcome.version = install(model, thresholds, shipped_dir, data_dir,
-                                                 outcome)  # fmt: skip
-    outcome.switched = True
+    outcome, model = decide(base, x, np.array(values, np.int8), corrections, mention_ids,
+                            _load_heads(in_use), _thresholds(in_use), settings=settings,
+                            progress=progress)  # fmt: skip
+    if outcome.switched:
+        outcome.directory, outcome.version = install(model, outcome.thresholds, shipped_dir,
+                                                     data_dir, outcome)  # fmt: skip
     outcome.minutes = (time.monotonic() - started) / 60
     return outcome
+
+
+def decide(base: Dataset, x: np.ndarray, y: np.ndarray, corrections: np.ndarray,
+           mention_ids: list[int], in_use: Mlp, thresholds: dict[str, float], *,
+           settings: FitSettings | None = None, progress: Progress | None = None,
+           weight: float = CORRECTION_WEIGHT) -> tuple[Outcome, Mlp]:
+    """The refit on the labels outside the held-out quarter, and whether to switch to
+    it: only if it costs no more than the model in use on the held-out labels
+    (corrections and confirmations both, so the model in use is judged on what it got
+    right as well as on its mistakes). ``switched`` says; nothing is written here."""
+    held = np.array([is_held_out(m) for m in mention_ids])
+    if held.all() or not held.any():
+        raise AdaptError("the labels do not split into a training and a held-out part")
+    before = decision_figures(y[held], in_use.probs(x[held])[:, 0],
+                              thresholds.get("needs_reply", 0.5))  # fmt: skip
+    model, new = refit(base, x[~held], y[~held], thresholds, settings, progress, weight)
+    after = decision_figures(y[held], model.probs(x[held])[:, 0], new["needs_reply"])
+    outcome = Outcome(int(corrections.sum()), int(held.sum()), before, after,
+                      switched=after["cost"] <= before["cost"], thresholds=new,
+                      confirmations=int((~corrections).sum()))  # fmt: skip
+    return outcome, model
 
 
 def install(model: Mlp, thresholds: dict[str, float], shipped_dir: Path, data_dir: Path,
@@ -253,6 +279,7 @@ def install(model: Mlp, thresholds: dict[str, float], shipped_dir: Path, data_di
                                                       for k, v in thresholds.items()}
     in_use = current_dir(data_dir) or shipped_dir
     manifest["adapted"] = {"from": in_use.name, "corrections": outcome.corrections,
+                           "confirmations": outcome.confirmations,
                            "held_out": outcome.held_out, "before": outcome.before,
                            "after": outcome.after, "shipped_dir": str(shipped_dir)}  # fmt: skip
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n",

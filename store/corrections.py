@@ -1,7 +1,12 @@
-"""Agents' corrections as training examples for ``main.py model adapt``.
+"""Agents' corrections and confirmations as training examples for ``main.py model adapt``.
 
 An agent's one-click correction of needs_reply is the desk's own label on its own
-traffic: the text the model misjudged and the answer it should have given.
+traffic: the text the model misjudged and the answer it should have given. Corrections
+are only the model's mistakes, though; a desk also says "yes, this needed a reply" every
+time an agent approves a reply, for free. Those confirmations are the right answers
+beside the mistakes: without them a refit on mistakes alone would learn that the
+desk's traffic mostly needs no reply (most corrections are false alarms), and a
+comparison on mistakes alone would find any change an improvement.
 """
 
 from __future__ import annotations
@@ -16,16 +21,45 @@ class Correction:
     mention_id: int
     text: str
     value: int  # the corrected answer, 0 or 1
+    confirmed: bool = False  # True: no correction, an approved reply says it needed one
 
 
 def needs_reply_corrections(store: Store) -> list[Correction]:
-    """The latest needs_reply correction of every corrected mention, oldest mention first."""
+    """The latest needs_reply correction of every corrected mention, oldest mention first
+    (redacted mentions left out: the platform reported the post gone, its text with it)."""
     rows = store.query(
         "SELECT c.mention_id, m.text, c.value FROM label_corrections c"
         " JOIN mentions m ON m.id = c.mention_id"
-        " WHERE c.field = 'needs_reply' AND c.id = (SELECT max(id) FROM label_corrections"
+        " WHERE m.redacted_at IS NULL AND c.field = 'needs_reply'"
+        " AND c.id = (SELECT max(id) FROM label_corrections"
         " WHERE mention_id = c.mention_id AND field = 'needs_reply')"
         " ORDER BY c.mention_id")
     return [Correction(r["mention_id"], r["text"], int(str(r["value"]).strip().lower()
                                                        in ("1", "true", "yes")))
             for r in rows]  # fmt: skip
+
+
+def reply_confirmations(store: Store) -> list[Correction]:
+    """Mentions an agent approved a reply to (approved, posting, posted, or refused or
+    failed by the platform after the approval), oldest mention first, as needs_reply = 1.
+
+    Left out: optional thank-yous (triage's ``optional``: praise the desk chose to
+    thank needed no reply), mentions with a needs_reply correction (the agent's
+    explicit answer wins, whatever was posted) and redacted mentions."""
+    rows = store.query(
+        "SELECT m.id AS mention_id, m.text FROM mentions m JOIN triage t ON t.mention_id = m.id"
+        " WHERE m.redacted_at IS NULL AND t.optional = 0"
+        " AND EXISTS (SELECT 1 FROM drafts d WHERE d.mention_id = m.id"
+        " AND d.approved_by IS NOT NULL"
+        " AND d.status IN ('approved', 'posting', 'posted', 'refused', 'failed'))"
+        " AND NOT EXISTS (SELECT 1 FROM label_corrections c WHERE c.mention_id = m.id"
+        " AND c.field = 'needs_reply')"
+        " ORDER BY m.id")
+    return [Correction(r["mention_id"], r["text"], 1, confirmed=True) for r in rows]
+
+
+def desk_labels(store: Store) -> list[Correction]:
+    """What ``model adapt`` learns from: the needs_reply corrections and the reply
+    confirmations, by mention."""
+    return sorted(needs_reply_corrections(store) + reply_confirmations(store),
+                  key=lambda c: c.mention_id)

@@ -178,3 +178,47 @@ def test_model_adapt_reads_the_desks_corrections_and_reports_before_and_after(
         assert "switched to" in out and current_dir(settings.app.data_dir) is not None
     else:
         assert "refused" in out and current_dir(settings.app.data_dir) is None
+
+
+def test_approved_replies_confirm_a_need_and_corrections_win(store, clock):
+    """A reply an agent approved (then posting, posted, or failed on the platform) is the
+    desk saying "this needed a reply"; a pending, rejected or taken-back draft says
+    nothing, a thank-you for praise needed none, a needs_reply correction is the agent's
+    explicit answer whatever was posted, and a redacted post has no text to learn from."""
+    from datetime import timedelta
+
+    from core.reply import Posted
+    from store import drafts, inbox, mentions, publishing
+    from store.corrections import desk_labels, reply_confirmations
+    from tests.support.actions import seed, seed_mention
+
+    def approved(text: str) -> tuple[int, int]:
+        mention_id, draft_id = seed(store, clock, text, "Hi, we are on it")
+        drafts.approve(store, draft_id, "ann", 1, clock.now())
+        return mention_id, draft_id
+
+    waiting, _ = approved("where is my order 1")
+    posted, draft = approved("where is my order 2")
+    publishing.mark_posting(store, draft, clock.now())
+    publishing.mark_posted(store, draft, Posted("r2", clock.now()), clock.now())
+    failed, draft = approved("where is my order 3")
+    publishing.mark_posting(store, draft, clock.now())
+    publishing.mark_failed(store, draft, clock.now())
+    pending, _ = seed(store, clock, "where is my order 4", "Hi")
+    rejected, draft = seed(store, clock, "where is my order 5", "Hi")
+    drafts.reject(store, draft, "ann", 1, "a bot", clock.now())
+    undone, draft = approved("where is my order 6")
+    drafts.unapprove(store, draft, "ann", clock.now() - timedelta(seconds=5), clock.now())
+    thanked = seed_mention(store, clock, "love the new hub", needs=False, optional=True)
+    drafts.approve(store, drafts.create(store, thanked, "Thanks!", clock.now()) or 0, "ann",
+                   1, clock.now())
+    overruled, _ = approved("where is my order 7")
+    inbox.correct_label(store, overruled, "needs_reply", "0", "bo", clock.now())
+    gone, _ = approved("where is my order 8")
+    mentions.redact(store, gone, "deleted on the platform", clock.now())
+
+    assert [c.mention_id for c in reply_confirmations(store)] == [waiting, posted, failed]
+    labels = {c.mention_id: (c.value, c.confirmed) for c in desk_labels(store)}
+    assert labels == {waiting: (1, True), posted: (1, True), failed: (1, True),
+                      overruled: (0, False)}
+    assert {pending, rejected, undone, thanked, gone}.isdisjoint(labels)
