@@ -50,6 +50,7 @@ from sentiment.train_wide import (
     holdouts,
     out_of_source,
 )
+from store.corrections import CONFIRMATION, CORRECTION, UNCONTESTED
 
 
 @dataclass
@@ -96,88 +97,107 @@ def _share(key: str) -> float:
 @dataclass
 class Stream:
     """A desk's labels in the order they arrive: rows of the data set, the label, and
-    whether it is a correction (else a confirmation by an approved reply)."""
+    its kind (a correction, a confirmation by an approved reply, or the model's "no"
+    that nobody contradicted)."""
 
     order: np.ndarray  # every mention of the source, in arrival order
     at: np.ndarray  # position in ``order`` of each label
     rows: np.ndarray
     values: np.ndarray
-    corrections: np.ndarray  # bool
+    kinds: np.ndarray
+
+    @property
+    def corrections(self) -> np.ndarray:
+        return self.kinds == CORRECTION
 
 
 def desk_stream(texts: list[str], index: np.ndarray, gold: np.ndarray, probs: np.ndarray,
                 threshold: float, review: float, run: int = 0) -> Stream:
     """What agents tell the model while working through the stream triaged at
     ``threshold``: false alarms corrected, answered requests confirmed, and the misses
-    among the ``review`` share of mentions left out of the queue corrected. ``run``
-    picks one of several fixed arrival orders."""
+    among the ``review`` share of mentions left out of the queue corrected; every other
+    mention left out stays the model's uncontradicted "no". ``run`` picks one of
+    several fixed arrival orders."""
     order = np.array(sorted(range(len(index)),
                             key=lambda i: _share(f"{run}:{texts[index[i]]}")))
-    at, rows, values, corrections = [], [], [], []
-    for position, i in enumerate(order):
-        queued = probs[i] >= threshold
+    kinds = []
+    for i in order:
         reviewed = _share("review:" + texts[index[i]]) < review
-        if queued or (reviewed and gold[i] == 1):
-            at.append(position)
-            rows.append(index[i])
-            values.append(int(gold[i]))
-            corrections.append(not (queued and gold[i] == 1))
-    return Stream(index[order], np.array(at), np.array(rows), np.array(values, np.int8),
-                  np.array(corrections, bool))  # fmt: skip
+        if probs[i] >= threshold:
+            kinds.append(CONFIRMATION if gold[i] == 1 else CORRECTION)
+        else:
+            kinds.append(CORRECTION if reviewed and gold[i] == 1 else UNCONTESTED)
+    kind = np.array(kinds, dtype=object)
+    values = np.where(kind == UNCONTESTED, 0, gold[order]).astype(np.int8)
+    return Stream(index[order], np.arange(len(order)), index[order], values, kind)
 
 
-def _line(label: str, f: dict[str, float], threshold: float, note: str = "") -> str:
-    return (f"{label:>22}{f['recall']:>8.3f}{f['false_alarms']:>10.3f}{f['cost']:>7.3f}"
-            f"{threshold:>10.4f}  {note}")
+def one_size(data: Dataset, shipped: StandIn, index: np.ndarray, gold: np.ndarray,
+             stream: Stream, size: int) -> dict[str, float] | None:
+    """Adapt on the stream up to its ``size``-th correction; the shipped heads and the
+    model the desk then uses, measured on the rest of the stream."""
+    counted = np.cumsum(stream.corrections)
+    if counted[-1] < size:
+        return None
+    last = int(np.searchsorted(counted, size))  # the label that is the size-th correction
+    fed = slice(0, last + 1)
+    rest = np.isin(index, stream.order[stream.at[last] + 1:])
+    t0 = shipped.thresholds["needs_reply"]
+    outcome, model = decide(shipped.base, data.x[stream.rows[fed]], stream.values[fed],
+                            stream.kinds[fed], stream.rows[fed].tolist(), shipped.heads,
+                            shipped.thresholds)  # fmt: skip
+    x_rest, y_rest = data.x[index[rest]], gold[rest]
+    before = decision_figures(y_rest, shipped.heads.probs(x_rest)[:, 0], t0)
+    used, cut = (model, outcome.thresholds["needs_reply"]) if outcome.switched else (
+        shipped.heads, t0)
+    after = decision_figures(y_rest, used.probs(x_rest)[:, 0], cut)
+    kinds = stream.kinds[fed]
+    return {"confirmations": float((kinds == CONFIRMATION).sum()),
+            "uncontested": float((kinds == UNCONTESTED).sum()), "rest": float(rest.sum()),
+            **{f"before_{k}": v for k, v in before.items()},
+            **{f"after_{k}": v for k, v in after.items()},
+            "threshold": cut, "switched": float(outcome.switched)}  # fmt: skip
 
 
 def simulate(data: Dataset, texts: list[str], name: str, held: np.ndarray,
-             sizes: list[int], review: float, weight: float | None,
-             keep: Path | None) -> None:
-    """One source as a desk: the table of before/after per number of corrections."""
+             sizes: list[int], review: float, runs: int, keep: Path | None) -> None:
+    """One source as a desk: before/after per number of corrections, the mean over
+    ``runs`` arrival orders."""
     started = time.monotonic()
     shipped = stand_in(data, held, name, keep)
     index = np.flatnonzero(held & (data.targets[:, 0] != -1))
     gold = data.targets[index, 0]
     t0 = shipped.thresholds["needs_reply"]
     probs = shipped.heads.probs(data.x[index])[:, 0]
-    stream = desk_stream(texts, index, gold, probs, t0, review)
     start = decision_figures(gold, probs, t0)
-    print(f"\n{name}: {len(index)} labelled mentions ({int(gold.sum())} need a reply); "
-          f"shipped heads: recall {start['recall']:.3f}, false alarms "
-          f"{start['false_alarms']:.3f}, cost {start['cost']:.3f} at {t0:.4f}")
-    print(f"the stream holds {int(stream.corrections.sum())} corrections "
-          f"({int((stream.corrections & (stream.values == 0)).sum())} false alarms, "
-          f"{int((stream.corrections & (stream.values == 1)).sum())} found misses, "
-          f"{review:.0%} of the rest reviewed) and {int((~stream.corrections).sum())} "
-          f"confirmations")
-    print(f"{'':>22}{'recall':>8}{'false al.':>10}{'cost':>7}{'threshold':>10}")
+    first = desk_stream(texts, index, gold, probs, t0, review)
+    fixes = first.corrections
+    print(f"\n{name}: {len(index)} labelled mentions ({int(gold.sum())} need a reply); the "
+          f"shipped heads at {t0:.4f}: recall {start['recall']:.3f}, false alarms "
+          f"{start['false_alarms']:.3f}, cost {start['cost']:.3f}")
+    print(f"the whole stream holds {int(fixes.sum())} corrections "
+          f"({int((fixes & (first.values == 0)).sum())} false alarms, "
+          f"{int((fixes & (first.values == 1)).sum())} misses found among the {review:.0%} "
+          f"of the rest reviewed), {int((first.kinds == CONFIRMATION).sum())} confirmations, "
+          f"{int((first.kinds == UNCONTESTED).sum())} uncontested")
+    print(f"mean over {runs} arrival orders; measured on the rest of each stream:")
+    print(f"{'corr.':>6}{'conf.':>7}{'unc.':>6}{'rest':>6} | {'shipped: recall':>15}"
+          f"{'f.al.':>7}{'cost':>7} | {'adapted: recall':>15}{'f.al.':>7}{'cost':>7}"
+          f"{'thr.':>8} switched")
     for size in sizes:
-        counted = np.cumsum(stream.corrections)
-        if counted[-1] < size:
-            print(f"{size:>5} corrections: the stream has only {counted[-1]}")
+        found = [one_size(data, shipped, index, gold,
+                          desk_stream(texts, index, gold, probs, t0, review, run), size)
+                 for run in range(runs)]  # fmt: skip
+        done = [f for f in found if f is not None]
+        if not done:
+            print(f"{size:>6}  (the stream has fewer corrections)")
             continue
-        last = int(np.searchsorted(counted, size))  # the label that is the size-th correction
-        fed = slice(0, last + 1)
-        rest = np.array([row for row in stream.order[stream.at[last] + 1:]])
-        mask = np.isin(index, rest)
-        extra = {} if weight is None else {"weight": weight}
-        outcome, model = decide(shipped.base, data.x[stream.rows[fed]], stream.values[fed],
-                                stream.corrections[fed], stream.rows[fed].tolist(),
-                                shipped.heads, shipped.thresholds, **extra)  # fmt: skip
-        x_rest, y_rest = data.x[index[mask]], gold[mask]
-        before = decision_figures(y_rest, shipped.heads.probs(x_rest)[:, 0], t0)
-        used, cut = (model, outcome.thresholds["needs_reply"]) if outcome.switched else (
-            shipped.heads, t0)
-        after = decision_figures(y_rest, used.probs(x_rest)[:, 0], cut)
-        confirmed = int((~stream.corrections[fed]).sum())
-        print(f"{size} corrections + {confirmed} confirmations, measured on the other "
-              f"{int(mask.sum())} mentions ({int(y_rest.sum())} need a reply):")
-        print(_line("shipped", before, t0))
-        verdict = "switched" if outcome.switched else "refused: shipped stays"
-        print(_line("after adapt", after, cut,
-                    f"{verdict} (held-out labels: cost {outcome.before['cost']:.3f} -> "
-                    f"{outcome.after['cost']:.3f} on {outcome.held_out})"))
+        m = {k: float(np.mean([f[k] for f in done])) for k in done[0]}
+        print(f"{size:>6}{m['confirmations']:>7.0f}{m['uncontested']:>6.0f}{m['rest']:>6.0f} | "
+              f"{m['before_recall']:>15.3f}{m['before_false_alarms']:>7.3f}"
+              f"{m['before_cost']:>7.3f} | {m['after_recall']:>15.3f}"
+              f"{m['after_false_alarms']:>7.3f}{m['after_cost']:>7.3f}{m['threshold']:>8.4f}"
+              f" {int(sum(f['switched'] for f in done))}/{len(done)}")
     print(f"({(time.monotonic() - started) / 60:.1f} minutes; cost = (5 x missed + false "
           "alarms) per mention)")
 
@@ -189,13 +209,12 @@ def main() -> int:
     parser.add_argument("--labels", type=Path, default=LABELS_DIR)
     parser.add_argument("--cache", type=Path, default=Path("data") / "vectors",
                         help="the folder of the encoded-vectors cache (vectors-<id>.npz)")
-    parser.add_argument("--source", default="airline,brands fold 2",
+    parser.add_argument("--source", default="airline,apple,sanders,sample,brands fold 2",
                         help="comma-separated: held-out units (a source, or 'brands fold K')")
-    parser.add_argument("--sizes", default="100,200,400")
+    parser.add_argument("--sizes", default="25,50,100,150")
     parser.add_argument("--review", type=float, default=0.3,
                         help="share of the mentions left out of the queue an agent looks at")
-    parser.add_argument("--weight", type=float,
-                        help="how many shipped rows a desk label counts for (default: adapt's)")
+    parser.add_argument("--runs", type=int, default=3, help="arrival orders to average")
     parser.add_argument("--keep", type=Path, help="keep the stand-in heads here")
     args = parser.parse_args()
 
@@ -207,7 +226,7 @@ def main() -> int:
         if name not in units:
             print(f"unknown source {name!r}; one of: {', '.join(units)}")
             return 2
-        simulate(data, texts, name, units[name], sizes, args.review, args.weight, args.keep)
+        simulate(data, texts, name, units[name], sizes, args.review, args.runs, args.keep)
     return 0
 
 

@@ -1,14 +1,23 @@
-"""`main.py model adapt`: the heads refitted on this desk's own corrections.
+"""`main.py model adapt`: the heads refitted on this desk's own labels.
 
-Every brand's customers talk differently. An agent's one-click needs_reply correction
-is the desk's own label on its own traffic, so adapting refits the heads (and the
-needs_reply threshold) on the shipped training sample (``adapt_base.npz``, so nothing
-learned before is forgotten) plus the corrections, keeps a quarter of the corrections
-aside (by a hash of the mention, the same on every run) and compares the model in use
-with the new one there. A new model that misses more there (a missed customer costs
-``MISS_COST`` false alarms) is refused; a better or equal one is written as a new
-versioned folder under ``<data_dir>/models/`` and named in ``models/CURRENT``, which
-the daemon reads when it starts (``resolve``), so triage rows carry its version.
+Every brand's customers talk differently. A desk labels its own traffic as it works:
+an agent's one-click needs_reply correction (the model's mistake and the right
+answer), every approved reply (a confirmation: it needed one), and the model's "no"
+that nobody contested (the quiet traffic); ``store.corrections.desk_labels`` reads all
+three. Corrections alone would be a poor sample: mostly false alarms, so a refit on
+them learns that the desk's traffic needs no reply, and the model in use is wrong on
+every one of them, so any change looks better. Together the three kinds are a picture
+of the whole traffic.
+
+Adapting refits the heads on the shipped training sample (``adapt_base.npz``, so
+nothing learned before is forgotten) plus the desk's labels (weighted by kind,
+``WEIGHTS``), chooses the needs_reply threshold on the labels' out-of-fold
+probabilities, keeps a quarter of the labels aside (by a hash of the mention, the same
+on every run) and compares the model in use with the new one there. A new model that
+costs more there (a missed customer costs ``MISS_COST`` false alarms) is refused; a
+better or equal one is written as a new versioned folder under ``<data_dir>/models/``
+and named in ``models/CURRENT``, which the daemon reads when it starts (``resolve``),
+so triage rows carry its version.
 
 The encoder stays fixed: only the heads move, which is what makes this minutes on two
 cores rather than hours.
@@ -39,13 +48,18 @@ from sentiment.train_wide import (
     fit,
     row_weights,
 )
+from store.corrections import CONFIRMATION, CORRECTION, UNCONTESTED
 
 MODELS = "models"
 CURRENT = "CURRENT"
 MISS_COST = 5.0  # a missed customer costs the desk this many false alarms
 HOLDOUT_SHARE = 0.25
 MIN_CORRECTIONS = 20
-CORRECTION_WEIGHT = 5.0  # a correction counts this many times a shipped training row
+# How many shipped training rows a desk label counts for: a correction most (it is what
+# the model got wrong), a confirmation less (the model already said yes; it keeps the
+# refit from learning that the desk's traffic needs no reply), an uncontested "no" as
+# one row (the quiet traffic, plentiful and nearly always right).
+WEIGHTS = {CORRECTION: 10.0, CONFIRMATION: 3.0, UNCONTESTED: 1.0}
 SERVING = ("encoder.onnx", "sentence.onnx", "tokenizer.json", "weights.safetensors",
            "config.json", ADAPT_BASE)  # fmt: skip
 
@@ -64,6 +78,7 @@ class Outcome:
     after: dict[str, float]
     switched: bool
     confirmations: int = 0
+    uncontested: int = 0
     version: str = ""
     directory: Path | None = None
     thresholds: dict[str, float] = field(default_factory=dict)
@@ -147,7 +162,11 @@ def out_of_fold(base: Dataset, x: np.ndarray, y: np.ndarray, settings: FitSettin
 
 
 def desk_threshold(gold: np.ndarray, probs: np.ndarray, in_use: float) -> float:
-    """The needs_reply threshold on the desk's labels' out-of-fold probabilities."""
+    """The needs_reply threshold with the lowest cost on the desk's labels' out-of-fold
+    probabilities; ties keep the one nearest the threshold in use. The labels of all
+    three kinds together stand for the desk's whole traffic (the queue, its misses
+    found, its quiet part), so this does not drift low the way a choice on mistakes
+    alone does. The grid is geometric: the shipped thresholds are a few hundredths."""
     candidates = sorted(set(np.round(np.geomspace(0.005, 0.9, 60), 4)) | {round(in_use, 4)})
     return min(candidates, key=lambda t: (decision_figures(gold, probs, t)["cost"],
                                           abs(np.log(t / in_use))))  # fmt: skip
@@ -155,11 +174,14 @@ def desk_threshold(gold: np.ndarray, probs: np.ndarray, in_use: float) -> float:
 
 def refit(base: Dataset, x: np.ndarray, y: np.ndarray, shipped: dict[str, float],
           settings: FitSettings | None = None, progress: Progress | None = None,
-          weight: float = CORRECTION_WEIGHT) -> tuple[Mlp, dict[str, float]]:
-    """Heads on base + desk labels, and thresholds: needs_reply chosen on the desk
-    labels' out-of-fold probabilities (``desk_threshold``), the unsure band kept at the
-    same ratio, the other heads as shipped."""
+          weight: np.ndarray | None = None) -> tuple[Mlp, dict[str, float]]:
+    """Heads on base + desk labels (``weight``: per label, as many shipped rows; a
+    correction's by default), and thresholds: needs_reply chosen on the desk labels'
+    out-of-fold probabilities (``desk_threshold``), the unsure band kept at the same
+    ratio, the other heads as shipped."""
     settings = settings or FitSettings()
+    if weight is None:
+        weight = np.full(len(y), WEIGHTS[CORRECTION], np.float32)
     oof = out_of_fold(base, x, y, settings, weight, progress)
     model = fit(_with_desk(base, x, y, weight), settings)
     if progress is not None:
@@ -192,44 +214,44 @@ def _version(folder: Path) -> str:
 
 
 def adapt(texts: list[str], values: list[int], mention_ids: list[int], shipped_dir: Path,
-          data_dir: Path, *, confirmed: list[bool] | None = None,
+          data_dir: Path, *, kinds: list[str] | None = None,
           settings: FitSettings | None = None, progress: Progress | None = None,
           threads: int = 2) -> Outcome:
     """Refit on the desk's labels; switch to the new heads only if they are no worse on
-    the held-out labels. ``confirmed`` marks the labels that are reply confirmations
-    (the rest are corrections). ``shipped_dir`` holds the serving files and the shipped
-    training sample."""
-    _enough(values, confirmed)
+    the held-out labels. ``kinds`` says what each label is (``store.corrections``:
+    correction, confirmation, uncontested; all corrections when None).
+    ``shipped_dir`` holds the serving files and the shipped training sample."""
+    _kinds(values, kinds)
     x = head_inputs(encode(shipped_dir, texts, threads=threads), HEAD_INPUTS)
-    return adapt_vectors(x, values, mention_ids, shipped_dir, data_dir, confirmed=confirmed,
+    return adapt_vectors(x, values, mention_ids, shipped_dir, data_dir, kinds=kinds,
                          settings=settings, progress=progress)  # fmt: skip
 
 
-def _enough(values: list[int], confirmed: list[bool] | None) -> np.ndarray:
-    """The corrections mask; refuses too few corrections (confirmations alone teach
-    nothing the model got wrong)."""
-    corrections = np.ones(len(values), bool) if confirmed is None else ~np.array(
-        confirmed, bool)
-    if corrections.sum() < MIN_CORRECTIONS:
-        raise AdaptError(f"{int(corrections.sum())} needs_reply corrections; adapting needs "
-                         f"at least {MIN_CORRECTIONS}")
-    return corrections
+def _kinds(values: list[int], kinds: list[str] | None) -> np.ndarray:
+    """The labels' kinds; refuses too few corrections (confirmations and uncontested
+    "no"s alone tell nothing the model got wrong)."""
+    found = np.array([CORRECTION] * len(values) if kinds is None else kinds, dtype=object)
+    corrections = int((found == CORRECTION).sum())
+    if corrections < MIN_CORRECTIONS:
+        raise AdaptError(f"{corrections} needs_reply corrections; adapting needs at least "
+                         f"{MIN_CORRECTIONS}")
+    return found
 
 
 def adapt_vectors(x: np.ndarray, values: list[int], mention_ids: list[int],
-                  shipped_dir: Path, data_dir: Path, *, confirmed: list[bool] | None = None,
+                  shipped_dir: Path, data_dir: Path, *, kinds: list[str] | None = None,
                   settings: FitSettings | None = None, progress: Progress | None = None
                   ) -> Outcome:
     """``adapt`` on the labels' head inputs (already encoded)."""
     started = time.monotonic()
-    corrections = _enough(values, confirmed)
+    found = _kinds(values, kinds)
     base_file = shipped_dir / ADAPT_BASE
     if not base_file.is_file():
         raise AdaptError(f"{base_file} is missing: the model ships no training sample")
     in_use = current_dir(data_dir) or shipped_dir
     with np.load(base_file) as stored:
         base = expand_base({k: stored[k] for k in stored.files})
-    outcome, model = decide(base, x, np.array(values, np.int8), corrections, mention_ids,
+    outcome, model = decide(base, x, np.array(values, np.int8), found, mention_ids,
                             _load_heads(in_use), _thresholds(in_use), settings=settings,
                             progress=progress)  # fmt: skip
     if outcome.switched:
@@ -239,24 +261,29 @@ def adapt_vectors(x: np.ndarray, values: list[int], mention_ids: list[int],
     return outcome
 
 
-def decide(base: Dataset, x: np.ndarray, y: np.ndarray, corrections: np.ndarray,
+def decide(base: Dataset, x: np.ndarray, y: np.ndarray, kinds: np.ndarray,
            mention_ids: list[int], in_use: Mlp, thresholds: dict[str, float], *,
-           settings: FitSettings | None = None, progress: Progress | None = None,
-           weight: float = CORRECTION_WEIGHT) -> tuple[Outcome, Mlp]:
+           settings: FitSettings | None = None, progress: Progress | None = None
+           ) -> tuple[Outcome, Mlp]:
     """The refit on the labels outside the held-out quarter, and whether to switch to
-    it: only if it costs no more than the model in use on the held-out labels
-    (corrections and confirmations both, so the model in use is judged on what it got
-    right as well as on its mistakes). ``switched`` says; nothing is written here."""
+    it: only if it costs no more than the model in use on the held-out labels of every
+    kind (so the model in use is judged on what it got right as well as on its
+    mistakes, and a refit that says yes too often pays for it on the quiet traffic).
+    ``switched`` says; nothing is written here."""
     held = np.array([is_held_out(m) for m in mention_ids])
     if held.all() or not held.any():
         raise AdaptError("the labels do not split into a training and a held-out part")
+    weights = np.array([WEIGHTS[k] for k in kinds], np.float32)
     before = decision_figures(y[held], in_use.probs(x[held])[:, 0],
                               thresholds.get("needs_reply", 0.5))  # fmt: skip
-    model, new = refit(base, x[~held], y[~held], thresholds, settings, progress, weight)
+    model, new = refit(base, x[~held], y[~held], thresholds, settings, progress,
+                       weights[~held])  # fmt: skip
     after = decision_figures(y[held], model.probs(x[held])[:, 0], new["needs_reply"])
-    outcome = Outcome(int(corrections.sum()), int(held.sum()), before, after,
+    count = {k: int((kinds == k).sum()) for k in WEIGHTS}
+    outcome = Outcome(count[CORRECTION], int(held.sum()), before, after,
                       switched=after["cost"] <= before["cost"], thresholds=new,
-                      confirmations=int((~corrections).sum()))  # fmt: skip
+                      confirmations=count[CONFIRMATION],
+                      uncontested=count[UNCONTESTED])  # fmt: skip
     return outcome, model
 
 
@@ -280,6 +307,7 @@ def install(model: Mlp, thresholds: dict[str, float], shipped_dir: Path, data_di
     in_use = current_dir(data_dir) or shipped_dir
     manifest["adapted"] = {"from": in_use.name, "corrections": outcome.corrections,
                            "confirmations": outcome.confirmations,
+                           "uncontested": outcome.uncontested,
                            "held_out": outcome.held_out, "before": outcome.before,
                            "after": outcome.after, "shipped_dir": str(shipped_dir)}  # fmt: skip
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n",
@@ -305,13 +333,15 @@ def summary(outcome: Outcome) -> list[str]:
         return (f"{name}: recall {f['recall']:.3f}, false alarms {f['false_alarms']:.3f}, "
                 f"accuracy {f['accuracy']:.3f}, cost {f['cost']:.3f}")
 
-    lines = [f"{outcome.corrections} corrections, {outcome.held_out} held out to compare",
+    lines = [f"{outcome.corrections} corrections, {outcome.confirmations} confirmations "
+             f"(approved replies), {outcome.uncontested} uncontested; {outcome.held_out} "
+             "held out to compare",
              line("before (model in use)", outcome.before), line("after (adapted)", outcome.after)]
     if outcome.switched:
         lines.append(f"switched to {outcome.directory} (version {outcome.version}); "
                      "restart the daemon to use it")
     else:
-        lines.append("refused: the adapted model is worse on the held-out corrections; "
+        lines.append("refused: the adapted model is worse on the held-out labels; "
                      "the model in use stays")
     lines.append(f"{outcome.minutes:.1f} minutes")
     return lines

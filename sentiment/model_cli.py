@@ -56,7 +56,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("adapt", help="refit the heads on this desk's needs_reply "
-                       "corrections; switch only if better on held-out corrections")
+                       "corrections and approved replies; switch only if no worse on "
+                       "held-out labels")
     p.add_argument("--shipped", type=Path, default=DEFAULT_MODEL_DIR,
                    help="the shipped model (serving files and training sample)")
     p.add_argument("--threads", type=int, default=2)
@@ -224,17 +225,18 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_adapt(args: argparse.Namespace, settings: Settings) -> int:
-    """Refit the heads on the corrections in this desk's database (docs/model.md)."""
+    """Refit the heads on the labels in this desk's database (docs/model.md)."""
     from sentiment.adapt import AdaptError, adapt, summary
     from sentiment.train_by_source import _bar
-    from store.corrections import needs_reply_corrections
+    from store.corrections import desk_labels
     from store.schema import open_store
 
-    found = needs_reply_corrections(open_store(settings.app.database))
+    found = desk_labels(open_store(settings.app.database))
     try:
         outcome = adapt([c.text for c in found], [c.value for c in found],
                         [c.mention_id for c in found], args.shipped, settings.app.data_dir,
-                        progress=_bar("fitting"), threads=args.threads)  # fmt: skip
+                        kinds=[c.kind for c in found], progress=_bar("fitting"),
+                        threads=args.threads)  # fmt: skip
     except AdaptError as exc:
         print(f"cannot adapt: {exc}")
         return 2

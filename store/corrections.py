@@ -6,7 +6,9 @@ are only the model's mistakes, though; a desk also says "yes, this needed a repl
 time an agent approves a reply, for free. Those confirmations are the right answers
 beside the mistakes: without them a refit on mistakes alone would learn that the
 desk's traffic mostly needs no reply (most corrections are false alarms), and a
-comparison on mistakes alone would find any change an improvement.
+comparison on mistakes alone would find any change an improvement. And the model's
+"no" that no agent contested (``uncontested``) stands for the quiet traffic, which
+neither corrections nor confirmations reach: most of it rightly needs no reply.
 """
 
 from __future__ import annotations
@@ -15,13 +17,18 @@ from dataclasses import dataclass
 
 from store.db import Store
 
+CORRECTION = "correction"  # an agent's needs_reply correction
+CONFIRMATION = "confirmation"  # an approved reply: it needed one
+UNCONTESTED = "uncontested"  # triage said no reply, nobody said otherwise
+UNCONTESTED_LIMIT = 3000  # the most recent ones: enough for the quiet traffic, quick to encode
+
 
 @dataclass(frozen=True)
 class Correction:
     mention_id: int
     text: str
     value: int  # the corrected answer, 0 or 1
-    confirmed: bool = False  # True: no correction, an approved reply says it needed one
+    kind: str = CORRECTION
 
 
 def needs_reply_corrections(store: Store) -> list[Correction]:
@@ -55,11 +62,28 @@ def reply_confirmations(store: Store) -> list[Correction]:
         " AND NOT EXISTS (SELECT 1 FROM label_corrections c WHERE c.mention_id = m.id"
         " AND c.field = 'needs_reply')"
         " ORDER BY m.id")
-    return [Correction(r["mention_id"], r["text"], 1, confirmed=True) for r in rows]
+    return [Correction(r["mention_id"], r["text"], 1, CONFIRMATION) for r in rows]
+
+
+def uncontested(store: Store, limit: int = UNCONTESTED_LIMIT) -> list[Correction]:
+    """The latest ``limit`` mentions triage said need no reply and nobody contradicted
+    (no needs_reply correction, no approved reply other than a thank-you for praise,
+    not redacted), as needs_reply = 0, oldest first. Most are right; the misses among
+    them that nobody found count as "no" too, which costs a little recall but keeps the
+    desk's labels a picture of all its traffic, not only of its queue."""
+    rows = store.query(
+        "SELECT m.id AS mention_id, m.text FROM mentions m JOIN triage t ON t.mention_id = m.id"
+        " WHERE m.redacted_at IS NULL AND t.needs_reply = 0 AND m.text != ''"
+        " AND NOT EXISTS (SELECT 1 FROM label_corrections c WHERE c.mention_id = m.id"
+        " AND c.field = 'needs_reply')"
+        " AND (t.optional = 1 OR NOT EXISTS (SELECT 1 FROM drafts d"
+        " WHERE d.mention_id = m.id AND d.approved_by IS NOT NULL))"
+        " ORDER BY m.id DESC LIMIT ?", [limit])
+    return [Correction(r["mention_id"], r["text"], 0, UNCONTESTED) for r in reversed(rows)]
 
 
 def desk_labels(store: Store) -> list[Correction]:
-    """What ``model adapt`` learns from: the needs_reply corrections and the reply
-    confirmations, by mention."""
-    return sorted(needs_reply_corrections(store) + reply_confirmations(store),
-                  key=lambda c: c.mention_id)
+    """What ``model adapt`` learns from: the needs_reply corrections, the reply
+    confirmations and the uncontested "no"s, by mention."""
+    return sorted(needs_reply_corrections(store) + reply_confirmations(store)
+                  + uncontested(store), key=lambda c: c.mention_id)

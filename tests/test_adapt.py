@@ -1,5 +1,6 @@
-"""`main.py model adapt`: refits on a desk's corrections, switches only to a model that is
-no worse on the held-out corrections, and the daemon's model setting resolves to it.
+"""`main.py model adapt`: refits on a desk's labels (corrections, approved replies, the
+uncontested "no"s), switches only to a model that is no worse on the held-out labels,
+and the daemon's model setting resolves to it.
 
 The encoder is fixed, so these tests work on head inputs directly: a small made-up
 space where "needs a reply" is one direction, with a shipped model, its training
@@ -21,6 +22,7 @@ from sentiment.adapt import (
     resolve,
 )
 from sentiment.train_by_source import save_heads
+from store.corrections import CONFIRMATION, CORRECTION, UNCONTESTED
 from sentiment.train_wide import Dataset, FitSettings, compact_base, fit, row_weights
 
 DIM = 24
@@ -91,6 +93,82 @@ def test_too_few_corrections_are_refused_with_a_reason(tmp_path):
     x, y = _space(10, np.eye(DIM, dtype=np.float32)[0], seed=4)
     with pytest.raises(AdaptError, match="at least"):
         adapt_vectors(x, list(y), list(range(10)), shipped, tmp_path / "data", settings=FAST)
+    # Confirmations and uncontested "no"s tell nothing the model got wrong: however
+    # many, they do not make up for corrections.
+    x, y = _space(300, np.eye(DIM, dtype=np.float32)[0], seed=4)
+    kinds = [CORRECTION] * 10 + [CONFIRMATION if v else UNCONTESTED for v in y[10:]]
+    with pytest.raises(AdaptError, match="10 needs_reply corrections"):
+        adapt_vectors(x, list(y), list(range(300)), shipped, tmp_path / "data", kinds=kinds,
+                      settings=FAST)
+
+
+def _desk_stream(shipped, x: np.ndarray, y: np.ndarray, review: float = 0.3
+                 ) -> list[str]:
+    """What a desk's agents tell the model about mentions it triaged: its false alarms
+    corrected, its right yeses confirmed by approved replies, the misses among the
+    ``review`` share of the rest corrected, the other "no"s left uncontested."""
+    from sentiment.train_by_source import load_heads
+
+    said = load_heads(shipped).probs(x)[:, 0] >= 0.5
+    reviewed = np.arange(len(y)) % 10 < review * 10
+    return [(CONFIRMATION if gold else CORRECTION) if s else
+            (CORRECTION if gold and r else UNCONTESTED)
+            for s, gold, r in zip(said, y, reviewed, strict=True)]
+
+
+def test_a_desks_mistakes_and_replies_make_it_better_on_its_own_fresh_traffic(tmp_path):
+    """A desk where half of what the shipped model flags needs no reply (its customers
+    chat in ways the model takes for requests): the model's mistakes as agents meet
+    them, with the replies they approve and the quiet traffic, give heads that cost
+    less than the shipped ones on mentions the desk has not seen yet, and the held-out
+    comparison counts every kind of label."""
+    from sentiment.adapt import _load_heads, decision_figures
+
+    def desk(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        x = np.random.default_rng(seed).standard_normal((n, DIM)).astype(np.float32)
+        return x, ((x[:, 0] > 0) & (x[:, 1] > 0)).astype(np.int8)
+
+    shipped = _shipped(tmp_path, np.eye(DIM, dtype=np.float32)[0])
+    x, y = desk(1200, seed=8)
+    kinds = _desk_stream(shipped, x, y)
+    values = [0 if k == UNCONTESTED else int(v) for k, v in zip(kinds, y, strict=True)]
+    assert {CORRECTION, CONFIRMATION, UNCONTESTED} == set(kinds)
+    data_dir = tmp_path / "data"
+    outcome = adapt_vectors(x, values, list(range(1200)), shipped, data_dir, kinds=kinds,
+                            settings=FAST)
+    assert outcome.switched and outcome.after["cost"] < outcome.before["cost"]
+    assert outcome.corrections == kinds.count(CORRECTION)
+    assert outcome.confirmations == kinds.count(CONFIRMATION)
+    assert outcome.held_out == sum(is_held_out(i) for i in range(1200))
+    assert outcome.before["recall"] > 0.5  # judged on its right answers too
+    fresh_x, fresh_y = desk(2000, seed=6)
+    before = decision_figures(fresh_y, _load_heads(shipped).probs(fresh_x)[:, 0], 0.5)
+    adapted = current_dir(data_dir)
+    assert adapted is not None
+    manifest = json.loads((adapted / "manifest.json").read_text())
+    after = decision_figures(fresh_y, _load_heads(adapted).probs(fresh_x)[:, 0],
+                             manifest["heads"]["thresholds"]["needs_reply"])
+    assert after["cost"] < 0.8 * before["cost"]
+    assert manifest["adapted"]["confirmations"] == outcome.confirmations
+
+
+def test_a_refit_on_wrong_clicks_is_refused_whatever_the_kinds(tmp_path):
+    """The refusal holds with every kind of label: agents whose clicks in the training
+    part are the opposite of what is right (the held-out part stays right) get no new
+    model, however the labels came in."""
+    rule = np.eye(DIM, dtype=np.float32)[0]
+    shipped = _shipped(tmp_path, rule)
+    x, y = _space(600, rule, seed=7)
+    ids = list(range(600))
+    held = np.array([is_held_out(i) for i in ids])
+    kinds = [CORRECTION if i % 3 == 0 else (CONFIRMATION if v else UNCONTESTED)
+             for i, v in enumerate(y)]
+    wrong = np.where(held, y, 1 - y)
+    data_dir = tmp_path / "data"
+    outcome = adapt_vectors(x, list(wrong), ids, shipped, data_dir, kinds=kinds, settings=FAST)
+    assert not outcome.switched
+    assert outcome.after["cost"] > outcome.before["cost"]
+    assert current_dir(data_dir) is None
 
 
 def test_the_desk_loads_the_adapted_model_and_its_version_is_stored(make_settings, clock):
@@ -183,13 +261,14 @@ def test_model_adapt_reads_the_desks_corrections_and_reports_before_and_after(
 def test_approved_replies_confirm_a_need_and_corrections_win(store, clock):
     """A reply an agent approved (then posting, posted, or failed on the platform) is the
     desk saying "this needed a reply"; a pending, rejected or taken-back draft says
-    nothing, a thank-you for praise needed none, a needs_reply correction is the agent's
-    explicit answer whatever was posted, and a redacted post has no text to learn from."""
+    nothing, a thank-you for praise needed none (an uncontested "no", like any "no"
+    nobody corrected), a needs_reply correction is the agent's explicit answer whatever
+    was posted, and a redacted post has no text to learn from."""
     from datetime import timedelta
 
     from core.reply import Posted
     from store import drafts, inbox, mentions, publishing
-    from store.corrections import desk_labels, reply_confirmations
+    from store.corrections import desk_labels, reply_confirmations, uncontested
     from tests.support.actions import seed, seed_mention
 
     def approved(text: str) -> tuple[int, int]:
@@ -217,8 +296,15 @@ def test_approved_replies_confirm_a_need_and_corrections_win(store, clock):
     gone, _ = approved("where is my order 8")
     mentions.redact(store, gone, "deleted on the platform", clock.now())
 
+    quiet = seed_mention(store, clock, "nice weather today", needs=False)
+    missed = seed_mention(store, clock, "my hub is dead", needs=False)
+    inbox.correct_label(store, missed, "needs_reply", "1", "bo", clock.now())
+
     assert [c.mention_id for c in reply_confirmations(store)] == [waiting, posted, failed]
-    labels = {c.mention_id: (c.value, c.confirmed) for c in desk_labels(store)}
-    assert labels == {waiting: (1, True), posted: (1, True), failed: (1, True),
-                      overruled: (0, False)}
-    assert {pending, rejected, undone, thanked, gone}.isdisjoint(labels)
+    labels = {c.mention_id: (c.value, c.kind) for c in desk_labels(store)}
+    assert labels == {waiting: (1, CONFIRMATION), posted: (1, CONFIRMATION),
+                      failed: (1, CONFIRMATION), overruled: (0, CORRECTION),
+                      thanked: (0, UNCONTESTED), quiet: (0, UNCONTESTED),
+                      missed: (1, CORRECTION)}
+    assert {pending, rejected, undone, gone}.isdisjoint(labels)
+    assert [c.mention_id for c in uncontested(store, limit=1)] == [quiet]  # the latest
