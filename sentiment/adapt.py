@@ -14,10 +14,10 @@ nothing learned before is forgotten) plus the desk's labels (weighted by kind,
 ``WEIGHTS``), chooses the needs_reply threshold on the labels' out-of-fold
 probabilities, keeps a quarter of the labels aside (by a hash of the mention, the same
 on every run) and compares the model in use with the new one there. A new model that
-costs more there (a missed customer costs ``MISS_COST`` false alarms) is refused; a
-better or equal one is written as a new versioned folder under ``<data_dir>/models/``
-and named in ``models/CURRENT``, which the daemon reads when it starts (``resolve``),
-so triage rows carry its version.
+is not clearly cheaper there (a missed customer costs ``MISS_COST`` false alarms;
+``clearly_better``) is refused; a better one is written as a new versioned folder
+under ``<data_dir>/models/`` and named in ``models/CURRENT``, which the daemon reads
+when it starts (``resolve``), so triage rows carry its version.
 
 The encoder stays fixed: only the heads move, which is what makes this minutes on two
 cores rather than hours.
@@ -55,6 +55,7 @@ CURRENT = "CURRENT"
 MISS_COST = 5.0  # a missed customer costs the desk this many false alarms
 HOLDOUT_SHARE = 0.25
 MIN_CORRECTIONS = 20
+SWITCH_MARGIN = 1.0  # standard errors by which a refit must beat the model in use
 # How many shipped training rows a desk label counts for: a correction most (it is what
 # the model got wrong), a confirmation less (the model already said yes; it keeps the
 # refit from learning that the desk's traffic needs no reply), an uncontested "no" as
@@ -119,6 +120,25 @@ def desk_model(settings: Settings) -> ModelSettings:
 def is_held_out(mention_id: int) -> bool:
     digest = hashlib.sha1(f"adapt:{mention_id}".encode()).digest()
     return digest[0] < 256 * HOLDOUT_SHARE
+
+
+def mention_costs(gold: np.ndarray, probs: np.ndarray, threshold: float) -> np.ndarray:
+    """What each decision costs the desk: ``MISS_COST`` for a missed customer, 1 for a
+    false alarm, 0 when right."""
+    said = probs >= threshold
+    gold = gold.astype(bool)
+    return np.where(gold & ~said, MISS_COST, 0.0) + np.where(~gold & said, 1.0, 0.0)
+
+
+def clearly_better(before: np.ndarray, after: np.ndarray) -> bool:
+    """Whether the new decisions cost less than the old ones on the same mentions by
+    more than ``SWITCH_MARGIN`` standard errors of the mean difference: on a hundred
+    held-out labels, a refit that merely looks as good is as likely to be worse."""
+    gain = before - after
+    if len(gain) < 2 or not gain.any():
+        return False
+    spread = float(gain.std(ddof=1)) / np.sqrt(len(gain))
+    return float(gain.mean()) > SWITCH_MARGIN * spread
 
 
 def decision_figures(gold: np.ndarray, probs: np.ndarray, threshold: float
@@ -266,22 +286,25 @@ def decide(base: Dataset, x: np.ndarray, y: np.ndarray, kinds: np.ndarray,
            settings: FitSettings | None = None, progress: Progress | None = None
            ) -> tuple[Outcome, Mlp]:
     """The refit on the labels outside the held-out quarter, and whether to switch to
-    it: only if it costs no more than the model in use on the held-out labels of every
-    kind (so the model in use is judged on what it got right as well as on its
-    mistakes, and a refit that says yes too often pays for it on the quiet traffic).
-    ``switched`` says; nothing is written here."""
+    it: only if it costs clearly less than the model in use on the held-out labels of
+    every kind (``clearly_better``; every kind, so the model in use is judged on what
+    it got right as well as on its mistakes, and a refit that says yes too often pays
+    for it on the quiet traffic). ``switched`` says; nothing is written here."""
     held = np.array([is_held_out(m) for m in mention_ids])
     if held.all() or not held.any():
         raise AdaptError("the labels do not split into a training and a held-out part")
     weights = np.array([WEIGHTS[k] for k in kinds], np.float32)
-    before = decision_figures(y[held], in_use.probs(x[held])[:, 0],
-                              thresholds.get("needs_reply", 0.5))  # fmt: skip
+    old_probs, old_cut = in_use.probs(x[held])[:, 0], thresholds.get("needs_reply", 0.5)
     model, new = refit(base, x[~held], y[~held], thresholds, settings, progress,
                        weights[~held])  # fmt: skip
-    after = decision_figures(y[held], model.probs(x[held])[:, 0], new["needs_reply"])
+    new_probs = model.probs(x[held])[:, 0]
+    before = decision_figures(y[held], old_probs, old_cut)
+    after = decision_figures(y[held], new_probs, new["needs_reply"])
+    switched = clearly_better(mention_costs(y[held], old_probs, old_cut),
+                              mention_costs(y[held], new_probs, new["needs_reply"]))
     count = {k: int((kinds == k).sum()) for k in WEIGHTS}
     outcome = Outcome(count[CORRECTION], int(held.sum()), before, after,
-                      switched=after["cost"] <= before["cost"], thresholds=new,
+                      switched=switched, thresholds=new,
                       confirmations=count[CONFIRMATION],
                       uncontested=count[UNCONTESTED])  # fmt: skip
     return outcome, model
@@ -341,7 +364,7 @@ def summary(outcome: Outcome) -> list[str]:
         lines.append(f"switched to {outcome.directory} (version {outcome.version}); "
                      "restart the daemon to use it")
     else:
-        lines.append("refused: the adapted model is worse on the held-out labels; "
-                     "the model in use stays")
+        lines.append("refused: the adapted model is not clearly better on the held-out "
+                     "labels; the model in use stays")
     lines.append(f"{outcome.minutes:.1f} minutes")
     return lines

@@ -22,8 +22,8 @@ from sentiment.adapt import (
     resolve,
 )
 from sentiment.train_by_source import save_heads
-from store.corrections import CONFIRMATION, CORRECTION, UNCONTESTED
 from sentiment.train_wide import Dataset, FitSettings, compact_base, fit, row_weights
+from store.corrections import CONFIRMATION, CORRECTION, UNCONTESTED
 
 DIM = 24
 FAST = FitSettings(hidden=16, components=0, epochs=40, batch=64, dropout=0.0, lr=5e-3)
@@ -86,6 +86,27 @@ def test_adapt_refuses_a_model_that_is_worse_on_the_held_out_corrections(tmp_pat
     assert not outcome.switched
     assert outcome.after["cost"] > outcome.before["cost"]
     assert current_dir(data_dir) is None and resolve("default", data_dir) == "default"
+
+
+def test_only_a_clearly_cheaper_refit_counts_as_better():
+    """The switch rule on per-mention costs (5 a miss, 1 a false alarm): equal is not
+    better, a net false alarm fewer among a hundred mentions is luck, not better, and a
+    gain spread over many mentions is."""
+    from sentiment.adapt import clearly_better, mention_costs
+
+    gold = np.array([1] * 20 + [0] * 80)
+    old = mention_costs(gold, np.array([0.9] * 20 + [0.6] * 30 + [0.1] * 50), 0.5)
+    assert old.sum() == 30  # thirty false alarms
+    assert not clearly_better(old, old)
+    lucky = old.copy()
+    lucky[[20, 21, 90]] = [0, 0, 1]  # two false alarms gone, a new one
+    assert not clearly_better(old, lucky)
+    fixed = mention_costs(gold, np.array([0.9] * 20 + [0.3] * 20 + [0.6] * 10 + [0.1] * 50),
+                          0.5)  # fmt: skip
+    assert clearly_better(old, fixed)
+    missing = mention_costs(gold, np.array([0.3] * 5 + [0.9] * 15 + [0.3] * 30 + [0.1] * 50),
+                            0.5)  # fmt: skip
+    assert missing.sum() == 25 and not clearly_better(old, missing)  # 5 misses cost more
 
 
 def test_too_few_corrections_are_refused_with_a_reason(tmp_path):
