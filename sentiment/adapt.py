@@ -236,15 +236,20 @@ def _version(folder: Path) -> str:
 def adapt(texts: list[str], values: list[int], mention_ids: list[int], shipped_dir: Path,
           data_dir: Path, *, kinds: list[str] | None = None,
           settings: FitSettings | None = None, progress: Progress | None = None,
-          threads: int = 2) -> Outcome:
-    """Refit on the desk's labels; switch to the new heads only if they are no worse on
-    the held-out labels. ``kinds`` says what each label is (``store.corrections``:
-    correction, confirmation, uncontested; all corrections when None).
-    ``shipped_dir`` holds the serving files and the shipped training sample."""
+          encoding: Progress | None = None, threads: int = 2) -> Outcome:
+    """Refit on the desk's labels; switch to the new heads only if they are clearly
+    better on the held-out labels. ``kinds`` says what each label is
+    (``store.corrections``: correction, confirmation, uncontested; all corrections when
+    None). ``shipped_dir`` holds the serving files and the shipped training sample;
+    ``encoding`` and ``progress`` report the two slow parts, encoding and fitting."""
     _kinds(values, kinds)
-    x = head_inputs(encode(shipped_dir, texts, threads=threads), HEAD_INPUTS)
-    return adapt_vectors(x, values, mention_ids, shipped_dir, data_dir, kinds=kinds,
-                         settings=settings, progress=progress)  # fmt: skip
+    started = time.monotonic()
+    x = head_inputs(encode(shipped_dir, texts, threads=threads, progress=encoding),
+                    HEAD_INPUTS)
+    outcome = adapt_vectors(x, values, mention_ids, shipped_dir, data_dir, kinds=kinds,
+                            settings=settings, progress=progress)  # fmt: skip
+    outcome.minutes = (time.monotonic() - started) / 60  # encoding included
+    return outcome
 
 
 def _kinds(values: list[int], kinds: list[str] | None) -> np.ndarray:

@@ -236,7 +236,7 @@ def cmd_adapt(args: argparse.Namespace, settings: Settings) -> int:
         outcome = adapt([c.text for c in found], [c.value for c in found],
                         [c.mention_id for c in found], args.shipped, settings.app.data_dir,
                         kinds=[c.kind for c in found], progress=_bar("fitting"),
-                        threads=args.threads)  # fmt: skip
+                        encoding=_bar("encoding"), threads=args.threads)  # fmt: skip
     except AdaptError as exc:
         print(f"cannot adapt: {exc}")
         return 2

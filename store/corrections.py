@@ -20,7 +20,7 @@ from store.db import Store
 CORRECTION = "correction"  # an agent's needs_reply correction
 CONFIRMATION = "confirmation"  # an approved reply: it needed one
 UNCONTESTED = "uncontested"  # triage said no reply, nobody said otherwise
-UNCONTESTED_LIMIT = 3000  # the most recent ones: enough for the quiet traffic, quick to encode
+LATEST = 3000  # confirmations and uncontested "no"s read: the most recent, quick to encode
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,10 @@ def needs_reply_corrections(store: Store) -> list[Correction]:
             for r in rows]  # fmt: skip
 
 
-def reply_confirmations(store: Store) -> list[Correction]:
-    """Mentions an agent approved a reply to (approved, posting, posted, or refused or
-    failed by the platform after the approval), oldest mention first, as needs_reply = 1.
+def reply_confirmations(store: Store, limit: int = LATEST) -> list[Correction]:
+    """The latest ``limit`` mentions an agent approved a reply to (approved, posting,
+    posted, or refused or failed by the platform after the approval), oldest first, as
+    needs_reply = 1.
 
     Left out: optional thank-yous (triage's ``optional``: praise the desk chose to
     thank needed no reply), mentions with a needs_reply correction (the agent's
@@ -61,11 +62,11 @@ def reply_confirmations(store: Store) -> list[Correction]:
         " AND d.status IN ('approved', 'posting', 'posted', 'refused', 'failed'))"
         " AND NOT EXISTS (SELECT 1 FROM label_corrections c WHERE c.mention_id = m.id"
         " AND c.field = 'needs_reply')"
-        " ORDER BY m.id")
-    return [Correction(r["mention_id"], r["text"], 1, CONFIRMATION) for r in rows]
+        " ORDER BY m.id DESC LIMIT ?", [limit])
+    return [Correction(r["mention_id"], r["text"], 1, CONFIRMATION) for r in reversed(rows)]
 
 
-def uncontested(store: Store, limit: int = UNCONTESTED_LIMIT) -> list[Correction]:
+def uncontested(store: Store, limit: int = LATEST) -> list[Correction]:
     """The latest ``limit`` mentions triage said need no reply and nobody contradicted
     (no needs_reply correction, no approved reply other than a thank-you for praise,
     not redacted), as needs_reply = 0, oldest first. Most are right; the misses among

@@ -322,6 +322,7 @@ def test_approved_replies_confirm_a_need_and_corrections_win(store, clock):
     inbox.correct_label(store, missed, "needs_reply", "1", "bo", clock.now())
 
     assert [c.mention_id for c in reply_confirmations(store)] == [waiting, posted, failed]
+    assert [c.mention_id for c in reply_confirmations(store, limit=2)] == [posted, failed]
     labels = {c.mention_id: (c.value, c.kind) for c in desk_labels(store)}
     assert labels == {waiting: (1, CONFIRMATION), posted: (1, CONFIRMATION),
                       failed: (1, CONFIRMATION), overruled: (0, CORRECTION),
