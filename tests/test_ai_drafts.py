@@ -262,6 +262,31 @@ def test_the_key_never_reaches_the_logs(desk, model, caplog):
     assert KEY not in dump
 
 
+def test_a_wrong_key_fails_no_draft_and_pauses_the_job_until_it_is_fixed(desk, model,
+                                                                         caplog):
+    """A 401 is the desk's setting, not the draft: before, every due draft was failed
+    for good, one after another, by the same wrong key."""
+    model.key = "another-key"
+    mentions = [seed(desk, "@lumora my order never arrived", handle="casey"),
+                seed(desk, "@lumora the app logs me out", handle="rio")]
+    desk.draft_batch()
+    first, second = (draft_of(desk, m)["id"] for m in mentions)
+    with caplog.at_level(logging.ERROR):
+        assert desk.ai.run_batch(desk.store) == 0
+    assert "refused (401)" in caplog.text and "paused until" in caplog.text
+    tried = [attempt(desk, d) for d in (first, second)]
+    asked = [t for t in tried if t is not None]
+    assert len(asked) == 1  # the job stopped at the first refusal
+    assert asked[0]["status"] == "waiting" and asked[0]["attempts"] == 0
+    desk.clock.advance(60)
+    assert desk.ai.run_batch(desk.store) == 0  # still paused: nothing asked
+    model.key = KEY  # the operator fixes the key
+    desk.clock.advance(desk.settings.responder.ai.retry_max_seconds)
+    assert desk.ai.run_batch(desk.store) == 2
+    for m in mentions:
+        assert draft_of(desk, m)["options"][0]["kind"] == "ai"
+
+
 def test_safety_mentions_lead_with_the_safety_instruction_whoever_writes(desk, model):
     m = seed(desk, "@lumora my hub smells like burning plastic, scared to plug it back in",
              handle="casey", topic="defect")
