@@ -18,6 +18,7 @@ from pipeline.actions import Actions
 from pipeline.ai_drafts import AiDrafter
 from pipeline.draft_cli import draft_items, read_items
 from pipeline.jobs import Pipeline
+from pipeline.ops_cli import poll_once
 from pipeline.settings import load_settings as load
 from responder import ai
 from responder.acceptance import by_kind
@@ -285,6 +286,21 @@ def test_a_wrong_key_fails_no_draft_and_pauses_the_job_until_it_is_fixed(desk, m
     assert desk.ai.run_batch(desk.store) == 2
     for m in mentions:
         assert draft_of(desk, m)["options"][0]["kind"] == "ai"
+
+
+def test_poll_once_runs_the_ai_job_too_and_says_when_it_is_paused(desk, model):
+    """`main.py poll --once` is "every stage once": an operator trying the AI settings
+    sees the model's drafts (or why not) without starting the daemon."""
+    m = seed(desk, "@lumora my order never arrived", handle="casey")
+    out = io.StringIO()
+    assert poll_once(desk, out, desk.ai) == 0
+    assert "ai drafts  1 decided" in out.getvalue()
+    assert draft_of(desk, m)["options"][0]["kind"] == "ai"
+    model.key = "another-key"
+    seed(desk, "@lumora the app logs me out", handle="rio")
+    out = io.StringIO()
+    poll_once(desk, out, desk.ai)
+    assert "ai drafts  0 decided; paused until" in out.getvalue()
 
 
 def test_safety_mentions_lead_with_the_safety_instruction_whoever_writes(desk, model):
