@@ -26,7 +26,8 @@ from sentiment.train_wide import Dataset, FitSettings, compact_base, fit, row_we
 from store.corrections import CONFIRMATION, CORRECTION, UNCONTESTED
 
 DIM = 24
-FAST = FitSettings(hidden=16, components=0, epochs=40, batch=64, dropout=0.0, lr=5e-3)
+FAST = FitSettings(hidden=16, components=0, epochs=40, batch=64, dropout=0.0, lr=5e-3,
+                   members=1)
 
 
 def _space(n: int, direction: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
