@@ -341,8 +341,8 @@ def _eval_tone(args: argparse.Namespace, inputs: tuple[str, ...]) -> int:
                                                   progress=_bar("encoding"))  # fmt: skip
     probs = measure(data, progress=_bar("held-out fits"))
     table = by_source(data, probs, encoder_logits)
-    model, _offsets = train_tone_head(data, probs, progress=_bar("final fit"))
-    heldout = heldout_table(model, sets)
+    model, offsets = train_tone_head(data, probs, progress=_bar("final fit"))
+    heldout = heldout_table(model, sets, offsets)
     if args.json:
         print(json.dumps({"by_source": table, "heldout": heldout}))
     else:

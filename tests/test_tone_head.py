@@ -18,8 +18,11 @@ from sentiment.train_tone import (
     balanced_weights,
     by_source,
     choose_offsets,
+    format_tone,
+    heldout_table,
     macro_recall,
     tone_dataset,
+    train_tone_head,
     unit_scores,
 )
 from sentiment.train_wide import FitSettings, fit, holdouts, out_of_source
@@ -85,6 +88,18 @@ def test_offsets_for_a_source_are_chosen_without_it():
     table = {r["source"]: r for r in by_source(data, probs, np.zeros_like(probs))}
     assert table["odd"]["offsets"] == [round(float(o), 2) for o in others]
     assert table["odd"]["head"] < min(table[s]["head"] for s in ("alpha", "beta", "gamma"))
+    # The shipped-style head on a set nobody trained on, against an "encoder" that says
+    # negative for everything (macro recall 1/3).
+    fresh, x = _rows(rng, "fresh", 300)
+    model, offsets = train_tone_head(data, probs, FAST)
+    logits = np.tile(np.array([[5.0, 0.0, 0.0]], np.float32), (len(fresh), 1))
+    heldout = heldout_table(model, [("fresh set", [r.tone for r in fresh], x, logits)],
+                            offsets)  # fmt: skip
+    assert heldout[0]["encoder"] == pytest.approx(1 / 3)
+    assert heldout[0]["head"] > 0.8 and heldout[0]["head_plain"] > 0.8
+    printed = format_tone(list(table.values()), heldout, ["features"])
+    assert "worst source (head): odd" in printed
+    assert "fresh set" in printed
 
 
 def test_tone_rows_leave_out_the_airline_held_out_share_and_tweeteval_val(tmp_path, monkeypatch):
