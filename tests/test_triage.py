@@ -59,5 +59,16 @@ def test_priority_rises_with_negativity_reach_urgency_and_waiting():
 def test_question_detection_and_topic():
     assert is_question("@acme How do I reset it", ["how"])
     assert not is_question("@acme thanks", ["how"])
+
+
+def test_a_leading_question_word_that_opens_an_exclamation_asks_nothing():
+    words = ["how", "what", "is", "why"]
+    assert not is_question("@acme What an awesome flight Dallas 2 NY. Thanks!", words)
+    assert not is_question("@acme is my favorite airline!  can't wait to book", words)
+    assert not is_question("@acme how cool is that. best crew", words)
+    # A question without its mark still is one, and a question mark always counts.
+    assert is_question("@acme what happened to my order", words)
+    assert is_question("@acme is my order lost. no update since monday", words)
+    assert is_question("@acme What a mess, why is it late?", words)
     assert topic_of("servers down?", TOPICS) == "outage"
     assert topic_of("nice weather", TOPICS) == "general"
