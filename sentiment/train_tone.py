@@ -14,7 +14,12 @@ Measured honestly, like the triage heads:
   on the *other* units' out-of-source predictions;
 - on the two sets the encoder never trained on (the airline tweets' fixed 15 % held-out
   share, TweetEval val): the head never sees them and nothing is chosen on them; the
-  shipped head's offsets come from the out-of-source predictions of the other sources.
+  final head's offsets come from the out-of-source predictions of the other sources.
+
+Measured so, the head is not better than the encoder's tone where it has to be (TweetEval
+val, the worst source; docs/model.md, *A tone head over the serving vectors*), so it is
+not shipped: serving's tone stays the encoder's. ``main.py model eval --by-source
+--tone`` prints the comparison.
 """
 
 from __future__ import annotations
