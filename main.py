@@ -239,7 +239,8 @@ def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
 
     print(f"config     {config_origin(args.config, os.environ)}")
     print(f"database   {settings.app.database} ({settings.app.database.resolve()})")
-    return poll_once(build_pipeline(settings, args.clock), sys.stdout)
+    pipeline = build_pipeline(settings, args.clock)
+    return poll_once(pipeline, sys.stdout, _ai_drafter(pipeline, settings, pipeline.clock))
 
 
 def cmd_review(args: argparse.Namespace, settings: Settings) -> int:

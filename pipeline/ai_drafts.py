@@ -7,8 +7,10 @@ text_problems``, plus the machine checks), and offers it as an option of kind "a
 when it passes. A refusal or failure is recorded with its reason, counted and logged;
 the template draft is always there. A timeout, 5xx or 429 pauses the job (exponential
 back-off, or the server's Retry-After) and the draft is retried up to ``max_attempts``;
-a malformed answer is a failure. No database transaction is open while the model
-thinks, and one stalled call holds only this job's worker for ``timeout_seconds``.
+a malformed answer is a failure. A 401, 403 or 404 (a wrong key, model or URL) fails no
+draft: the job pauses for ``retry_max_seconds`` and says so once. No database
+transaction is open while the model thinks, and one stalled call holds only this job's
+worker for ``timeout_seconds``.
 """
 
 from __future__ import annotations
@@ -168,6 +170,19 @@ class AiDrafter:
                          written.model, written.seconds)
             return True
         failure = written.failure
+        if failure is not None and failure.setup:
+            # Every draft would fail the same way until the settings are fixed: keep the
+            # draft waiting (this try does not count) and pause the job for the longest
+            # back-off, with one line an operator can act on.
+            self.paused_until = now + timedelta(seconds=a.retry_max_seconds)
+            ai_drafts.note(store, draft_id, "waiting", now, reason=failure.reason,
+                           model=written.model, attempts=attempts - 1,
+                           retry_at=self.paused_until)  # fmt: skip
+            telemetry.AI_DRAFTS.labels("retry").inc()
+            log.error("the AI model %s: %s (MENTIONDESK_AI_API_KEY); AI drafts paused until "
+                      "%s, template drafts go on", written.model or a.model, failure.reason,
+                      self.paused_until.isoformat(timespec="seconds"))
+            return False
         if failure is not None and failure.retry and attempts < a.max_attempts:
             wait = failure.retry_after if failure.retry_after is not None else \
                 self.backoff.delay(attempts - 1)

@@ -19,6 +19,7 @@ from store import operations, set_aside
 from store.db import Store
 
 if TYPE_CHECKING:  # the type only: pipeline/jobs.py is this package's own
+    from pipeline.ai_drafts import AiDrafter
     from pipeline.jobs import Pipeline
 
 # Past its undo window, an approved reply waits at most one publish run; this much more
@@ -75,11 +76,20 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     return print_report(report, settings, sys.stdout)
 
 
-def poll_once(pipeline: Pipeline, out: TextIO) -> int:
-    """`main.py poll --once`: every stage once, then per source what it brought and,
-    when nothing, why (paused, failing, a replay not yet due, or nothing new)."""
+def poll_once(pipeline: Pipeline, out: TextIO, ai: AiDrafter | None = None) -> int:
+    """`main.py poll --once`: every stage once (the AI drafting job too, when it is on),
+    then per source what it brought and, when nothing, why (paused, failing, a replay
+    not yet due, or nothing new)."""
     before = operations.mentions_by_source(pipeline.store)
     pipeline.run_once()
+    if ai is not None:
+        decided = 0
+        while batch := ai.run_batch(pipeline.store):  # 0 once nothing is due or it paused
+            decided += batch
+        until = ai.paused_until
+        paused = (f"; paused until {until.isoformat(timespec='seconds')}"
+                  if until is not None and until > pipeline.clock.now() else "")
+        print(f"ai drafts  {decided} decided{paused}", file=out)
     after = operations.mentions_by_source(pipeline.store)
     health = {s["name"]: s for s in operations.source_health(pipeline.store)}
     now = pipeline.clock.now()

@@ -29,12 +29,15 @@ MAX_ANSWER_BYTES = 1_000_000
 
 class ModelFailure(Exception):
     """The model gave no usable answer. ``retry``: a later try may work (timeouts, 5xx,
-    429); ``retry_after``: seconds the server asked us to wait."""
+    429); ``retry_after``: seconds the server asked us to wait; ``setup``: the desk's
+    settings are wrong (401/403/404: key, model or URL), not this draft, so no draft
+    should be failed for it."""
 
     def __init__(self, reason: str, *, retry: bool = False,
-                 retry_after: float | None = None) -> None:
+                 retry_after: float | None = None, setup: bool = False) -> None:
         super().__init__(reason)
         self.reason, self.retry, self.retry_after = reason, retry, retry_after
+        self.setup = setup
 
 
 @dataclass(frozen=True)
@@ -89,9 +92,12 @@ class ChatModel:
                                retry_after=_retry_after(response.headers.get("retry-after")))
         if status >= 500:
             raise ModelFailure(f"server error ({status})", retry=True)
+        if status in (401, 403, 404):
+            # A wrong key, model or URL: retrying this draft will not fix it, an operator will.
+            raise ModelFailure(f"refused ({status}): check base_url, model and the key",
+                               setup=True)
         if status >= 400:
-            # 401/403/404: a wrong key, model or URL; retrying will not fix it.
-            raise ModelFailure(f"refused ({status}): check base_url, model and the key")
+            raise ModelFailure(f"refused ({status})")
         return Answer(_content(bytes(raw)), self.model, seconds)
 
 

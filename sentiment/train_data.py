@@ -62,6 +62,11 @@ _CLINC_REQUESTS = {  # CLINC150 intents of a bank, card issuer or travel company
     "vaccines", "translate", "flight_status", "international_visa", "lost_luggage", "plug_type",
     "exchange_rate",
 }  # fmt: skip
+# Sources whose texts speak to or about a company (care traffic, requests, brand
+# tweets): the complaint flag's job. Its threshold is chosen on these alone; iSarcasm,
+# TweetEval and spam are about no brand and would pull it toward their own prevalence.
+ABOUT_BRANDS = frozenset({"twcs", "airline", "sample", "written", "banking77", "clinc150",
+                          "bitext", "chatter", "hwu64", "apple", "sanders", "sxsw"})
 _CLINC_CHATTER = {"thank_you", "goodbye"}
 _HWU_CHATTER = {"general_praise", "general_joke"}
 

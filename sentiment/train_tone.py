@@ -52,8 +52,9 @@ TONE_INPUTS = ("features", "sentence")
 CLASS_CAP = 10.0  # a rare class's rows count at most this many times a source's average row
 OFFSETS = np.round(np.arange(-1.5, 1.51, 0.1), 2)  # logit offsets tried for neutral, positive
 # The best of the fits tried (docs/model.md, Tone): every input standardised, no
-# projection on principal axes (the 192 axes the triage heads use lost 1-2 points here).
-TONE_FIT = FitSettings(components=0, epochs=10)
+# projection on principal axes (the 192 axes the triage heads use lost 1-2 points here);
+# one seed (the triage heads' five-seed ensemble came later and was not measured here).
+TONE_FIT = FitSettings(components=0, epochs=10, members=1)
 ENCODER_SOURCES = {"airline", "tweeteval"}  # the fine-tuned encoder's own training sources
 
 

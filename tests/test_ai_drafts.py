@@ -18,6 +18,7 @@ from pipeline.actions import Actions
 from pipeline.ai_drafts import AiDrafter
 from pipeline.draft_cli import draft_items, read_items
 from pipeline.jobs import Pipeline
+from pipeline.ops_cli import poll_once
 from pipeline.settings import load_settings as load
 from responder import ai
 from responder.acceptance import by_kind
@@ -260,6 +261,46 @@ def test_the_key_never_reaches_the_logs(desk, model, caplog):
     dump = json.dumps([*desk.store.query("SELECT * FROM ai_drafts"),
                        *desk.store.query("SELECT * FROM audit")])
     assert KEY not in dump
+
+
+def test_a_wrong_key_fails_no_draft_and_pauses_the_job_until_it_is_fixed(desk, model,
+                                                                         caplog):
+    """A 401 is the desk's setting, not the draft: before, every due draft was failed
+    for good, one after another, by the same wrong key."""
+    model.key = "another-key"
+    mentions = [seed(desk, "@lumora my order never arrived", handle="casey"),
+                seed(desk, "@lumora the app logs me out", handle="rio")]
+    desk.draft_batch()
+    first, second = (draft_of(desk, m)["id"] for m in mentions)
+    with caplog.at_level(logging.ERROR):
+        assert desk.ai.run_batch(desk.store) == 0
+    assert "refused (401)" in caplog.text and "paused until" in caplog.text
+    tried = [attempt(desk, d) for d in (first, second)]
+    asked = [t for t in tried if t is not None]
+    assert len(asked) == 1  # the job stopped at the first refusal
+    assert asked[0]["status"] == "waiting" and asked[0]["attempts"] == 0
+    desk.clock.advance(60)
+    assert desk.ai.run_batch(desk.store) == 0  # still paused: nothing asked
+    model.key = KEY  # the operator fixes the key
+    desk.clock.advance(desk.settings.responder.ai.retry_max_seconds)
+    assert desk.ai.run_batch(desk.store) == 2
+    for m in mentions:
+        assert draft_of(desk, m)["options"][0]["kind"] == "ai"
+
+
+def test_poll_once_runs_the_ai_job_too_and_says_when_it_is_paused(desk, model):
+    """`main.py poll --once` is "every stage once": an operator trying the AI settings
+    sees the model's drafts (or why not) without starting the daemon."""
+    m = seed(desk, "@lumora my order never arrived", handle="casey")
+    out = io.StringIO()
+    assert poll_once(desk, out, desk.ai) == 0
+    assert "ai drafts  1 decided" in out.getvalue()
+    assert draft_of(desk, m)["options"][0]["kind"] == "ai"
+    model.key = "another-key"
+    seed(desk, "@lumora the app logs me out", handle="rio")
+    out = io.StringIO()
+    poll_once(desk, out, desk.ai)
+    assert "ai drafts  0 decided; paused until" in out.getvalue()
 
 
 def test_safety_mentions_lead_with_the_safety_instruction_whoever_writes(desk, model):

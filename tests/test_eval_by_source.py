@@ -12,6 +12,8 @@ from sentiment.train_wide import (
     FitSettings,
     brand_fold,
     by_source_table,
+    choose_thresholds,
+    fit,
     holdouts,
     out_of_source,
     row_weights,
@@ -74,3 +76,31 @@ def test_handles_are_varied_never_kept():
     assert varied == vary_handles(text, {"AppleSupport"})  # the same on every run
     assert vary_handles("when do I get my refund", prefix=True) in (
         "when do I get my refund", *(f"@{b} when do I get my refund" for b in BRANDS))
+
+
+def test_an_ensemble_is_one_mlp_whose_logits_are_its_members_mean():
+    _rows, data = _data()
+    one = FitSettings(**{**vars(FAST), "members": 1})
+    members = [fit(data, FitSettings(**{**vars(one), "seed": one.seed + k})) for k in range(3)]
+    ensemble = fit(data, FitSettings(**{**vars(one), "members": 3}))
+    assert ensemble.hidden_w.shape[0] == 3 * FAST.hidden  # served as one wider MLP
+    mean = np.mean([m.logits(data.x) for m in members], axis=0)
+    assert np.allclose(ensemble.logits(data.x), mean, atol=1e-4)
+
+
+def test_the_complaint_threshold_is_chosen_on_sources_about_brands():
+    """A source about no brand (iSarcasm here) where complaints are rare would pull the
+    bar toward its own prevalence; the desk's traffic is about brands."""
+    n = 200
+    gold_airline = np.arange(n) % 2  # half complaints, scored 0.4 (yes) or 0.1 (no)
+    probs_airline = np.where(gold_airline == 1, 0.4, 0.1)
+    gold_isarcasm = np.zeros(n, int)  # no complaints, many scored 0.5
+    probs_isarcasm = np.full(n, 0.5)
+    targets = np.full((2 * n, 4), -1, np.int8)
+    targets[:, 1] = np.concatenate([gold_airline, gold_isarcasm])
+    sources = ["airline"] * n + ["isarcasm"] * n
+    data = Dataset(np.zeros((2 * n, 2), np.float32), targets, row_weights(sources), sources,
+                   sources)
+    probs = np.zeros((2 * n, 4), np.float32)
+    probs[:, 1] = np.concatenate([probs_airline, probs_isarcasm])
+    assert 0.1 < choose_thresholds(data, probs)["complaint"] <= 0.4

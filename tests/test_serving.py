@@ -265,7 +265,8 @@ def test_doctor_timings_names_every_start_up_step(tmp_path: Path, capsys) -> Non
     assert any(step.startswith("model: ONNX sessions") for step in steps)
     assert steps[-1] == 'process start to "daemon running"'
     seconds = [float(line.split(" s  ", 1)[0]) for line in lines]
-    assert seconds[-1] == pytest.approx(sum(seconds[:-1]), abs=0.02)
+    # Each step is printed to 0.01 s, so the sum may be off by half of that per step.
+    assert seconds[-1] == pytest.approx(sum(seconds[:-1]), abs=0.005 * len(seconds) + 1e-9)
 
 
 def test_a_stage_that_did_work_wakes_the_next_unless_it_runs() -> None:
