@@ -89,6 +89,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="--by-source: the encoder outputs the heads read (comma-separated)")
     p.add_argument("--only", help="--by-source: hold out only these units (comma-separated "
                    "sources, or 'brands' for the folds of care brands)")
+    p.add_argument("--tone", action="store_true",
+                   help="--by-source: the tone head against the encoder's own tone, each "
+                   "source held out, and on the airline held-out share and TweetEval val")
     p.set_defaults(func=cmd_eval)  # fmt: skip
 
     p = sub.add_parser("export", help="write the int8 ONNX files and tokenizer the desk "
@@ -311,6 +314,8 @@ def _eval_by_source(args: argparse.Namespace) -> int:
     from sentiment.train_wide import by_source_table, out_of_source
 
     inputs = tuple(n.strip() for n in args.inputs.split(",") if n.strip())
+    if args.tone:
+        return _eval_tone(args, inputs)
     rows, data, tone_logits = load_training(args.data, args.serving, args.cache, inputs=inputs)
     only = set(args.only.split(",")) if args.only else None
     probs = out_of_source(data, progress=_bar("held-out fits"), only=only)
@@ -319,4 +324,29 @@ def _eval_by_source(args: argparse.Namespace) -> int:
         print(json.dumps({"heads": heads, "triage": decisions}))
     else:
         print(format_tables(heads, decisions))
+    return 0
+
+
+def _eval_tone(args: argparse.Namespace, inputs: tuple[str, ...]) -> int:
+    """The tone head measured by held-out source and on the sets no one trained on."""
+    from sentiment.train_by_source import _bar
+    from sentiment.train_tone import (
+        by_source,
+        format_tone,
+        heldout_table,
+        load_tone,
+        measure,
+        train_tone_head,
+    )
+
+    _rows, data, encoder_logits, sets = load_tone(args.data, args.serving, args.cache, inputs,
+                                                  progress=_bar("encoding"))  # fmt: skip
+    probs = measure(data, progress=_bar("held-out fits"))
+    table = by_source(data, probs, encoder_logits)
+    model, offsets = train_tone_head(data, probs, progress=_bar("final fit"))
+    heldout = heldout_table(model, sets, offsets)
+    if args.json:
+        print(json.dumps({"by_source": table, "heldout": heldout}))
+    else:
+        print(format_tone(table, heldout, inputs))
     return 0

@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sentiment.classifier import HEADS
+from sentiment.evaluate import Dataset as ToneSet
+from sentiment.evaluate import load_airline, load_tweeteval
 from sentiment.labels import CARE_FILE, LABELS_DIR, care_examples, join
 
 UNKNOWN = -1
@@ -318,6 +320,45 @@ def all_rows(data_dir: Path, labels_dir: Path = LABELS_DIR) -> list[Row]:
     rows += twcs + intent_rows(care) + brand_tweet_rows(care)
     rows += sarcasm_rows(care) + spam_rows(care)
     seen: set[str] = set()
+    unique = []
+    for row in rows:
+        if bare(row.text) not in seen:
+            seen.add(bare(row.text))
+            unique.append(row)
+    return unique
+
+
+# TweetEval train rows the tone head reads: all 43,792 (capped at 8,000 the head read
+# TweetEval val 2 points worse; docs/model.md, Tone).
+TWEETEVAL_TONE_CAP = 50_000
+
+
+def tone_heldout(data_dir: Path) -> list[ToneSet]:
+    """The two sets the fine-tuned encoder never trained on and the tone head must never
+    see (nor choose anything on): the airline tweets' fixed 15 % held-out share and
+    TweetEval val; raw texts, as ``main.py model eval`` reads them."""
+    return [load_airline(Path(data_dir) / "airline-sentiment" / "train.csv", "heldout"),
+            load_tweeteval(Path(data_dir) / "tweeteval-sentiment", "val")]
+
+
+def tone_rows(data_dir: Path, labels_dir: Path = LABELS_DIR,
+              tweeteval_cap: int = TWEETEVAL_TONE_CAP) -> list[Row]:
+    """Every text with a tone for the tone head: the toned rows of ``all_rows`` (hand
+    labels, care labels, brand tweets), the airline tweets' training share and TweetEval
+    train (capped by ``tweeteval_cap``; handles varied as everywhere here); minus every text of
+    ``tone_heldout`` (some airline hand labels lie in the airline held-out share),
+    de-duplicated by the text without its handles."""
+    data_dir = Path(data_dir)
+    heldout = {bare(t) for part in tone_heldout(data_dir) for t in part.texts}
+    airline = load_airline(data_dir / "airline-sentiment" / "train.csv", "train")
+    tweeteval = load_tweeteval(data_dir / "tweeteval-sentiment", "train")
+    rows = [r for r in all_rows(data_dir, labels_dir) if r.tone]
+    rows += [Row("airline", "airline", vary_handles(t), _answers(), tone)
+             for t, tone in zip(airline.texts, airline.labels, strict=True)]
+    rows += _capped([Row("tweeteval", "tweeteval", vary_handles(t), _answers(), tone)
+                     for t, tone in zip(tweeteval.texts, tweeteval.labels, strict=True)],
+                    tweeteval_cap)  # fmt: skip
+    seen = set(heldout)
     unique = []
     for row in rows:
         if bare(row.text) not in seen:

@@ -20,6 +20,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
@@ -33,23 +34,29 @@ BRAND_FOLDS = 5
 Progress = Callable[[int, int], None]
 
 
+Output = Literal["sigmoid", "softmax"]
+
+
 @dataclass
 class Mlp:
     """The heads: inputs -> hidden (exact GELU) -> one logit per head. The inputs are
-    standardised inside the first layer (folded into its weights when saved)."""
+    standardised inside the first layer (folded into its weights when saved). With
+    ``output = "softmax"`` the outputs are one choice among classes (the tone head:
+    negative, neutral, positive) instead of independent yes/no heads."""
 
     hidden_w: np.ndarray  # [hidden, inputs]
     hidden_b: np.ndarray
     out_w: np.ndarray  # [heads, hidden]
     out_b: np.ndarray
     names: tuple[str, ...] = HEADS
+    output: Output = "sigmoid"
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         h = x @ self.hidden_w.T + self.hidden_b
         return _gelu(h) @ self.out_w.T + self.out_b
 
     def probs(self, x: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-self.logits(x)))
+        return _activate(self.logits(x), self.output)
 
     def tensors(self) -> dict[str, np.ndarray]:
         return {"hidden.weight": self.hidden_w, "hidden.bias": self.hidden_b,
@@ -65,6 +72,13 @@ def _erf(x: np.ndarray) -> np.ndarray:
     poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (
         -1.453152027 + t * 1.061405429))))
     return sign * (1.0 - poly * np.exp(-a * a))
+
+
+def _activate(logits: np.ndarray, output: Output) -> np.ndarray:
+    if output == "softmax":
+        shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+        return shifted / shifted.sum(axis=-1, keepdims=True)
+    return 1.0 / (1.0 + np.exp(-logits))
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
@@ -117,22 +131,26 @@ def row_weights(sources: Sequence[str]) -> np.ndarray:
 
 
 def fit(data: Dataset, settings: FitSettings | None = None,
-        progress: Progress | None = None) -> Mlp:
+        progress: Progress | None = None, output: Output = "sigmoid",
+        names: tuple[str, ...] = HEADS) -> Mlp:
     """An ensemble of ``members`` fits from different seeds, averaged in logit space and
     stored as one wider MLP (their hidden layers side by side, output weights divided by
     the number of members), so serving reads it like a single one. Averaging smooths
     what one seed happens to learn about a source: on held-out sources it sent less
-    praise to the queue at the same recall (docs/model.md)."""
+    praise to the queue at the same recall (docs/model.md). ``output`` and ``names`` as
+    in ``_fit_one``."""
     s = settings or FitSettings()
     members = [_fit_one(data, s, s.seed + k,
-                        None if progress is None else _member_progress(progress, k, s))
+                        None if progress is None else _member_progress(progress, k, s),
+                        output, names)
                for k in range(max(1, s.members))]  # fmt: skip
     if len(members) == 1:
         return members[0]
     return Mlp(np.concatenate([m.hidden_w for m in members]),
                np.concatenate([m.hidden_b for m in members]),
                np.concatenate([m.out_w for m in members], axis=1) / len(members),
-               np.mean([m.out_b for m in members], axis=0).astype(np.float32))
+               np.mean([m.out_b for m in members], axis=0).astype(np.float32),
+               names, output)
 
 
 def _member_progress(progress: Progress, member: int, s: FitSettings) -> Progress:
@@ -141,9 +159,13 @@ def _member_progress(progress: Progress, member: int, s: FitSettings) -> Progres
     return lambda done, _epochs: progress(member * s.epochs + done, total)
 
 
-def _fit_one(data: Dataset, s: FitSettings, seed: int, progress: Progress | None) -> Mlp:
+def _fit_one(data: Dataset, s: FitSettings, seed: int, progress: Progress | None,
+             output: Output = "sigmoid", names: tuple[str, ...] = HEADS) -> Mlp:
     """One MLP fitted by Adam on masked, weighted binary cross-entropy with positives
-    up-weighted by the square root of each head's negative/positive ratio."""
+    up-weighted by the square root of each head's negative/positive ratio; with
+    ``output = "softmax"`` one class per row (``targets`` one-hot, a row's classes all
+    UNKNOWN where its source is silent) by weighted cross-entropy, the balance between
+    classes left to ``data.weights``. Both losses have the same gradient form, p - y."""
     rng = np.random.default_rng(seed)
     x = data.x.astype(np.float32)
     mean, std = x.mean(0), x.std(0) + 1e-6
@@ -156,6 +178,9 @@ def _fit_one(data: Dataset, s: FitSettings, seed: int, progress: Progress | None
     pos = (y * known).sum(0)
     neg = ((1 - y) * known).sum(0)
     pos_weight = np.sqrt(np.maximum(neg, 1) / np.maximum(pos, 1)).astype(np.float32)
+    if output == "softmax":
+        pos_weight = np.ones(k, np.float32)
+        known[:] = known.min(axis=1, keepdims=True)  # a row counts whole or not at all
     params = {
         "hw": (rng.standard_normal((s.hidden, d)) * np.sqrt(2.0 / d)).astype(np.float32),
         "hb": np.zeros(s.hidden, np.float32),
@@ -176,10 +201,10 @@ def _fit_one(data: Dataset, s: FitSettings, seed: int, progress: Progress | None
             pre = xb @ params["hw"].T + params["hb"]
             act = _gelu(pre)
             logit = act @ params["ow"].T + params["ob"]
-            p = 1.0 / (1.0 + np.exp(-logit))
+            p = _activate(logit, output)
             yb, kb = y[idx], known[idx]
             wb = kb * data.weights[idx, None] * np.where(yb == 1, pos_weight, 1.0)
-            norm = max(float(kb.sum()), 1.0)
+            norm = max(float(kb.sum()) / (k if output == "softmax" else 1), 1.0)
             grad_logit = (p - yb) * wb / norm
             grads = {
                 "ow": grad_logit.T @ act,
@@ -204,7 +229,8 @@ def _fit_one(data: Dataset, s: FitSettings, seed: int, progress: Progress | None
     # read the raw inputs.
     hw = (params["hw"] @ basis.T) / std
     hb = params["hb"] - hw @ mean
-    return Mlp(hw.astype(np.float32), hb.astype(np.float32), params["ow"], params["ob"])
+    return Mlp(hw.astype(np.float32), hb.astype(np.float32), params["ow"], params["ob"],
+               names, output)
 
 
 def _principal_axes(x: np.ndarray, k: int, rng: np.random.Generator, sample: int = 3000
@@ -240,8 +266,8 @@ def holdouts(data: Dataset) -> list[tuple[str, np.ndarray]]:
 
 
 def out_of_source(data: Dataset, settings: FitSettings | None = None,
-                  progress: Progress | None = None, only: set[str] | None = None
-                  ) -> np.ndarray:
+                  progress: Progress | None = None, only: set[str] | None = None,
+                  output: Output = "sigmoid") -> np.ndarray:
     """Every row's head probabilities from heads that never saw its source (or brand).
     With ``only`` (source names, "brands" for the brand folds) the other units are not
     fitted and keep NaN: a quicker look at a few sources."""
@@ -250,7 +276,7 @@ def out_of_source(data: Dataset, settings: FitSettings | None = None,
     probs = np.full(data.targets.shape, np.nan if only else 0.0, np.float32)
     for i, (name, mask) in enumerate(units):
         log.info("held out: %s (%d rows)", name, int(mask.sum()))
-        model = fit(data.subset(np.flatnonzero(~mask)), settings)
+        model = fit(data.subset(np.flatnonzero(~mask)), settings, output=output)
         probs[mask] = model.probs(data.x[mask])
         if progress is not None:
             progress(i + 1, len(units))
