@@ -61,8 +61,9 @@ SWITCH_MARGIN = 1.0  # standard errors by which a refit must beat the model in u
 # refit from learning that the desk's traffic needs no reply), an uncontested "no" as
 # one row (the quiet traffic, plentiful and nearly always right).
 WEIGHTS = {CORRECTION: 10.0, CONFIRMATION: 3.0, UNCONTESTED: 1.0}
-SERVING = ("encoder.onnx", "sentence.onnx", "tokenizer.json", "weights.safetensors",
-           "config.json", ADAPT_BASE)  # fmt: skip
+OWN = ("heads.safetensors", "manifest.json")  # what an adapted folder writes itself; the
+# rest of the shipped folder (encoder, tokenizer, training sample, any head added later)
+# is linked, so adapting never drops a file the model serves from
 
 
 class AdaptError(Exception):
@@ -340,10 +341,9 @@ def install(model: Mlp, thresholds: dict[str, float], shipped_dir: Path, data_di
                            "after": outcome.after, "shipped_dir": str(shipped_dir)}  # fmt: skip
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n",
                                            encoding="utf-8")  # fmt: skip
-    for name in SERVING:
-        source = shipped_dir / name
-        if source.is_file():
-            (staging / name).symlink_to(source.resolve())
+    for source in sorted(shipped_dir.iterdir()):
+        if source.is_file() and source.name not in OWN and not source.name.startswith("."):
+            (staging / source.name).symlink_to(source.resolve())
     version = _version(staging)
     final = root / f"adapted-{version}"
     shutil.rmtree(final, ignore_errors=True)

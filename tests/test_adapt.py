@@ -59,6 +59,7 @@ def test_corrections_that_teach_the_desks_own_rule_switch_the_model(tmp_path):
     shipped_rule = np.eye(DIM, dtype=np.float32)[0]
     desk_rule = np.eye(DIM, dtype=np.float32)[1]  # this desk's customers differ
     shipped = _shipped(tmp_path, shipped_rule)
+    (shipped / "tone_head.safetensors").write_bytes(b"a head added later")
     x, y = _space(400, desk_rule, seed=2)
     data_dir = tmp_path / "data"
     outcome = adapt_vectors(x, list(y), list(range(400)), shipped, data_dir, settings=FAST)
@@ -70,6 +71,10 @@ def test_corrections_that_teach_the_desks_own_rule_switch_the_model(tmp_path):
     assert resolve("/some/other/model", data_dir) == "/some/other/model"
     manifest = json.loads((outcome.directory / "manifest.json").read_text())
     assert manifest["adapted"]["corrections"] == 400
+    # Every shipped file but the heads and the manifest comes along, whatever it is.
+    for name in ("tone_head.safetensors", "adapt_base.npz"):
+        assert (outcome.directory / name).resolve() == (shipped / name).resolve()
+    assert not (outcome.directory / "heads.safetensors").is_symlink()
     assert outcome.version and outcome.version in outcome.directory.name
 
 
