@@ -319,7 +319,13 @@ def all_rows(data_dir: Path, labels_dir: Path = LABELS_DIR) -> list[Row]:
     rows += care_label_rows(labels_dir / CARE_FILE.name, brand_of)
     rows += twcs + intent_rows(care) + brand_tweet_rows(care)
     rows += sarcasm_rows(care) + spam_rows(care)
-    seen: set[str] = set()
+    return _first_of_each(rows)
+
+
+def _first_of_each(rows: list[Row], leave_out: frozenset[str] = frozenset()) -> list[Row]:
+    """The first row of each text (compared without its handles, which are varied),
+    skipping texts in ``leave_out``: the same tweet from two sources trains once."""
+    seen = set(leave_out)
     unique = []
     for row in rows:
         if bare(row.text) not in seen:
@@ -358,10 +364,4 @@ def tone_rows(data_dir: Path, labels_dir: Path = LABELS_DIR,
     rows += _capped([Row("tweeteval", "tweeteval", vary_handles(t), _answers(), tone)
                      for t, tone in zip(tweeteval.texts, tweeteval.labels, strict=True)],
                     tweeteval_cap)  # fmt: skip
-    seen = set(heldout)
-    unique = []
-    for row in rows:
-        if bare(row.text) not in seen:
-            seen.add(bare(row.text))
-            unique.append(row)
-    return unique
+    return _first_of_each(rows, frozenset(heldout))

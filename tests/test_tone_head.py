@@ -4,7 +4,6 @@ sources, and the two sets the encoder never saw kept out of its data."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +25,7 @@ from sentiment.train_tone import (
     unit_scores,
 )
 from sentiment.train_wide import FitSettings, fit, holdouts, out_of_source
+from tests.support import write_airline_csv
 
 FAST = FitSettings(hidden=8, components=0, epochs=20, batch=64, dropout=0.0, lr=5e-3)
 
@@ -107,12 +107,7 @@ def test_tone_rows_leave_out_the_airline_held_out_share_and_tweeteval_val(tmp_pa
     held = [t for t in texts if airline_is_heldout(t)]
     assert held and len(held) < len(texts)
     data = tmp_path / "data"
-    (data / "airline-sentiment").mkdir(parents=True)
-    with open(data / "airline-sentiment" / "train.csv", "w", newline="",
-              encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, ["text", "sentiment"])
-        writer.writeheader()
-        writer.writerows({"text": t, "sentiment": "neutral"} for t in texts)
+    write_airline_csv(data, [{"text": t, "sentiment": "neutral"} for t in texts])
     tweeteval = data / "tweeteval-sentiment"
     tweeteval.mkdir()
     for split, lines in (("train", ["good day", "bad day"]), ("val", ["a val tweet"])):

@@ -5,7 +5,6 @@ No shared data here: a tiny data folder in the shared layout is written per test
 
 from __future__ import annotations
 
-import csv
 import itertools
 import json
 import shutil
@@ -17,6 +16,7 @@ from config.settings import ModelSettings
 from sentiment.classifier import HEADS
 from sentiment.evaluate import DataError
 from sentiment.labels import join, read_labels, split_of, text_key, write_labels
+from tests.support import write_airline_csv
 
 REQUESTS = "@acme I need to change my booking {}"
 PRAISE = "@acme what a lovely flight, thanks {}"
@@ -45,12 +45,7 @@ def _tiny_data(root: Path) -> tuple[Path, Path]:
                 labels.append((text_key(text), "airline", dict(zip(HEADS, answers,
                                                                    strict=True))))
     data = root / "data"
-    (data / "airline-sentiment").mkdir(parents=True)
-    with open(data / "airline-sentiment" / "train.csv", "w", newline="",
-              encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, ["text", "sentiment"])
-        writer.writeheader()
-        writer.writerows(rows)
+    write_airline_csv(data, rows)
     (data / "tweeteval-sentiment").mkdir()
     (data / "tweeteval-sentiment" / "train_text.txt").write_text("just a tweet\n",
                                                                  encoding="utf-8")

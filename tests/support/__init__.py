@@ -3,6 +3,7 @@ the repository, the base config, replay lines, a stand-in classifier."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -71,3 +72,15 @@ def mentions_by_status(store: Any) -> dict[str, int]:
     """How many mentions sit in each status (for assertions; the product has no use)."""
     rows = store.query("SELECT status, count(*) AS n FROM mentions GROUP BY status")
     return {r["status"]: r["n"] for r in rows}
+
+
+def write_airline_csv(data_dir: Path, rows: list[dict[str, str]]) -> Path:
+    """``airline-sentiment/train.csv`` under ``data_dir`` as ../shared/data lays it out
+    (columns text, sentiment), for training code that reads the real layout."""
+    folder = data_dir / "airline-sentiment"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "train.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, ["text", "sentiment"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return folder / "train.csv"
