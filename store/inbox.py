@@ -16,7 +16,7 @@ from core.errors import ConflictError
 from store import audit
 from store.db import Store, decode
 from store.drafts import QUEUE_SELECT
-from store.ranking import Ranking
+from store.ranking import Ranking, by_priority
 
 # Draft states an agent must look at.
 ATTENTION = ("pending", "refused", "failed")
@@ -32,17 +32,16 @@ FACETS: dict[str, str] = {
 }
 # How the list may be sorted (the list's column -> the SQL over the narrow rows ``q``);
 # the default "priority" is priority now, then the longest waiting.
+_PRIORITY = by_priority()
 SORTS: dict[str, str] = {
-    "priority": "round(live_priority, 2) DESC, q.created_at",
+    "priority": _PRIORITY,
     "waiting": "q.created_at, round(live_priority, 2) DESC",
-    "platform": "q.platform, round(live_priority, 2) DESC, q.created_at",
-    "author": "q.handle COLLATE NOCASE, round(live_priority, 2) DESC, q.created_at",
-    "tone": ("CASE q.label WHEN 'negative' THEN 0 WHEN 'neutral' THEN 1 ELSE 2 END,"
-             " round(live_priority, 2) DESC, q.created_at"),
-    "topic": "q.topic, round(live_priority, 2) DESC, q.created_at",
-    "outcome": "q.draft_status, round(live_priority, 2) DESC, q.created_at",
-    "assignee": ("coalesce(q.claimed_by, '~') COLLATE NOCASE, round(live_priority, 2) DESC,"
-                 " q.created_at"),
+    "platform": f"q.platform, {_PRIORITY}",
+    "author": f"q.handle COLLATE NOCASE, {_PRIORITY}",
+    "tone": f"CASE q.label WHEN 'negative' THEN 0 WHEN 'neutral' THEN 1 ELSE 2 END, {_PRIORITY}",
+    "topic": f"q.topic, {_PRIORITY}",
+    "outcome": f"q.draft_status, {_PRIORITY}",
+    "assignee": f"coalesce(q.claimed_by, '~') COLLATE NOCASE, {_PRIORITY}",
 }
 SEARCH = "q"  # free-text filter: mention, draft, author handle or an internal note
 SCOPE = "scope"  # "all": every draft whatever its state (answered, closed), for search

@@ -12,6 +12,13 @@ from core import priority
 from core.clock import from_iso, to_iso
 
 
+def by_priority(live: str = "live_priority", alias: str = "q") -> str:
+    """ORDER BY terms of "priority now": higher live priority to two places (so
+    near-ties go to the longest waiting), then the oldest. Every queue and every sort of
+    the inbox's list breaks its ties with these."""
+    return f"round({live}, 2) DESC, {alias}.created_at"
+
+
 @dataclass(frozen=True)
 class Ranking:
     """What priority's waiting factor needs at read time (triage stores the rest)."""
@@ -34,8 +41,7 @@ class Ranking:
         """ORDER BY terms every queue shares: needed before optional thank-yous, higher
         live priority (to two places, so near-ties go to the longest waiting), oldest."""
         live, params = self.sql(alias)
-        return (f"{alias}.optional, round({live}, 2) DESC, {alias}.created_at,"
-                f" {alias}.draft_id", params)
+        return f"{alias}.optional, {by_priority(live, alias)}, {alias}.draft_id", params
 
     def applied(self, row: dict[str, Any]) -> dict[str, Any]:
         """A decoded queue row with its ``live_priority`` as ``priority`` (triage's kept
