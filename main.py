@@ -365,7 +365,8 @@ def cmd_triage(args: argparse.Namespace, settings: Settings) -> int:
             print(json.dumps({
                 "text": item.text, "label": prediction.label,
                 "scores": {k: round(v, 4) for k, v in prediction.scores.items()},
-                "needs_reply": t.needs_reply, "optional": t.optional, "reason": t.reason,
+                "needs_reply": t.needs_reply, "unsure": t.unsure, "optional": t.optional,
+                "reason": t.reason,
                 "complaint": t.complaint, "spam": t.spam, "sarcasm": t.sarcasm,
                 "topic": t.topic, "language": t.language, "role": t.role,
                 "priority": t.priority, "factors": t.factors,

@@ -3,11 +3,15 @@ heads misjudged, the unsure band, sarcastic complaints and safety at the top."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+import main
 from config.settings import BrandSettings, TriageSettings
 from sentiment.classifier import Prediction
 from sentiment.triage import Context, triage
+from tests.support import REPO
 
 THRESHOLDS = {"needs_reply": 0.4, "unsure": 0.15, "complaint": 0.5, "spam": 0.5,
               "sarcasm": 0.8}
@@ -102,3 +106,22 @@ def test_a_safety_mention_ranks_above_every_other_mention():
     assert smoke.needs_reply and rant.needs_reply
     assert smoke.priority > 1.0 >= rant.priority
     assert smoke.factors["safety"] == 1.0
+
+
+def test_the_triage_command_marks_what_it_queues_unsure(tmp_path, capsys):
+    """`main.py triage` (how a new user tries the model) says which queued mentions the
+    model doubted, not only the reason's wording. With both bars raised to 0.99 the
+    shipped model doubts every mention; one that asks is still queued, marked unsure."""
+    config = (REPO / "config" / "demo.toml").read_text(encoding="utf-8")
+    assert "\n[triage]\n" in config
+    config = config.replace("\n[triage]\n", "\n[triage]\nneeds_reply_threshold = 0.99\n"
+                            "lowered_threshold = 0.99\n")
+    (tmp_path / "demo.toml").write_text(config, encoding="utf-8")
+    texts = tmp_path / "texts.txt"
+    texts.write_text("@Lumora wondering\n@Lumora love the new lights!\n",
+                     encoding="utf-8")
+    assert main.main(["--config", str(tmp_path / "demo.toml"), "triage", "--addressed",
+                      str(texts)]) == 0
+    asks, praise = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert asks["needs_reply"] and asks["unsure"] and asks["reason"].endswith("(unsure)")
+    assert not praise["needs_reply"] and not praise["unsure"]
