@@ -3,6 +3,11 @@
 The web inbox, the terminal review and anything later call these functions and show
 their message; no interface re-implements a rule. What is enforced here:
 
+- roles (``PERMISSIONS``): a desk account acts only within its role (a viewer reads, a
+  drafter edits, claims, skips and notes, an agent also approves, rejects, assigns and
+  labels, an admin also manages accounts), and a disabled account not at all, whichever
+  interface it uses; the web inbox's guard and the terminal review read the same table;
+
 - the reply policy (``responder.policy``) and the platform's length limit, on every
   text that is saved (edit) or approved, so no path can approve or store a reply that
   asks for a password in public or is too long to post;
@@ -66,6 +71,22 @@ class Done:
     version: int | None = None  # the draft's version after the action, when it has one
     changed: bool = True  # False: nothing needed doing (already so, nothing held)
     removed: tuple[int, ...] = ()  # drafts the action took out of the queue
+
+
+# What each desk role may do (admin: everything). The web inbox shows and guards its
+# pages by these, the terminal review admits by them, and ``Actions`` enforces them.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "viewer": frozenset({"read"}),
+    "drafter": frozenset({"read", "edit", "claim", "skip", "note"}),
+    "agent": frozenset({"read", "edit", "claim", "skip", "note", "approve", "reject",
+                        "assign", "label"}),
+    "admin": frozenset({"read", "edit", "claim", "skip", "note", "approve", "reject",
+                        "assign", "label", "users"}),
+}
+
+
+def may(role: str, permission: str) -> bool:
+    return permission in PERMISSIONS.get(role, frozenset())
 
 
 # Bulk closing: action -> the note each rejected draft keeps.
@@ -132,6 +153,18 @@ class Actions:
     settings: Settings
     clock: Clock
 
+    def _may(self, actor: str, permission: str) -> None:
+        """A desk account acts within its role, whatever interface it uses (the web's
+        guard and the terminal's admission check first; this is the rule itself). A name
+        that is no desk account (a script, the daemon) is not checked."""
+        account = users.account(self.store, actor)
+        if account is None:
+            return
+        if account["disabled"]:
+            raise ActionRefused(f"The desk account {account['username']} is disabled.")
+        if not may(account["role"], permission):
+            raise ActionRefused(f"Your role ({account['role']}) may not do this.")
+
     def _draft(self, draft_id: int) -> dict:
         row = drafts.get(self.store, draft_id)
         if row is None:
@@ -152,17 +185,20 @@ class Actions:
         return row
 
     def claim(self, mention_id: int, actor: str, takeover: bool = False) -> Done:
+        self._may(actor, "claim")
         with _refusing("assigned"):
             claims.claim(self.store, mention_id, actor, self.clock.now(), takeover=takeover)
         return Done("Taken over: it is yours now." if takeover else "Assigned to you.")
 
     def release(self, mention_id: int, actor: str) -> Done:
+        self._may(actor, "claim")
         if claims.release(self.store, mention_id, actor, self.clock.now()):
             return Done("Released: colleagues can pick it up.")
         return Done("Nothing to release: it was not assigned to you.", changed=False)
 
     def assign(self, mention_id: int, actor: str, assignee: str) -> Done:
         """Give the mention to ``assignee``, an enabled account that may take mentions."""
+        self._may(actor, "assign")
         if assignee not in users.names(self.store):
             raise ActionRefused(f"Not done: {assignee or 'nobody'} cannot take mentions.")
         with _refusing("done"):
@@ -173,6 +209,7 @@ class Actions:
 
     def note(self, mention_id: int, actor: str, text: str) -> Done:
         """An internal note for colleagues on the mention; never posted."""
+        self._may(actor, "note")
         text = _normal(text)
         if not text:
             raise ActionRefused("Not added: the note is empty.")
@@ -185,6 +222,7 @@ class Actions:
         """Correct the model's tone (``label``), ``topic`` or ``needs_reply`` (only to
         "0": no reply needed, which closes ``draft_id`` as a rejection first, under the
         draft's version and claim rules). Kept for the model's training."""
+        self._may(actor, "label")
         topics = sorted({t.name for t in self.settings.topics} | {"general"})
         allowed = {"label": TONES, "topic": tuple(topics), "needs_reply": ("0",)}
         if value not in allowed.get(field, ()):
@@ -208,6 +246,7 @@ class Actions:
         """Close many drafts at once (``action``: a BULK_NOTES key), each as a rejection
         under its own version and claim rules; ``changed`` is False when any was refused.
         At most 500 picks are handled."""
+        self._may(actor, "reject")
         note = BULK_NOTES.get(action)
         if note is None or not picks:
             raise ActionRefused("Nothing done: select items first.")
@@ -225,6 +264,7 @@ class Actions:
         return Done(message, changed=not refused, removed=tuple(done))
 
     def edit(self, draft_id: int, actor: str, version: int, text: str) -> Done:
+        self._may(actor, "edit")
         text = _normal(text)
         self._checked(draft_id, text, "saved")
         with _refusing("saved"):
@@ -234,6 +274,7 @@ class Actions:
     def approve(self, draft_id: int, actor: str, version: int,
                 text: str | None = None) -> Done:
         """Approve the text the agent saw (or ``text``, saved first as an edit)."""
+        self._may(actor, "approve")
         row = self._draft(draft_id)
         if row["template"] == drafts.REMINDER:
             raise ActionRefused(refusal("approved", [REMINDER_REFUSAL]))
@@ -260,17 +301,20 @@ class Actions:
         return Done(f"Approved: the reply to @{handle} goes out with the next publish run.")
 
     def reject(self, draft_id: int, actor: str, version: int, note: str = "") -> Done:
+        self._may(actor, "reject")
         note = note.strip()
         with _refusing("rejected"):
             drafts.reject(self.store, draft_id, actor, version, note, self.clock.now())
         return Done("Draft rejected" + (f": {note}" if note else "."))
 
     def skip(self, draft_id: int, actor: str) -> Done:
+        self._may(actor, "skip")
         with _refusing("skipped"):
             drafts.skip(self.store, draft_id, actor, self.clock.now())
         return Done("Skipped for now; it moved to the end of your queue.")
 
     def undo(self, draft_id: int, actor: str) -> Done:
+        self._may(actor, "approve")
         now = self.clock.now()
         window = timedelta(seconds=self.settings.pipeline.undo_seconds)
         with _refusing("undone"):
@@ -278,6 +322,7 @@ class Actions:
         return Done("Undone: the reply was not sent and is back in the queue.", version)
 
     def replied_by_hand(self, draft_id: int, actor: str) -> Done:
+        self._may(actor, "approve")
         with _refusing("marked"):
             inbox.replied_by_hand(self.store, draft_id, actor, self.clock.now())
         return Done("Marked as replied by hand.")
@@ -288,6 +333,7 @@ class Actions:
         conversation. Stored with the texts judged (``outcome_corrections``, which
         `model adapt` learns from) and acted on at once: open reopens the customer's
         message at the top of the queue, resolved closes it."""
+        self._may(actor, "label")
         if outcome is None and satisfaction is None:
             raise ActionRefused("Not corrected: choose an outcome or a satisfaction.")
         changed = []

@@ -69,6 +69,12 @@ def get(store: Store, user_id: int) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
+def account(store: Store, username: str) -> dict[str, Any] | None:
+    """The account of that name (any case), without its password hash; None if none."""
+    rows = store.query(f"SELECT {_PUBLIC} FROM users WHERE name_key = ?", [name_key(username)])
+    return rows[0] if rows else None
+
+
 def credentials(store: Store, username: str) -> dict[str, Any] | None:
     """The row with its password hash, for the log-in check only."""
     rows = store.query(f"SELECT {_PUBLIC}, password_hash FROM users WHERE name_key = ?",

@@ -21,7 +21,7 @@ from config.settings import Settings
 from core.clock import Clock
 from core.errors import ActionRefused
 from listener.platforms import platform_length, reply_limit
-from pipeline.actions import Actions, ranking
+from pipeline.actions import PERMISSIONS, Actions, may, ranking
 from store import drafts, users
 from store.db import Store
 
@@ -89,7 +89,7 @@ def _show(item: dict, settings: Settings, out: TextIO) -> None:
         out.write(f"  [o]ption ({visible(kind, 60)}): {visible(option['text'])}\n")
 
 
-REVIEWERS = ("agent", "admin")  # desk roles that approve replies (web.auth.PERMISSIONS)
+REVIEWERS = tuple(role for role in PERMISSIONS if may(role, "approve"))  # agent, admin
 
 
 def desk_account(store: Store, name: str) -> str:

@@ -9,7 +9,7 @@ from core.errors import ActionRefused
 from listener.replay.publisher import SinkPublisher
 from pipeline.actions import Actions
 from pipeline.jobs import Pipeline
-from store import audit
+from store import audit, users
 from store.operations import drafts_by_state
 from tests.support.actions import BAD_REPLIES, SOURCE, desk_settings, draft_row, seed
 
@@ -127,3 +127,26 @@ def test_every_approval_is_remembered_with_its_mention(desk, clock):
         "@acme my parcel is lost", GOOD + " ^Ann", GOOD, 1)
     desk.undo(draft_id, "ann")
     assert desk.store.query("SELECT * FROM reply_memory") == []
+
+
+def test_a_desk_account_acts_only_within_its_role_whatever_the_interface(desk, clock):
+    """The role rules live with the other rules: a viewer's or a drafter's approval is
+    refused by the actions themselves, not only by the web's guard or the terminal's
+    admission (a new interface cannot forget them); names that are no desk account (a
+    script, the daemon) are not checked."""
+    users.add(desk.store, "vic", "viewer", "x", clock.now())
+    users.add(desk.store, "dora", "drafter", "x", clock.now())
+    users.add(desk.store, "gone", "agent", "x", clock.now())
+    users.set_disabled(desk.store, "gone", True, clock.now())
+    mention_id, draft_id = seed(desk.store, clock, "@acme parcel lost", GOOD)
+    with pytest.raises(ActionRefused, match=r"^Your role \(viewer\) may not do this\.$"):
+        desk.claim(mention_id, "vic")
+    with pytest.raises(ActionRefused, match=r"^Your role \(viewer\) may not do this\.$"):
+        desk.correct(mention_id, "VIC", "needs_reply", "0")  # any spelling of the name
+    assert desk.edit(draft_id, "dora", 1, GOOD + " Thanks!").version == 2  # a drafter edits
+    with pytest.raises(ActionRefused, match=r"^Your role \(drafter\) may not do this\.$"):
+        desk.approve(draft_id, "dora", 2)
+    with pytest.raises(ActionRefused, match="disabled"):
+        desk.approve(draft_id, "gone", 2)
+    assert draft_row(desk.store, draft_id)["status"] == "pending"
+    assert "goes out" in desk.approve(draft_id, "ann", 2).message  # no account: unchecked

@@ -26,6 +26,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.requests import Request
 
 from config.secrets import secret
+from pipeline.actions import may
 from store import sessions, users
 from store.db import Store
 
@@ -43,16 +44,6 @@ SWEEP_AT = 10_000  # throttle entries kept before expired ones are swept
 MAX_CHECKS_PER_ACCOUNT = 2
 MAX_CHECKS_PER_ADDRESS = 2
 MAX_CHECKS = 4
-
-# What each role may do; admin may do everything.
-PERMISSIONS: dict[str, frozenset[str]] = {
-    "viewer": frozenset({"read"}),
-    "drafter": frozenset({"read", "edit", "claim", "skip", "note"}),
-    "agent": frozenset({"read", "edit", "claim", "skip", "note", "approve", "reject",
-                        "assign", "label"}),
-    "admin": frozenset({"read", "edit", "claim", "skip", "note", "approve", "reject",
-                        "assign", "label", "users"}),
-}
 
 _hasher = PasswordHasher()
 
@@ -106,7 +97,7 @@ class User:
     role: str
 
     def can(self, permission: str) -> bool:
-        return permission in PERMISSIONS.get(self.role, frozenset())
+        return may(self.role, permission)
 
 
 @dataclass
