@@ -234,7 +234,7 @@ def cmd_adapt(args: argparse.Namespace, settings: Settings) -> int:
     from store.corrections import desk_labels
     from store.schema import open_store
 
-    found = desk_labels(open_store(settings.app.database))
+    found = desk_labels(open_store(settings.app.database), args.clock.now())
     try:
         outcome = adapt([c.text for c in found], [c.value for c in found],
                         [c.mention_id for c in found], args.shipped, settings.app.data_dir,

@@ -14,13 +14,18 @@ neither corrections nor confirmations reach: most of it rightly needs no reply.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from core.clock import to_iso
 from store.db import Store
 
 CORRECTION = "correction"  # an agent's needs_reply correction
 CONFIRMATION = "confirmation"  # an approved reply: it needed one
 UNCONTESTED = "uncontested"  # triage said no reply, nobody said otherwise
 LATEST = 3000  # confirmations and uncontested "no"s read: the most recent, quick to encode
+# A "no" counts as uncontested once agents have had this long to see it: a mention
+# triaged an hour ago may be a miss nobody has looked at yet.
+SETTLED = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -66,25 +71,28 @@ def reply_confirmations(store: Store, limit: int = LATEST) -> list[Correction]:
     return [Correction(r["mention_id"], r["text"], 1, CONFIRMATION) for r in reversed(rows)]
 
 
-def uncontested(store: Store, limit: int = LATEST) -> list[Correction]:
-    """The latest ``limit`` mentions triage said need no reply and nobody contradicted
-    (no needs_reply correction, no approved reply other than a thank-you for praise,
-    not redacted), as needs_reply = 0, oldest first. Most are right; the misses among
-    them that nobody found count as "no" too, which costs a little recall but keeps the
-    desk's labels a picture of all its traffic, not only of its queue."""
+def uncontested(store: Store, settled_before: datetime, limit: int = LATEST
+                ) -> list[Correction]:
+    """The latest ``limit`` mentions from before ``settled_before`` that triage said
+    need no reply and nobody contradicted (no needs_reply correction, no approved reply
+    other than a thank-you for praise, not redacted), as needs_reply = 0, oldest first.
+    Most are right; the misses among them that nobody found count as "no" too, which
+    costs a little recall but keeps the desk's labels a picture of all its traffic, not
+    only of its queue."""
     rows = store.query(
         "SELECT m.id AS mention_id, m.text FROM mentions m JOIN triage t ON t.mention_id = m.id"
         " WHERE m.redacted_at IS NULL AND t.needs_reply = 0 AND m.text != ''"
+        " AND m.created_at < ?"
         " AND NOT EXISTS (SELECT 1 FROM label_corrections c WHERE c.mention_id = m.id"
         " AND c.field = 'needs_reply')"
         " AND (t.optional = 1 OR NOT EXISTS (SELECT 1 FROM drafts d"
         " WHERE d.mention_id = m.id AND d.approved_by IS NOT NULL))"
-        " ORDER BY m.id DESC LIMIT ?", [limit])
+        " ORDER BY m.id DESC LIMIT ?", [to_iso(settled_before), limit])
     return [Correction(r["mention_id"], r["text"], 0, UNCONTESTED) for r in reversed(rows)]
 
 
-def desk_labels(store: Store) -> list[Correction]:
+def desk_labels(store: Store, now: datetime) -> list[Correction]:
     """What ``model adapt`` learns from: the needs_reply corrections, the reply
-    confirmations and the uncontested "no"s, by mention."""
+    confirmations and the "no"s left uncontested for ``SETTLED``, by mention."""
     return sorted(needs_reply_corrections(store) + reply_confirmations(store)
-                  + uncontested(store), key=lambda c: c.mention_id)
+                  + uncontested(store, now - SETTLED), key=lambda c: c.mention_id)
