@@ -23,7 +23,6 @@ import json
 import re
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import timedelta
@@ -32,12 +31,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.clock import ManualClock  # noqa: E402
+from bench.demo_desk import replayed_demo  # noqa: E402
 from listener.platforms import PLATFORMS, reply_limit  # noqa: E402
-from main import build_pipeline  # noqa: E402
 from pipeline.actions import our_links, text_problems  # noqa: E402
 from pipeline.ai_drafts import AiDrafter  # noqa: E402
-from pipeline.settings import load_settings as load  # noqa: E402
 from responder.policy import MachineCheck  # noqa: E402
 from sandbox.model_api import ModelSandbox  # noqa: E402
 from store import ai_drafts  # noqa: E402
@@ -77,22 +74,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", default="mixed", help="the sandbox model's mode")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="bench-ai-"))
     sandbox = ModelSandbox(args.mode, retry_after=60)
     sandbox.start()
-    settings = load(ROOT / "config" / "demo.toml", env={
-        "MENTIONDESK_APP_DATABASE": str(tmp / "demo.db"), "MENTIONDESK_APP_DATA_DIR": str(tmp),
+    pipeline, clock, _tmp = replayed_demo(ROOT / "config" / "demo.toml", "bench-ai-", {
         "MENTIONDESK_RESPONDER_AI_ENABLED": "true",
         "MENTIONDESK_RESPONDER_AI_BASE_URL": f"{sandbox.url}/v1",
         "MENTIONDESK_RESPONDER_AI_MODEL": "sandbox", "MENTIONDESK_RESPONDER_AI_BATCH_SIZE": "64"})
-    settings = settings.model_copy(update={"sources": [
-        s.model_copy(update={"path": ROOT / s.path}) for s in settings.sources]})
-    clock = ManualClock()
-    pipeline = build_pipeline(settings, clock)  # as the daemon builds it
-    store = pipeline.store
-    pipeline.run_once()
-    clock.advance(3600)
-    pipeline.run_once()
+    settings, store = pipeline.settings, pipeline.store
 
     drafter = AiDrafter(settings, pipeline.replies, clock)
     started, runs = time.perf_counter(), 0

@@ -14,17 +14,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.clock import ManualClock  # noqa: E402
+from bench.demo_desk import replayed_demo  # noqa: E402
 from listener.platforms import PLATFORMS, reply_limit  # noqa: E402
-from main import build_pipeline  # noqa: E402
 from pipeline.actions import text_problems  # noqa: E402
-from pipeline.settings import load_settings as load  # noqa: E402
 
 
 def main() -> int:
@@ -32,17 +29,8 @@ def main() -> int:
     parser.add_argument("--config", type=Path, default=ROOT / "config" / "demo.toml")
     parser.add_argument("--json", type=Path, help="also write one JSON object per draft")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="demo-drafts-"))
-    settings = load(args.config, env={"MENTIONDESK_APP_DATABASE": str(tmp / "demo.db"),
-                                      "MENTIONDESK_APP_DATA_DIR": str(tmp)})
-    settings = settings.model_copy(update={"sources": [
-        s.model_copy(update={"path": ROOT / s.path}) for s in settings.sources]})
-    clock = ManualClock()
-    pipeline = build_pipeline(settings, clock)  # as the daemon builds it
-    store = pipeline.store
-    pipeline.run_once()
-    clock.advance(3600)
-    pipeline.run_once()
+    pipeline, _clock, _tmp = replayed_demo(args.config, "demo-drafts-")
+    settings, store = pipeline.settings, pipeline.store
 
     expected = {}
     for line in (ROOT / "samples" / "lumora_mentions.jsonl").read_text().splitlines():
