@@ -20,7 +20,6 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
-from argon2 import PasswordHasher
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -28,6 +27,7 @@ from config.settings import BrandSettings, Settings
 from core.clock import SystemClock
 from store import users
 from store.schema import open_store
+from tests.support.argon import CountingHasher
 from web import auth
 from web.server import WebService
 
@@ -42,22 +42,6 @@ def peak_rss_mb() -> float:
     return float("nan")
 
 
-class Counting(PasswordHasher):
-    def __init__(self) -> None:
-        super().__init__()
-        self.lock, self.running, self.peak = threading.Lock(), 0, 0
-
-    def verify(self, *args: object) -> bool:
-        with self.lock:
-            self.running += 1
-            self.peak = max(self.peak, self.running)
-        try:
-            return super().verify(*args)
-        finally:
-            with self.lock:
-                self.running -= 1
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--attempts", type=int, default=45)
@@ -66,7 +50,7 @@ def main() -> None:
     store = open_store(Path(tempfile.mkdtemp()) / "desk.db")
     clock = SystemClock()
     users.add(store, "alice", "agent", auth.hash_password(PASSWORD), clock.now())
-    hasher = Counting()
+    hasher = CountingHasher()
     auth._hasher = hasher
     settings = Settings(brands=[BrandSettings(name="Acme", handles=["acme"])])
     service = WebService(store, settings, clock, host="127.0.0.1", port=0,

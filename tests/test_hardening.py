@@ -11,13 +11,13 @@ from typing import Any
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 
 from config.settings import BrandSettings, Settings, TopicSettings, WebSettings
 from core.clock import ManualClock
 from store import users
 from store.db import Store
 from store.schema import open_store
+from tests.support.argon import CountingHasher
 from web import auth
 from web.server import WebService
 
@@ -35,25 +35,6 @@ def store(tmp_path) -> Iterator[Store]:
 def _settings(**web: Any) -> Settings:
     return Settings(brands=[BrandSettings(name="Acme", handles=["acme"])],
                     topics=[TopicSettings(name="delivery")], web=WebSettings(**web))
-
-
-class CountingHasher(PasswordHasher):
-    """argon2 that records how many checks run at once (each holds 64 MiB)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.lock, self.running, self.peak, self.calls = threading.Lock(), 0, 0, 0
-
-    def verify(self, *args: Any) -> Any:
-        with self.lock:
-            self.running += 1
-            self.calls += 1
-            self.peak = max(self.peak, self.running)
-        try:
-            return super().verify(*args)
-        finally:
-            with self.lock:
-                self.running -= 1
 
 
 # --- 1. the throttle under a burst ---------------------------------------------------------
