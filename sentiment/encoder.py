@@ -33,7 +33,6 @@ import functools
 import hashlib
 import json
 import logging
-import math
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import ModelError
+from sentiment.activations import gelu, sigmoid, softmax
 from sentiment.classifier import LABELS, Prediction
 
 log = logging.getLogger(__name__)
@@ -232,24 +232,6 @@ class Encoder:
         return {"input_ids": input_ids, "attention_mask": mask}
 
 
-_ERF = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429, 0.3275911)
-
-
-def erf(x: np.ndarray) -> np.ndarray:
-    """The error function to ~1e-7 (Abramowitz and Stegun 7.1.26): numpy has none, and
-    the heads were trained with the exact (erf) gelu."""
-    a1, a2, a3, a4, a5, p = _ERF
-    sign = np.sign(x)
-    x = np.abs(x)
-    t = 1.0 / (1.0 + p * x)
-    y = 1.0 - ((((a5 * t + a4) * t + a3) * t + a2) * t + a1) * t * np.exp(-x * x)
-    return sign * y
-
-
-def gelu(x: np.ndarray) -> np.ndarray:
-    return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
-
-
 class NumpyHeads:
     """The triage heads' MLP in numpy: a few small matrix products per batch."""
 
@@ -307,15 +289,6 @@ def label_order(id2label: dict[int, str], label_map: dict[str, str], name: str) 
             "set model.label_map, e.g. {\"LABEL_0\": \"negative\", ...}"
         )
     return order
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
-
-
-def sigmoid(logits: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-logits))
 
 
 def has_serving_files(model_dir: Path) -> bool:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from config.settings import TriageSettings
+from sentiment.activations import softmax
 from sentiment.classifier import HEADS, LABELS, Prediction
 from sentiment.train_data import UNKNOWN, Row
 from sentiment.train_wide import (
@@ -37,11 +38,6 @@ ADDRESSED = {"twcs", "airline", "sample", "written", "banking77", "clinc150", "b
 UNADDRESSED = {"tweeteval", "isarcasm"}
 TRIAGE_RECALL = 0.975  # triage's needs_reply recall aimed at on held-out brands' requests
 GRID = (0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
 def triage_decisions(rows: Sequence[Row], probs: np.ndarray, tone_logits: np.ndarray,

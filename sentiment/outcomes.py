@@ -40,6 +40,7 @@ import numpy as np
 
 from core.errors import ModelError
 from core.terms import matcher, normalise
+from sentiment.activations import softmax
 
 HEAD_FILE = Path(__file__).resolve().parent / "outcome_head.npz"
 RESOLVED, OPEN, ESCALATED, NO_ANSWER = "resolved", "open", "escalated", "no_answer"
@@ -244,12 +245,6 @@ class Head:
                            float(meta["resolve_threshold"]), str(meta["version"]))
         except (OSError, KeyError, ValueError) as exc:
             raise ModelError(f"cannot load the outcome head {path}: {exc}") from exc
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 def features(embedder: Embeds, customers: Sequence[str], replies: Sequence[str]) -> np.ndarray:

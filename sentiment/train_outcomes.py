@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sentiment.activations import softmax
 from sentiment.outcome_labels import BLIND_FILE, Labelled, join
 from sentiment.outcomes import (
     OUTCOMES,
@@ -62,10 +63,7 @@ def fit_softmax(x: np.ndarray, y: np.ndarray, classes: int, l2: float,
     velocity_w, velocity_b = np.zeros_like(w), np.zeros_like(b)
     rate = 0.5
     for _ in range(steps):
-        logits = x @ w + b
-        logits -= logits.max(1, keepdims=True)
-        p = np.exp(logits)
-        p /= p.sum(1, keepdims=True)
+        p = softmax(x @ w + b)
         grad = (p - target) * weight[:, None] / weight.sum()
         gw = x.T @ grad + l2 * w / n
         gb = grad.sum(0)

@@ -24,6 +24,7 @@ from typing import Literal
 
 import numpy as np
 
+from sentiment.activations import gelu, gelu_grad, sigmoid, softmax
 from sentiment.classifier import HEADS
 from sentiment.train_data import ABOUT_BRANDS, UNKNOWN, Row
 
@@ -53,7 +54,7 @@ class Mlp:
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         h = x @ self.hidden_w.T + self.hidden_b
-        return _gelu(h) @ self.out_w.T + self.out_b
+        return gelu(h) @ self.out_w.T + self.out_b
 
     def probs(self, x: np.ndarray) -> np.ndarray:
         return _activate(self.logits(x), self.output)
@@ -63,32 +64,9 @@ class Mlp:
                 "out.weight": self.out_w, "out.bias": self.out_b}  # fmt: skip
 
 
-def _erf(x: np.ndarray) -> np.ndarray:
-    """erf to 1.5e-7 (Abramowitz and Stegun 7.1.26): numpy has none, and exact GELU
-    needs it; the error is far below what int8 features carry."""
-    sign = np.sign(x)
-    a = np.abs(x)
-    t = 1.0 / (1.0 + 0.3275911 * a)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (
-        -1.453152027 + t * 1.061405429))))
-    return sign * (1.0 - poly * np.exp(-a * a))
-
-
 def _activate(logits: np.ndarray, output: Output) -> np.ndarray:
-    if output == "softmax":
-        shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-        return shifted / shifted.sum(axis=-1, keepdims=True)
-    return 1.0 / (1.0 + np.exp(-logits))
+    return softmax(logits) if output == "softmax" else sigmoid(logits)
 
-
-def _gelu(x: np.ndarray) -> np.ndarray:
-    return 0.5 * x * (1.0 + _erf(x / np.sqrt(2.0)))
-
-
-def _gelu_grad(x: np.ndarray) -> np.ndarray:
-    cdf = 0.5 * (1.0 + _erf(x / np.sqrt(2.0)))
-    pdf = np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
-    return cdf + x * pdf
 
 
 @dataclass
@@ -199,7 +177,7 @@ def _fit_one(data: Dataset, s: FitSettings, seed: int, progress: Progress | None
             if s.dropout:
                 xb = xb * (rng.random(xb.shape) >= s.dropout) / (1.0 - s.dropout)
             pre = xb @ params["hw"].T + params["hb"]
-            act = _gelu(pre)
+            act = gelu(pre)
             logit = act @ params["ow"].T + params["ob"]
             p = _activate(logit, output)
             yb, kb = y[idx], known[idx]
@@ -210,7 +188,7 @@ def _fit_one(data: Dataset, s: FitSettings, seed: int, progress: Progress | None
                 "ow": grad_logit.T @ act,
                 "ob": grad_logit.sum(0),
             }
-            grad_pre = (grad_logit @ params["ow"]) * _gelu_grad(pre)
+            grad_pre = (grad_logit @ params["ow"]) * gelu_grad(pre)
             grads["hw"] = grad_pre.T @ xb
             grads["hb"] = grad_pre.sum(0)
             step += 1

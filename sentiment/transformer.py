@@ -26,6 +26,7 @@ from typing import Any
 
 from config.settings import ModelSettings
 from core.errors import ModelError
+from sentiment.activations import sigmoid, softmax
 from sentiment.classifier import LABELS, Classifier, Prediction
 from sentiment.embedding import Embedder
 from sentiment.encoder import (
@@ -37,8 +38,6 @@ from sentiment.encoder import (
     has_serving_files,
     label_order,
     load_serving,
-    sigmoid,
-    softmax,
 )
 
 log = logging.getLogger(__name__)

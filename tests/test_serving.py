@@ -17,6 +17,7 @@ import pytest
 
 from config.settings import ModelSettings
 from core.errors import ModelError
+from sentiment.activations import erf
 from sentiment.encoder import (
     DEFAULT_MODEL_DIR,
     FEATURES,
@@ -25,7 +26,6 @@ from sentiment.encoder import (
     SENTENCE,
     WEIGHTS,
     EncoderClassifier,
-    erf,
     load_serving,
 )
 from sentiment.transformer import load_classifier, load_models
