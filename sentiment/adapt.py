@@ -46,7 +46,9 @@ from sentiment.train_wide import (
     Progress,
     expand_base,
     fit,
+    load_heads,
     row_weights,
+    save_heads,
 )
 from store.corrections import CONFIRMATION, CORRECTION, UNCONTESTED
 
@@ -215,13 +217,6 @@ def refit(base: Dataset, x: np.ndarray, y: np.ndarray, shipped: dict[str, float]
     return model, thresholds
 
 
-def _load_heads(folder: Path) -> Mlp:
-    from safetensors.numpy import load_file
-
-    t = {k: v.astype(np.float32) for k, v in load_file(str(folder / "heads.safetensors")).items()}
-    return Mlp(t["hidden.weight"], t["hidden.bias"], t["out.weight"], t["out.bias"])
-
-
 def _thresholds(folder: Path) -> dict[str, float]:
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     return dict(manifest.get("heads", {}).get("thresholds", {}))
@@ -278,7 +273,7 @@ def adapt_vectors(x: np.ndarray, values: list[int], mention_ids: list[int],
     with np.load(base_file) as stored:
         base = expand_base({k: stored[k] for k in stored.files})
     outcome, model = decide(base, x, np.array(values, np.int8), found, mention_ids,
-                            _load_heads(in_use), _thresholds(in_use), settings=settings,
+                            load_heads(in_use), _thresholds(in_use), settings=settings,
                             progress=progress)  # fmt: skip
     if outcome.switched:
         outcome.directory, outcome.version = install(model, outcome.thresholds, shipped_dir,
@@ -320,16 +315,12 @@ def install(model: Mlp, thresholds: dict[str, float], shipped_dir: Path, data_di
             outcome: Outcome) -> tuple[Path, str]:
     """A new versioned folder (heads, manifest, links to the shipped serving files) and
     the CURRENT pointer moved to it, atomically."""
-    from safetensors.numpy import save_file
-
     root = models_dir(data_dir)
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(root / f".staging-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
-    tensors = {k: np.ascontiguousarray(v, np.float32) for k, v in model.tensors().items()}
-    save_file(tensors, str(staging / "heads.safetensors"),
-              metadata={"names": ",".join(model.names)})
+    save_heads(model, staging)
     manifest = json.loads((shipped_dir / "manifest.json").read_text(encoding="utf-8"))
     manifest.setdefault("heads", {})["thresholds"] = {k: round(v, 4)
                                                       for k, v in thresholds.items()}

@@ -27,16 +27,15 @@ from sentiment.train_wide import (
     ADAPT_BASE,
     Dataset,
     FitSettings,
-    Mlp,
     by_source_table,
     compact_base,
     dataset_from,
     fit,
     out_of_source,
+    save_heads,
 )
 
 log = logging.getLogger(__name__)
-HEADS_FILE = "heads.safetensors"
 MANIFEST = "manifest.json"
 
 
@@ -63,23 +62,6 @@ def load_training(data_dir: Path, serving_dir: Path, cache_dir: Path,
     vectors = cached_encode(serving_dir, [r.text for r in rows], cache_dir, threads=threads,
                             progress=_bar("encoding"))  # fmt: skip
     return rows, dataset_from(rows, head_inputs(vectors, inputs)), vectors["tone_logits"]
-
-
-def save_heads(model: Mlp, directory: Path) -> Path:
-    from safetensors.numpy import save_file
-
-    path = Path(directory) / HEADS_FILE
-    tensors = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in model.tensors().items()}
-    save_file(tensors, str(path), metadata={"names": ",".join(model.names)})
-    return path
-
-
-def load_heads(directory: Path) -> Mlp:
-    from safetensors.numpy import load_file
-
-    t = load_file(str(Path(directory) / HEADS_FILE))
-    f = {k: v.astype(np.float32) for k, v in t.items()}
-    return Mlp(f["hidden.weight"], f["hidden.bias"], f["out.weight"], f["out.bias"])
 
 
 def update_manifest(directory: Path, section: dict[str, Any]) -> None:

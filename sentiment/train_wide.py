@@ -20,12 +20,14 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
 from sentiment.activations import gelu, gelu_grad, sigmoid, softmax
 from sentiment.classifier import HEADS
+from sentiment.encoder import HEADS_FILE
 from sentiment.train_data import ABOUT_BRANDS, UNKNOWN, Row
 
 log = logging.getLogger(__name__)
@@ -209,6 +211,25 @@ def _fit_one(data: Dataset, s: FitSettings, seed: int, progress: Progress | None
     hb = params["hb"] - hw @ mean
     return Mlp(hw.astype(np.float32), hb.astype(np.float32), params["ow"], params["ob"],
                names, output)
+
+
+def save_heads(model: Mlp, directory: Path) -> Path:
+    """The heads as serving reads them (``sentiment.encoder.NumpyHeads``), fp32."""
+    from safetensors.numpy import save_file
+
+    path = Path(directory) / HEADS_FILE
+    tensors = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in model.tensors().items()}
+    save_file(tensors, str(path), metadata={"names": ",".join(model.names)})
+    return path
+
+
+def load_heads(directory: Path) -> Mlp:
+    """Heads saved by ``save_heads`` (or shipped), to refit from or measure."""
+    from safetensors.numpy import load_file
+
+    t = load_file(str(Path(directory) / HEADS_FILE))
+    f = {k: v.astype(np.float32) for k, v in t.items()}
+    return Mlp(f["hidden.weight"], f["hidden.bias"], f["out.weight"], f["out.bias"])
 
 
 def _principal_axes(x: np.ndarray, k: int, rng: np.random.Generator, sample: int = 3000

@@ -21,8 +21,7 @@ from sentiment.adapt import (
     is_held_out,
     resolve,
 )
-from sentiment.train_by_source import save_heads
-from sentiment.train_wide import Dataset, FitSettings, compact_base, fit, row_weights
+from sentiment.train_wide import Dataset, FitSettings, compact_base, fit, row_weights, save_heads
 from store.corrections import CONFIRMATION, CORRECTION, UNCONTESTED
 
 DIM = 24
@@ -134,7 +133,7 @@ def _desk_stream(shipped, x: np.ndarray, y: np.ndarray, review: float = 0.3
     """What a desk's agents tell the model about mentions it triaged: its false alarms
     corrected, its right yeses confirmed by approved replies, the misses among the
     ``review`` share of the rest corrected, the other "no"s left uncontested."""
-    from sentiment.train_by_source import load_heads
+    from sentiment.train_wide import load_heads
 
     said = load_heads(shipped).probs(x)[:, 0] >= 0.5
     reviewed = np.arange(len(y)) % 10 < review * 10
@@ -149,7 +148,8 @@ def test_a_desks_mistakes_and_replies_make_it_better_on_its_own_fresh_traffic(tm
     them, with the replies they approve and the quiet traffic, give heads that cost
     less than the shipped ones on mentions the desk has not seen yet, and the held-out
     comparison counts every kind of label."""
-    from sentiment.adapt import _load_heads, decision_figures
+    from sentiment.adapt import decision_figures
+    from sentiment.train_wide import load_heads
 
     def desk(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         x = np.random.default_rng(seed).standard_normal((n, DIM)).astype(np.float32)
@@ -169,11 +169,11 @@ def test_a_desks_mistakes_and_replies_make_it_better_on_its_own_fresh_traffic(tm
     assert outcome.held_out == sum(is_held_out(i) for i in range(1200))
     assert outcome.before["recall"] > 0.5  # judged on its right answers too
     fresh_x, fresh_y = desk(2000, seed=6)
-    before = decision_figures(fresh_y, _load_heads(shipped).probs(fresh_x)[:, 0], 0.5)
+    before = decision_figures(fresh_y, load_heads(shipped).probs(fresh_x)[:, 0], 0.5)
     adapted = current_dir(data_dir)
     assert adapted is not None
     manifest = json.loads((adapted / "manifest.json").read_text())
-    after = decision_figures(fresh_y, _load_heads(adapted).probs(fresh_x)[:, 0],
+    after = decision_figures(fresh_y, load_heads(adapted).probs(fresh_x)[:, 0],
                              manifest["heads"]["thresholds"]["needs_reply"])
     assert after["cost"] < 0.8 * before["cost"]
     assert manifest["adapted"]["confirmations"] == outcome.confirmations
@@ -204,7 +204,7 @@ def test_the_desk_loads_the_adapted_model_and_its_version_is_stored(make_setting
     from listener.platforms import build_publisher, build_source
     from pipeline.jobs import Pipeline
     from sentiment.adapt import Outcome, desk_model, install
-    from sentiment.train_by_source import load_heads
+    from sentiment.train_wide import load_heads
     from sentiment.transformer import DEFAULT_MODEL_DIR, load_models
     from store.schema import open_store
     from tests.support import mention_line
