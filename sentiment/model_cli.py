@@ -128,11 +128,13 @@ def cmd_outcomes(args: argparse.Namespace, settings: Settings) -> int:
 
     from sentiment.embedding import Embedder
     from sentiment.outcome_labels import LABELS_FILE as OUTCOME_LABELS
-    from sentiment.outcomes import HEAD_FILE
+    from sentiment.outcomes import HEAD_FILE, RULES, STRONG_FIX
     from sentiment.train_outcomes import format_report, run
 
     corrections = []
     digest = hashlib.sha1(OUTCOME_LABELS.read_bytes())
+    # The rule words are head features too: new words are a new head.
+    digest.update(json.dumps([RULES, sorted(STRONG_FIX)], sort_keys=True).encode())
     if args.corrections:
         from sentiment.train_outcomes import from_corrections
         from store import outcomes as outcome_store

@@ -59,7 +59,8 @@ RULES: dict[str, tuple[str, ...]] = {
         "fixed", "sorted", "resolved", "all good", "all set", "that did it", "did the trick",
         "problem solved", "issue solved", "good to go", "found it", "got it", "back up",
         "now working", "now it's okay", "now okay", "seem to be", "everything is now working",
-        "restored", "received", "arrived", "made it",
+        "restored", "received", "arrived", "made it", "working again", "works again",
+        "up and running", "back to normal", "fine now", "figured it out", "nevermind", "nvm",
     ),
     "thanks": (
         "thanks", "thank you", "thank u", "thankyou", "thx", "ty", "cheers", "appreciate",
@@ -109,13 +110,18 @@ _QUESTION_WORDS = ("how", "why", "when", "what", "where", "which", "who", "can",
 STRONG_FIX = frozenset(("works now", "working now", "it works", "it worked", "that worked",
                         "worked for me", "fixed", "sorted", "resolved", "all good", "all set",
                         "that did it", "did the trick", "problem solved", "issue solved",
-                        "good to go", "now working", "everything is now working"))
+                        "good to go", "now working", "everything is now working",
+                        "working again", "works again", "up and running", "back to normal",
+                        "figured it out"))
 LONG_WORDS = 20  # a thanks at the end of a long message closes nothing by itself
 FEATURES = ("fixed", "thanks", "still_broken", "private", "channel", "pending", "contrast",
             "done", "anger", "question", "we_asked", "short", "emoji_only")
 _HANDLE = re.compile(r"@(\w+)")
 _URL = re.compile(r"https?://\S+")
 _LEADING = re.compile(r"^(\s*@\w+\s*)+")
+_NEVER_MIND = re.compile(r"\bnever\s+mind\b", re.IGNORECASE)
+_NEGATED_FIX = re.compile(r"\b(not|n't|never|no longer|stopped|stops|quit|keeps)\s+(\w+\s+)?"
+                          r"(fixed|sorted|resolved|working|works)\b")
 
 
 def mask(text: str) -> str:
@@ -141,11 +147,12 @@ def asks(text: str) -> bool:
 def rule_hits(customer: str, reply: str = "") -> dict[str, list[str]]:
     """Which rule words the customer's message contains, plus the message-level facts
     (``question``, ``we_asked``, ``short``, ``emoji_only``) as one-item lists."""
-    body = normalise(_body(customer))
+    # "Never mind" withdraws the question: it is no "never" of a complaint.
+    body = _NEVER_MIND.sub("nevermind", normalise(_body(customer)))
     hits = {name: matcher(terms).find(body) for name, terms in RULES.items()}
-    # "not fixed", "isn't sorted": a fixed word under a negation is not a fix.
-    if re.search(r"\b(not|n't|never|no longer)\s+(\w+\s+)?(fixed|sorted|resolved|working)\b",
-                 body.lower()):
+    # "not fixed", "isn't sorted", "stopped working again": a fix word under a negation
+    # is not a fix.
+    if _NEGATED_FIX.search(body.lower()):
         hits["fixed"] = []
         hits["still_broken"] = [*hits["still_broken"], "negated fix"]
     words = [w for w in body.split() if any(c.isalnum() for c in w)]

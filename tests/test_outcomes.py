@@ -94,6 +94,24 @@ def test_moving_to_a_private_channel_is_escalated(decider):
 def test_a_negated_fix_is_not_a_fix():
     hits = rule_hits("it is not fixed at all")
     assert hits["fixed"] == [] and "negated fix" in hits["still_broken"]
+    assert rule_hits("it stopped working again")["fixed"] == []
+
+
+@pytest.mark.parametrize("customer", ["It's working again, thanks!",
+                                      "Up and running again! Thx!",
+                                      "never mind, I found it"])
+def test_a_fix_phrased_with_a_still_broken_word_closes(decider, customer):
+    # "again" and "never" usually mean still broken; inside "working again" or
+    # "never mind" they are the customer closing the conversation.
+    [d] = decider.decide([Exchange(customer=customer, reply="Please restart the app.")])
+    assert d.outcome == "resolved"
+
+
+@pytest.mark.parametrize("customer", ["It stopped working again",
+                                      "Never mind, it's still broken"])
+def test_the_same_words_around_a_failure_stay_open(decider, customer):
+    [d] = decider.decide([Exchange(customer=customer, reply="Please restart the app.")])
+    assert d.outcome == "open"
 
 
 # --- main.py outcome ---------------------------------------------------------------
