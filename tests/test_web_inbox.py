@@ -311,6 +311,33 @@ def test_drafter_edits_but_cannot_approve(as_user: Any, desk: Desk) -> None:
     expect(viewer.locator("button.approve, button.save, form.reject")).to_have_count(0)
 
 
+def test_keys_a_role_may_not_use_are_refused_out_loud(as_user: Any, desk: Desk) -> None:
+    """A viewer's or a drafter's page has no Approve button, so the key "a" found
+    nothing to press and silently did nothing, while the key list still offered it."""
+    mention_id, draft_id = desk.seed("@acme my order never came", "Hi @casey, sorry.")
+    for name, role, offered, hidden in (
+            ("vera", "viewer", [], ["edit the draft", "approve exactly", "internal note"]),
+            ("dana", "drafter", ["edit the draft", "internal note"], ["approve exactly"])):
+        page = as_user(name)
+        opened(page, mention_id)
+        page.keyboard.press("a")
+        expect(page.locator(".flash-error")).to_have_text(
+            f"Your role ({role}) may not approve replies.")
+        page.keyboard.press("?")
+        keys = page.locator("#help")
+        expect(keys).to_contain_text("next / previous item")
+        for text in offered:
+            expect(keys).to_contain_text(text)
+        for text in hidden:
+            expect(keys).not_to_contain_text(text)
+    viewer = as_user("vera")
+    opened(viewer, mention_id)
+    viewer.keyboard.press("n")
+    expect(viewer.locator(".flash-error")).to_have_text("Your role (viewer) may not write notes.")
+    assert desk.draft(draft_id)["status"] == "pending"
+    drafts.reject(desk.store, draft_id, "alice", 1, "test clean-up", desk.clock.now())
+
+
 def test_two_agents_collide_on_one_mention(as_user: Any, desk: Desk) -> None:
     mention_id, draft_id = desk.seed("@acme my order arrived broken", "Hi @casey, sorry!")
     alice, bob = as_user("alice"), as_user("bob")  # both see version 1

@@ -26,7 +26,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.requests import Request
 
 from config.secrets import secret
-from pipeline.actions import may
+from pipeline.actions import PERMISSIONS, may
 from store import sessions, users
 from store.db import Store
 
@@ -98,6 +98,13 @@ class User:
 
     def can(self, permission: str) -> bool:
         return may(self.role, permission)
+
+    @property
+    def permissions(self) -> tuple[str, ...]:
+        """What the role may do, for the page's keys: the page hides the buttons a role
+        may not use, so app.js needs this to refuse their keys out loud instead of
+        silently doing nothing."""
+        return tuple(sorted(PERMISSIONS.get(self.role, frozenset())))
 
 
 @dataclass

@@ -292,6 +292,25 @@ function insertSaved(n) {
   focusEnd(area);
 }
 
+// The permission each action key needs (pipeline.actions.PERMISSIONS) and what the
+// refusal names. The page leaves out the buttons a role may not use, so without this
+// check their keys would silently do nothing.
+const KEY_NEEDS = {
+  e: ["edit", "edit drafts"], w: ["edit", "edit drafts"], t: ["edit", "edit drafts"],
+  a: ["approve", "approve replies"], u: ["approve", "approve replies"],
+  r: ["reject", "reject drafts"], x: ["reject", "reject drafts"], s: ["skip", "skip items"],
+  c: ["claim", "take mentions"], m: ["assign", "assign mentions"], n: ["note", "write notes"],
+  l: ["label", "correct labels"], y: ["label", "correct labels"],
+};
+
+function refusedKey(key) {
+  const needs = KEY_NEEDS[key];
+  const may = document.body.dataset.may;
+  if (!needs || may === undefined || may.split(" ").includes(needs[0])) return false;
+  flash("error", `Your role (${document.body.dataset.role}) may not ${needs[1]}.`);
+  return true;
+}
+
 document.addEventListener("keydown", (ev) => {
   if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
   const t = ev.target;
@@ -313,6 +332,7 @@ document.addEventListener("keydown", (ev) => {
     return;
   }
   const item = items()[current];
+  if (item && refusedKey(ev.key)) { ev.preventDefault(); return; }
   const q = (sel) => item && item.querySelector(sel);
   switch (ev.key) {
     case "j": select(current + 1); break;
