@@ -745,3 +745,30 @@ def test_admin_pages_fit_a_phone(browser: Browser, desk: Desk) -> None:
         table = page.locator("table.audit").first.bounding_box()
         assert table and table["width"] >= 300, path  # the table still fills the page
     ctx.close()
+
+
+def test_the_audit_log_reads_on_a_phone(browser: Browser, desk: Desk) -> None:
+    """At 390 px the audit's text columns were squeezed to a few letters each (a word
+    may break anywhere), so one drafted reply made a row over 1000 px tall: the text
+    cells keep a readable width now and the table scrolls sideways in its box."""
+    mention_id, draft_id = desk.seed(
+        "@acme the hub is offline again", "Hi @casey, sorry the hub dropped off. This "
+        "guide should help: https://help.acme.example/hub/offline DM us if it doesn't.")
+    drafts.reject(desk.store, draft_id, "alice", 1, "the guide is wrong for this hub",
+                  desk.clock.now())
+    ctx = browser.new_context(base_url=desk.url, viewport={"width": 390, "height": 844})
+    ctx.set_default_timeout(10_000)
+    page = ctx.new_page()
+    log_in(page, "vera")
+    page.wait_for_url("**/queue")
+    page.goto(f"/audit?mention={mention_id}")
+    row = page.locator("tr.act-rejected")
+    expect(row).to_contain_text("the guide is wrong")
+    for cell in row.locator("td.text").all():
+        if cell.inner_text():
+            box = cell.bounding_box()
+            assert box and box["width"] >= 150, cell.inner_text()
+    box = row.bounding_box()
+    assert box and box["height"] < 200
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    ctx.close()
