@@ -447,6 +447,34 @@ def test_refusals_reach_the_page_as_messages(desk, store, clock) -> None:
     assert drafts.get(store, draft_id)["draft_status"] == "pending"
 
 
+def test_a_browser_refused_or_lost_gets_a_page_with_a_way_back(desk, store, clock) -> None:
+    """A 403, 404, 400 or 405 was one bare line of text in the browser, with no nav and
+    no way back; scripts still get that line, fetch still gets JSON."""
+    users.add(store, "vic", "viewer", auth.hash_password(PASSWORD), clock.now())
+    vic = desk()
+    log_in(vic, "vic")
+    browser = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    for path, status, said in (
+            ("/users", 403, "Your role (viewer) may not do this."),
+            ("/no-such-page", 404, "There is no page at /no-such-page."),
+            ("/queue/customer/99999999999999999999999", 400, "is not an id"),
+            ("/drafts/1/approve", 405, "Method Not Allowed")):
+        page = vic.get(path, headers=browser)
+        assert page.status_code == status, path
+        assert said in page.text and '<span class="who">vic</span>' in page.text, path
+        assert '<a href="/queue">Back to the queue</a>' in page.text, path
+    assert "POST" in vic.get("/drafts/1/approve", headers=browser).headers["allow"]
+    refused = post(vic, "/drafts/1/approve", version="1")  # a form POST without JavaScript
+    assert refused.status_code == 403
+    assert vic.get("/users").text == "Your role (viewer) may not do this."
+    assert post(vic, "/drafts/1/approve", json=True).json()["message"] == \
+        "Your role (viewer) may not do this."
+    stranger = desk(address="10.0.0.9")
+    lost = stranger.get("/no-such-page", headers=browser)
+    assert lost.status_code == 404 and '<a href="/login">Log in</a>' in lost.text
+    assert "<nav>" not in lost.text
+
+
 def test_an_admin_lets_a_refused_address_try_again(desk) -> None:
     sprayer = desk(address="198.51.100.9")
     for i in range(20):

@@ -13,10 +13,11 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -181,8 +182,7 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
     async def login(request: Request) -> Response:
         form = await request.form(max_files=0, max_fields=MAX_FIELDS)
         if not auth.csrf_ok(request, form):
-            return PlainTextResponse("CSRF token missing or wrong; reload the page",
-                                     status_code=403)
+            return web.refuse(request, "CSRF token missing or wrong; reload the page")
         # argon2 takes tens of milliseconds on purpose: never on the event loop.
         return await run_in_threadpool(
             try_login, request, str(form.get("username", "")).strip(),
@@ -197,6 +197,17 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
     def home(request: Request) -> Response:
         return RedirectResponse("/queue", 303)
 
+    async def no_page(request: Request, exc: Exception) -> Response:
+        """404 and 405 (no such page, or a visit to an address that takes a form): a
+        browser gets the desk's page with the nav and a way back, not a bare line."""
+        if not isinstance(exc, HTTPException):  # registered for HTTPException only
+            raise exc
+        user = await run_in_threadpool(auth.current_user, request, store, clock.now())
+        message = (f"There is no page at {request.url.path}." if exc.status_code == 404
+                   else exc.detail)
+        answer = web.refuse(request, message, exc.status_code, user)
+        answer.headers.update(exc.headers or {})
+        return answer
 
     routes = [
         Route("/", home),
@@ -219,6 +230,7 @@ def create_app(store: Store, settings: Settings, clock: Clock, session_secret: s
                    max_age=SESSION_MAX_AGE, same_site="lax",
                    https_only=settings.web.secure_cookie),
     ]
-    app = Starlette(routes=routes, middleware=middleware)
+    app = Starlette(routes=routes, middleware=middleware,
+                    exception_handlers={HTTPException: no_page})
     app.state.web = web  # module-level handlers (web/desk.py) reach the app's Web here
     return app

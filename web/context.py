@@ -15,6 +15,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import wraps
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -130,11 +131,16 @@ class Web:
     def wants_json(request: Request) -> bool:
         return "application/json" in request.headers.get("accept", "")
 
-    def refuse(self, request: Request, message: str, status: int = 403) -> Response:
-        """403 (or ``status``), as JSON for the page's fetch code (it shows the message)
-        or as text."""
+    def refuse(self, request: Request, message: str, status: int = 403,
+               user: auth.User | None = None) -> Response:
+        """403 (or ``status``), as JSON for the page's fetch code (it shows the message),
+        as a page with the nav and a way back for a browser (a bare line of text left
+        a person on a dead end), or as text for scripts."""
         if self.wants_json(request):
             return JSONResponse({"ok": False, "message": message}, status_code=status)
+        if "text/html" in request.headers.get("accept", ""):
+            return self.render(request, "error.html", user, status=status, message=message,
+                               title=HTTPStatus(status).phrase)
         return PlainTextResponse(message, status_code=status)
 
     def guard(self, permission: str) -> Callable[[View], Handler]:
@@ -165,11 +171,12 @@ class Web:
                         target = "/" + target.split("/", 3)[-1] if "://" in target else target
                     return RedirectResponse("/login?" + urlencode({"next": target}), 303)
                 if not user.can(permission):
-                    return self.refuse(request, f"Your role ({user.role}) may not do this.")
+                    return self.refuse(request, f"Your role ({user.role}) may not do this.",
+                                       user=user)
                 try:
                     params.path_ids(request.path_params)
                 except params.BadParam as exc:
-                    return self.refuse(request, f"Bad request: {exc}.", 400)
+                    return self.refuse(request, f"Bad request: {exc}.", 400, user)
                 form = None
                 if request.method not in ("GET", "HEAD"):
                     form = await request.form(max_files=0, max_fields=MAX_FIELDS)
@@ -177,11 +184,11 @@ class Web:
                         log.warning("refused %s %s: missing or wrong CSRF token",
                                     request.method, request.url.path)
                         return self.refuse(request, "CSRF token missing or wrong; reload the "
-                                                    "page and try again.")
+                                                    "page and try again.", user=user)
                 try:
                     return await run_in_threadpool(view, request, user, form)
                 except params.BadParam as exc:
-                    return self.refuse(request, f"Bad request: {exc}.", 400)
+                    return self.refuse(request, f"Bad request: {exc}.", 400, user)
 
             return run
 
