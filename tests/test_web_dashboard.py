@@ -246,6 +246,31 @@ def test_authors_chart_labels_never_overlap_at_phone_width(browser: Browser,
     ctx.close()
 
 
+def test_charts_over_time_open_on_their_newest_days_on_a_phone(browser: Browser,
+                                                                 served: dict) -> None:
+    """At 390 px a chart over time scrolls sideways; it opened on the oldest days, so
+    the newest (on the demo the only ones with mentions) were out of sight."""
+    ctx = browser.new_context(base_url=served["url"], viewport={"width": 390, "height": 844})
+    ctx.set_default_timeout(10_000)
+    page = ctx.new_page()
+    page.goto("/login?next=/dashboard")
+    page.fill("input[name=username]", "vera")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto("/dashboard?since=2026-11-16&until=2026-11-23")
+    places = page.locator("figure.chart-wrap").evaluate_all(
+        "fs => fs.map(f => [f.querySelector('svg').id, f.scrollWidth > f.clientWidth,"
+        " Math.round(f.scrollLeft + f.clientWidth) >= f.scrollWidth - 1, f.scrollLeft])")
+    over_time = {"chart-volume", "chart-tone", "chart-sentiment", "chart-sla"}
+    assert {c for c, wide, _, _ in places if wide} >= over_time
+    for chart, wide, at_end, left in places:
+        if chart in over_time:
+            assert at_end, chart  # the newest day in sight
+        elif chart != "chart-authors":
+            assert left == 0, chart  # a chart of topics or buckets starts at its first
+    ctx.close()
+
+
 def test_mentions_times_stay_on_one_line(viewer: Page) -> None:
     viewer.set_viewport_size({"width": 1366, "height": 800})
     viewer.goto(f"/mentions?{RANGE}")

@@ -400,6 +400,9 @@ document.addEventListener("DOMContentLoaded", () => {
   } else if (list.length) {
     select(anchored >= 0 ? anchored : Math.min(Number(sessionStorage.getItem("md-selected") || 0), list.length - 1), anchored >= 0, false);
   }
+  // A chart over time wider than a phone scrolls sideways: it starts at its newest end
+  // (it opened on the oldest days, the recent ones out of sight).
+  document.querySelectorAll(".chart-wrap.over-time").forEach((wrap) => { wrap.scrollLeft = wrap.scrollWidth; });
   // On a phone the filters start folded, so the queue is the first thing seen.
   const filters = document.querySelector("details.filters");
   if (filters && window.matchMedia("(max-width: 1100px)").matches) filters.open = false;
