@@ -338,6 +338,23 @@ def test_keys_a_role_may_not_use_are_refused_out_loud(as_user: Any, desk: Desk) 
     drafts.reject(desk.store, draft_id, "alice", 1, "test clean-up", desk.clock.now())
 
 
+def test_a_message_is_not_hidden_under_the_opened_item(as_user: Any, desk: Desk) -> None:
+    """The message an action answers with ran under the opened item's fixed panel on
+    a desktop: its end (and a long message's words) could not be read."""
+    first, first_draft = desk.seed("@acme the app logs me out", "Hi @casey, sorry. DM us.")
+    second, second_draft = desk.seed("@acme and now it crashes", "Hi @casey, sorry again.")
+    page = as_user("alice")
+    page.set_viewport_size({"width": 1366, "height": 800})
+    opened(page, first).locator("form.reject input[name=note]").fill("asked twice")
+    item(page, first).locator("form.reject button").click()
+    expect(page.locator(".flash-ok")).to_contain_text("Draft rejected: asked twice")
+    detail = page.locator("article.item.selected > .detail").bounding_box()
+    message = page.locator(".flashes").bounding_box()
+    assert detail and message and message["x"] + message["width"] <= detail["x"]
+    drafts.reject(desk.store, second_draft, "alice", 1, "test clean-up", desk.clock.now())
+    assert desk.draft(first_draft)["status"] == "rejected"
+
+
 def test_two_agents_collide_on_one_mention(as_user: Any, desk: Desk) -> None:
     mention_id, draft_id = desk.seed("@acme my order arrived broken", "Hi @casey, sorry!")
     alice, bob = as_user("alice"), as_user("bob")  # both see version 1
