@@ -355,6 +355,23 @@ def test_a_message_is_not_hidden_under_the_opened_item(as_user: Any, desk: Desk)
     assert desk.draft(first_draft)["status"] == "rejected"
 
 
+def test_the_list_names_each_author_beside_the_opened_item_on_a_small_screen(
+        as_user: Any, desk: Desk) -> None:
+    """Between a phone and a desktop (the list is 44 % of the width) nine columns left
+    the author 0 px: the rows showed "@" and the headings ran into each other."""
+    mention_id, draft_id = desk.seed("@acme my hub is offline", "Hi @casey, sorry. DM us.",
+                                     handle="casey_from_leeds")
+    page = as_user("alice")
+    for width in (1000, 800):
+        page.set_viewport_size({"width": width, "height": 800})
+        who = item(page, mention_id).locator(".r-who")
+        expect(who).to_contain_text("casey_from_leeds")
+        box = who.bounding_box()
+        assert box and box["width"] >= 120, width
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    drafts.reject(desk.store, draft_id, "alice", 1, "test clean-up", desk.clock.now())
+
+
 def test_two_agents_collide_on_one_mention(as_user: Any, desk: Desk) -> None:
     mention_id, draft_id = desk.seed("@acme my order arrived broken", "Hi @casey, sorry!")
     alice, bob = as_user("alice"), as_user("bob")  # both see version 1
