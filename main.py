@@ -30,6 +30,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -254,12 +255,14 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     edit: Callable[[str, str, int], str | None] | None = None
+    width = 0  # a pipe: lines as they are
     if sys.stdin.isatty() and sys.stdout.isatty():
         from terminal.editor import editor
 
         edit = editor
+        width = shutil.get_terminal_size().columns - 1
     try:
-        review(store, settings, args.clock, actor, input, sys.stdout, edit)
+        review(store, settings, args.clock, actor, input, sys.stdout, edit, width)
     except (EOFError, KeyboardInterrupt):
         print()
     return 0

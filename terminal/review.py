@@ -13,6 +13,8 @@ was done.
 
 from __future__ import annotations
 
+import io
+import textwrap
 import unicodedata
 from collections.abc import Callable
 from typing import TextIO
@@ -67,10 +69,30 @@ def article_line(item: dict) -> str:
     return f"  article: {visible(url)} (not in the text: it will not be sent)\n"
 
 
-def _show(item: dict, settings: Settings, out: TextIO) -> None:
+def fit(block: str, width: int) -> str:
+    """``block`` with each line longer than ``width`` wrapped between words, its
+    continuation indented like the line (under the text after a ``> ``): the terminal
+    itself cut words in two and started the rest at column 0, out of the item's
+    indentation. ``width`` 0 (a pipe, a script) leaves the lines as they are."""
+    if width <= 0:
+        return block
+    lines = []
+    for line in block.split("\n"):
+        if len(line) <= width:
+            lines.append(line)
+            continue
+        body = line.lstrip(" ")
+        indent = " " * (len(line) - len(body) + (2 if body.startswith("> ") else 0))
+        lines.append(textwrap.fill(line, width, subsequent_indent=indent,
+                                   break_on_hyphens=False))
+    return "\n".join(lines)
+
+
+def _show(item: dict, settings: Settings, out: TextIO, width: int = 0) -> None:
     limit = reply_limit(settings, item["platform"])
     factors = ", ".join(f"{k} {v:.2f}" for k, v in item["factors"].items())
-    out.write(
+    shown = io.StringIO()
+    shown.write(
         f"\n#{item['draft_id']}  priority {item['priority']:.2f} ({factors})\n"
         f"  {item['platform']} · {item['brand']} · @{visible(item['author_handle'], 60)}"
         f" ({item['author_followers']:,} followers) · {item['created_at']}\n"
@@ -81,12 +103,13 @@ def _show(item: dict, settings: Settings, out: TextIO) -> None:
         f"  {visible(item['draft_text'])}\n"
     )
     for note in item.get("draft_notes") or []:
-        out.write(f"  note: {visible(note)}\n")
-    out.write(article_line(item))
+        shown.write(f"  note: {visible(note)}\n")
+    shown.write(article_line(item))
     for option in item.get("options") or []:
         kind = f"AI draft, {option.get('model', '')}" if option["kind"] == "ai" \
             else option["kind"]
-        out.write(f"  [o]ption ({visible(kind, 60)}): {visible(option['text'])}\n")
+        shown.write(f"  [o]ption ({visible(kind, 60)}): {visible(option['text'])}\n")
+    out.write(fit(shown.getvalue(), width))
 
 
 REVIEWERS = tuple(role for role in PERMISSIONS if may(role, "approve"))  # agent, admin
@@ -139,10 +162,12 @@ def review(
     ask: Callable[[str], str],
     out: TextIO,
     edit: Editor | None = None,
+    width: int = 0,
 ) -> dict[str, int]:
     """Interactive loop; returns counts per action. ``ask`` is ``input`` in a terminal;
     ``edit`` opens a draft for editing (``terminal.editor.editor`` in a terminal, one
-    line read through ``ask`` otherwise).
+    line read through ``ask`` otherwise); ``width`` is the terminal's, to wrap the
+    item between words (0: a pipe, nothing wrapped).
 
     Every action goes through ``pipeline.actions``, so the terminal enforces exactly
     the rules the web inbox does; a refusal is printed in one sentence."""
@@ -160,7 +185,7 @@ def review(
             return counts
         item = queue[0]
         seen.add(item["draft_id"])
-        _show(item, settings, out)
+        _show(item, settings, out, width)
         for problem in actions.problems(item["draft_id"]):
             out.write(f"  cannot be sent as it is: {problem}\n")
         try:

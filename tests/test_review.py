@@ -9,7 +9,7 @@ import pytest
 from store import audit, drafts
 from store.operations import drafts_by_state
 from store.schema import open_store
-from terminal.review import review, visible
+from terminal.review import fit, review, visible
 from tests.support import mention_line
 from tests.support.actions import BAD_REPLIES, desk_settings, draft_row, seed
 from tests.support.pipeline import make_pipeline
@@ -181,4 +181,31 @@ def test_terminal_marks_an_ai_draft_and_audits_its_model(tmp_path, clock):
     assert draft_row(store, draft_id)["text"] == written
     [approved] = audit.entries(store, mention_id=mention_id, action="approved")
     assert approved["note"] == "written by ai draft (llama3.1:8b)"
+    store.close()
+
+
+def test_the_item_wraps_between_words_inside_its_indentation(tmp_path, clock):
+    """In a terminal narrower than the mention, the terminal cut words in two and the
+    rest of each line started at column 0, out of the item's indentation."""
+    store = open_store(tmp_path / "desk.db")
+    text = ("@acme the hub went offline again after the firmware update last night and "
+            "none of the scenes run any more\nsecond paragraph: support chat never answered")
+    reply = ("Hi @casey, sorry the hub dropped off after the update. Please DM us its "
+             "serial number and we will get it back online with you today.")
+    seed(store, clock, text, reply)
+    answers = iter(["q"])
+    out = io.StringIO()
+    review(store, desk_settings(tmp_path), clock, "ann", lambda _: next(answers), out,
+           width=50)
+    lines = out.getvalue().split("Recorded as")[0].splitlines()  # the item shown
+    assert all(len(line) <= 50 for line in lines), [x for x in lines if len(x) > 50]
+    start = next(i for i, line in enumerate(lines) if line.startswith("  > @acme"))
+    assert lines[start + 1].startswith("    ") and lines[start + 1][4] != " "
+    words = " ".join(line.strip() for line in lines)
+    for word in (text + " " + reply).split():
+        assert word in words  # no word cut in two
+    assert "  > second paragraph: support chat never answered" not in lines  # 4 spaces
+    assert "    second paragraph: support chat never answered" in lines
+    # A pipe or a script (width 0) gets the lines unwrapped, as before.
+    assert fit("  > " + "word " * 30, 0) == "  > " + "word " * 30
     store.close()

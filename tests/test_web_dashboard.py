@@ -263,7 +263,7 @@ def test_charts_over_time_open_on_their_newest_days_on_a_phone(browser: Browser,
         " Math.round(f.scrollLeft + f.clientWidth) >= f.scrollWidth - 1, f.scrollLeft])")
     over_time = {"chart-volume", "chart-tone", "chart-sentiment", "chart-sla"}
     assert {c for c, wide, _, _ in places if wide} >= over_time
-    for chart, wide, at_end, left in places:
+    for chart, _, at_end, left in places:
         if chart in over_time:
             assert at_end, chart  # the newest day in sight
         elif chart != "chart-authors":

@@ -342,7 +342,7 @@ def test_a_message_is_not_hidden_under_the_opened_item(as_user: Any, desk: Desk)
     """The message an action answers with ran under the opened item's fixed panel on
     a desktop: its end (and a long message's words) could not be read."""
     first, first_draft = desk.seed("@acme the app logs me out", "Hi @casey, sorry. DM us.")
-    second, second_draft = desk.seed("@acme and now it crashes", "Hi @casey, sorry again.")
+    _, second_draft = desk.seed("@acme and now it crashes", "Hi @casey, sorry again.")
     page = as_user("alice")
     page.set_viewport_size({"width": 1366, "height": 800})
     opened(page, first).locator("form.reject input[name=note]").fill("asked twice")
