@@ -13,6 +13,12 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Log-probabilities of one choice among classes, along the last axis."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
 def sigmoid(logits: np.ndarray) -> np.ndarray:
     """Independent yes/no probabilities."""
     return 1.0 / (1.0 + np.exp(-logits))

@@ -16,6 +16,11 @@ Contract (also in docs/model.md; files made by ``main.py model export``):
   out(gelu(hidden(x))) with the exact (erf) gelu, probability = sigmoid. ``x`` is the
   concatenation of the encoder outputs listed in the manifest's ``head_inputs``
   (default ``["features"]``, D = 768; ``["features", "sentence"]``, D = 1152).
+- ``tone_head.safetensors`` (optional, same layout, softmax over negative / neutral /
+  positive; metadata ``names``, ``inputs``, ``weight`` and ``made_from``): served tone is
+  ``softmax((1 - weight) * log_softmax(tone_logits) + weight * log_softmax(head))``, the
+  encoder's own tone blended with a head trained on many sources (docs/model.md, Tone).
+  A head fitted on another encoder's vectors is refused, like a stale export.
 - ``manifest.json``: thresholds under ``heads.thresholds``; ``serving.made_from`` names
   the stored weights the encoder was exported from (``encoder_version``), so a stale
   export is refused rather than served.
@@ -42,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import ModelError
-from sentiment.activations import gelu, sigmoid, softmax
+from sentiment.activations import gelu, log_softmax, sigmoid, softmax
 from sentiment.classifier import LABELS, Prediction
 
 log = logging.getLogger(__name__)
@@ -51,6 +56,7 @@ ENCODER_FILE = "encoder.onnx"
 SENTENCE_FILE = "sentence.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 HEADS_FILE = "heads.safetensors"
+TONE_HEAD_FILE = "tone_head.safetensors"
 MANIFEST = "manifest.json"
 FEATURES = 768
 SENTENCE = 384
@@ -244,17 +250,15 @@ class NumpyHeads:
         self.out_b = weights["out.bias"].astype(np.float32)
 
     @classmethod
-    def load(cls, model_dir: Path, inputs: Sequence[str] = DEFAULT_HEAD_INPUTS
-             ) -> NumpyHeads | None:
-        """The heads stored in ``model_dir``, or None when it has none (tone only)."""
-        from safetensors import safe_open
+    def load(cls, model_dir: Path, inputs: Sequence[str] = DEFAULT_HEAD_INPUTS,
+             file: str = HEADS_FILE) -> NumpyHeads | None:
+        """The heads stored in ``model_dir``'s ``file``, or None when it has none."""
         from safetensors.numpy import load_file
 
-        path = Path(model_dir) / HEADS_FILE
+        path = Path(model_dir) / file
         if not path.is_file():
             return None
-        with safe_open(str(path), "np") as handle:
-            names = (handle.metadata() or {}).get("names", "needs_reply,complaint,spam,sarcasm")
+        names = head_metadata(path).get("names", "needs_reply,complaint,spam,sarcasm")
         heads = cls(tuple(names.split(",")), tuple(inputs), load_file(str(path)))
         width = sum({"features": FEATURES, "sentence": SENTENCE}.get(n, -1) for n in inputs)
         if heads.hidden_w.shape[0] != width or heads.out_w.shape[1] != len(heads.names):
@@ -266,6 +270,53 @@ class NumpyHeads:
         """Head logits [n, k]."""
         hidden = gelu(encoded.select(self.inputs) @ self.hidden_w + self.hidden_b)
         return hidden @ self.out_w + self.out_b
+
+
+def head_metadata(path: Path) -> dict[str, str]:
+    """The string metadata a heads file was saved with (names, and for the tone head its
+    inputs, blend weight and encoder)."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), "np") as handle:
+        return dict(handle.metadata() or {})
+
+
+def blend_tone(tone_logits: np.ndarray, head_logits: np.ndarray, weight: float) -> np.ndarray:
+    """Tone log-probabilities: the encoder's and the tone head's, averaged with ``weight``
+    on the head (both [n, 3] in the same label order)."""
+    return (1.0 - weight) * log_softmax(tone_logits) + weight * log_softmax(head_logits)
+
+
+@dataclass(frozen=True)
+class ToneHead:
+    """The tone head as served: its MLP, the blend weight, and the column order that puts
+    its LABELS-ordered outputs into the encoder's tone order."""
+
+    mlp: NumpyHeads
+    weight: float
+    order: list[int]
+
+    @classmethod
+    def load(cls, directory: Path, labels: Sequence[str], encoder: str) -> ToneHead | None:
+        """``directory``'s tone head, or None; a ModelError if it was fitted on the
+        vectors of another encoder than ``encoder`` (an ``encoder_version``)."""
+        path = Path(directory) / TONE_HEAD_FILE
+        meta = head_metadata(path) if path.is_file() else {}
+        inputs = tuple(meta.get("inputs", "features,sentence").split(","))
+        mlp = NumpyHeads.load(directory, inputs, TONE_HEAD_FILE)
+        if mlp is None:
+            return None
+        if meta.get("made_from") != encoder:
+            raise ModelError(f"{path} was fitted on another encoder's vectors; refit it "
+                             "(`main.py model train --stages tone-head`) or remove it")
+        if sorted(mlp.names) != sorted(LABELS):
+            raise ModelError(f"{path}: its classes {list(mlp.names)} are not {list(LABELS)}")
+        return cls(mlp, float(meta.get("weight", "1.0")),
+                   [mlp.names.index(label) for label in labels])
+
+    def __call__(self, encoded: Encoded) -> np.ndarray:
+        """Served tone logits [n, 3] in the encoder's order."""
+        return blend_tone(encoded.tone_logits, self.mlp(encoded)[:, self.order], self.weight)
 
 
 _ALIASES = {
@@ -306,8 +357,8 @@ class EncoderClassifier:
 
     def __init__(self, encoder: Encoder, heads: NumpyHeads | None, *, name: str,
                  version: str, labels: list[str], thresholds: dict[str, float] | None = None,
-                 embedder: Any = None) -> None:
-        self.encoder, self.heads = encoder, heads
+                 embedder: Any = None, tone_head: ToneHead | None = None) -> None:
+        self.encoder, self.heads, self.tone_head = encoder, heads, tone_head
         self.name, self.version, self.labels = name, version, labels
         self.thresholds = dict(thresholds or {})
         self.head_names: tuple[str, ...] = heads.names if heads is not None else ()
@@ -327,7 +378,8 @@ class EncoderClassifier:
             return []
         try:
             encoded = self.encoder.encode(texts)
-            probs = softmax(encoded.tone_logits).tolist()
+            tone = encoded.tone_logits if self.tone_head is None else self.tone_head(encoded)
+            probs = softmax(tone).tolist()
             yes = (sigmoid(self.heads(encoded)).tolist() if self.heads is not None
                    else [[] for _ in texts])  # fmt: skip
         except ModelError:
@@ -368,12 +420,14 @@ def encoder_version(directory: Path) -> str:
 
 
 def directory_version(directory: Path) -> str:
-    """12 hex digits naming a stored model: the base weights, the fine-tuned tensors
-    and the heads (a model without heads keeps the hash it had before heads existed)."""
+    """12 hex digits naming a stored model: the base weights, the fine-tuned tensors,
+    the heads and the tone head (a model without one keeps the hash it had before it
+    existed)."""
     manifest = read_manifest(directory)
     hashed = manifest["base_sha256"] + file_sha256(Path(directory) / WEIGHTS)
-    if (Path(directory) / HEADS_FILE).is_file():
-        hashed += file_sha256(Path(directory) / HEADS_FILE)
+    for name in (HEADS_FILE, TONE_HEAD_FILE):
+        if (Path(directory) / name).is_file():
+            hashed += file_sha256(Path(directory) / name)
     return hashlib.sha256(hashed.encode()).hexdigest()[:12]
 
 
@@ -386,7 +440,8 @@ def load_serving(directory: Path, *, name: str, batch_size: int = 32, max_length
     try:
         manifest = read_manifest(directory)
         serving = manifest.get("serving") or {}
-        if serving.get("made_from") != encoder_version(directory):
+        encoder_id = encoder_version(directory)
+        if serving.get("made_from") != encoder_id:
             raise ModelError(
                 f"{directory / ENCODER_FILE} was exported from other weights than "
                 f"{WEIGHTS}; run `main.py model export --model-dir {directory}`")
@@ -399,7 +454,8 @@ def load_serving(directory: Path, *, name: str, batch_size: int = 32, max_length
     heads = NumpyHeads.load(directory, manifest.get("head_inputs") or DEFAULT_HEAD_INPUTS)
     raw_labels = serving.get("tone_labels") or list(LABELS)
     labels = label_order(dict(enumerate(raw_labels)), dict(label_map or {}), name)
+    tone_head = ToneHead.load(directory, labels, encoder_id)
     thresholds = {k: float(v) for k, v in manifest.get("heads", {}).get("thresholds",
                                                                        {}).items()}
     return EncoderClassifier(encoder, heads, name=name, version=version, labels=labels,
-                             thresholds=thresholds)
+                             thresholds=thresholds, tone_head=tone_head)

@@ -36,7 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "(train the triage heads on it), joint (short joint fine-tune); "
                    "heads and joint start from --out when tone is not run; wide: the "
                    "heads on every source of --data (and care/) over the fixed serving "
-                   "encoder, thresholds chosen on held-out brands (docs/model.md)")
+                   "encoder, thresholds chosen on held-out brands (docs/model.md); "
+                   "tone-head: the tone head blended with the encoder's tone, over the "
+                   "same fixed encoder")
     p.add_argument("--serving", type=Path, default=DEFAULT_MODEL_DIR,
                    help="wide/eval --by-source: folder with encoder.onnx, sentence.onnx, "
                    "tokenizer.json")
@@ -183,7 +185,7 @@ def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     stages = {s.strip() for s in args.stages.split(",") if s.strip()}
-    unknown = stages - {"tone", "heads", "joint", "wide"}
+    unknown = stages - {"tone", "heads", "joint", "wide", "tone-head"}
     if unknown:
         print(f"unknown stage(s): {', '.join(sorted(unknown))}")
         return 2
@@ -215,9 +217,14 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
         )  # fmt: skip
         _print_heads(manifest["heads"])
     if stages & {"tone", "joint"}:  # the encoder changed: the served files follow it
+        from sentiment.encoder import TONE_HEAD_FILE
         from sentiment.export import export_serving
 
         export_serving(args.out)
+        stale = Path(args.out) / TONE_HEAD_FILE
+        if stale.is_file() and "tone-head" not in stages:
+            stale.unlink()  # it read the old encoder's vectors; serving would refuse it
+            print(f"removed {stale} (fitted on the old encoder; refit: --stages tone-head)")
     if "wide" in stages:
         from sentiment.train_by_source import train_wide
 
@@ -225,6 +232,12 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
                              threads=args.threads)  # fmt: skip
         print("thresholds: " + ", ".join(f"{k} {v:.3f}"
                                          for k, v in section["heads"]["thresholds"].items()))
+    if "tone-head" in stages:
+        from sentiment.train_by_source import train_tone_stage
+
+        section = train_tone_stage(args.data, args.serving, args.out, args.cache,
+                                   threads=args.threads)
+        print(f"tone head: blended at weight {section['tone_head']['weight']:.1f}")
     print(f"wrote {args.out}")
     return 0
 
@@ -330,25 +343,14 @@ def _eval_by_source(args: argparse.Namespace) -> int:
 
 
 def _eval_tone(args: argparse.Namespace, inputs: tuple[str, ...]) -> int:
-    """The tone head measured by held-out source and on the sets no one trained on."""
-    from sentiment.train_by_source import _bar
-    from sentiment.train_tone import (
-        by_source,
-        format_tone,
-        heldout_table,
-        load_tone,
-        measure,
-        train_tone_head,
-    )
+    """The tone head and its blend measured by held-out source and on the sets no one
+    trained on; nothing is written."""
+    from sentiment.train_by_source import measure_tone
 
-    _rows, data, encoder_logits, sets = load_tone(args.data, args.serving, args.cache, inputs,
-                                                  progress=_bar("encoding"))  # fmt: skip
-    probs = measure(data, progress=_bar("held-out fits"))
-    table = by_source(data, probs, encoder_logits)
-    model, offsets = train_tone_head(data, probs, progress=_bar("final fit"))
-    heldout = heldout_table(model, sets, offsets)
+    measured = measure_tone(args.data, args.serving, args.cache, inputs)
     if args.json:
-        print(json.dumps({"by_source": table, "heldout": heldout}))
+        print(json.dumps({"by_source": measured.by_source, "heldout": measured.never_seen,
+                          "weight": measured.weight}))
     else:
-        print(format_tone(table, heldout, inputs))
+        print(measured.report(inputs))
     return 0

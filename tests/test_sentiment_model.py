@@ -100,12 +100,17 @@ def test_order_kept_when_lengths_differ(classifier) -> None:
 
 
 def test_quantized_agrees_with_fp32(int8_classifier, fp32_classifier) -> None:
+    """The int8 encoder's own tone against torch fp32 (which serves no tone head: the
+    served int8 tone blends one in, docs/model.md)."""
+    from sentiment.activations import softmax
+
     assert int8_classifier.quantized and not fp32_classifier.quantized
-    q = int8_classifier.classify(SAMPLE[:24])
+    tone = softmax(int8_classifier.encoder.encode(SAMPLE[:24]).tone_logits)
+    q = [dict(zip(int8_classifier.labels, row.tolist(), strict=True)) for row in tone]
     f = fp32_classifier.classify(SAMPLE[:24])
-    agree = sum(a.label == b.label for a, b in zip(q, f, strict=True)) / len(q)
+    agree = sum(max(a, key=a.__getitem__) == b.label for a, b in zip(q, f, strict=True)) / len(q)
     assert agree >= 0.85
-    drift = max(abs(a.scores[x] - b.scores[x]) for a, b in zip(q, f, strict=True) for x in LABELS)
+    drift = max(abs(a[x] - b.scores[x]) for a, b in zip(q, f, strict=True) for x in LABELS)
     assert drift < 0.35
 
 

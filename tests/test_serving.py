@@ -182,6 +182,39 @@ def test_heads_may_read_features_and_sentence(tmp_path: Path) -> None:
         load_serving(copy, name=str(copy))
 
 
+def test_a_tone_head_is_blended_with_the_encoders_tone_and_named_in_the_version(
+        tmp_path: Path) -> None:
+    from sentiment.activations import softmax
+    from sentiment.encoder import TONE_HEAD_FILE, blend_tone, encoder_version
+    from sentiment.train_tone import save_tone_head
+    from sentiment.train_wide import Mlp
+
+    copy = _copy(tmp_path)
+    (copy / TONE_HEAD_FILE).unlink(missing_ok=True)
+    alone = load_serving(copy, name=str(copy))
+    rng = np.random.default_rng(1)
+    head = Mlp(rng.normal(0, 0.05, (8, FEATURES + SENTENCE)).astype(np.float32),
+               np.zeros(8, np.float32), rng.normal(0, 2.0, (3, 8)).astype(np.float32),
+               np.array([0.0, 1.0, -1.0], np.float32), names=("negative", "neutral", "positive"),
+               output="softmax")  # fmt: skip
+    save_tone_head(head, 0.7, copy, encoder_version(copy))
+    blended = load_serving(copy, name=str(copy))
+    assert blended.version != alone.version  # stored triage rows show the change
+    encoded = blended.encoder.encode(TEXTS[:3])
+    x = np.concatenate([encoded.features, encoded.sentence], axis=1)
+    expected = softmax(blend_tone(encoded.tone_logits, head.logits(x), 0.7))
+    served_scores = [[p.scores[k] for k in ("negative", "neutral", "positive")]
+                     for p in blended.classify(TEXTS[:3])]
+    assert np.allclose(served_scores, expected, atol=1e-5)
+    assert np.allclose([[p.scores[k] for k in ("negative", "neutral", "positive")]
+                        for p in alone.classify(TEXTS[:3])], softmax(encoded.tone_logits),
+                       atol=1e-5)  # fmt: skip
+    # Fitted on another encoder's vectors: refused with one sentence, never misread.
+    save_tone_head(head, 0.7, copy, "0" * 12)
+    with pytest.raises(ModelError, match="another encoder"):
+        load_serving(copy, name=str(copy))
+
+
 def test_a_stale_export_is_refused(tmp_path: Path) -> None:
     copy = _copy(tmp_path)
     weights = bytearray((copy / WEIGHTS).read_bytes())

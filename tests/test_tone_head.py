@@ -1,6 +1,7 @@
 """The tone head's training and measurement (``sentiment.train_tone``): a softmax fit on the
-triage heads' machinery, classes balanced per source, offsets chosen only on other
-sources, and the two sets the encoder never saw kept out of its data."""
+triage heads' machinery, classes balanced per source, its blend with the encoder's tone
+weighted on other sources only, and the two sets the encoder never saw kept out of its
+data."""
 
 from __future__ import annotations
 
@@ -16,13 +17,14 @@ from sentiment.train_data import Row, bare, tone_rows
 from sentiment.train_tone import (
     balanced_weights,
     by_source,
-    choose_offsets,
+    choose_weight,
     format_tone,
     heldout_table,
     macro_recall,
     tone_dataset,
     train_tone_head,
     unit_scores,
+    unseen,
 )
 from sentiment.train_wide import FitSettings, fit, holdouts, out_of_source
 from tests.support import write_airline_csv
@@ -67,39 +69,44 @@ def test_classes_weigh_the_same_within_a_source_and_a_rare_class_is_capped():
     assert b_pos[0] / b_neg[0] == pytest.approx(5.0 / (103 / 200), rel=1e-4)
 
 
-def test_offsets_for_a_source_are_chosen_without_it():
+def test_the_blend_weight_for_a_source_is_chosen_without_it_nor_the_encoders_sources():
     rng = np.random.default_rng(5)
     rows, xs = [], []
-    for source, shift in (("alpha", 0.0), ("beta", 0.0), ("gamma", 0.0), ("odd", 1.2)):
-        r, x = _rows(rng, source, 300, shift)
+    for source in ("alpha", "beta", "gamma", "airline"):
+        r, x = _rows(rng, source, 300)
         rows += r
         xs.append(x)
     data = tone_dataset(rows, np.concatenate(xs))
+    gold = data.targets.argmax(1)
+    # An "encoder" that knows its own training source (airline: memory) and guesses
+    # elsewhere: on alpha, beta and gamma the head is worth more than the encoder.
+    encoder = rng.normal(0, 1, (len(rows), 3)).astype(np.float32)
+    airline = np.array([r.source == "airline" for r in rows])
+    encoder[airline] = 6.0 * np.eye(3, dtype=np.float32)[gold[airline]]
     probs = out_of_source(data, FAST, output="softmax")
     units = holdouts(data)
-    grid, scores = unit_scores(data, probs, units)
     names = [name for name, _ in units]
-    odd = names.index("odd")
-    # Alone, the odd source would want its own offsets; chosen on the others it gets
-    # theirs (near none), and the table reports what that gives it.
-    alone = choose_offsets(grid, scores, np.arange(len(units)) == odd)
-    others = choose_offsets(grid, scores, np.arange(len(units)) != odd)
-    assert not np.allclose(alone, others)
-    table = {r["source"]: r for r in by_source(data, probs, np.zeros_like(probs))}
-    assert table["odd"]["offsets"] == [round(float(o), 2) for o in others]
-    assert table["odd"]["head"] < min(table[s]["head"] for s in ("alpha", "beta", "gamma"))
-    # The shipped-style head on a set nobody trained on, against an "encoder" that says
-    # negative for everything (macro recall 1/3).
+    scores = unit_scores(data, probs, encoder, units)
+    # Chosen on airline alone, the encoder would win (weight 0); airline never counts.
+    assert choose_weight(scores, np.array([n == "airline" for n in names])) == 0.0
+    assert list(unseen(units)) == [n != "airline" for n in names]
+    table = {r["source"]: r for r in by_source(data, probs, encoder)}
+    for name in ("alpha", "beta", "gamma"):
+        others = np.array([n not in (name, "airline") for n in names])
+        assert table[name]["weight"] == choose_weight(scores, others) >= 0.5
+        assert table[name]["blend"] > table[name]["encoder"] + 0.3
+    # The head fitted on every row, on a set nobody trained on, against an "encoder"
+    # that says negative for everything (macro recall 1/3).
     fresh, x = _rows(rng, "fresh", 300)
-    model, offsets = train_tone_head(data, probs, FAST)
+    model, weight = train_tone_head(data, probs, encoder, FAST)
+    assert weight >= 0.5
     logits = np.tile(np.array([[5.0, 0.0, 0.0]], np.float32), (len(fresh), 1))
-    heldout = heldout_table(model, [("fresh set", [r.tone for r in fresh], x, logits)],
-                            offsets)  # fmt: skip
+    heldout = heldout_table(model, weight, [("fresh set", [r.tone for r in fresh], x, logits)])
     assert heldout[0]["encoder"] == pytest.approx(1 / 3)
-    assert heldout[0]["head"] > 0.8 and heldout[0]["head_plain"] > 0.8
-    printed = format_tone(list(table.values()), heldout, ["features"])
-    assert "worst source (head): odd" in printed
-    assert "fresh set" in printed
+    assert heldout[0]["head"] > 0.8 and heldout[0]["blend"] > 0.8
+    printed = format_tone(list(table.values()), heldout, ["features"], weight)
+    assert "worst source (encoder): " in printed and "fresh set" in printed
+    assert f"blended at weight {weight:.1f}" in printed
 
 
 def test_tone_rows_leave_out_the_airline_held_out_share_and_tweeteval_val(tmp_path, monkeypatch):
