@@ -53,7 +53,9 @@ class TopicFinder:
     A keyword prototype leaves out the brand's own names (``brand_terms``): in three
     words, "problem with Lumora Plus" is a third "Lumora", so it was near every mention
     that names the brand ("lumora bulbs r junk dont buy", "Lumora strip half dead" went
-    to billing); "problem with Plus" keeps what the keyword is about.
+    to billing); "problem with Plus" keeps what the keyword is about. A description may
+    name the brand's products ("the Lumora Plus subscription"): in a sentence the name
+    is context, not a third of the meaning.
     """
 
     TOP = 3
@@ -80,8 +82,9 @@ class TopicFinder:
         at start-up (the first encoder run warms ONNX Runtime: ~1 s the daemon need not
         wait for before it says it is running)."""
         return [
-            np.asarray(self._embed_prototypes([f"{t.name}: {t.description}".strip(" :"),
-                                               *(f"problem with {self._about(k)}" for k in t.keywords)]))
+            np.asarray(self._embed_prototypes([
+                f"{t.name}: {t.description}".strip(" :"),
+                *(f"problem with {self._about(k)}" for k in t.keywords)]))
             for t in self._topics
         ]  # fmt: skip
 
