@@ -227,14 +227,8 @@ class Replies:
         """The batch's knowledge-base queries encoded in one call (the embedder caches
         them), instead of one encoder run per mention: batched, a text costs a fraction.
         The query is the mention without handles, links and brand names, as in
-        ``_article``; a row whose brand is gone is left to fail there, alone. The texts
-        themselves too, for the topic's margin (``_sure_topic``), unless triage left them
-        in the cache."""
-        if self.embedder is None:
-            return
-        if self.topic_finder() is not None:
-            self.embedder.embed([row["text"] for row in rows])
-        if self.index() is None:
+        ``_article``; a row whose brand is gone is left to fail there, alone."""
+        if self.index() is None or self.embedder is None:
             return
         queries = []
         for row in rows:
@@ -269,6 +263,9 @@ class Replies:
         made = held = aside = 0
         rows = mentions.awaiting_draft(store, limit)
         self._embed_queries(rows)
+        finder = self.topic_finder()
+        if finder is not None:  # the texts, for their topic's lead (``_sure_topic``):
+            finder.guesses([row["text"] for row in rows])  # cached since triage, or one call
         ids = [row["id"] for row in rows]
         author_of, sent = drafts.sent_to_authors(
             store, ids, now - timedelta(hours=r.repeat_window_hours))
