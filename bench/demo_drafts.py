@@ -3,8 +3,12 @@
 Replays samples/lumora_mentions.jsonl through the real pipeline (model, encoder,
 knowledge base, templates) into a temporary database with a manual clock, then prints
 every drafted mention: the sample's own label, the post, the first draft, the article,
-the notes; and held mentions with their flags. Ends with the checks that must be zero:
-drafts over their platform's limit and drafts the policy would refuse.
+the notes; and held mentions with their flags. Then the topic figures against the
+sample's hand label (``expected.topic``, "none" read as general): drafted mentions whose
+triage topic differs, and drafts from a topic's own template ("billing.negative") whose
+topic is not what the mention is about (the draft names the wrong problem), each listed.
+Ends with the checks that must be zero: drafts over their platform's limit and drafts
+the policy would refuse.
 
     HF_HUB_OFFLINE=1 python bench/demo_drafts.py [--config config/demo.toml] [--json OUT]
 """
@@ -71,10 +75,44 @@ def main() -> int:
             print(f"  POLICY: {problems}")
         if out:
             out.write(json.dumps({**r, "expected": truth}, ensure_ascii=False) + "\n")
+    topic_figures([r for r in rows if r["draft"] is not None], expected,
+                  {t.name for t in settings.topics})
     drafted = sum(r["draft"] is not None for r in rows)
     print(f"\n{drafted} drafts, {len(rows) - drafted} held with flags; "
           f"{over} over the length limit; {refused} the policy would refuse")
     return 0 if over == refused == 0 else 1
+
+
+def template_topic(template: str, topics: set[str]) -> str:
+    """The topic a template key names ("es:billing.negative+question@x#1" -> billing), or
+    general for the tone's own keys ("negative#0", "question#2")."""
+    base = template.split("#")[0].split(":")[-1].split("@")[0].split("+")[0]
+    topic = base.split(".")[0]
+    return topic if topic in topics else "general"
+
+
+def topic_figures(drafted: list[dict], expected: dict[str, dict], topics: set[str]) -> None:
+    """Print the drafted mentions whose triage topic or whose template's topic differs
+    from the hand label, and the counts."""
+    def truth(r: dict) -> str:
+        topic = expected.get(r["platform_id"], {}).get("topic", "none")
+        return "general" if topic == "none" else topic
+
+    tagged = [r for r in drafted if r["topic"] != truth(r)]
+    named = [(r, template_topic(r["template"], topics)) for r in drafted]
+    wrong = [(r, t) for r, t in named if t != "general" and t != truth(r)]
+    general = sum(t == "general" for _, t in named)
+    print(f"\nTopic differs from the hand label ({len(tagged)} of {len(drafted)}):")
+    for r in tagged:
+        print(f"  {r['platform_id']} label {truth(r)}, triage {r['topic']}: {r['text'][:70]!r}")
+    print(f"Template names another topic than the hand label ({len(wrong)} of "
+          f"{len(drafted)}):")
+    for r, t in wrong:
+        print(f"  {r['platform_id']} label {truth(r)}, template {r['template']} ({t}): "
+              f"{r['text'][:60]!r}")
+    right = len(drafted) - general - len(wrong)
+    print(f"topic figures: {len(tagged)} triage topics differ from the hand label; templates "
+          f"of a topic: {right} the labelled one, {len(wrong)} another; {general} general")
 
 
 if __name__ == "__main__":

@@ -333,6 +333,11 @@ class ResponderSettings(Strict):
     kb_threshold: float = Field(0.45, ge=-1, le=1)  # below this similarity: no article
     kb_topic_bonus: float = Field(0.05, ge=0, le=1)  # added when the article's topic matches
     kb_lexical_weight: float = Field(0.5, ge=0, le=2)  # weight of shared character n-grams
+    # A draft uses its topic's own template ("sorry about the billing trouble") only when
+    # the topic is sure: no other topic's keywords in the message and, by meaning, a lead
+    # of at least this over the next topic; else the tone's general template
+    # (sentiment.topics.sure_topic, docs/responder.md).
+    template_topic_margin: float = Field(0.02, ge=0, le=1)
     emoji_by_tone: dict[str, str] = {"positive": "💛", "neutral": "🙂", "negative": ""}
     # {greeting} per language: [casual, formal] ("Hi Dana" / "Hello Dana").
     greetings: dict[str, Annotated[list[str], Field(min_length=2, max_length=2)]] = {

@@ -91,4 +91,9 @@ def topic_finder_for(settings: Settings, embedder: Embedder | None = None
 
         embedder = Embedder.load()
     return TopicFinder(list(settings.topics), embedder.embed,
-                       settings.triage.topic_min_similarity)
+                       settings.triage.topic_min_similarity, brand_terms(settings))
+
+
+def brand_terms(settings: Settings) -> list[str]:
+    """Every brand's names and handles: what a topic's keyword prototypes leave out."""
+    return list(dict.fromkeys(t for b in settings.brands for t in (*b.keywords, *b.handles)))

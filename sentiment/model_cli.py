@@ -157,6 +157,7 @@ def cmd_outcomes(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
     """Top-1 topic accuracy on a labelled set: by keywords, and by meaning."""
+    from sentiment.batch import brand_terms
     from sentiment.embedding import Embedder
     from sentiment.topics import TopicFinder, keyword_topics, read_topic_set, topic_accuracy
 
@@ -172,7 +173,7 @@ def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
         pairs = read_topic_set(args.data)
     texts = [text for _, text in pairs]
     finder = TopicFinder(list(settings.topics), Embedder.load().embed,
-                         settings.triage.topic_min_similarity)  # fmt: skip
+                         settings.triage.topic_min_similarity, brand_terms(settings))
     by_keywords = topic_accuracy(pairs, keyword_topics(texts, list(settings.topics)))
     by_meaning = topic_accuracy(pairs, finder.topics_of(texts))
     print(f"{args.data} ({len(pairs)} mentions, topics: "

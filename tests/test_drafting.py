@@ -3,11 +3,14 @@ customer's name, the brand's voice and language, no repeats, within the limit.""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from config.settings import BrandSettings, KbArticle, ResponderSettings
 from listener.platforms import PLATFORMS
 from listener.x.length import x_length
+from pipeline.settings import load_settings as load
 from responder.drafting import (
     PlatformRules,
     Request,
@@ -19,6 +22,7 @@ from responder.drafting import (
 )
 from responder.policy import check_responder, violations
 
+REPO = Path(__file__).resolve().parent.parent
 BRAND = BrandSettings(name="Lumora", handles=["lumora"], signoff="^Mia")
 ARTICLE = KbArticle(title="Where is my order?", url="https://help.lumora.example/orders",
                     topics=["delivery"])
@@ -289,3 +293,25 @@ def test_a_variant_written_around_a_guide_is_not_used_without_one():
         "default": ["{greeting}, thanks for reaching out. {signoff}"],
         "billing.negative": ["{greeting}, sorry about the billing trouble. {kb_line}{signoff}"]})
     assert draft(ask(topic="billing"), BRAND, ending, rules()).template == "billing.negative#0"
+
+
+def test_a_general_draft_answers_the_customers_own_words():
+    """An unsure topic gets the tone's template (pipeline.replies, sentiment.topics
+    .sure_topic); among the demo's variants the one sharing the customer's words answers
+    a complaint about support, and a billing complaint about a refund hears the refund.
+    Neither is offered on words that are not theirs."""
+    demo = load(REPO / "config" / "demo.toml").responder
+    maze = draft(ask(topic="general", text="Lumora support is a maze. 40 min on chat, got "
+                     "disconnected twice, still no refund for the hub I returned in MARCH."),
+                 BRAND, demo, rules())
+    assert maze.template.startswith("negative#") and "support" in maze.text
+    assert "billing" not in maze.text and "offline" not in maze.text
+    plain = draft(ask(topic="general", text="the app is not good, nothing works"), BRAND,
+                  demo, rules())
+    assert plain.template.startswith("negative#") and "support" not in plain.text
+    refund = draft(ask(topic="billing", text="Refund 'processing' for 12 days for an order "
+                       "that was cancelled"), BRAND, demo, rules())
+    assert "refund" in refund.text and "billing trouble" not in refund.text
+    twice = draft(ask(topic="billing", text="I was charged twice this month"), BRAND, demo,
+                  rules())
+    assert "refund" not in twice.text

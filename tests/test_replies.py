@@ -325,10 +325,21 @@ def test_drafts_follow_what_the_message_says(desk):
     french = seed(desk, "Panne générale chez Lumora ? L'appli ne répond plus et le hub "
                   "clignote en orange. @lumorahelp", handle="", name="", topic="outage",
                   lang="fr")
+    # Tagged billing by its receipt; its words say a dead strip (defect).
+    strip = seed(desk, "Lumora strip half dead after 4 months. First 2 meters work, the rest "
+                 "is dark. The warranty claim wants the receipt I don't have.",
+                 handle="steve", name="", topic="billing")
     desk.draft_batch()
+    strip_row = draft_of(desk, strip)
+    assert not strip_row["template"].startswith("billing")
+    assert "billing" not in strip_row["text"] and "account" not in strip_row["text"]
     refund_row = draft_of(desk, refund)
     assert "lights" not in refund_row["text"] and "/hub/" not in refund_row["text"]
-    assert refund_row["template"].startswith("billing.negative#")
+    # Its words say billing (a refund), its meaning an outage (disconnected chat): an
+    # unsure topic names no problem ("sorry about the billing trouble" was its draft
+    # before), and the variant sharing the customer's words answers what they said.
+    assert refund_row["template"].startswith("negative#")
+    assert "billing" not in refund_row["text"] and "support" in refund_row["text"]
     crushed_text = draft_of(desk, crushed)["text"]
     assert "smoke" not in crushed_text and "unplug" not in crushed_text
     smoke_row = draft_of(desk, smoking)
