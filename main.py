@@ -36,7 +36,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -271,7 +271,7 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     """Read-only: the daemon keeps the rollups current; the report never writes."""
     from metrics import report
-    from metrics.period import parse
+    from metrics.period import exact
     from store import analytics
     from store import metrics as metric_store
     from store.db import Store
@@ -282,7 +282,10 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     if not analytics.ready(store):
         raise MentiondeskError("the database has no rollups yet; run `main.py db migrate`"
                                " or start the daemon")
-    period = parse(args.since, args.until, args.clock.now().date())
+    try:
+        period = exact(args.since, args.until, args.clock.now().date())
+    except ValueError as exc:
+        raise MentiondeskError(f"report: {exc}") from None
     if args.outcomes:
         return _report_outcomes(store, args, period)
     scope = analytics.Scope(args.by, *period.bounds(args.by), brand=args.brand or "",
@@ -431,8 +434,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_review)
 
     p = sub.add_parser("report", help="reputation metrics per day or hour (read-only)")
-    p.add_argument("--since", help="first day, YYYY-MM-DD (default: 6 days before --until)")
-    p.add_argument("--until", help="last day, YYYY-MM-DD, inclusive (default: today, UTC)")
+    p.add_argument("--since", type=_day, help="first day, YYYY-MM-DD "
+                   "(default: 6 days before --until)")
+    p.add_argument("--until", type=_day, help="last day, YYYY-MM-DD, inclusive "
+                   "(default: today, UTC)")
     p.add_argument("--brand", help="only this brand")
     p.add_argument("--platform", help="only this platform")
     p.add_argument("--by", choices=["day", "hour"], default="day", help="row per day or hour")
@@ -472,6 +477,17 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--config", type=Path, default=argparse.SUPPRESS,
                              help=argparse.SUPPRESS)
     return parser
+
+
+def _day(text: str) -> date:
+    """A --since/--until day; a malformed one is argparse's one-line usage error (the
+    report once showed the default week instead, as if it were the answer)."""
+    from metrics.period import day
+
+    try:
+        return day(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _add_draft_commands(sub: argparse._SubParsersAction) -> None:

@@ -49,19 +49,42 @@ class Period:
         return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
 
 
-def parse(since: str | None, until: str | None, today: date, default_days: int = 7) -> Period:
-    """A period from "YYYY-MM-DD" texts; missing or bad ends fall back to the last
-    ``default_days`` days up to ``today``; reversed ends are swapped; at most MAX_DAYS.
-    A day outside [EARLIEST, LATEST] is a bad end."""
+def day(text: str) -> date:
+    """A day "YYYY-MM-DD" between EARLIEST and LATEST; ValueError saying so otherwise."""
+    try:
+        found = date.fromisoformat(text)
+    except ValueError:
+        found = None
+    if found is None or not EARLIEST <= found <= LATEST:
+        raise ValueError(f"not a day (YYYY-MM-DD, {EARLIEST} to {LATEST}): {text!r}")
+    return found
 
-    def day(text: str | None) -> date | None:
+
+def exact(since: date | None, until: date | None, today: date, default_days: int = 7
+          ) -> Period:
+    """The period a person asked for (``main.py report``): missing ends default as in
+    ``parse``, but reversed ends are a ValueError and a long range is kept whole (an
+    export of two years must hold two years, not the last one)."""
+    end = until or today
+    start = since or end - timedelta(days=default_days - 1)
+    if start > end:
+        raise ValueError(f"--since {start} is after --until {end}")
+    return Period(start, end)
+
+
+def parse(since: str | None, until: str | None, today: date, default_days: int = 7) -> Period:
+    """A period from "YYYY-MM-DD" texts for pages that must always draw something (the
+    dashboard): missing or bad ends fall back to the last ``default_days`` days up to
+    ``today``; reversed ends are swapped; at most MAX_DAYS. A day outside
+    [EARLIEST, LATEST] is a bad end."""
+
+    def lenient(text: str | None) -> date | None:
         try:
-            found = date.fromisoformat(text) if text else None
+            return day(text) if text else None
         except ValueError:
             return None
-        return found if found is None or EARLIEST <= found <= LATEST else None
 
-    end = day(until) or today
-    start = day(since) or end - timedelta(days=default_days - 1)
+    end = lenient(until) or today
+    start = lenient(since) or end - timedelta(days=default_days - 1)
     start, end = min(start, end), max(start, end)
     return Period(max(start, end - timedelta(days=MAX_DAYS - 1)), end)

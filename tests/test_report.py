@@ -9,6 +9,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 import main
 from metrics.report import COLUMNS
 from pipeline.jobs import refresh_metrics
@@ -72,3 +74,49 @@ def test_report_reads_rollups_in_every_format_and_writes_nothing(make_settings, 
     assert out.read_text(encoding="utf-8").startswith("period,brand,platform,volume")
 
     assert fingerprint(settings.app.database) == before
+
+
+def _rolled_up(make_settings, tmp_path) -> Path:
+    """A desk with a mention on 2025-06-02 and one on 2026-11-20, rolled up; returns
+    the config file."""
+    settings = make_settings()
+    store = open_store(settings.app.database)
+    seed(store, datetime(2025, 6, 2, 9, tzinfo=UTC))
+    seed(store, DAY1)
+    refresh_metrics(store, datetime(2026, 11, 22, tzinfo=UTC), 60)
+    store.close()
+    return tmp_path / "config.toml"
+
+
+def test_report_refuses_a_malformed_or_reversed_period_in_one_line(make_settings, tmp_path,
+                                                                   capsys):
+    """A period the marketer mistyped is an error naming it, never the default week
+    printed as if it were the answer."""
+    config = _rolled_up(make_settings, tmp_path)
+    for bad in (["--since", "2026-13-01"], ["--until", "yesterday"],
+                ["--since", "2026-11-20T10"], ["--until", "0001-01-01"]):
+        with pytest.raises(SystemExit) as stopped:
+            main.main(["--config", str(config), "report", *bad])
+        assert stopped.value.code == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert f"argument {bad[0]}: not a day (YYYY-MM-DD" in captured.err
+        assert f"'{bad[1]}'" in captured.err
+        assert "Traceback" not in captured.err
+
+    code = main.main(["--config", str(config), "report", "--since", "2026-11-21",
+                      "--until", "2026-11-20"])
+    captured = capsys.readouterr()
+    assert (code, captured.out) == (1, "")
+    assert captured.err == ("mentiondesk: report: --since 2026-11-21 is after --until "
+                            "2026-11-20\n")
+
+
+def test_report_keeps_a_range_longer_than_a_year_whole(make_settings, tmp_path, capsys):
+    """The dashboard draws at most a year; an export asked for 2025-01-01..2026-11-30
+    holds every day of it (it was cut to the last 366 days without a word)."""
+    config = _rolled_up(make_settings, tmp_path)
+    assert main.main(["--config", str(config), "report", "--since", "2025-01-01",
+                      "--until", "2026-11-30", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["period"] for r in rows] == ["2025-06-02", "2026-11-20"]
