@@ -320,14 +320,17 @@ def _report_outcomes(store: Store, args: argparse.Namespace, period: Period) -> 
     from metrics import outcomes
 
     rows = outcomes.facts(store, period, _report_filters(args))
-    text = (json.dumps(outcomes.report(rows), indent=1) if args.format == "json"
-            else outcomes.table(rows))
+    if args.format == "csv":  # CSV lines end in CRLF (RFC 4180), the last one too
+        text = outcomes.to_csv(rows)
+    else:
+        text = (json.dumps(outcomes.report(rows), indent=1) if args.format == "json"
+                else outcomes.table(rows)) + "\n"
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text + "\n", encoding="utf-8")
+        args.output.write_text(text, encoding="utf-8")
         print(f"wrote the outcomes of {len(rows)} conversations to {args.output}")
     else:
-        print(text)
+        sys.stdout.write(text)
     return 0
 
 
@@ -444,7 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.add_argument("--output", type=Path, help="write to this file instead of printing")
     p.add_argument("--outcomes", action="store_true", help="did our replies help: outcomes "
-                   "and predicted CSAT per topic, template, agent and platform (table|json)")
+                   "and predicted CSAT per topic, template, agent and platform")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("triage", help="triage texts, one per line; prints JSON lines")

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from core import csvfile
 from core.clock import to_iso
 from metrics.period import Period
 from store import outcomes as outcome_store
@@ -172,6 +173,18 @@ def report(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {"overall": summarise(rows).as_dict(),
             **{f"by_{by}": [{by: key, **k.as_dict()} for key, k in breakdown(rows, by)]
                for by in BREAKDOWNS}}
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    """``report`` as one flat table of numbers (`report --outcomes --format csv`): the
+    overall row, then a row per topic, template, agent and platform, named in the
+    ``breakdown`` and ``value`` columns."""
+    data = report(rows)
+    flat = [{"breakdown": "overall", "value": "", **data["overall"]}]
+    for by in BREAKDOWNS:
+        flat += [{"breakdown": by, "value": r[by], **{k: v for k, v in r.items() if k != by}}
+                 for r in data[f"by_{by}"]]
+    return csvfile.write(list(flat[0]), (list(r.values()) for r in flat))
 
 
 def table(rows: list[dict[str, Any]]) -> str:

@@ -4,7 +4,9 @@ arithmetic and drill-down (docs/outcomes-guide.md)."""
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import json
 import re
 from collections import Counter
@@ -314,6 +316,18 @@ def test_report_shows_outcomes_with_sample_sizes(make_settings, tmp_path, capsys
     assert main.main(args, clock) == 0
     text = capsys.readouterr().out
     assert "Resolution rate: 50.0% (n=2)" in text and "Predicted CSAT (predicted" in text
+
+    # CSV: one flat table of numbers, overall first (it printed the text table instead).
+    assert main.main([*args, "--format", "csv"], clock) == 0
+    exported = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    overall = exported[0]
+    assert (overall["breakdown"], overall["value"]) == ("overall", "")
+    assert (overall["conversations"], overall["resolution_rate"]) == ("2", "0.5")
+    assert overall["predicted_csat_n"] == "1"
+    assert [(r["value"], r["conversations"]) for r in exported
+            if r["breakdown"] == "agent"] == [(AGENT, "2")]
+    assert {r["breakdown"] for r in exported} == {"overall", "topic", "template", "agent",
+                                                   "platform"}
 
 
 def test_the_blind_chunk_is_labelled_apart_from_the_training_labels():
