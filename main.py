@@ -144,7 +144,6 @@ def build_pipeline(settings: Settings, clock: Clock, times: StartTimes | None = 
         (classifier, embedder), load_s = loading.result()
         times.mark(f"model: ONNX sessions, tokenizer, heads ({load_s:.2f} s in its thread)"
                    ", waited")
-    log.info("model %s (version %s)", classifier.name, classifier.version)
     pipeline = Pipeline(
         store=store, settings=settings, classifier=classifier, sources=sources,
         publishers=publishers, clock=clock, embedder=embedder,
@@ -173,6 +172,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     clock = args.clock
     times = StartTimes()
+    for line in _origin(args, settings):
+        log.info("%s", line)
     services: list[daemon.Service] = []
     web = settings.web.enabled and not args.no_web
     pipeline = build_pipeline(settings, clock, times, while_loading=(
@@ -232,14 +233,24 @@ def _web_service(store: Store, settings: Settings, clock: Clock) -> WebService:
     return WebService(store, settings, clock)
 
 
+def _origin(args: argparse.Namespace, settings: Settings) -> list[str]:
+    """Which configuration file (and why that one) and database a command uses: the
+    first questions of an operator whose desk shows nothing (`run` logs, `poll` prints)."""
+    from config.loader import config_origin
+
+    database = settings.app.database
+    return [f"config {config_origin(args.config, os.environ)}",
+            f"database {database} ({database.resolve()})"]
+
+
 def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
     """Every stage once, saying which configuration and database it used and, for a
     source that brought nothing, why (a first-time operator's questions)."""
-    from config.loader import config_origin
     from pipeline.ops_cli import poll_once
 
-    print(f"config     {config_origin(args.config, os.environ)}")
-    print(f"database   {settings.app.database} ({settings.app.database.resolve()})")
+    for line in _origin(args, settings):
+        name, value = line.split(" ", 1)
+        print(f"{name:<10} {value}")
     pipeline = build_pipeline(settings, args.clock)
     return poll_once(pipeline, sys.stdout, _ai_drafter(pipeline, settings, pipeline.clock))
 

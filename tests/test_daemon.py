@@ -70,6 +70,10 @@ def test_sigterm_stops_within_5_seconds_and_a_restart_repeats_nothing(tmp_path):
     assert took < 5, output
     assert "stopped" in output
     assert "Traceback" not in output
+    # Start-up says which configuration and database it uses, and each fact once.
+    assert f"mentiondesk: config {config.resolve()} (--config)\n" in output
+    assert f"mentiondesk: database {db} ({db.resolve()})\n" in output
+    assert output.count(" version ") + output.count("(version ") == 1, output
     before = count(db, "SELECT count(*) FROM mentions")
     assert 0 < before < 40
 
