@@ -27,6 +27,7 @@ Exit codes: 0 ok, 1 runtime error (one line on stderr), 2 bad configuration.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
@@ -172,10 +173,12 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     clock = args.clock
     times = StartTimes()
-    for line in _origin(args, settings):
-        log.info("%s", line)
     services: list[daemon.Service] = []
     web = settings.web.enabled and not args.no_web
+    if web:
+        _port_free(settings.web.host, settings.web.port)
+    for line in _origin(args, settings):
+        log.info("%s", line)
     pipeline = build_pipeline(settings, clock, times, while_loading=(
         lambda store: services.append(_web_service(store, settings, clock))) if web else None)
     stop = threading.Event()
@@ -195,7 +198,8 @@ def cmd_start_timings(args: argparse.Namespace, settings: Settings) -> int:
     times = StartTimes()
     services: list = []
     pipeline = build_pipeline(settings, clock, times, while_loading=(
-        lambda store: services.append(_web_service(store, settings, clock)))
+        # A free port: the daemon being measured may be running beside it.
+        lambda store: services.append(_web_service(store, settings, clock, port=0)))
         if settings.web.enabled else None)
     web = services[0] if services else None
     scheduler = build_scheduler(pipeline)
@@ -227,10 +231,27 @@ def _ai_drafter(pipeline: Pipeline, settings: Settings, clock: Clock) -> AiDraft
     return AiDrafter(settings, pipeline.replies, clock)
 
 
-def _web_service(store: Store, settings: Settings, clock: Clock) -> WebService:
+def _web_service(store: Store, settings: Settings, clock: Clock,
+                 port: int | None = None) -> WebService:
     from web.server import WebService
 
-    return WebService(store, settings, clock)
+    return WebService(store, settings, clock, port=port)
+
+
+def _port_free(host: str, port: int) -> None:
+    """Refuse in one line, before the model loads, a port another process listens on
+    (uvicorn would find out after start-up and log its own ERROR beside ours)."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise MentiondeskError(
+                f"web inbox: {host}:{port} is in use (another daemon? set [web] port or "
+                "MENTIONDESK_WEB_PORT, or run --no-web)" if exc.errno == errno.EADDRINUSE
+                else f"web inbox: cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 def _origin(args: argparse.Namespace, settings: Settings) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -138,3 +139,27 @@ def test_a_stage_woken_while_it_runs_is_no_warning_but_a_stuck_poll_is(make_sett
         pipeline.store.close()
     skipped = [m for m in warned if "skipped" in m]
     assert len(skipped) == 1 and 'job "poll:replay (' in skipped[0], warned
+
+
+def test_a_port_in_use_stops_run_in_one_line_and_timings_still_measure(make_settings, tmp_path,
+                                                                       capsys) -> None:
+    """Another process on [web] port: `run` says so in one line before loading anything
+    (it loaded the model, then logged uvicorn's ERROR and its own line); `doctor
+    --timings` beside a running daemon measures on a free port instead of failing."""
+    import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        make_settings(extra=f"[web]\nport = {port}\n")
+        config = str(tmp_path / "config.toml")
+        assert main.main(["--config", config, "run"]) == 1
+        captured = capsys.readouterr()
+        assert captured.err == (f"mentiondesk: web inbox: 127.0.0.1:{port} is in use (another"
+                                " daemon? set [web] port or MENTIONDESK_WEB_PORT, or run"
+                                " --no-web)\n")
+        assert not (tmp_path / "desk.db").exists()  # it stopped before opening anything
+
+        assert main.main(["--config", config, "doctor", "--timings"]) == 0
+        assert 'process start to "daemon running"' in capsys.readouterr().out
