@@ -307,7 +307,10 @@ def build(*, current: dict[str, Any], previous: dict[str, Any], series: list[dic
     rows = [{"platform": a["platform"], "handle": a["handle"], "followers": a["followers"],
              "mentions": a["mentions"]} for a in authors]
     t = Table("authors", "Top authors by reach",
-              [("platform", "platform"), ("handle", "author"), ("followers", "followers/karma"),
+              # "followers / karma" may wrap (as the chart's axis says it): unbroken, it
+              # made the table 14 px wider than its card at 1366 px, the arrow clipped.
+              [("platform", "platform"), ("handle", "author"),
+               ("followers", "followers / karma"),
                ("mentions", "mentions")], rows,
               [link(platform=a["platform"], author=a["handle"]) for a in authors])
     t.chart = charts.hbars("chart-authors", t.title, "Followers (X) or karma (Reddit) of "

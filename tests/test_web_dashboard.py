@@ -246,6 +246,23 @@ def test_authors_chart_labels_never_overlap_at_phone_width(browser: Browser,
     ctx.close()
 
 
+def test_the_authors_table_fits_its_card_on_a_desktop(viewer: Page) -> None:
+    """With the demo's longest handles the table was 14 px wider than its card at
+    1366 px: the box scrolled and the "mentions →" arrow was cut off."""
+    viewer.set_viewport_size({"width": 1366, "height": 800})
+    viewer.goto(f"/dashboard?{RANGE}")
+    widths = viewer.locator("table[data-table=authors]").evaluate(
+        """t => { for (const r of t.tBodies[0].rows) {
+                    r.cells[0].textContent = 'reddit';
+                    r.cells[1].textContent = 'sparky_electrician';
+                    r.cells[2].textContent = '248,300'; }
+                  return [t.scrollWidth, t.closest('.table-scroll').clientWidth]; }""")
+    assert widths[0] <= widths[1], widths
+    drill = viewer.locator("#authors a.drill").first.bounding_box()
+    card = viewer.locator("#authors").bounding_box()
+    assert drill["x"] + drill["width"] <= card["x"] + card["width"]
+
+
 def test_charts_over_time_open_on_their_newest_days_on_a_phone(browser: Browser,
                                                                  served: dict) -> None:
     """At 390 px a chart over time scrolls sideways; it opened on the oldest days, so
