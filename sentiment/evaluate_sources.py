@@ -182,7 +182,7 @@ def format_tables(heads: Sequence[dict[str, object]], decisions: Sequence[dict[s
                "needs_reply_false_alarms", "unsure_share", "complaint_macro_f1",
                "praise_flagged", "tone_macro_recall")
     short = ("nr recall", "confident", "answered", "false al.", "unsure", "cp mF1", "praise",
-             "tone")
+             "enc. tone")  # the encoder's own: the served blend is measured by --tone
     lines += ["", "triage (model + rules; unsure mentions are queued), each source held out:",
               f"{'held-out source':<18}{'n':>6}" + "".join(f"{s:>11}" for s in short)]
     for r in decisions:
