@@ -411,6 +411,16 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def heads_sha256(path: Path) -> str:
+    """A heads file's hash over its tensors and its metadata in sorted order: safetensors
+    writes metadata keys in no fixed order, so hashing the bytes would give the same heads
+    a new version on every save."""
+    raw = Path(path).read_bytes()
+    size = int.from_bytes(raw[:8], "little")
+    header = json.dumps(json.loads(raw[8:8 + size]), sort_keys=True).encode()
+    return hashlib.sha256(header + raw[8 + size:]).hexdigest()
+
+
 def encoder_version(directory: Path) -> str:
     """12 hex digits naming the encoder alone (base and fine-tuned tensors): what an
     ``encoder.onnx`` was exported from, so serving can refuse a stale export."""
@@ -427,7 +437,7 @@ def directory_version(directory: Path) -> str:
     hashed = manifest["base_sha256"] + file_sha256(Path(directory) / WEIGHTS)
     for name in (HEADS_FILE, TONE_HEAD_FILE):
         if (Path(directory) / name).is_file():
-            hashed += file_sha256(Path(directory) / name)
+            hashed += heads_sha256(Path(directory) / name)
     return hashlib.sha256(hashed.encode()).hexdigest()[:12]
 
 

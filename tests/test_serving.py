@@ -200,6 +200,8 @@ def test_a_tone_head_is_blended_with_the_encoders_tone_and_named_in_the_version(
     save_tone_head(head, 0.7, copy, encoder_version(copy))
     blended = load_serving(copy, name=str(copy))
     assert blended.version != alone.version  # stored triage rows show the change
+    save_tone_head(head, 0.7, copy, encoder_version(copy))  # the same head saved again
+    assert load_serving(copy, name=str(copy)).version == blended.version
     encoded = blended.encoder.encode(TEXTS[:3])
     x = np.concatenate([encoded.features, encoded.sentence], axis=1)
     expected = softmax(blend_tone(encoded.tone_logits, head.logits(x), 0.7))
