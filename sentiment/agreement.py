@@ -17,13 +17,22 @@ from __future__ import annotations
 import hashlib
 import sys
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from sentiment.labels import CARE_COLUMNS, CARE_FILE
+import numpy as np
+
+from sentiment.classifier import HEADS, LABELS
+from sentiment.evaluate import DataError, binary_metrics, compute_metrics
+from sentiment.labels import CARE_COLUMNS, CARE_FILE, LABELS_DIR, unescape_field
+from sentiment.train_wide import macro_f1
 
 SEED = "agree-1"  # part of every row's hash: a new seed is a new, independent draw
 SAMPLE_SIZE = 240
 TWCS_SHARE = 200  # of SAMPLE_SIZE: real first contacts are what the desk sees most
+SECOND_FILE = LABELS_DIR / "second_labels.tsv"
+SECOND_COLUMNS = ("source", "id", *HEADS, "tone")
 
 
 def _draw_key(source: str, row_id: str) -> str:
@@ -64,6 +73,88 @@ def draw(path: Path = CARE_FILE) -> list[tuple[str, str, str]]:
         if taken[row[0]] < want.get(row[0], 0):
             taken[row[0]] += 1
             out.append(row)
+    return out
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One row both labellers answered: the first (care_labels.tsv) and the second."""
+
+    source: str
+    id: str
+    text: str
+    first: dict[str, str]  # HEADS and "tone" -> "0"/"1" or a tone name
+    second: dict[str, str]
+
+
+def read_second(path: Path = SECOND_FILE) -> dict[tuple[str, str], dict[str, str]]:
+    """(source, id) -> the second labeller's answers; a bad or repeated line is a DataError
+    naming it, so a slip in the file cannot be measured as a disagreement."""
+    found: dict[tuple[str, str], dict[str, str]] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("source\t"):
+            continue
+        parts = line.split("\t")
+        answers = dict(zip(SECOND_COLUMNS[2:], parts[2:], strict=False))
+        if len(parts) != len(SECOND_COLUMNS) or answers["tone"] not in LABELS \
+                or any(answers[h] not in ("0", "1") for h in HEADS):
+            raise DataError(f"{path}:{number}: expected source, id, four 0/1 answers and "
+                            f"a tone in {LABELS}")
+        if (parts[0], parts[1]) in found:
+            raise DataError(f"{path}:{number}: {parts[0]} {parts[1]} labelled twice")
+        found[(parts[0], parts[1])] = answers
+    return found
+
+
+def join(care: Path = CARE_FILE, second: Path = SECOND_FILE) -> list[Pair]:
+    """Both labellers' answers for every row of ``second``; a key missing from the care
+    labels is a DataError (the two files must describe the same rows)."""
+    answers = read_second(second)
+    pairs = []
+    for line in care.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        key = (parts[0], parts[2]) if len(parts) == len(CARE_COLUMNS) else None
+        if key in answers:
+            first = dict(zip(CARE_COLUMNS, parts, strict=True))
+            pairs.append(Pair(key[0], key[1], unescape_field(first["text"]),
+                              {k: first[k] for k in SECOND_COLUMNS[2:]}, answers.pop(key)))
+    if answers:
+        raise DataError(f"{len(answers)} second labels (e.g. {next(iter(answers))}) are not "
+                        f"in {care}")
+    return pairs
+
+
+def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float:
+    """Cohen's kappa: agreement beyond what two labellers with these label shares would
+    reach by chance, (p_o - p_e) / (1 - p_e). Raw agreement flatters a skewed answer
+    (87 % of care texts need a reply): kappa is what says whether people agree."""
+    if len(a) != len(b) or not a:
+        raise ValueError("two equally long, non-empty label lists are needed")
+    n = len(a)
+    observed = sum(x == y for x, y in zip(a, b, strict=True)) / n
+    count_a, count_b = Counter(a), Counter(b)
+    expected = sum(count_a[c] * count_b[c] for c in count_a) / (n * n)
+    return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
+
+
+def agreement(pairs: Sequence[Pair], answer: str) -> dict[str, float]:
+    """n, raw agreement and kappa for one answer; for a yes/no answer also the F1 of yes
+    and the macro-F1 (the model's complaint figure) scoring the second labeller against the
+    first and back; for tone the macro recall both ways."""
+    a = [p.first[answer] for p in pairs]
+    b = [p.second[answer] for p in pairs]
+    out = {"n": len(a), "agreement": sum(x == y for x, y in zip(a, b, strict=True)) / len(a),
+           "kappa": cohen_kappa(a, b)}
+    if answer == "tone":
+        out["macro_recall_second_vs_first"] = compute_metrics(a, b).macro_recall
+        out["macro_recall_first_vs_second"] = compute_metrics(b, a).macro_recall
+        return out
+    first, second = np.array(a) == "1", np.array(b) == "1"
+    out["yes_first"], out["yes_second"] = int(first.sum()), int(second.sum())
+    out["f1_second_vs_first"] = binary_metrics(answer, first, second, 0.5).f1
+    out["f1_first_vs_second"] = binary_metrics(answer, second, first, 0.5).f1
+    # macro-F1 is symmetric in which labeller is gold: one figure.
+    out["macro_f1"] = macro_f1(first, second)
     return out
 
 
