@@ -26,14 +26,16 @@ NO_DATA = "no data"
 
 def display(value: Any, kind: str = "") -> str:
     """A table cell for people: 48.9 % for a share, 96,391 for a count, +0.12 for a
-    score, "no data" for a figure that could not be computed. Exports keep the raw
-    value, for spreadsheets."""
+    score, 3.40 for a mean on a scale, "no data" for a figure that could not be
+    computed. Exports keep the raw value, for spreadsheets."""
     if value is None or value == "":
         return NO_DATA if kind else ""
     if kind == "share" and isinstance(value, int | float):
         return f"{value * 100:.1f} %"
     if kind == "score" and isinstance(value, int | float):
         return f"{value:+.2f}"
+    if kind == "mean" and isinstance(value, int | float):
+        return f"{value:.2f}"
     if kind == "minutes" and isinstance(value, int | float):
         return f"{value:,.1f} min"
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -112,7 +114,7 @@ class Table:
     links: list[str | None] = field(default_factory=list)  # per row: its mentions
     chart: str = ""
     note: str = ""
-    # column -> kind ("share", "score", "count", "minutes") for the page's formatting;
+    # column -> kind ("share", "score", "mean", "count", "minutes") for the page's formatting;
     # "row" takes each row's own "kind" (the summary mixes kinds in one column)
     kinds: dict[str, str] = field(default_factory=dict)
 
@@ -305,7 +307,10 @@ def build(*, current: dict[str, Any], previous: dict[str, Any], series: list[dic
     rows = [{"platform": a["platform"], "handle": a["handle"], "followers": a["followers"],
              "mentions": a["mentions"]} for a in authors]
     t = Table("authors", "Top authors by reach",
-              [("platform", "platform"), ("handle", "author"), ("followers", "followers/karma"),
+              # "followers / karma" may wrap (as the chart's axis says it): unbroken, it
+              # made the table 14 px wider than its card at 1366 px, the arrow clipped.
+              [("platform", "platform"), ("handle", "author"),
+               ("followers", "followers / karma"),
                ("mentions", "mentions")], rows,
               [link(platform=a["platform"], author=a["handle"]) for a in authors])
     t.chart = charts.hbars("chart-authors", t.title, "Followers (X) or karma (Reddit) of "

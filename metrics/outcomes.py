@@ -204,10 +204,12 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def _row(k: OutcomeKpis) -> dict[str, Any]:
+    """A breakdown row of raw values (rates as fractions, None where a figure has no
+    sample): exports carry numbers, and the page formats them by ``_BREAKDOWN_KINDS``."""
     return {"conversations": k.conversations, "resolved": k.resolved,
-            "resolution_rate": percent(k.resolution_rate),
-            "first_contact_rate": percent(k.first_contact_rate),
-            "predicted_csat": percent(k.csat_share), "predicted_n": k.rated,
+            "resolution_rate": k.resolution_rate,
+            "first_contact_rate": k.first_contact_rate,
+            "predicted_csat": k.csat_share, "predicted_n": k.rated,
             "predicted_score": k.csat_mean, "net_change": k.net_sentiment_change,
             "change_n": k.changes}
 
@@ -219,43 +221,55 @@ _BREAKDOWN_COLUMNS = [
     ("predicted_score", "mean predicted score /5"), ("net_change", "net sentiment change"),
     ("change_n", "n (change)"),
 ]
+# How the page shows each column (metrics.dashboard.display): "no data" where a figure
+# has no sample, like every other dashboard table.
+_BREAKDOWN_KINDS = {
+    "conversations": "count", "resolved": "count", "resolution_rate": "share",
+    "first_contact_rate": "share", "predicted_csat": "share", "predicted_n": "count",
+    "predicted_score": "mean", "net_change": "score", "change_n": "count",
+}
 
 
 def tables(rows: list[dict[str, Any]], link: Any) -> list[Any]:
     """The dashboard's outcome tables (``metrics.dashboard.Table``): the headline figures
     and one table per breakdown. ``link(**narrow)`` gives a /mentions URL; each row's
-    link lists exactly the conversations its rate divides by."""
+    link lists exactly the conversations its rate divides by. Cells hold raw values
+    (a rate as a fraction, None for no sample), so the CSV/JSON exports are numbers;
+    each row's or column's kind says how the page shows it."""
     from metrics.dashboard import Table
 
     k = summarise(rows)
     headline = [
-        ("Resolution rate", percent(k.resolution_rate), k.conversations, {"outcome": "any"}),
-        ("First-contact resolution", percent(k.first_contact_rate), k.conversations,
+        ("Resolution rate", k.resolution_rate, "share", k.conversations, {"outcome": "any"}),
+        ("First-contact resolution", k.first_contact_rate, "share", k.conversations,
          {"outcome": "any"}),
-        ("Resolved", k.resolved, k.conversations, {"outcome": "resolved"}),
-        ("Open after our reply", k.open, k.conversations, {"outcome": "open"}),
-        ("Escalated (DM, phone, store)", k.escalated, k.conversations,
+        ("Resolved", k.resolved, "count", k.conversations, {"outcome": "resolved"}),
+        ("Open after our reply", k.open, "count", k.conversations, {"outcome": "open"}),
+        ("Escalated (DM, phone, store)", k.escalated, "count", k.conversations,
          {"outcome": "escalated"}),
-        ("No answer", k.no_answer, k.conversations, {"outcome": "no_answer"}),
-        ("Predicted CSAT (share predicted satisfied)", percent(k.csat_share), k.rated,
+        ("No answer", k.no_answer, "count", k.conversations, {"outcome": "no_answer"}),
+        ("Predicted CSAT (share predicted satisfied)", k.csat_share, "share", k.rated,
          {"csat": "any"}),
-        ("Mean predicted satisfaction score (1-5)", k.csat_mean, k.rated, {"csat": "any"}),
-        ("Net sentiment change (-2..+2)", k.net_sentiment_change, k.changes,
+        ("Mean predicted satisfaction score (1-5)", k.csat_mean, "mean", k.rated,
+         {"csat": "any"}),
+        ("Net sentiment change (-2..+2)", k.net_sentiment_change, "score", k.changes,
          {"sentiment_change": "1"}),
     ]
     summary = Table(
         "outcomes", "Did our replies help?", [("figure", "figure"), ("value", "value"),
                                                ("n", "sample size")],
-        [{"figure": f, "value": v, "n": n} for f, v, n, _ in headline],
+        [{"figure": f, "value": v, "kind": kind, "n": n} for f, v, kind, n, _ in headline],
         [link(**narrow) for *_, narrow in headline],
         note="Conversations we answered, by their first mention's date. Satisfaction is "
              "predicted from the customer's words, not a survey. A rate's mentions link "
-             "lists its sample (the denominator); a count's link lists what it counts.")
+             "lists its sample (the denominator); a count's link lists what it counts.",
+        kinds={"value": "row", "n": "count"})
     out = [summary]
     for by in BREAKDOWNS:
         table = breakdown(rows, by)
         out.append(Table(
             f"outcomes_by_{by}", f"Outcomes per {by}", [(by, by), *_BREAKDOWN_COLUMNS],
             [{by: key, **_row(kpis)} for key, kpis in table],
-            [link(outcome="any", **{by: key}) for key, _ in table]))
+            [link(outcome="any", **{by: key}) for key, _ in table],
+            kinds=_BREAKDOWN_KINDS))
     return out

@@ -262,7 +262,8 @@ def draft(request: Request, brand: BrandSettings, settings: ResponderSettings,
     seen = ({s for text in recent for s in sentences(text) if not _holds(s, lead)}
             - set(sentences(brand.signoff)) - set(sentences(kb_line)))
     hellos = greeting_words(settings)
-    fallback: list[tuple[str, str, bool, bool]] = []  # (template, text, repeats, dangles)
+    # (name, text, repeats, dangles, template)
+    fallback: list[tuple[str, str, bool, bool, str]] = []
     for key, variants in candidates(settings.templates, bases, lang, brand.language,
                                     rules.name, traits(request)):
         # A key with variants for "no guide" wrote the others around one.
@@ -274,14 +275,26 @@ def draft(request: Request, brand: BrandSettings, settings: ResponderSettings,
             # ("If that doesn't fix it, DM us"): the next key's words come first.
             dangles = guided and _uses_kb(template)
             if not repeats and not dangles and not text.endswith(ELLIPSIS):
-                return Draft(text, f"{key}#{i}", lang, notes)
-            fallback.append((f"{key}#{i}", text, repeats, dangles))
+                return Draft(text, f"{key}#{i}", lang, [*notes, *_left_out(link, template,
+                                                                       text, rules)])
+            fallback.append((f"{key}#{i}", text, repeats, dangles, template))
     # "default" always exists (ResponderSettings checks), so there is a fallback.
-    name, text, repeats, _ = min(fallback, key=lambda f: (f[2], f[3]))
+    name, text, repeats, _, template = min(fallback, key=lambda f: (f[2], f[3]))
     if repeats:
         notes.append("Every template repeats a sentence this customer got in the last "
                       "day: reword it before approving.")
-    return Draft(text, name, lang, notes)
+    return Draft(text, name, lang, [*notes, *_left_out(link, template, text, rules)])
+
+
+def _left_out(link: str, template: str, text: str, rules: PlatformRules) -> list[str]:
+    """The note saying a guide link was cut to fit the platform's limit: the draft was
+    written to carry it and does not, which is no fault of anyone's (the inbox tells a
+    link never drafted from one an edit deleted by the draft's first text). A template
+    with no place for a link needs no note."""
+    if not link or link in text or not _uses_kb(template):
+        return []
+    return [f"The guide link was left out to fit {rules.limit} characters: add it in "
+            "place of other words if it matters more."]
 
 
 def _uses_kb(template: str) -> bool:

@@ -49,6 +49,20 @@ def create(store: Store, mention_id: int, text: str, now: datetime, *, template:
         return draft_id
 
 
+def article_state(draft: dict[str, Any]) -> str:
+    """Where a queue row's chosen article stands: "" (none chosen), "in" (its link is in
+    the text), "left_out" (the first draft never carried it: cut to fit the platform's
+    limit, or a template with no place for it; nothing was lost) or "dropped" (an edit
+    deleted it: it will not be sent). ``article_url`` keeps the article chosen (the AI
+    draft is given it), so the text says whether the draft carries it."""
+    url = draft.get("article_url") or ""
+    if not url:
+        return ""
+    if url in (draft.get("draft_text") or ""):
+        return "in"
+    return "dropped" if url in (draft.get("first_text") or "") else "left_out"
+
+
 def hold(store: Store, mention_id: int, flags: list[dict[str, str]]) -> None:
     """No draft for this mention (spam, a scam, abuse, a second reply in a thread): it
     leaves the drafting queue with its flags kept for the agent and the log."""

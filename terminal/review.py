@@ -61,12 +61,15 @@ def visible(text: str, limit: int = MAX_SHOWN) -> str:
 def article_line(item: dict) -> str:
     """The article as the draft now stands: an agent's edit that dropped or changed the
     link is shown as such, never the old link as if it were still sent."""
-    url = item.get("article_url") or ""
-    if not url:
+    state = drafts.article_state(item)
+    url = visible(item.get("article_url") or "")
+    if not state:
         return ""
-    if url in item["draft_text"]:
-        return f"  article: {visible(url)}\n"
-    return f"  article: {visible(url)} (not in the text: it will not be sent)\n"
+    if state == "in":
+        return f"  article: {url}\n"
+    if state == "left_out":  # the first draft never carried it (cut to fit): no loss
+        return f"  article: {url} (left out of the first draft)\n"
+    return f"  article: {url} (not in the text: it will not be sent)\n"
 
 
 def fit(block: str, width: int) -> str:

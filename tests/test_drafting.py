@@ -197,8 +197,16 @@ def test_always_within_the_limit(platform, limit):
 
 def test_the_article_line_goes_before_the_words_are_cut():
     tight = rules("x", 75)
-    text = draft(ask(), BRAND, SETTINGS, tight, article=ARTICLE).text
+    made = draft(ask(), BRAND, SETTINGS, tight, article=ARTICLE)
+    text = made.text
     assert x_length(text) <= 75 and "http" not in text and not text.endswith("…")
+    # The agent is told why the link is missing (no fault of anyone's), once.
+    assert [n for n in made.notes if "left out" in n] == [
+        "The guide link was left out to fit 75 characters: add it in place of other "
+        "words if it matters more."]
+    # A link that fits gets no such note.
+    assert not [n for n in draft(ask(), BRAND, SETTINGS, rules(), article=ARTICLE).notes
+                if "left out" in n]
 
 
 def test_a_past_reply_is_readdressed_to_the_new_customer():

@@ -91,7 +91,8 @@ def test_terminal_shows_notes_and_takes_the_second_option(tmp_path, clock):
     counts = review(store, desk_settings(tmp_path), clock, "ann", lambda _: next(answers), out)
     shown = out.getvalue()
     assert "note: The customer posted a card number" in shown
-    assert "article: https://help.acme.example/billing" in shown
+    # The first draft never carried the link: said plainly, no "will not be sent".
+    assert "article: https://help.acme.example/billing (left out of the first draft)" in shown
     assert f"[o]ption (past): {past}" in shown
     assert (counts["edited"], counts["approved"]) == (1, 1)
     row = draft_row(store, draft_id)

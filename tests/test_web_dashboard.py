@@ -17,7 +17,7 @@ if not CHROMIUM.exists():
     pytest.skip("browser tests need Debian's chromium at /usr/bin/chromium",
                 allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, Page, expect  # noqa: E402
 
 from config.settings import BrandSettings, Settings  # noqa: E402
 from core.clock import ManualClock  # noqa: E402
@@ -66,9 +66,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     store.close()
 
 
-@pytest.fixture
-def viewer(browser: Browser, served: dict) -> Iterator[Page]:
-    ctx = browser.new_context(base_url=served["url"])
+def _logged_in_viewer(browser: Browser, served: dict, **viewport: int
+                      ) -> tuple[BrowserContext, Page]:
+    """A browser context logged in as the viewer, on the dashboard."""
+    ctx = browser.new_context(base_url=served["url"], **(
+        {"viewport": {"width": viewport["width"], "height": viewport["height"]}}
+        if viewport else {}))
     ctx.set_default_timeout(10_000)
     page = ctx.new_page()
     page.goto("/login?next=/dashboard")
@@ -76,6 +79,12 @@ def viewer(browser: Browser, served: dict) -> Iterator[Page]:
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/dashboard")
+    return ctx, page
+
+
+@pytest.fixture
+def viewer(browser: Browser, served: dict) -> Iterator[Page]:
+    ctx, page = _logged_in_viewer(browser, served)
     yield page
     ctx.close()
 
@@ -229,12 +238,7 @@ def test_kpi_tiles_first_formatted_with_no_data_instead_of_none(viewer: Page) ->
 
 def test_authors_chart_labels_never_overlap_at_phone_width(browser: Browser,
                                                            served: dict) -> None:
-    ctx = browser.new_context(base_url=served["url"], viewport={"width": 390, "height": 844})
-    page = ctx.new_page()
-    page.goto("/login?next=/dashboard")
-    page.fill("input[name=username]", "vera")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    ctx, page = _logged_in_viewer(browser, served, width=390, height=844)
     page.goto(f"/dashboard?{RANGE}")
     boxes = page.locator("#chart-authors a text:first-child").evaluate_all(
         "ts => ts.map(t => { const b = t.getBoundingClientRect(); return [b.top, b.bottom]; })")
@@ -246,17 +250,28 @@ def test_authors_chart_labels_never_overlap_at_phone_width(browser: Browser,
     ctx.close()
 
 
+def test_the_authors_table_fits_its_card_on_a_desktop(viewer: Page) -> None:
+    """With the demo's longest handles the table was 14 px wider than its card at
+    1366 px: the box scrolled and the "mentions →" arrow was cut off."""
+    viewer.set_viewport_size({"width": 1366, "height": 800})
+    viewer.goto(f"/dashboard?{RANGE}")
+    widths = viewer.locator("table[data-table=authors]").evaluate(
+        """t => { for (const r of t.tBodies[0].rows) {
+                    r.cells[0].textContent = 'reddit';
+                    r.cells[1].textContent = 'sparky_electrician';
+                    r.cells[2].textContent = '248,300'; }
+                  return [t.scrollWidth, t.closest('.table-scroll').clientWidth]; }""")
+    assert widths[0] <= widths[1], widths
+    drill = viewer.locator("#authors a.drill").first.bounding_box()
+    card = viewer.locator("#authors").bounding_box()
+    assert drill["x"] + drill["width"] <= card["x"] + card["width"]
+
+
 def test_charts_over_time_open_on_their_newest_days_on_a_phone(browser: Browser,
                                                                  served: dict) -> None:
     """At 390 px a chart over time scrolls sideways; it opened on the oldest days, so
     the newest (on the demo the only ones with mentions) were out of sight."""
-    ctx = browser.new_context(base_url=served["url"], viewport={"width": 390, "height": 844})
-    ctx.set_default_timeout(10_000)
-    page = ctx.new_page()
-    page.goto("/login?next=/dashboard")
-    page.fill("input[name=username]", "vera")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    ctx, page = _logged_in_viewer(browser, served, width=390, height=844)
     page.goto("/dashboard?since=2026-11-16&until=2026-11-23")
     places = page.locator("figure.chart-wrap").evaluate_all(
         "fs => fs.map(f => [f.querySelector('svg').id, f.scrollWidth > f.clientWidth,"

@@ -3,7 +3,8 @@
 This is where the dashboard's bars, points and rows lead: the queue lists only drafts
 that need an agent, while a chart counts every mention (praise, closed, answered), so
 the list behind a point must be this one for its length to equal the point's number.
-It has no actions; agents get a link to the same filters in the queue.
+It has no actions; whoever may read the queue (viewers too) gets a link to the same
+filters there.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from starlette.routing import Route
 from store import analytics, listing
 from web.auth import User
 from web.context import Web
+from web.desk import PAGES
 from web.filters import read
 from web.params import integer
 
 TONES = ("negative", "neutral", "positive")
+# Whoever may open the queue gets the link to it: the permission its route asks for.
+QUEUE_PERMISSION = next(permission for path, _, permission, _ in PAGES if path == "/queue")
 STATUSES = ("new", "needs_reply", "drafted", "replied", "no_action")
 
 
@@ -44,7 +48,7 @@ def routes(web: Web) -> list[Route]:
             filter_url=lambda key, value: "/mentions?" + urlencode(
                 {**active, key: value} if value else
                 {k: v for k, v in active.items() if k != key}),
-            queue_url="/queue?" + urlencode(queue_filters),
+            queue_url="/queue?" + urlencode(queue_filters) if user.can(QUEUE_PERMISSION) else "",
             choices={k: analytics.values(web.store, k) for k in analytics.DIMENSIONS},
             tones=TONES, statuses=STATUSES)
 

@@ -9,7 +9,7 @@ from config.settings import Settings
 from core.clock import from_iso
 from listener.platforms import platform_length, reply_limit
 from pipeline.actions import draft_problems
-from store import inbox, mentions
+from store import drafts, inbox, mentions
 from store import outcomes as outcome_store
 from store.db import Store
 
@@ -67,9 +67,9 @@ def build_items(store: Store, settings: Settings, now: datetime,
             earlier=inbox.replies_to_author(store, row["mention_id"]),
             customer=(inbox.customer(store, row["mention_id"])
                       if customers is None or row["draft_id"] in customers else None),
-            # The article as the draft stands: an edit that dropped the link drops it here.
-            article_in_text=bool(row.get("article_url"))
-            and row["article_url"] in (row["draft_text"] or ""),
+            # The article as the draft stands: an edit that dropped the link says so; a
+            # link the first draft never carried (cut to fit) is no warning.
+            article=drafts.article_state(row),
             notes=notes.get(row["mention_id"], []),
             corrected=fixed.get(row["mention_id"], {}),
             outcome=judged.get(row["mention_id"]),

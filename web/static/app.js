@@ -35,8 +35,9 @@ function updateCounter(area) {
   counter.classList.toggle("over", n > limit);
   const approve = form.querySelector("button.approve");
   if (approve && !approve.dataset.lock) approve.disabled = n > limit || n === 0;
-  // The article line follows the text: an edit that drops the link says it will not go.
-  const gone = form.querySelector(".article-gone");
+  // The article line follows the text: an edit that drops the link says it will not go;
+  // a link the first draft left out (to fit) reads as such until it is added.
+  const gone = form.querySelector(".article-gone, .article-left");
   if (gone && area.dataset.article) gone.hidden = area.value.includes(area.dataset.article);
 }
 
