@@ -150,19 +150,25 @@ def percent(value: float | None) -> str:
 
 
 def lines(kpis: OutcomeKpis) -> list[str]:
-    """The figures as short text lines (report, digest), predicted figures named so."""
+    """The figures as short text lines (report, digest), predicted figures named so;
+    "no data" where a figure has no sample (as on the dashboard)."""
     n = kpis.conversations
     change = kpis.net_sentiment_change
     mean = kpis.csat_mean
+    csat = ("no data" if mean is None else f"{percent(kpis.csat_share)} satisfied, mean "
+            f"predicted score {mean:.2f}/5")
+
+    def rate(value: float | None) -> str:
+        return "no data" if value is None else percent(value)
+
     return [
         f"Conversations with an outcome: {n} (resolved {kpis.resolved}, open {kpis.open}, "
         f"escalated {kpis.escalated}, no answer {kpis.no_answer})",
-        f"Resolution rate: {percent(kpis.resolution_rate)} (n={n})",
-        f"First-contact resolution: {percent(kpis.first_contact_rate)} (n={n})",
+        f"Resolution rate: {rate(kpis.resolution_rate)} (n={n})",
+        f"First-contact resolution: {rate(kpis.first_contact_rate)} (n={n})",
         f"Predicted CSAT ({PREDICTED} from the customer's words, not a survey): "
-        f"{percent(kpis.csat_share)} satisfied, mean predicted score "
-        f"{'-' if mean is None else f'{mean:.2f}'}/5 (n={kpis.rated})",
-        f"Net sentiment change: {'-' if change is None else f'{change:+.2f}'} "
+        f"{csat} (n={kpis.rated})",
+        f"Net sentiment change: {'no data' if change is None else f'{change:+.2f}'} "
         f"(n={kpis.changes})",
     ]
 

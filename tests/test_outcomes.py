@@ -390,3 +390,22 @@ def test_the_daily_digest_names_the_outcomes_and_says_predicted(desk, decider):
     text, page = digest.text(), html.unescape(digest.html())
     assert "Resolution rate: 100.0% (n=1)" in text
     assert "Predicted CSAT (predicted from the customer's words, not a survey)" in page
+
+
+def test_outcome_lines_say_no_data_without_a_sample():
+    """The report's and digest's lines: "no data" where a figure has no sample (they
+    read "Resolution rate: - (n=0)" and "- satisfied, mean predicted score -/5")."""
+    empty = outcome_metrics.lines(outcome_metrics.OutcomeKpis())
+    assert empty[1:] == [
+        "Resolution rate: no data (n=0)",
+        "First-contact resolution: no data (n=0)",
+        "Predicted CSAT (predicted from the customer's words, not a survey): no data (n=0)",
+        "Net sentiment change: no data (n=0)"]
+    some = outcome_metrics.lines(outcome_metrics.OutcomeKpis(
+        conversations=2, resolved=1, rated=1, satisfied=1, score_sum=4.5, changes=1,
+        change_sum=0.5))
+    assert some[1:] == [
+        "Resolution rate: 50.0% (n=2)", "First-contact resolution: 0.0% (n=2)",
+        "Predicted CSAT (predicted from the customer's words, not a survey): 100.0% "
+        "satisfied, mean predicted score 4.50/5 (n=1)",
+        "Net sentiment change: +0.50 (n=1)"]
