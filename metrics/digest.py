@@ -104,7 +104,7 @@ class Digest:
         for f in self.figures:
             lines.append(f"{f['metric']:<{width}}  {f['now_text']:>10}  ({f['change_text']} vs "
                          "the day before)")
-        lines += ["", "Mentions per hour (# negative, = neutral, + positive):",
+        lines += ["", "Mentions per hour (count, then # negative, = neutral, + positive):",
                   *_ascii_bars(self.hourly), "", "The last seven days:", *_ascii_bars(self.week)]
         if self.outcomes:
             lines += ["", "Did our replies help (conversations of the last seven days):",
@@ -120,13 +120,16 @@ class Digest:
 
 
 def _ascii_bars(rows: list[dict[str, Any]], width: int = 40) -> list[str]:
-    """One text line per row: its label and a bar of #, = and + (negative, neutral,
-    positive), scaled so the longest fits ``width``."""
-    top = max((sum(r[t] for t in TONES) for r in rows), default=0)
+    """One text line per row: its label, its count (a scaled bar cannot be counted) and
+    a bar of #, = and + (negative, neutral, positive), scaled so the longest fits
+    ``width``."""
+    totals = [sum(r[t] for t in TONES) for r in rows]
+    top = max(totals, default=0)
     scale = width / top if top > width else 1
-    return [f"{r['label']:>6}  " + "".join(ch * round(r[t] * scale)
-                                            for ch, t in zip("#=+", TONES, strict=True))
-            for r in rows]
+    digits = len(f"{top:,}")
+    return [(f"{r['label']:>6}  {total:>{digits},}  " + "".join(
+                ch * round(r[t] * scale) for ch, t in zip("#=+", TONES, strict=True))).rstrip()
+            for r, total in zip(rows, totals, strict=True)]
 
 
 def _one_line(text: str, limit: int = 160) -> str:

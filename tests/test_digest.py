@@ -113,6 +113,12 @@ def test_digest_content_written_once_and_posted(make_settings, monkeypatch):
                                             ["Fri", "20"], ["Sat", "21"], ["Sun", "22"],
                                             ["Mon", "23"]]
     assert week[-2].endswith("##") and week[-1].count("#") == 7 and week[-1].count("+") == 3
+    # Each bar says its count (a bar scaled to 40 characters hides it): 10 on the 23rd.
+    assert [w.split()[2] for w in week] == ["0", "0", "0", "0", "0", "2", "10"]
+    start = lines.index("Mentions per hour (count, then # negative, = neutral, + positive):")
+    hours = lines[start + 1:start + 25]
+    assert sum(int(h.split()[1]) for h in hours) == 10
+    assert all(int(h.split()[1]) == sum(h.count(c) for c in "#=+") for h in hours)
     assert html.count('class="urgent"') == 5 and html.count('class="praise"') == 3
     assert "Open the dashboard" in html
     row = store.query("SELECT posted_at, error FROM digests WHERE day = '2026-11-23'")[0]
