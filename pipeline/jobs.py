@@ -133,8 +133,10 @@ class Pipeline:
         if result.retry_at:  # rate limited part-way: what was read is kept, go on later
             sources.pause(self.store, name, result.retry_at, "rate limited part-way",
                           self.clock.now(), kind=sources.RATE)
-        log.info("poll %s: %d fetched, %d new, %d requests", name, len(result.mentions), new,
-                 result.requests)
+        # A poll that stored nothing is DEBUG: an idle source is no news every interval
+        # (/health and doctor keep each source's last success and counts).
+        log.log(logging.INFO if new else logging.DEBUG, "poll %s: %d fetched, %d new, %d "
+                "requests", name, len(result.mentions), new, result.requests)
         return new
 
     def _source_failed(self, name: str, exc: SourceError, now: datetime) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 
 import pytest
@@ -182,3 +183,19 @@ def test_rate_limited_source_waits_for_reset_while_others_go_on(make_settings, c
     pipeline.poll_source("limited")
     assert limited.calls == 2
     assert sources.paused_until(pipeline.store, "limited") == (None, "")
+
+
+def test_a_poll_that_brought_nothing_new_is_no_info_line(make_settings, classifier, clock,
+                                                          caplog):
+    """An idle replay source logged "poll replay: 0 fetched, 0 new, 0 requests" every
+    5 seconds; a poll that stored mentions is still one INFO line, an idle one DEBUG."""
+    settings = make_settings([mention_line("1", "@lumora my order never arrived!!")])
+    pipeline = make_pipeline(settings, classifier, clock)
+    with caplog.at_level(logging.DEBUG, logger="pipeline.jobs"):
+        assert pipeline.poll_source("replay") == 1
+        clock.advance(5)
+        assert pipeline.poll_source("replay") == 0
+    polls = [(r.levelname, r.getMessage()) for r in caplog.records
+             if r.getMessage().startswith("poll replay")]
+    assert polls == [("INFO", "poll replay: 1 fetched, 1 new, 0 requests"),
+                     ("DEBUG", "poll replay: 0 fetched, 0 new, 0 requests")]
