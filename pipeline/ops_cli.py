@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from config.settings import Settings
 from core.clock import from_iso
+from core.errors import MentiondeskError
 from store import operations, set_aside
 from store.db import Store
 
@@ -61,17 +62,22 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
-    from store.schema import migrations, open_store
+    from store.schema import migrate
 
-    store = open_store(settings.app.database)
+    database = settings.app.database
+    if not database.exists():  # a mistyped path: never create an empty desk and say "ok"
+        raise MentiondeskError(f"doctor: no database at {database} (app.database; the "
+                               "daemon or `main.py db migrate` creates it)")
+    store = Store(database)
+    # The checks read the current schema: doctor applies what was pending, and says so.
+    applied = migrate(store)
     if args.release is not None:
         n = set_aside.release(store, args.clock.now(), args.release or None)
         print(f"released {n} rows; the stages try them again on their next run")
         return 0
     report = operations.status(store)
     report["integrity"] = operations.integrity(store)
-    with store.reading() as db:
-        report["pending_migrations"] = [m.name for m in migrations.pending(db)]
+    report["migrated_now"] = applied
     report.update(timely(store, settings, args.clock.now()))
     return print_report(report, settings, sys.stdout)
 
@@ -163,9 +169,12 @@ def problems(report: dict[str, Any]) -> list[str]:
 
 
 def print_report(report: dict[str, Any], settings: Settings, out: TextIO) -> int:
-    print(f"database   {settings.app.database}: writable={report['writable']} "
-          f"integrity={report['integrity']} pending migrations={report['pending_migrations']}",
-          file=out)
+    applied = report["migrated_now"]
+    print(f"database   {settings.app.database}: "
+          f"{'writable' if report['writable'] else 'NOT writable'}, "
+          f"integrity {report['integrity']}, "
+          + (f"migrations applied now: {', '.join(applied)}" if applied
+             else "no migration pending"), file=out)
     for s in report["sources"]:
         print(f"source     {s['name']} ({s['platform']}): last success {s['last_success_at']},"
               f" polls {s['polls']}, fetched {s['fetched']}, requests {s['requests']},"

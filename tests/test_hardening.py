@@ -340,3 +340,27 @@ def test_a_whole_process_runs_on_the_date_the_environment_sets(make_settings, tm
     assert (OffsetClock(-2).now().date() - datetime.now(UTC).date()).days in (-2, -3)
     with pytest.raises(ConfigError):
         process_clock({"MENTIONDESK_CLOCK_OFFSET_DAYS": "inf"})
+
+
+def test_doctor_on_a_database_that_is_not_there_says_so_and_makes_none(make_settings,
+                                                                        tmp_path,
+                                                                        capsys) -> None:
+    """A mistyped app.database: doctor created an empty, freshly migrated file there and
+    said "ok"; now it names the path in one line, exit 1, and leaves nothing behind.
+    On a real desk its database line reads as words, not Python values."""
+    import main as entry
+
+    make_settings()
+    config = str(tmp_path / "config.toml")
+    missing = tmp_path / "desk.db"
+    assert entry.main(["--config", config, "doctor"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (f"mentiondesk: doctor: no database at {missing} (app.database;"
+                            " the daemon or `main.py db migrate` creates it)\n")
+    assert not missing.exists()
+
+    open_store(missing).close()
+    assert entry.main(["--config", config, "doctor"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == (f"database   {missing}: writable, integrity ok, no migration pending")

@@ -125,7 +125,7 @@ def test_doctor_is_content_on_a_healthy_desk(make_settings, clock, tmp_path):
                             cwd=REPO, capture_output=True, text=True, timeout=120,
                             env={**os.environ, "MENTIONDESK_CLOCK_OFFSET_DAYS": f"{days:.6f}"})
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
-    assert "writable=True integrity=ok pending migrations=[]" in doctor.stdout
+    assert ": writable, integrity ok, no migration pending\n" in doctor.stdout
     assert "source     replay (replay): last success 2026-11-23T09:00:00+00:00" in doctor.stdout
     assert "awaiting_approval 1" in doctor.stdout
     assert doctor.stdout.rstrip().endswith("ok")

@@ -82,7 +82,7 @@ def test_installed_commands_run_from_anywhere(installed, tmp_path):
     assert triaged >= 20 and drafted >= 5
     # The sub-command first, then --config, works too.
     doctor = run(installed, elsewhere, "doctor", "--config", str(demo))
-    assert "integrity=ok" in doctor.stdout, doctor.stderr
+    assert "integrity ok" in doctor.stdout, doctor.stderr
     # The review acts as a desk account, never as the login name.
     nobody = run(installed, elsewhere, "review", "--config", str(demo), stdin="")
     assert nobody.returncode == 2 and "--as NAME" in nobody.stderr
