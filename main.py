@@ -21,7 +21,8 @@
     python main.py users add NAME --role admin   web inbox accounts (add|list|disable|
                                     enable|reset-password|role); no default password
 
-Exit codes: 0 ok, 1 runtime error (one line on stderr), 2 bad configuration.
+Exit codes: 0 ok, 1 runtime error (one line on stderr), 2 bad configuration or argument,
+130 Ctrl-C before a command handles it (one line).
 """
 
 from __future__ import annotations
@@ -581,6 +582,9 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     except MentiondeskError as exc:
         print(f"mentiondesk: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C before a command's own handling (the model loading)
+        print("\nmentiondesk: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

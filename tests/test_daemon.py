@@ -163,3 +163,19 @@ def test_a_port_in_use_stops_run_in_one_line_and_timings_still_measure(make_sett
 
         assert main.main(["--config", config, "doctor", "--timings"]) == 0
         assert 'process start to "daemon running"' in capsys.readouterr().out
+
+
+def test_ctrl_c_during_start_up_is_one_line_not_a_traceback(make_settings, tmp_path, capsys,
+                                                            monkeypatch) -> None:
+    """Ctrl-C while the model loads (before the daemon's own handlers are set) printed
+    a KeyboardInterrupt traceback; now one line and the shell's 130."""
+    import main
+
+    make_settings()
+
+    def pressed(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(main, "build_pipeline", pressed)
+    assert main.main(["--config", str(tmp_path / "config.toml"), "run", "--no-web"]) == 130
+    assert capsys.readouterr().err.endswith("\nmentiondesk: interrupted\n")
