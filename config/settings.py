@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal, Union, get_args
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from config.base import SourceBase, Strict
 from core.errors import ConfigError
@@ -31,7 +31,10 @@ ACCOUNT_WORDS = ("hacked", "fraud", "unauthorized", "unauthorised")
 class AppSettings(Strict):
     database: Path = Path("data/mentiondesk.db")
     data_dir: Path = Path("data")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Any case ("debug" is how people write it); stored as logging's upper-case name.
+    log_level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"],
+                         BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v)
+                         ] = "INFO"
     log_format: Literal["text", "json"] = "text"  # json: one object per line
     raw_retention_days: int = Field(0, ge=0)  # purge raw API payloads after N days; 0 keeps
     agent_name: str = ""  # the desk account `main.py review` acts as without --as

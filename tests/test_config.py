@@ -162,3 +162,13 @@ def test_ai_settings_come_from_nested_environment_variables(tmp_path):
         load(config, env={"MENTIONDESK_RESPONDER_AI_ENABLED": "true"})
     assert "MENTIONDESK_RESPONDER_AI_ENABLED" in str(error.value)
     assert "model" in str(error.value)
+
+
+def test_log_level_in_any_case(tmp_path):
+    """`MENTIONDESK_APP_LOG_LEVEL=debug` stopped start-up ("Input should be 'DEBUG', ...");
+    a level is a level in any case. A word that is no level still stops it."""
+    path = write(tmp_path, base(tmp_path))
+    assert load(path, env={"MENTIONDESK_APP_LOG_LEVEL": "debug"}).app.log_level == "DEBUG"
+    assert load(path, env={"MENTIONDESK_APP_LOG_LEVEL": "Warning"}).app.log_level == "WARNING"
+    with pytest.raises(ConfigError, match=r"app\.log_level"):
+        load(path, env={"MENTIONDESK_APP_LOG_LEVEL": "loud"})
