@@ -18,8 +18,9 @@ class ConfigError(MentiondeskError):
     """A setting is missing, mistyped or contradicts another one."""
 
     def __init__(self, file: str, key: str, problem: str) -> None:
+        """``key`` "-": the problem is the whole file's (missing, not TOML): no key shown."""
         self.file, self.key, self.problem = file, key, problem
-        super().__init__(f"{file}: {key}: {problem}")
+        super().__init__(f"{file}: {problem}" if key == "-" else f"{file}: {key}: {problem}")
 
 
 class SourceError(MentiondeskError):

@@ -172,3 +172,14 @@ def test_log_level_in_any_case(tmp_path):
     assert load(path, env={"MENTIONDESK_APP_LOG_LEVEL": "Warning"}).app.log_level == "WARNING"
     with pytest.raises(ConfigError, match=r"app\.log_level"):
         load(path, env={"MENTIONDESK_APP_LOG_LEVEL": "loud"})
+
+
+def test_a_whole_file_problem_names_no_key(tmp_path):
+    """A missing file or broken TOML has no key: the line read "absent.toml: -: file not
+    found", a dash where a key goes."""
+    with pytest.raises(ConfigError) as missing:
+        load(tmp_path / "absent.toml", env={})
+    assert str(missing.value) == f"{tmp_path / 'absent.toml'}: file not found"
+    with pytest.raises(ConfigError) as broken:
+        load(write(tmp_path, "[app\n"), env={})
+    assert str(broken.value).startswith(f"{tmp_path / 'c.toml'}: not valid TOML: ")
