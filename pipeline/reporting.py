@@ -161,6 +161,11 @@ def write_digests(store: Store, settings: Settings, now: datetime) -> list[str]:
     for brand in settings.brands:
         if alerts.digest_done(store, brand.name, day.isoformat()):
             continue
+        # No digest for a local day that ended before the brand's first data (a fresh
+        # desk posted an all-zero one for the day before it listened).
+        first = analytics.first_hour(store, brand.name)
+        if first is None or first > local_hours(day, ZoneInfo(m.timezone))[-1][0]:
+            continue
         digest = build_digest(store, settings, brand.name, day)
         folder = (m.digest_dir or settings.app.data_dir / "digests") / brand.name
         folder.mkdir(parents=True, exist_ok=True)

@@ -118,6 +118,13 @@ def first_day(store: Store, brand: str) -> str | None:
                        [brand])[0]["d"]
 
 
+def first_hour(store: Store, brand: str) -> str | None:
+    """The first hour ("YYYY-MM-DDTHH", UTC) this brand has any rollup for (a digest's
+    day must not end before it)."""
+    return store.query("SELECT min(hour) AS h FROM rollup_hourly WHERE brand = ?",
+                       [brand])[0]["h"]
+
+
 def examples(store: Store, brand: str, since: str, until: str, label: str = "",
              limit: int = 3) -> list[dict[str, Any]]:
     """Raw mentions created in [since, until) (ISO texts), widest reach first; empty

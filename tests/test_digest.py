@@ -124,3 +124,24 @@ def test_digest_content_written_once_and_posted(make_settings, monkeypatch):
     row = store.query("SELECT posted_at, error FROM digests WHERE day = '2026-11-23'")[0]
     assert row["posted_at"] and row["error"] == ""
     assert drafts_by_state(store)["pending"] == 6
+
+
+def test_no_digest_for_a_day_before_the_brand_had_any_data(make_settings):
+    """A fresh desk started on the 24th wrote (and posted) an all-zero digest for the
+    23rd, a day it was not listening; the first digest is for a day with data, and a
+    quiet day after that still gets one."""
+    settings = make_settings(extra=DIGEST)
+    store = open_store(settings.app.database)
+    assert write_digests(store, settings, ny(24, 9).astimezone(UTC)) == []
+    assert not (settings.app.data_dir / "digests").exists()
+    assert store.query("SELECT count(*) AS n FROM digests")[0]["n"] == 0
+
+    seed(store, ny(24, 10), text="hello lumora")
+    refresh_metrics(store, ny(24, 11).astimezone(UTC), 60)
+    assert write_digests(store, settings, ny(24, 12).astimezone(UTC)) == []  # still the 23rd
+    folder = settings.app.data_dir / "digests" / "Lumora"
+    assert write_digests(store, settings, ny(25, 9).astimezone(UTC)) == [
+        str(folder / "2026-11-24.html")]
+    assert write_digests(store, settings, ny(26, 9).astimezone(UTC)) == [
+        str(folder / "2026-11-25.html")]  # a quiet day once listening: written
+    store.close()
