@@ -5,7 +5,7 @@ The fine-tuned encoder's own tone (``tone_logits`` of ``encoder.onnx``) was trai
 two sources (US airline tweets, TweetEval) and reads other sources' tone worse (issue 17:
 0.57-0.82 macro recall). Re-fine-tuning it is hours on two cores; this head is a small
 numpy softmax MLP (``train_wide.fit`` with ``output="softmax"``, an ensemble of five
-seeds like the triage heads) over the same serving inputs as the triage heads
+seeds) over the same serving inputs as the triage heads
 (``features`` and ``sentence``), trained on every source that says a tone, each source's
 classes balanced so decisions aim at macro recall. Alone it is better on care brands and
 worse on TweetEval; served, its log-probabilities are averaged with the encoder's
@@ -52,7 +52,7 @@ CLASS_CAP = 10.0  # a rare class's rows count at most this many times a source's
 WEIGHTS = np.round(np.arange(0.0, 1.01, 0.1), 2)  # blend weights on the head tried
 # The best of the fits tried (docs/model.md, Tone): every input standardised, no
 # projection on principal axes (the 192 axes the triage heads use lost 1-2 points here),
-# five seeds averaged (as the triage heads).
+# five seeds averaged (what was measured; the triage heads use ten).
 TONE_FIT = FitSettings(components=0, epochs=10, members=5)
 ENCODER_SOURCES = {"airline", "tweeteval"}  # the fine-tuned encoder's own training sources
 

@@ -83,7 +83,7 @@ class FitSettings:
     weight_decay: float = 1e-3
     dropout: float = 0.1
     seed: int = 13
-    members: int = 5  # fits with seeds seed, seed+1, ... whose logits are averaged
+    members: int = 10  # fits with seeds seed, seed+1, ... whose logits are averaged (docs/model.md)
 
 
 @dataclass
