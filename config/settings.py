@@ -424,7 +424,9 @@ class MetricsSettings(Strict):
     digest_enabled: bool = True
     digest_time: str = Field("08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     digest_dir: Path | None = None  # None: <app.data_dir>/digests
-    public_url: str = "http://127.0.0.1:8080"  # base of inbox links in digests and alerts
+    # Base of inbox links in digests and alerts; empty: the [web] host and port the desk
+    # serves on (``Settings.inbox_url``), so a changed port does not leave dead links.
+    public_url: str = ""
     spike_baseline_days: int = Field(7, ge=1, le=60)
     spike_min_days: int = Field(3, ge=1)
     spike_min_negative: int = Field(10, ge=1)
@@ -443,7 +445,7 @@ class MetricsSettings(Strict):
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"timezone: unknown time zone {self.timezone!r}") from None
-        if not self.public_url.startswith(("http://", "https://")):
+        if self.public_url and not self.public_url.startswith(("http://", "https://")):
             raise ValueError("public_url: needs an http(s) URL")
         return self
 
@@ -500,6 +502,14 @@ class Settings(Strict):
             raise ValueError("responder safety words must be triage always_reply_words "
                              f"too (add them to [triage]): {', '.join(missing)}")
         return self
+
+    def inbox_url(self) -> str:
+        """Where people open the web inbox: ``metrics.public_url``, or else the address
+        the desk serves on (a wildcard bind address read as this machine)."""
+        if self.metrics.public_url:
+            return self.metrics.public_url.rstrip("/")
+        host = "127.0.0.1" if self.web.host in ("", "0.0.0.0", "::") else self.web.host
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.web.port}"
 
     def brand(self, name: str) -> BrandSettings:
         """The brand called ``name``; a row stored under a brand since renamed or removed

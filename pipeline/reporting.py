@@ -33,7 +33,7 @@ def _hour_text(moment: datetime) -> str:
 
 def _page_url(settings: Settings, page: str, **query: str) -> str:
     """A filtered list of the web app: "queue" (work waiting) or "mentions" (all)."""
-    return f"{settings.metrics.public_url.rstrip('/')}/{page}?{urlencode(query)}"
+    return f"{settings.inbox_url()}/{page}?{urlencode(query)}"
 
 
 def _findings(store: Store, settings: Settings, brand: str, hour_start: datetime,
@@ -132,7 +132,7 @@ def build_digest(store: Store, settings: Settings, brand: str, day: date) -> Dig
     scope = analytics.Scope("hour", hours[0][0], end, brand=brand)
     previous = analytics.Scope("hour", local_hours(week[-2], zone)[0][0], hours[0][0],
                                brand=brand)
-    base = settings.metrics.public_url.rstrip("/")
+    base = settings.inbox_url()
     return Digest(
         brand=brand, day=day, zone=settings.metrics.timezone,
         current=analytics.aggregate(store, scope)[0],

@@ -46,6 +46,16 @@ def test_environment_overrides_file(tmp_path):
     assert load(path, env={"MENTIONDESK_WEB_PORT": "9001"}).web.port == 9001
 
 
+def test_inbox_links_follow_the_port_unless_a_public_url_is_set(tmp_path):
+    # Digest and alert links: a desk moved to another port must not link to 8080.
+    path = write(tmp_path, base(tmp_path) + '\n[web]\nhost = "0.0.0.0"\nport = 9123\n')
+    assert load(path, env={}).inbox_url() == "http://127.0.0.1:9123"
+    env = {"MENTIONDESK_METRICS_PUBLIC_URL": "https://desk.example/"}
+    assert load(path, env=env).inbox_url() == "https://desk.example"
+    with pytest.raises(ConfigError, match="http"):
+        load(path, env={"MENTIONDESK_METRICS_PUBLIC_URL": "desk.example"})
+
+
 def test_defaults_fill_what_the_file_leaves_out(tmp_path):
     settings = load(write(tmp_path, base(tmp_path)), env={})
     assert settings.sla.first_response_minutes == 60
