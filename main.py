@@ -324,6 +324,10 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     scope = analytics.Scope(args.by, *period.bounds(args.by), brand=args.brand or "",
                             platform=args.platform or "")
     rows = report.rows(analytics.aggregate(store, scope, ("bucket", "brand", "platform")))
+    if not rows and args.brand and args.brand not in {b.name for b in settings.brands}:
+        # A brand removed from the settings may still have history; one never seen is a typo.
+        raise MentiondeskError(f"report: no brand named {args.brand!r} in the settings "
+                               f"({', '.join(b.name for b in settings.brands)}) or the data")
     text = report.FORMATS[args.format](rows)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)

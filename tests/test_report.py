@@ -120,3 +120,18 @@ def test_report_keeps_a_range_longer_than_a_year_whole(make_settings, tmp_path, 
                       "--until", "2026-11-30", "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["period"] for r in rows] == ["2025-06-02", "2026-11-20"]
+
+
+def test_report_names_a_brand_it_does_not_know(make_settings, tmp_path, capsys):
+    """A mistyped brand is an error, not "no mentions" as if the brand had a quiet week;
+    a configured brand with a quiet period still reports."""
+    config = _rolled_up(make_settings, tmp_path)
+    code = main.main(["--config", str(config), "report", "--brand", "Lumra"])
+    captured = capsys.readouterr()
+    assert (code, captured.out) == (1, "")
+    assert captured.err.startswith("mentiondesk: report: no brand named 'Lumra' in the "
+                                   "settings (Lumora")
+    assert main.main(["--config", str(config), "report", "--brand", "Lumora",
+                      "--since", "2026-11-01", "--until", "2026-11-02",
+                      "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
