@@ -260,9 +260,9 @@ def _origin(args: argparse.Namespace, settings: Settings) -> list[str]:
     first questions of an operator whose desk shows nothing (`run` logs, `poll` prints)."""
     from config.loader import config_origin
 
-    database = settings.app.database
-    return [f"config {config_origin(args.config, os.environ)}",
-            f"database {database} ({database.resolve()})"]
+    database, resolved = settings.app.database, settings.app.database.resolve()
+    where = f"{database}" if database == resolved else f"{database} ({resolved})"
+    return [f"config {config_origin(args.config, os.environ)}", f"database {where}"]
 
 
 def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
