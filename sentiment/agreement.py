@@ -25,7 +25,7 @@ import numpy as np
 
 from sentiment.classifier import HEADS, LABELS
 from sentiment.evaluate import DataError, binary_metrics, compute_metrics
-from sentiment.labels import CARE_COLUMNS, CARE_FILE, LABELS_DIR, unescape_field
+from sentiment.labels import CARE_FILE, LABELS_DIR, care_examples, escape_field
 from sentiment.train_wide import macro_f1
 
 SEED = "agree-1"  # part of every row's hash: a new seed is a new, independent draw
@@ -56,23 +56,17 @@ def quotas(counts: dict[str, int], size: int = SAMPLE_SIZE, twcs: int = TWCS_SHA
 
 def draw(path: Path = CARE_FILE) -> list[tuple[str, str, str]]:
     """(source, id, escaped text) of the sampled rows, in draw order: per source, the rows
-    with the lowest draw keys. Reads only the source, id and text columns."""
-    rows: list[tuple[str, str, str]] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("source\t"):
-            continue
-        parts = line.split("\t")
-        if len(parts) != len(CARE_COLUMNS):
-            raise ValueError(f"{path}: a line without {len(CARE_COLUMNS)} columns")
-        rows.append((parts[0], parts[2], parts[3]))
+    with the lowest draw keys (``sentiment.labels.care_examples`` reads the file; only
+    source, id and text come out, so the labeller never sees the first answers)."""
+    rows = [(e.source, e.id, e.text) for e in care_examples(path)]
     want = quotas(Counter(r[0] for r in rows))
     rows.sort(key=lambda r: _draw_key(r[0], r[1]))
     taken: Counter[str] = Counter()
     out = []
-    for row in rows:
-        if taken[row[0]] < want.get(row[0], 0):
-            taken[row[0]] += 1
-            out.append(row)
+    for source, row_id, text in rows:
+        if taken[source] < want.get(source, 0):
+            taken[source] += 1
+            out.append((source, row_id, escape_field(text)))
     return out
 
 
@@ -111,13 +105,10 @@ def join(care: Path = CARE_FILE, second: Path = SECOND_FILE) -> list[Pair]:
     labels is a DataError (the two files must describe the same rows)."""
     answers = read_second(second)
     pairs = []
-    for line in care.read_text(encoding="utf-8").splitlines():
-        parts = line.split("\t")
-        key = (parts[0], parts[2]) if len(parts) == len(CARE_COLUMNS) else None
-        if key in answers:
-            first = dict(zip(CARE_COLUMNS, parts, strict=True))
-            pairs.append(Pair(key[0], key[1], unescape_field(first["text"]),
-                              {k: first[k] for k in SECOND_COLUMNS[2:]}, answers.pop(key)))
+    for e in care_examples(care):
+        if (e.source, e.id) in answers:
+            first = {**{h: str(e.answers[h]) for h in HEADS}, "tone": e.tone or ""}
+            pairs.append(Pair(e.source, e.id, e.text, first, answers.pop((e.source, e.id))))
     if answers:
         raise DataError(f"{len(answers)} second labels (e.g. {next(iter(answers))}) are not "
                         f"in {care}")

@@ -79,6 +79,7 @@ class Example:
     brand: str = ""  # care labels: the addressed brand (TWCS) or the brand talked about
     topic: str = ""  # care labels: one of TOPIC_NAMES where it was obvious, else ""
     unsure: bool = False  # care labels: the labeller hesitated
+    id: str = ""  # care labels: the row's id in its data set (with source, its key there)
 
     @property
     def split(self) -> Split:
@@ -181,7 +182,7 @@ def care_examples(path: Path = CARE_FILE) -> list[Example]:
         if len(parts) != len(CARE_COLUMNS):
             raise DataError(f"{path}:{number}: expected {len(CARE_COLUMNS)} tab-separated "
                             f"columns, found {len(parts)}")
-        source, brand, _id, text, *flags, tone, topic, unsure = parts
+        source, brand, row_id, text, *flags, tone, topic, unsure = parts
         if any(f not in ("0", "1") for f in (*flags, unsure)) or tone not in LABELS \
                 or topic not in ("", *TOPIC_NAMES):
             raise DataError(f"{path}:{number}: expected 0/1 answers, a tone in {LABELS} "
@@ -189,7 +190,7 @@ def care_examples(path: Path = CARE_FILE) -> list[Example]:
         text = unescape_field(text)
         answers = dict(zip(HEADS, map(int, flags), strict=True))
         examples.append(Example(text_key(text), source, text, answers, tone, brand, topic,
-                                unsure == "1"))
+                                unsure == "1", row_id))
     return examples
 
 
