@@ -22,10 +22,11 @@ supports; the rest are unknown (``-1``) and train nothing:
 - The hand labels (``sentiment/labels``: airline, TweetEval, sample, written, and the
   care labels of ``care_labels.tsv`` when present): all four answers.
 
-Handles are *varied*, never kept: a brand handle becomes one drawn (by a hash of the
-text) from a pool of made-up brands, a user id a made-up user, and a request without
-any handle gets one in front half of the time (requests and chatter alike), so neither
-a brand's name nor the mere presence of a handle can be a shortcut.
+Handles are *varied*, never kept (``sentiment.handles``, which serving applies too): a
+brand handle becomes one drawn (by a hash of the text) from a pool of made-up brands, a
+user id a made-up user, and a request without any handle gets one in front half of the
+time (requests and chatter alike), so neither a brand's name nor the mere presence of a
+handle can be a shortcut.
 """
 
 from __future__ import annotations
@@ -33,24 +34,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from sentiment.classifier import HEADS
 from sentiment.evaluate import Dataset as ToneSet
 from sentiment.evaluate import load_airline, load_tweeteval
+from sentiment.handles import HANDLE, vary_handles
 from sentiment.labels import CARE_FILE, LABELS_DIR, care_examples, join
 
 UNKNOWN = -1
-# Made-up brand and user handles; a text's handles are replaced by ones drawn from these.
-BRANDS = ("Lumora", "NovaBank", "AcmeHelp", "QuillMobile", "OrbitAir", "PeakFiber",
-          "TessaShop", "VelaCare", "BrightRail", "KiteGames", "HelioEnergy", "MarlowFoods",
-          "ZenithTV", "CobaltPay", "SprigSupport", "AtlasStream", "FernHotels",
-          "RidgeAuto")  # fmt: skip
-USERS = ("jess_m", "dkaur", "tom_bee", "ana_r", "mikeyp", "lolo22", "sam_writes", "kofi_a",
-         "rjenkins", "neha__", "petewong", "marta_s")  # fmt: skip
-_HANDLE = re.compile(r"@(\w+)")
 _CLINC_REQUESTS = {  # CLINC150 intents of a bank, card issuer or travel company's customers
     "transfer", "transactions", "balance", "freeze_account", "pay_bill", "bill_balance",
     "bill_due", "interest_rate", "routing", "min_payment", "order_checks", "pin_change",
@@ -85,34 +78,6 @@ class Row:
         return self.answers[HEADS.index(head)]
 
 
-def _draw(text: str, salt: str, pool: tuple[str, ...]) -> str:
-    digest = hashlib.sha1(f"{salt}\0{text}".encode()).digest()
-    return pool[digest[0] % len(pool)]
-
-
-def vary_handles(text: str, brands: set[str] | None = None, *, prefix: bool = False) -> str:
-    """``text`` with every @handle replaced by a made-up one (the same handle always gets
-    the same stand-in within a text): numeric ids and handles outside ``brands`` become
-    users, the rest brands. With ``prefix`` a text with no handle gets a brand handle in
-    front every other time (by hash), as a mention to a brand would."""
-    known = {b.lower() for b in brands} if brands is not None else None
-    seen: dict[str, str] = {}
-
-    def swap(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in seen:
-            is_user = name.isdigit() or name.lower() == "user" or (
-                known is not None and name.lower() not in known)
-            pool = USERS if is_user else BRANDS
-            seen[name] = _draw(text, name, pool)
-        return "@" + seen[name]
-
-    varied = _HANDLE.sub(swap, text)
-    if prefix and "@" not in text and _draw(text, "prefix", ("", "y")):
-        varied = f"@{_draw(text, 'brand', BRANDS)} {varied}"
-    return varied
-
-
 def _answers(**known: int) -> tuple[int, ...]:
     return tuple(known.get(head, UNKNOWN) for head in HEADS)
 
@@ -144,7 +109,7 @@ def twcs_rows(folder: Path) -> tuple[list[Row], dict[str, str]]:
                 brand = answer["author_id"]
                 break
         if not brand:
-            named = [lower[h.lower()] for h in _HANDLE.findall(r["text"]) if h.lower() in lower]
+            named = [lower[h.lower()] for h in HANDLE.findall(r["text"]) if h.lower() in lower]
             brand = named[0] if named else "unknown"
         groups[bare(r["text"])] = f"twcs:{brand.lower()}"
         out.append(Row("twcs", groups[bare(r["text"])], vary_handles(r["text"], brands),
@@ -280,7 +245,7 @@ CARE_SOURCES = {"apple-sentiment": "apple", "sms-spam": "sms", "youtube-spam": "
 def bare(text: str) -> str:
     """A text without its handles, spacing or case: the same tweet whichever way its
     handles were masked or varied."""
-    return " ".join(_HANDLE.sub("", text).split()).lower()
+    return " ".join(HANDLE.sub("", text).split()).lower()
 
 
 def care_label_rows(path: Path = CARE_FILE, brand_of: dict[str, str] | None = None
