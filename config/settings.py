@@ -145,6 +145,10 @@ class TriageSettings(Strict):
     complaint_threshold: float = Field(0.5, ge=0, le=1)
     spam_threshold: float | None = Field(None, ge=0, le=1)
     sarcasm_threshold: float | None = Field(None, ge=0, le=1)
+    # Literal praise that asks nothing, reports no problem and is no complaint needs the
+    # model's needs_reply at least this high to be queued (None: the model's own bar,
+    # chosen with its needs_reply threshold; a model without one has no bar).
+    praise_threshold: float | None = Field(None, ge=0, le=1)
     # The needs_reply bar drops to this (when lower than the model's) where more than
     # the model says a reply may be owed: a help word, question or urgency word in a
     # mention addressed to the brand, someone answering our reply, a mention not in

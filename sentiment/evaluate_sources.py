@@ -19,7 +19,7 @@ import numpy as np
 from config.settings import TriageSettings
 from sentiment.activations import softmax
 from sentiment.classifier import HEADS, LABELS, Prediction
-from sentiment.train_data import UNKNOWN, Row
+from sentiment.train_data import ABOUT_BRANDS, UNKNOWN, Row
 from sentiment.train_wide import (
     Dataset,
     by_source_table,
@@ -38,6 +38,8 @@ ADDRESSED = {"twcs", "airline", "sample", "written", "banking77", "clinc150", "b
 UNADDRESSED = {"tweeteval", "isarcasm"}
 TRIAGE_RECALL = 0.975  # triage's needs_reply recall aimed at on held-out brands' requests
 GRID = (0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
+PRAISE_GRID = (0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6)  # praise bars tried above the cut
+MIN_PRAISE = 10  # a source's praise counts in the choice from this many mentions on
 
 
 def triage_decisions(rows: Sequence[Row], probs: np.ndarray, tone_logits: np.ndarray,
@@ -111,23 +113,44 @@ def triage_thresholds(rows: Sequence[Row], data: Dataset, probs: np.ndarray,
                       tone_logits: np.ndarray, exclude: np.ndarray | None = None,
                       settings: TriageSettings | None = None) -> dict[str, float]:
     """The model's thresholds from out-of-source probabilities (rows in ``exclude``
-    ignored): complaint, spam and sarcasm at their best macro-F1; needs_reply the highest
-    value at which *triage* (model and rules together, as the desk decides) still finds
-    TRIAGE_RECALL of the held-out brands' first contacts that need a reply, so the rules
-    carry what they can and the model's bar stays as high as that allows. The unsure band
-    is the rules' alone (its bottom is the needs_reply threshold)."""
+    ignored): complaint, spam and sarcasm at their best macro-F1; needs_reply and the
+    praise bar (``praise_threshold``) together, as the desk decides with them (model and
+    rules). Of the pairs at which triage still finds TRIAGE_RECALL of the held-out brands'
+    first contacts that need a reply, the one that queues the least praise (positive
+    mentions needing no reply, averaged over the sources about brands that have some,
+    each source counting once); ties go to the higher needs_reply bar, then to the
+    lower praise bar. The unsure band is the rules' alone (its bottom is the needs_reply
+    threshold)."""
     thresholds = choose_thresholds(data, probs, exclude=exclude)
-    keep = np.ones(len(rows), bool) if exclude is None else ~exclude
-    care = np.flatnonzero(keep & care_first_contacts(data) & (data.targets[:, 0] == 1)
-                          & ~np.isnan(probs[:, 0])).tolist()  # fmt: skip
-    chosen = GRID[0]
+    keep = (np.ones(len(rows), bool) if exclude is None else ~exclude) & ~np.isnan(probs[:, 0])
+    care = keep & care_first_contacts(data) & (data.targets[:, 0] == 1)
+    praise = keep & (data.targets[:, 0] == 0) & np.array(
+        [r.tone == "positive" and r.source in ABOUT_BRANDS for r in rows])
+    sources = np.asarray(data.sources)
+    groups = [praise & (sources == s) for s in sorted(set(sources[praise]))]
+    groups = [g for g in groups if g.sum() >= MIN_PRAISE]
+    index = np.flatnonzero(care | praise).tolist()
+    at_care, head = care[index], probs[index, 0]
+    best: tuple[float, float, float] | None = None  # (praise queued, -cut, bar)
+    chosen: tuple[float, float | None] = (GRID[0], None)
     for cut in GRID:
-        trial = {**thresholds, "needs_reply": cut, "unsure": cut}
-        decided = triage_decisions([rows[i] for i in care], probs[care], tone_logits[care],
-                                   trial, settings)  # fmt: skip
-        if np.mean([t.needs_reply for t in decided]) >= TRIAGE_RECALL:
-            chosen = cut
-    thresholds["needs_reply"] = thresholds["unsure"] = chosen
+        # The bar at the cut itself changes nothing but marks the praise it would hold.
+        trial = {**thresholds, "needs_reply": cut, "unsure": cut, "praise": cut}
+        decided = triage_decisions([rows[i] for i in index], probs[index],
+                                   tone_logits[index], trial, settings)  # fmt: skip
+        queued = np.array([t.needs_reply for t in decided])
+        only = np.array([t.praise_only for t in decided])
+        for bar in (None, *(b for b in PRAISE_GRID if b > cut)):
+            need = queued & (~only | (head >= bar)) if bar is not None else queued
+            if not at_care.any() or need[at_care].mean() < TRIAGE_RECALL:
+                continue
+            cost = float(np.mean([need[g[index]].mean() for g in groups])) if groups else 0.0
+            key = (round(cost, 9), -cut, bar if bar is not None else 0.0)
+            if best is None or key < best:
+                best, chosen = key, (cut, bar)
+    thresholds["needs_reply"] = thresholds["unsure"] = chosen[0]
+    if chosen[1] is not None:
+        thresholds["praise"] = chosen[1]
     return thresholds
 
 

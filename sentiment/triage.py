@@ -55,6 +55,9 @@ class Triage:
     unsure: bool = False
     # The rules and overrides that fired, e.g. {"always": ["smoke"], "help": ["refund"]}
     rules: dict[str, list[str]] = field(default_factory=dict)
+    # Literal praise asking nothing, reporting no problem, no complaint: the model's
+    # needs_reply had to clear the praise bar (``praise_threshold``) to queue it.
+    praise_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,15 @@ def _unsure_threshold(settings: TriageSettings, thresholds: dict[str, float], cu
     return min(cut, thresholds.get("unsure", cut))
 
 
+def _praise_threshold(settings: TriageSettings, thresholds: dict[str, float]
+                      ) -> float | None:
+    """The praise bar: the setting, else the model's own, else none (a model trained
+    before the bar existed keeps its decisions)."""
+    if settings.praise_threshold is not None:
+        return settings.praise_threshold
+    return thresholds.get("praise")
+
+
 def _weights(settings: TriageSettings) -> dict[str, float]:
     return {
         "negativity": settings.weight_negativity,
@@ -216,21 +228,34 @@ def triage(
                                            or rules.request or rules.problem)
     unsure = False
 
+    # Praise with nothing in it for the desk to answer: no question, request, help,
+    # urgency or problem words, no complaint, no safety word.
+    praise_only = literal_praise and not (complaint or rules.always or rules.help
+                                          or rules.question or rules.urgent
+                                          or rules.request or rules.problem)
     if learned:
         # The rules are evidence, not the decision: where they (or the thread, or a
-        # language the model reads less well) say a reply may be owed, the bar drops.
+        # language the model reads less well) say a reply may be owed, the bar drops;
+        # where the text is praise and nothing else, it rises to the praise bar.
         cut = _threshold("needs_reply", settings, thresholds)
+        bar = _praise_threshold(settings, thresholds)
         if rule_need or foreign or context.role == CUSTOMER:
             cut = min(cut, settings.lowered_threshold)
+            praise_only = False
+        elif praise_only and bar is not None:
+            cut = max(cut, bar)
+        else:
+            praise_only = False
         needs_model = heads["needs_reply"] >= cut
         # Below the bar but not far, asking, or a complaint to the brand: the queue,
         # marked unsure (a missed customer costs the desk far more than a skipped
-        # false alarm).
-        floor = _unsure_threshold(settings, thresholds, cut)
+        # false alarm). Praise below the praise bar has no band.
+        floor = cut if praise_only else _unsure_threshold(settings, thresholds, cut)
         unsure = not needs_model and (asks or (complaint and context.addressed)
                                       or heads["needs_reply"] >= floor)
     else:
         needs_model = complaint or rule_need
+        praise_only = False
 
     if rules.always:
         needs, reason, unsure = True, f"always-reply word: {rules.always[0]}", False
@@ -303,4 +328,5 @@ def triage(
         language=context.language,
         unsure=unsure,
         rules={k: v for k, v in fired.items() if v},
+        praise_only=praise_only,
     )

@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from sentiment.evaluate_sources import format_tables, triage_table
-from sentiment.train_data import BRANDS, Row, vary_handles
+from sentiment.evaluate_sources import (
+    format_tables,
+    triage_decisions,
+    triage_table,
+    triage_thresholds,
+)
+from sentiment.handles import BRANDS, vary_handles
+from sentiment.train_data import Row
 from sentiment.train_wide import (
     Dataset,
     FitSettings,
@@ -104,3 +110,27 @@ def test_the_complaint_threshold_is_chosen_on_sources_about_brands():
     probs = np.zeros((2 * n, 4), np.float32)
     probs[:, 1] = np.concatenate([probs_airline, probs_isarcasm])
     assert 0.1 < choose_thresholds(data, probs)["complaint"] <= 0.4
+
+
+def test_the_praise_bar_is_chosen_with_the_needs_reply_bar_to_queue_the_least_praise():
+    """Brands' requests scored 0.25 hold the needs_reply bar at 0.25; praise to brands
+    scored 0.35 would all be queued under it, so the praise bar rises over it (to the
+    lowest bar that queues none), while the requests are all still found."""
+    care = [Row("twcs", f"twcs:brand{i % 5}", f"@acme my order {i} is late", (1, -1, -1, -1),
+                "neutral") for i in range(100)]
+    praise = [Row("apple", "apple", f"@acme love the new phone {i}", (0, 0, -1, -1),
+                  "positive") for i in range(40)]
+    rows = care + praise
+    sources = [r.source for r in rows]
+    data = Dataset(np.zeros((len(rows), 2), np.float32),
+                   np.array([r.answers for r in rows], np.int8), row_weights(sources),
+                   sources, [r.group for r in rows])
+    probs = np.full((len(rows), 4), 0.01, np.float32)
+    probs[:100, 0], probs[100:, 0] = 0.25, 0.35
+    tone = np.where(np.array(sources)[:, None] == "apple", [-3.0, 0.0, 3.0], [0.0, 3.0, 0.0])
+    chosen = triage_thresholds(rows, data, probs, tone.astype(np.float32))
+    assert chosen["needs_reply"] == 0.25 and chosen["praise"] == 0.4
+    decided = triage_decisions(rows, probs, tone, chosen)
+    assert all(t.needs_reply for t in decided[:100])
+    assert not any(t.needs_reply for t in decided[100:])
+    assert all(t.praise_only for t in decided[100:])

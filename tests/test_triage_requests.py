@@ -81,6 +81,38 @@ def test_praise_without_an_ask_stays_praise():
     assert not t.needs_reply and t.reason == "praise" and t.optional and not t.unsure
 
 
+def test_praise_asking_nothing_needs_the_model_past_the_praise_bar():
+    # Airline praise with the model a little over its needs_reply bar was a third of
+    # all praise queued (issue 17): praise and nothing else needs the model surer.
+    barred = {**THRESHOLDS, "praise": 0.6}
+    thanks = "@acme thank you for the upgrade, lovely crew"
+
+    def with_bar(text: str, prediction: Prediction, settings: TriageSettings | None = None):
+        return triage(text, prediction, Context(True, 10, 30.0), [],
+                      settings or TriageSettings(), 60, thresholds=barred, brand=BRAND)
+
+    held = with_bar(thanks, said(0.5, label="positive"))
+    assert not held.needs_reply and not held.unsure and held.praise_only
+    assert held.reason == "praise" and held.optional
+    assert decide(thanks, said(0.5, label="positive")).needs_reply  # the model's own bar
+    assert with_bar(thanks, said(0.7, label="positive")).needs_reply  # sure enough
+    # The bar is for praise alone: an ask, a problem, a complaint, a neutral tone or a
+    # safety word in the same mention keeps the usual bar (and the unsure band).
+    for text, prediction in [
+        ("@acme thank you! could you add my points to the booking?", said(0.5, label="positive")),
+        ("@acme lovely crew but the wifi is not working", said(0.5, label="positive")),
+        (thanks, said(0.5, label="positive", complaint=0.9)),
+        (thanks, said(0.5, label="neutral")),
+        ("@acme thanks, but I smell smoke from the charger", said(0.5, label="positive")),
+    ]:
+        kept = with_bar(text, prediction)
+        assert kept.needs_reply and not kept.praise_only, text
+    # The setting overrides the model's bar, in both directions.
+    assert with_bar(thanks, said(0.5, label="positive"),
+                    TriageSettings(praise_threshold=0.3)).needs_reply
+    assert not decide(thanks, said(0.5, label="positive")).praise_only  # no bar: not marked
+
+
 def test_the_unsure_band_queues_lower_and_below_it_nothing_is_queued():
     sure = decide("@acme the hub light is blinking orange", said(0.6))
     doubt = decide("@acme the hub light is blinking orange", said(0.2))
