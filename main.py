@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING
 from config.settings import Settings
 from core.clock import Clock, process_clock
 from core.errors import ConfigError, MentiondeskError
+from core.words import counted
 from pipeline.settings import load_settings
 
 if TYPE_CHECKING:
@@ -332,13 +333,14 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(text, encoding="utf-8")
-        print(f"wrote {len(rows)} rows to {args.output}")
+        print(f"wrote {counted(len(rows), 'row')} to {args.output}")
     else:
         print(text)
     if args.format == "table":
         _print_read_budgets(store, settings, args.clock.now())
         if pending := metric_store.pending_count(store):
-            print(f"note: {pending} hours changed since the daemon's last rollup refresh")
+            print(f"note: {counted(pending, 'hour')} changed since the daemon's last rollup "
+                  "refresh")
         if not args.output:
             from metrics import outcomes
 
@@ -365,7 +367,7 @@ def _report_outcomes(store: Store, args: argparse.Namespace, period: Period) -> 
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(text, encoding="utf-8")
-        print(f"wrote the outcomes of {len(rows)} conversations to {args.output}")
+        print(f"wrote the outcomes of {counted(len(rows), 'conversation')} to {args.output}")
     else:
         sys.stdout.write(text)
     return 0

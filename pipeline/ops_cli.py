@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from config.settings import Settings
 from core.clock import from_iso
 from core.errors import MentiondeskError
+from core.words import counted
 from store import operations, set_aside
 from store.db import Store
 
@@ -50,14 +51,17 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.action == "migrate":
         applied = migrate(Store(settings.app.database))
-        print(f"{settings.app.database}: applied {len(applied)} migrations {applied}")
+        print(f"{settings.app.database}: applied {counted(len(applied), 'migration')}"
+              + (f": {', '.join(applied)}" if applied else ""))
     elif args.action == "backup":
         pages = operations.backup(open_store(settings.app.database), args.target)
-        print(f"backed up {settings.app.database} to {args.target} ({pages} pages)")
+        print(f"backed up {settings.app.database} to {args.target} "
+              f"({counted(pages, 'page')})")
     else:
         n = operations.purge_raw(open_store(settings.app.database), args.days,
                                  args.clock.now())
-        print(f"dropped the raw payloads of {n} mentions older than {args.days} days")
+        print(f"dropped the raw payloads of {counted(n, 'mention')} older than "
+              f"{counted(args.days, 'day')}")
     return 0
 
 
@@ -73,7 +77,7 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     applied = migrate(store)
     if args.release is not None:
         n = set_aside.release(store, args.clock.now(), args.release or None)
-        print(f"released {n} rows; the stages try them again on their next run")
+        print(f"released {counted(n, 'row')}; the stages try them again on their next run")
         return 0
     report = operations.status(store)
     report["integrity"] = operations.integrity(store)
@@ -151,19 +155,21 @@ def problems(report: dict[str, Any]) -> list[str]:
                 source["last_success_at"] or ""):
             found.append(f"source {source['name']} failing: {source['last_error']}")
     if report["set_aside_count"]:
-        found.append(f"{report['set_aside_count']} rows set aside (main.py doctor lists them)")
+        found.append(f"{counted(report['set_aside_count'], 'row')} set aside "
+                     "(main.py doctor lists them)")
     stuck = report.get("stuck")
     if stuck and stuck["count"]:
-        found.append(f"{stuck['count']} approved replies not sent {stuck['after_s']:g} s "
+        found.append(f"{counted(stuck['count'], 'approved reply')} not sent "
+                     f"{stuck['after_s']:g} s "
                      f"after approval (oldest approved {stuck['oldest']}): is the daemon "
                      "running? (`main.py run`, or `main.py poll --once` to publish now)")
     sla = report.get("sla")
     if sla and (sla["breached"] or sla["at_risk"]):
-        found.append(f"{sla['breached'] + sla['at_risk']} mentions waiting for a first reply:"
-                     f" {sla['breached']} past the {sla['minutes']}-minute SLA, "
-                     f"{sla['at_risk']} within {sla['warn_minutes']} minutes of it")
+        found.append(f"{counted(sla['breached'] + sla['at_risk'], 'mention')} waiting for "
+                     f"a first reply: {sla['breached']} past the {sla['minutes']}-minute SLA, "
+                     f"{sla['at_risk']} within {counted(sla['warn_minutes'], 'minute')} of it")
     if report["queues"]["needs_hand"]:
-        found.append(f"{report['queues']['needs_hand']} replies failed or refused: "
+        found.append(f"{counted(report['queues']['needs_hand'], 'reply')} failed or refused: "
                      "an agent must post them by hand")
     return found
 
@@ -189,5 +195,5 @@ def print_report(report: dict[str, Any], settings: Settings, out: TextIO) -> int
     found = problems(report)
     for line in found:
         print(f"PROBLEM    {line}", file=out)
-    print("ok" if not found else f"{len(found)} problems", file=out)
+    print("ok" if not found else counted(len(found), "problem"), file=out)
     return 1 if found else 0

@@ -133,6 +133,25 @@ def test_backup_while_the_daemon_writes(desk, tmp_path, capsys):
                       str(target)]) == 1  # never overwrites
 
 
+def test_db_and_doctor_count_in_words(make_settings, clock, tmp_path, capsys):
+    """`db migrate` said "applied 1 migrations ['m001_initial']" and `doctor --release`
+    "released 1 rows": now the names are listed as words and one is singular."""
+    settings = make_settings()
+    config = ["--config", str(tmp_path / "config.toml")]
+    assert main.main([*config, "db", "migrate"], clock) == 0
+    names = [m.name for m in migrations._migrations]
+    assert capsys.readouterr().out == (f"{settings.app.database}: applied {len(names)} "
+                                       f"migrations: {', '.join(names)}\n")
+    assert main.main([*config, "db", "migrate"], clock) == 0
+    assert capsys.readouterr().out == f"{settings.app.database}: applied 0 migrations\n"
+    store = Store(settings.app.database)
+    set_aside.hold(store, "triage", None, "a test reason", clock.now())
+    store.close()
+    assert main.main([*config, "doctor", "--release"], clock) == 0
+    assert capsys.readouterr().out == (
+        "released 1 row; the stages try them again on their next run\n")
+
+
 def test_retention_drops_raw_payloads_and_keeps_everything_else(desk, clock):
     desk.rollup_metrics()
     before = desk.store.query("SELECT * FROM metrics_hourly")
