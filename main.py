@@ -7,6 +7,8 @@
     python main.py report [--since D --until D --brand B --platform P --by day|hour
                           --format table|csv|json] reputation metrics (read-only);
                           --outcomes: resolution and predicted CSAT breakdowns
+    python main.py digest --dry-run [--day D --brand B]   the daily digest text the
+                                    daemon would post, printed; nothing posted or recorded
     python main.py triage FILE|-    triage texts (one per line), JSON per line
     python main.py outcome FILE|-   outcome and predicted satisfaction of {"reply",
                                     "customer", "first"} JSON lines, JSON per line
@@ -45,6 +47,7 @@ from typing import TYPE_CHECKING
 from config.settings import Settings
 from core.clock import Clock, process_clock
 from core.errors import ConfigError, MentiondeskError
+from core.words import counted
 from pipeline.settings import load_settings
 
 if TYPE_CHECKING:
@@ -301,12 +304,10 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    """Read-only: the daemon keeps the rollups current; the report never writes."""
-    from metrics import report
-    from metrics.period import exact
+def _rollups(settings: Settings) -> Store:
+    """The database opened read-only for a command that reads the rollups (report,
+    digest preview): the daemon keeps them current; these commands never write."""
     from store import analytics
-    from store import metrics as metric_store
     from store.db import Store
 
     if not settings.app.database.exists():
@@ -315,6 +316,17 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     if not analytics.ready(store):
         raise MentiondeskError("the database has no rollups yet; run `main.py db migrate`"
                                " or start the daemon")
+    return store
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """Read-only: the daemon keeps the rollups current; the report never writes."""
+    from metrics import report
+    from metrics.period import exact
+    from store import analytics
+    from store import metrics as metric_store
+
+    store = _rollups(settings)
     try:
         period = exact(args.since, args.until, args.clock.now().date())
     except ValueError as exc:
@@ -332,18 +344,43 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(text, encoding="utf-8")
-        print(f"wrote {len(rows)} rows to {args.output}")
+        print(f"wrote {counted(len(rows), 'row')} to {args.output}")
     else:
         print(text)
     if args.format == "table":
         _print_read_budgets(store, settings, args.clock.now())
         if pending := metric_store.pending_count(store):
-            print(f"note: {pending} hours changed since the daemon's last rollup refresh")
+            print(f"note: {counted(pending, 'hour')} changed since the daemon's last rollup "
+                  "refresh")
         if not args.output:
             from metrics import outcomes
 
             kpis = outcomes.outcome_kpis(store, period, _report_filters(args))
             print("\n" + "\n".join(outcomes.lines(kpis)))
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
+    """`digest --dry-run`: the text the daemon would post for a local day (by default
+    the latest due one), built as the daemon builds it; nothing is posted, written or
+    recorded, and the database is opened read-only."""
+    from pipeline.reporting import build_digest, digest_day, has_digest
+    from store import analytics
+
+    store = _rollups(settings)
+    day = args.day or digest_day(settings, args.clock.now())
+    names = [b.name for b in settings.brands]
+    if args.brand and args.brand not in names and analytics.first_day(store, args.brand) is None:
+        raise MentiondeskError(f"digest: no brand named {args.brand!r} in the settings "
+                               f"({', '.join(names)}) or the data")
+    if not settings.metrics.digest_enabled:
+        print("note: [metrics] digest_enabled is off: the daemon writes and posts none",
+              file=sys.stderr)
+    texts = [build_digest(store, settings, brand, day).text()
+             if has_digest(store, settings, brand, day) else
+             f"No digest for {brand} on {day}: the brand's first mention came later.\n"
+             for brand in ([args.brand] if args.brand else names)]
+    sys.stdout.write("\n".join(texts))
     return 0
 
 
@@ -365,7 +402,7 @@ def _report_outcomes(store: Store, args: argparse.Namespace, period: Period) -> 
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(text, encoding="utf-8")
-        print(f"wrote the outcomes of {len(rows)} conversations to {args.output}")
+        print(f"wrote the outcomes of {counted(len(rows), 'conversation')} to {args.output}")
     else:
         sys.stdout.write(text)
     return 0
@@ -486,6 +523,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--outcomes", action="store_true", help="did our replies help: outcomes "
                    "and predicted CSAT per topic, template, agent and platform")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("digest", help="print the daily digest as it would be posted, "
+                       "without posting or recording it (read-only)")
+    p.add_argument("--dry-run", action="store_true", required=True,
+                   help="print the text only (the daemon posts the digest itself)")
+    p.add_argument("--day", type=_day, help="the local day (metrics.timezone), YYYY-MM-DD "
+                   "(default: the latest day whose digest is due)")
+    p.add_argument("--brand", help="only this brand (default: every brand)")
+    p.set_defaults(func=cmd_digest)
 
     p = sub.add_parser("triage", help="triage texts, one per line; prints JSON lines")
     p.add_argument("file", help="a file with one text per line, or - for standard input")

@@ -17,19 +17,23 @@ from typing import Any
 from core import csvfile
 from metrics import charts
 from metrics.rollup import BUCKET_LABELS, FRT_BUCKETS, net_sentiment, ratio
-from metrics.summary import change, compare, formatted, kpis
+from metrics.summary import change, compare, formatted, kpis, relative
 
 Link = Callable[..., str]
 TONES = ("negative", "neutral", "positive")
 NO_DATA = "no data"
+CHANGE = "change:"  # a display kind: the change of a KPI of the kind after the colon
 
 
 def display(value: Any, kind: str = "") -> str:
     """A table cell for people: 48.9 % for a share, 96,391 for a count, +0.12 for a
     score, 3.40 for a mean on a scale, "no data" for a figure that could not be
-    computed. Exports keep the raw value, for spreadsheets."""
+    computed; a change (kind ``"change:" + the KPI's kind``) as ``formatted`` says it,
+    +12% or +3.1 pts. Exports keep the raw value, for spreadsheets."""
     if value is None or value == "":
         return NO_DATA if kind else ""
+    if kind.startswith(CHANGE) and isinstance(value, int | float):
+        return formatted(value, kind.removeprefix(CHANGE), change=True)
     if kind == "share" and isinstance(value, int | float):
         return f"{value * 100:.1f} %"
     if kind == "score" and isinstance(value, int | float):
@@ -115,12 +119,13 @@ class Table:
     chart: str = ""
     note: str = ""
     # column -> kind ("share", "score", "mean", "count", "minutes") for the page's formatting;
-    # "row" takes each row's own "kind" (the summary mixes kinds in one column)
+    # "row" takes each row's own "kind" (the summary mixes kinds in one column), and a
+    # row's "kinds" (column -> kind) overrides both for its own cells
     kinds: dict[str, str] = field(default_factory=dict)
 
     def cell(self, row: dict[str, Any], key: str) -> str:
         """The cell as the page shows it (exports keep the raw value)."""
-        kind = self.kinds.get(key, "")
+        kind = row.get("kinds", {}).get(key) or self.kinds.get(key, "")
         return display(row[key], row.get("kind", "") if kind == "row" else kind)
 
     def to_csv(self) -> str:
@@ -324,10 +329,23 @@ def build(*, current: dict[str, Any], previous: dict[str, Any], series: list[dic
 
 
 def _summary(current: dict[str, Any], previous: dict[str, Any]) -> Table:
-    rows = [{"metric": r["metric"], "current": r["current"], "previous": r["previous"],
-             "change": formatted(r["change"], r["kind"], change=True), "kind": r["kind"]}
-            for r in compare(kpis(current), kpis(previous))]
+    """Each KPI against the previous period. The change is a number in the column that
+    names its unit (the export once held text, "+12%" or "+3.1 pts"): ``relative_change``
+    for counts and minutes, a fraction of the previous value (0.12 is +12 %), and
+    ``difference`` for shares and scores, this period minus the previous in the row's own
+    unit (0.031 is +3.1 points of a share). The page shows each as before."""
+    rows = []
+    for r in compare(kpis(current), kpis(previous)):
+        column = "relative_change" if relative(r["kind"]) else "difference"
+        rows.append({"metric": r["metric"], "current": r["current"], "previous": r["previous"],
+                     "relative_change": None, "difference": None, column: r["change"],
+                     "kind": r["kind"], "kinds": {column: CHANGE + r["kind"]}})
     return Table("summary", "This period against the previous one",
                  [("metric", "metric"), ("current", "this period"),
-                  ("previous", "previous period"), ("change", "change")], rows,
-                 kinds={"current": "row", "previous": "row"})
+                  ("previous", "previous period"),
+                  ("relative_change", "change (relative)"),
+                  ("difference", "change (difference)")], rows,
+                 kinds={"current": "row", "previous": "row"},
+                 note="Counts and minutes change relative to the previous period (+12%); "
+                      "shares in percentage points (+3.1 pts) and scores by their "
+                      "difference (+0.05).")

@@ -28,6 +28,7 @@ from typing import Any
 
 from core import csvfile
 from core.clock import to_iso
+from metrics.dashboard import NO_DATA, Table
 from metrics.period import Period
 from store import outcomes as outcome_store
 from store.db import Store
@@ -146,7 +147,13 @@ def outcome_kpis(store: Store, period: Period, filters: dict[str, str] | None = 
 
 
 def percent(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"
+    return NO_DATA if value is None else f"{100 * value:.1f}%"
+
+
+def shown(value: float | None, form: str = "{:.2f}") -> str:
+    """A figure for the terminal and the digest: ``form`` filled in, or "no data" when
+    the figure has no sample (never "-", which read as a zero or a missing column)."""
+    return NO_DATA if value is None else form.format(value)
 
 
 def lines(kpis: OutcomeKpis) -> list[str]:
@@ -155,21 +162,16 @@ def lines(kpis: OutcomeKpis) -> list[str]:
     n = kpis.conversations
     change = kpis.net_sentiment_change
     mean = kpis.csat_mean
-    csat = ("no data" if mean is None else f"{percent(kpis.csat_share)} satisfied, mean "
+    csat = (NO_DATA if mean is None else f"{percent(kpis.csat_share)} satisfied, mean "
             f"predicted score {mean:.2f}/5")
-
-    def rate(value: float | None) -> str:
-        return "no data" if value is None else percent(value)
-
     return [
         f"Conversations with an outcome: {n} (resolved {kpis.resolved}, open {kpis.open}, "
         f"escalated {kpis.escalated}, no answer {kpis.no_answer})",
-        f"Resolution rate: {rate(kpis.resolution_rate)} (n={n})",
-        f"First-contact resolution: {rate(kpis.first_contact_rate)} (n={n})",
+        f"Resolution rate: {percent(kpis.resolution_rate)} (n={n})",
+        f"First-contact resolution: {percent(kpis.first_contact_rate)} (n={n})",
         f"Predicted CSAT ({PREDICTED} from the customer's words, not a survey): "
         f"{csat} (n={kpis.rated})",
-        f"Net sentiment change: {'no data' if change is None else f'{change:+.2f}'} "
-        f"(n={kpis.changes})",
+        f"Net sentiment change: {shown(change, '{:+.2f}')} (n={kpis.changes})",
     ]
 
 
@@ -202,10 +204,9 @@ def table(rows: list[dict[str, Any]]) -> str:
         out += ["", f"{'per ' + by:<24} {'n':>5} {'resolved':>9} {'1st contact':>11} "
                 f"{'pred. CSAT':>10} {'n (pred.)':>9} {'pred. score':>11}"]
         for key, k in breakdown(rows, by):
-            mean = "-" if k.csat_mean is None else f"{k.csat_mean:.2f}"
             out.append(f"{key[:24]:<24} {k.conversations:>5} {percent(k.resolution_rate):>9} "
                        f"{percent(k.first_contact_rate):>11} {percent(k.csat_share):>10} "
-                       f"{k.rated:>9} {mean:>11}")
+                       f"{k.rated:>9} {shown(k.csat_mean):>11}")
     return "\n".join(out)
 
 
@@ -242,8 +243,6 @@ def tables(rows: list[dict[str, Any]], link: Any) -> list[Any]:
     link lists exactly the conversations its rate divides by. Cells hold raw values
     (a rate as a fraction, None for no sample), so the CSV/JSON exports are numbers;
     each row's or column's kind says how the page shows it."""
-    from metrics.dashboard import Table
-
     k = summarise(rows)
     headline = [
         ("Resolution rate", k.resolution_rate, "share", k.conversations, {"outcome": "any"}),

@@ -68,11 +68,17 @@ def kpis(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def relative(kind: str) -> bool:
+    """Whether ``change`` of a KPI of this kind is relative (a fraction of the previous
+    value: counts and minutes) or absolute (this minus the previous: shares, scores)."""
+    return kind not in ("share", "score")
+
+
 def change(current: float | None, previous: float | None, kind: str) -> float | None:
     """Relative change for counts and minutes, absolute change for shares and scores."""
     if current is None or previous is None:
         return None
-    if kind in ("share", "score"):
+    if not relative(kind):
         return round(current - previous, 3)
     return round((current - previous) / previous, 3) if previous else None
 

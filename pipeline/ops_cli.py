@@ -1,8 +1,9 @@
 """`main.py doctor` and `main.py db migrate|backup|purge`: the operator's commands.
 
 ``doctor`` exits 0 when all is well and 1 when something needs a look (rows set aside,
-a source failing or paused, a database that is not writable or not intact), so a
-cron job or a monitoring check can call it.
+a source failing or paused, a database that is not writable, not intact or behind the
+schema), so a cron job or a monitoring check can call it. It writes nothing: pending
+migrations are reported, and applied by ``db migrate`` or the daemon's start.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from config.settings import Settings
 from core.clock import from_iso
 from core.errors import MentiondeskError
+from core.words import counted
 from store import operations, set_aside
 from store.db import Store
 
@@ -50,36 +52,50 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.action == "migrate":
         applied = migrate(Store(settings.app.database))
-        print(f"{settings.app.database}: applied {len(applied)} migrations {applied}")
+        print(f"{settings.app.database}: applied {counted(len(applied), 'migration')}"
+              + (f": {', '.join(applied)}" if applied else ""))
     elif args.action == "backup":
         pages = operations.backup(open_store(settings.app.database), args.target)
-        print(f"backed up {settings.app.database} to {args.target} ({pages} pages)")
+        print(f"backed up {settings.app.database} to {args.target} "
+              f"({counted(pages, 'page')})")
     else:
         n = operations.purge_raw(open_store(settings.app.database), args.days,
                                  args.clock.now())
-        print(f"dropped the raw payloads of {n} mentions older than {args.days} days")
+        print(f"dropped the raw payloads of {counted(n, 'mention')} older than "
+              f"{counted(args.days, 'day')}")
     return 0
 
 
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
-    from store.schema import migrate
+    from store.schema import pending
 
     database = settings.app.database
     if not database.exists():  # a mistyped path: never create an empty desk and say "ok"
         raise MentiondeskError(f"doctor: no database at {database} (app.database; the "
                                "daemon or `main.py db migrate` creates it)")
     store = Store(database)
-    # The checks read the current schema: doctor applies what was pending, and says so.
-    applied = migrate(store)
+    # A check writes nothing: migrations pending are a finding, applied by `db migrate`
+    # or the daemon's start, never behind the operator's back by a health check.
+    behind = pending(store)
     if args.release is not None:
+        if behind:
+            raise MentiondeskError(f"doctor --release: {schema_behind(behind)}")
         n = set_aside.release(store, args.clock.now(), args.release or None)
-        print(f"released {n} rows; the stages try them again on their next run")
+        print(f"released {counted(n, 'row')}; the stages try them again on their next run")
         return 0
-    report = operations.status(store)
-    report["integrity"] = operations.integrity(store)
-    report["migrated_now"] = applied
-    report.update(timely(store, settings, args.clock.now()))
+    report: dict[str, Any] = {"writable": operations.writable(store),
+                              "integrity": operations.integrity(store), "behind": behind}
+    if not behind:  # the other checks read tables and columns an old file lacks
+        report.update(operations.status(store))
+        report.update(timely(store, settings, args.clock.now()))
     return print_report(report, settings, sys.stdout)
+
+
+def schema_behind(names: list[str]) -> str:
+    """The finding for a database an older release made, with the commands that fix it."""
+    return (f"database schema is {counted(len(names), 'migration')} behind "
+            f"({', '.join(names)}); `main.py db migrate` or starting the daemon "
+            "(`main.py run`) applies them")
 
 
 def poll_once(pipeline: Pipeline, out: TextIO, ai: AiDrafter | None = None) -> int:
@@ -143,51 +159,60 @@ def problems(report: dict[str, Any]) -> list[str]:
         found.append("the database is not writable")
     if report.get("integrity", "ok") != "ok":
         found.append(f"integrity check: {report['integrity']}")
-    for source in report["sources"]:
+    if report.get("behind"):
+        found.append(schema_behind(report["behind"]))
+    for source in report.get("sources", []):
         if source["paused_until"]:
             found.append(f"source {source['name']} paused until {source['paused_until']}: "
                          f"{source['paused_reason']}")
         elif source["last_error"] and (source["last_error_at"] or "") > (
                 source["last_success_at"] or ""):
             found.append(f"source {source['name']} failing: {source['last_error']}")
-    if report["set_aside_count"]:
-        found.append(f"{report['set_aside_count']} rows set aside (main.py doctor lists them)")
+    if report.get("set_aside_count"):
+        found.append(f"{counted(report['set_aside_count'], 'row')} set aside "
+                     "(main.py doctor lists them)")
     stuck = report.get("stuck")
     if stuck and stuck["count"]:
-        found.append(f"{stuck['count']} approved replies not sent {stuck['after_s']:g} s "
+        found.append(f"{counted(stuck['count'], 'approved reply')} not sent "
+                     f"{stuck['after_s']:g} s "
                      f"after approval (oldest approved {stuck['oldest']}): is the daemon "
                      "running? (`main.py run`, or `main.py poll --once` to publish now)")
     sla = report.get("sla")
     if sla and (sla["breached"] or sla["at_risk"]):
-        found.append(f"{sla['breached'] + sla['at_risk']} mentions waiting for a first reply:"
-                     f" {sla['breached']} past the {sla['minutes']}-minute SLA, "
-                     f"{sla['at_risk']} within {sla['warn_minutes']} minutes of it")
-    if report["queues"]["needs_hand"]:
-        found.append(f"{report['queues']['needs_hand']} replies failed or refused: "
+        found.append(f"{counted(sla['breached'] + sla['at_risk'], 'mention')} waiting for "
+                     f"a first reply: {sla['breached']} past the {sla['minutes']}-minute SLA, "
+                     f"{sla['at_risk']} within {counted(sla['warn_minutes'], 'minute')} of it")
+    if report.get("queues", {}).get("needs_hand"):
+        found.append(f"{counted(report['queues']['needs_hand'], 'reply')} failed or refused: "
                      "an agent must post them by hand")
     return found
 
 
 def print_report(report: dict[str, Any], settings: Settings, out: TextIO) -> int:
-    applied = report["migrated_now"]
+    behind = report.get("behind", [])
     print(f"database   {settings.app.database}: "
           f"{'writable' if report['writable'] else 'NOT writable'}, "
           f"integrity {report['integrity']}, "
-          + (f"migrations applied now: {', '.join(applied)}" if applied
+          + (f"{counted(len(behind), 'migration')} pending" if behind
              else "no migration pending"), file=out)
-    for s in report["sources"]:
+    if behind:
+        print("           sources, queues and rows set aside are checked once the schema "
+              "is current", file=out)
+    for s in report.get("sources", []):
         print(f"source     {s['name']} ({s['platform']}): last success {s['last_success_at']},"
               f" polls {s['polls']}, fetched {s['fetched']}, requests {s['requests']},"
               f" errors {s['errors']}"
               + (f", last error {s['last_error_at']}: {s['last_error']}" if s["last_error"]
                  else "")
               + (f", paused until {s['paused_until']}" if s["paused_until"] else ""), file=out)
-    print("queues     " + ", ".join(f"{k} {v}" for k, v in report["queues"].items()), file=out)
-    for row in report["set_aside"]:
+    if "queues" in report:
+        print("queues     " + ", ".join(f"{k} {v}" for k, v in report["queues"].items()),
+              file=out)
+    for row in report.get("set_aside", []):
         print(f"set aside  #{row['id']} {row['stage']} mention {row['mention_id']} "
               f"({row['source']}) at {row['at']}: {row['reason']}", file=out)
     found = problems(report)
     for line in found:
         print(f"PROBLEM    {line}", file=out)
-    print("ok" if not found else f"{len(found)} problems", file=out)
+    print("ok" if not found else counted(len(found), "problem"), file=out)
     return 1 if found else 0

@@ -150,21 +150,33 @@ def build_digest(store: Store, settings: Settings, brand: str, day: date) -> Dig
             store, Period(week[0], day), {"brand": brand})))
 
 
+def digest_day(settings: Settings, now: datetime) -> date:
+    """The latest local day whose digest is due by ``now`` (``metrics.digest_time`` in
+    ``metrics.timezone``): the day the daemon writes, and `main.py digest` previews."""
+    return due_day(now, ZoneInfo(settings.metrics.timezone), settings.metrics.digest_time)
+
+
+def has_digest(store: Store, settings: Settings, brand: str, day: date) -> bool:
+    """Whether ``brand`` gets a digest for local ``day``: none for a day that ended
+    before the brand's first data (a fresh desk posted an all-zero one for the day
+    before it listened)."""
+    first = analytics.first_hour(store, brand)
+    return first is not None and first <= local_hours(
+        day, ZoneInfo(settings.metrics.timezone))[-1][0]
+
+
 def write_digests(store: Store, settings: Settings, now: datetime) -> list[str]:
     """Write (and post) each brand's digest for the latest due local day, once."""
     m = settings.metrics
     if not m.digest_enabled:
         return []
-    day = due_day(now, ZoneInfo(m.timezone), m.digest_time)
+    day = digest_day(settings, now)
     url = secret("MENTIONDESK_DIGEST_WEBHOOK_URL")
     written = []
     for brand in settings.brands:
         if alerts.digest_done(store, brand.name, day.isoformat()):
             continue
-        # No digest for a local day that ended before the brand's first data (a fresh
-        # desk posted an all-zero one for the day before it listened).
-        first = analytics.first_hour(store, brand.name)
-        if first is None or first > local_hours(day, ZoneInfo(m.timezone))[-1][0]:
+        if not has_digest(store, settings, brand.name, day):
             continue
         digest = build_digest(store, settings, brand.name, day)
         folder = (m.digest_dir or settings.app.data_dir / "digests") / brand.name

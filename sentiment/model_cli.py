@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 
 from config.settings import Settings
+from core.words import counted
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,7 @@ def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
                          settings.triage.topic_min_similarity, brand_terms(settings))
     by_keywords = topic_accuracy(pairs, keyword_topics(texts, list(settings.topics)))
     by_meaning = topic_accuracy(pairs, finder.topics_of(texts))
-    print(f"{args.data} ({len(pairs)} mentions, topics: "
+    print(f"{args.data} ({counted(len(pairs), 'mention')}, topics: "
           f"{', '.join(t.name for t in settings.topics)}, else general)")  # fmt: skip
     print(f"top-1 accuracy by keywords: {by_keywords:.3f}")
     print(f"top-1 accuracy by meaning:  {by_meaning:.3f} "

@@ -267,9 +267,16 @@ def migrate(store: Store) -> list[str]:
     take turns through a lock file beside the database, so a migration runs once.
     """
     with _migration_lock(store.path), store.reading() as db:
-        pending = [m.name for m in migrations.pending(db)]
+        names = [m.name for m in migrations.pending(db)]
         migrations.apply(db)
-    return pending
+    return names
+
+
+def pending(store: Store) -> list[str]:
+    """The migrations this database lacks, by name, read without writing anything (not
+    even the migrations table): `main.py doctor` reports them instead of applying them."""
+    with store.reading() as db:
+        return [m.name for m in migrations.pending(db)]
 
 
 @contextmanager

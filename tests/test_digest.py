@@ -145,3 +145,54 @@ def test_no_digest_for_a_day_before_the_brand_had_any_data(make_settings):
     assert write_digests(store, settings, ny(26, 9).astimezone(UTC)) == [
         str(folder / "2026-11-25.html")]  # a quiet day once listening: written
     store.close()
+
+
+def test_digest_dry_run_prints_what_would_be_posted_and_posts_nothing(make_settings,
+                                                                      tmp_path, monkeypatch,
+                                                                      capsys):
+    """`main.py digest --dry-run`: the text the daemon posts for the due day, printed
+    from a read-only database; nothing posted, written or recorded. Then the daemon's
+    job posts exactly that text."""
+    import hashlib
+
+    import main
+    from core.clock import ManualClock
+
+    settings = make_settings(extra=DIGEST)
+    store = open_store(settings.app.database)
+    seed(store, ny(22, 10), text="app keeps crashing")
+    seed(store, ny(23, 9), text="where is my order?")
+    seed(store, ny(23, 12), label="positive", needs_reply=False, followers=9_000,
+         text="the new hub setup took two minutes, great job")
+    refresh_metrics(store, ny(24, 7).astimezone(UTC), 60)
+    store.close()
+    before = hashlib.sha256(settings.app.database.read_bytes()).hexdigest()
+    receiver = Receiver()
+    monkeypatch.setenv("MENTIONDESK_DIGEST_WEBHOOK_URL", receiver.url)
+    now = ny(24, 9).astimezone(UTC)
+    config = ["--config", str(tmp_path / "config.toml"), "digest", "--dry-run"]
+    try:
+        assert main.main(config, ManualClock(now)) == 0
+        shown = capsys.readouterr().out
+        assert receiver.bodies == []
+        assert hashlib.sha256(settings.app.database.read_bytes()).hexdigest() == before
+        assert not (settings.app.data_dir / "digests").exists()
+        store = open_store(settings.app.database)
+        assert store.query("SELECT count(*) AS n FROM digests")[0]["n"] == 0
+        assert write_digests(store, settings, now) != []
+        store.close()
+        posted = [b["text"] for b in receiver.bodies]
+    finally:
+        receiver.close()
+    assert shown.startswith("Lumora daily digest · Monday 23 November 2026")
+    assert posted == [shown]
+
+    # Another day, asked for by name: the day before the first mention has none.
+    assert main.main([*config, "--day", "2026-11-22", "--brand", "Lumora"],
+                     ManualClock(now)) == 0
+    assert capsys.readouterr().out.startswith("Lumora daily digest · Sunday 22 November")
+    assert main.main([*config, "--day", "2026-11-21"], ManualClock(now)) == 0
+    assert capsys.readouterr().out == (
+        "No digest for Lumora on 2026-11-21: the brand's first mention came later.\n")
+    assert main.main([*config, "--brand", "Lumra"], ManualClock(now)) == 1
+    assert "digest: no brand named 'Lumra'" in capsys.readouterr().err

@@ -224,7 +224,7 @@ def test_doctor_flags_a_reply_stuck_approved_and_slas_at_risk(make_settings, tmp
     assert code == 0 and out.rstrip().endswith("ok")  # inside its undo window: fine
     clock.advance(minutes=5)
     code, out = doctor()
-    assert code == 1 and "PROBLEM    1 approved replies not sent" in out
+    assert code == 1 and "PROBLEM    1 approved reply not sent" in out
     assert "daemon" in out and "SLA" not in out
     clock.advance(minutes=50)  # 55 of the 60 minutes: within web.sla_warn_minutes
     code, out = doctor()
@@ -333,7 +333,7 @@ def test_a_whole_process_runs_on_the_date_the_environment_sets(make_settings, tm
             | env)
 
     assert "of 0 mentions" in purge().stdout
-    assert "of 1 mentions" in purge(MENTIONDESK_CLOCK_OFFSET_DAYS="3650").stdout
+    assert "of 1 mention older than 1 day\n" in purge(MENTIONDESK_CLOCK_OFFSET_DAYS="3650").stdout
     bad = purge(MENTIONDESK_CLOCK_OFFSET_DAYS="soon")
     assert bad.returncode == 2 and "MENTIONDESK_CLOCK_OFFSET_DAYS" in bad.stderr
     assert isinstance(process_clock({}), type(process_clock({"X": "1"})))

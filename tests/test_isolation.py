@@ -87,14 +87,14 @@ def test_a_renamed_brand_sets_its_rows_aside_and_release_retries_them(make_setti
     assert doctor.returncode == 1
     assert f"set aside  #{held['id']} triage mention" in doctor.stdout
     assert "no brand named 'Lumora Old'" in doctor.stdout
-    assert "PROBLEM    1 rows set aside" in doctor.stdout
+    assert "PROBLEM    1 row set aside" in doctor.stdout
 
     # The operator fixes the cause, then releases the row: it is triaged this time.
     pipeline.store.db.execute("UPDATE mentions SET brand = 'Lumora' WHERE id = 1")
     released = subprocess.run(
         [sys.executable, "main.py", "--config", str(config), "doctor", "--release"],
         cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert "released 1 rows" in released.stdout
+    assert "released 1 row;" in released.stdout
     pipeline.run_once()
     assert statuses(pipeline)["1"] == "drafted"
     assert set_aside.count(pipeline.store) == 0

@@ -133,6 +133,60 @@ def test_backup_while_the_daemon_writes(desk, tmp_path, capsys):
                       str(target)]) == 1  # never overwrites
 
 
+def test_db_and_doctor_count_in_words(make_settings, clock, tmp_path, capsys):
+    """`db migrate` said "applied 1 migrations ['m001_initial']" and `doctor --release`
+    "released 1 rows": now the names are listed as words and one is singular."""
+    settings = make_settings()
+    config = ["--config", str(tmp_path / "config.toml")]
+    assert main.main([*config, "db", "migrate"], clock) == 0
+    names = [m.name for m in migrations._migrations]
+    assert capsys.readouterr().out == (f"{settings.app.database}: applied {len(names)} "
+                                       f"migrations: {', '.join(names)}\n")
+    assert main.main([*config, "db", "migrate"], clock) == 0
+    assert capsys.readouterr().out == f"{settings.app.database}: applied 0 migrations\n"
+    store = Store(settings.app.database)
+    set_aside.hold(store, "triage", None, "a test reason", clock.now())
+    store.close()
+    assert main.main([*config, "doctor", "--release"], clock) == 0
+    assert capsys.readouterr().out == (
+        "released 1 row; the stages try them again on their next run\n")
+
+
+def test_doctor_reports_pending_migrations_and_applies_none(make_settings, clock, tmp_path,
+                                                            capsys):
+    """A file an older release made: doctor migrated it while checking (a check that
+    wrote); now it says how far behind the schema is and which commands catch it up,
+    exits 1, and leaves the file as it was. `--release` refuses on it too."""
+    settings = make_settings()
+    last = migrations._migrations[-1].name
+    old = Store(settings.app.database)
+    with old.reading() as db:
+        migrations.apply(db, stop_before=last)
+    old.close()
+    before = hashlib.sha256(settings.app.database.read_bytes()).hexdigest()
+    config = ["--config", str(tmp_path / "config.toml")]
+
+    assert main.main([*config, "doctor"], clock) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == (f"database   {settings.app.database}: writable, integrity ok, "
+                      "1 migration pending")
+    assert (f"PROBLEM    database schema is 1 migration behind ({last}); `main.py db "
+            "migrate` or starting the daemon (`main.py run`) applies them") in out
+    assert out[-1] == "1 problem"
+    assert main.main([*config, "doctor", "--release"], clock) == 1
+    assert "doctor --release: database schema is 1 migration behind" in \
+        capsys.readouterr().err
+    assert hashlib.sha256(settings.app.database.read_bytes()).hexdigest() == before
+    with Store(settings.app.database).reading() as db:
+        assert [m.name for m in migrations.pending(db)] == [last]
+
+    assert main.main([*config, "db", "migrate"], clock) == 0
+    capsys.readouterr()
+    assert main.main([*config, "doctor"], clock) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("no migration pending") and out[-1] == "ok"
+
+
 def test_retention_drops_raw_payloads_and_keeps_everything_else(desk, clock):
     desk.rollup_metrics()
     before = desk.store.query("SELECT * FROM metrics_hourly")

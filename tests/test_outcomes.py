@@ -409,3 +409,19 @@ def test_outcome_lines_say_no_data_without_a_sample():
         "Predicted CSAT (predicted from the customer's words, not a survey): 100.0% "
         "satisfied, mean predicted score 4.50/5 (n=1)",
         "Net sentiment change: +0.50 (n=1)"]
+
+
+def test_the_report_tables_say_no_data_where_a_breakdown_has_no_sample():
+    """`report --outcomes` (text): an agent none of whose customers wrote back has no
+    predicted CSAT and no mean score; the row said "-" there while the lines above it
+    said "no data", so one screen spoke two ways of one thing."""
+    rows = [{**row, "topic": "billing", "template": "", "platform": "x"}
+            for row in _fact_rows()]
+    rows.append({"outcome": "no_answer", "replies": 1, "satisfaction": "",
+                 "satisfaction_score": None, "sentiment_change": None, "agent": "cleo",
+                 "topic": "billing", "template": "", "platform": "x"})
+    lines = outcome_metrics.table(rows).splitlines()
+    cleo = next(line for line in lines if line.startswith("cleo"))
+    assert cleo.split() == ["cleo", "1", "0.0%", "0.0%", "no", "data", "0", "no", "data"]
+    alice = next(line for line in lines if line.startswith("alice"))
+    assert alice.split()[-1] == "3.17"  # (5 + 1.5 + 3) / 3: a figure stays a figure

@@ -67,7 +67,7 @@ def test_report_reads_rollups_in_every_format_and_writes_nothing(make_settings, 
 
     text = report()
     assert "2026-11-20" in text and "net" in text
-    assert "note: 1 hours changed since the daemon's last rollup refresh" in text
+    assert "note: 1 hour changed since the daemon's last rollup refresh" in text
 
     out = tmp_path / "exports" / "r.csv"
     report("--format", "csv", "--output", str(out))

@@ -160,8 +160,11 @@ def test_filters_change_the_numbers(viewer: Page) -> None:
     # One day: hourly buckets, compared with the day before.
     viewer.goto("/dashboard?since=2026-11-22&until=2026-11-22")
     assert len(table_rows(viewer, "volume")) == 24
-    assert next(r for r in table_rows(viewer, "summary") if r[0] == "Mentions")[1:] == [
+    assert next(r for r in shown_rows(viewer, "summary") if r[0] == "Mentions")[1:4] == [
         "4", "4", "+0%"]
+    # The cell keeps the number the export carries: a fraction of the previous value.
+    assert next(r for r in table_rows(viewer, "summary") if r[0] == "Mentions")[1:] == [
+        "4", "4", "0.0", ""]
 
 
 def test_an_export_matches_its_table(viewer: Page) -> None:
