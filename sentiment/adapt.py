@@ -201,7 +201,7 @@ def refit(base: Dataset, x: np.ndarray, y: np.ndarray, shipped: dict[str, float]
     """Heads on base + desk labels (``weight``: per label, as many shipped rows; a
     correction's by default), and thresholds: needs_reply chosen on the desk labels'
     out-of-fold probabilities (``desk_threshold``), the unsure band kept at the same
-    ratio, the other heads as shipped."""
+    ratio, the praise bar and the other heads as shipped."""
     settings = settings or FitSettings()
     if weight is None:
         weight = np.full(len(y), WEIGHTS[CORRECTION], np.float32)

@@ -434,13 +434,18 @@ def encoder_version(directory: Path) -> str:
 
 def directory_version(directory: Path) -> str:
     """12 hex digits naming a stored model: the base weights, the fine-tuned tensors,
-    the heads and the tone head (a model without one keeps the hash it had before it
-    existed)."""
+    the heads, the tone head and the heads' thresholds (a model without one of these
+    keeps the hash it had before it existed). The thresholds count because they decide
+    as much as the weights: new bars with the same heads are another model in the
+    stored triage rows."""
     manifest = read_manifest(directory)
     hashed = manifest["base_sha256"] + file_sha256(Path(directory) / WEIGHTS)
     for name in (HEADS_FILE, TONE_HEAD_FILE):
         if (Path(directory) / name).is_file():
             hashed += heads_sha256(Path(directory) / name)
+    thresholds = (manifest.get("heads") or {}).get("thresholds")
+    if thresholds:
+        hashed += json.dumps(thresholds, sort_keys=True)
     return hashlib.sha256(hashed.encode()).hexdigest()[:12]
 
 

@@ -249,10 +249,12 @@ def test_every_head_comes_from_the_same_pass_with_probabilities(classifier) -> N
     for prediction in predictions:
         assert set(prediction.heads) == set(HEADS)
         assert all(0.0 <= p <= 1.0 for p in prediction.heads.values())
-    # Every head has its threshold; "unsure" is the bottom of triage's unsure band.
-    assert set(HEADS) <= set(classifier.thresholds) <= {*HEADS, "unsure"}
+    # Every head has its threshold; "unsure" is the bottom of triage's unsure band,
+    # "praise" the bar for praise that asks nothing (above the needs_reply bar).
+    assert set(HEADS) <= set(classifier.thresholds) <= {*HEADS, "unsure", "praise"}
     assert all(0.0 < t < 1.0 for t in classifier.thresholds.values())
     assert classifier.thresholds["unsure"] <= classifier.thresholds["needs_reply"]
+    assert classifier.thresholds.get("praise", 1.0) > classifier.thresholds["needs_reply"]
 
 
 def test_heads_batched_equal_one_by_one(fp32_classifier) -> None:

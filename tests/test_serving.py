@@ -196,7 +196,7 @@ def test_heads_may_read_features_and_sentence(tmp_path: Path) -> None:
         load_serving(copy, name=str(copy))
 
 
-def test_a_tone_head_is_blended_with_the_encoders_tone_and_named_in_the_version(
+def test_a_tone_head_and_the_thresholds_are_named_in_the_version(
         tmp_path: Path) -> None:
     from sentiment.activations import softmax
     from sentiment.encoder import TONE_HEAD_FILE, blend_tone, encoder_version
@@ -225,6 +225,12 @@ def test_a_tone_head_is_blended_with_the_encoders_tone_and_named_in_the_version(
     assert np.allclose([[p.scores[k] for k in ("negative", "neutral", "positive")]
                         for p in alone.classify(TEXTS[:3])], softmax(encoded.tone_logits),
                        atol=1e-5)  # fmt: skip
+    # New thresholds with the same weights decide differently: another version.
+    manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+    manifest["heads"]["thresholds"]["praise"] = 0.9
+    (copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    rebarred = load_serving(copy, name=str(copy))
+    assert rebarred.version != blended.version and rebarred.thresholds["praise"] == 0.9
     # Fitted on another encoder's vectors: refused with one sentence, never misread.
     save_tone_head(head, 0.7, copy, "0" * 12)
     with pytest.raises(ModelError, match="another encoder"):
