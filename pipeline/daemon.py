@@ -15,6 +15,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from core.errors import MentiondeskError
+from core.words import counted
 from pipeline.ai_drafts import AiDrafter
 from pipeline.jobs import Pipeline
 
@@ -174,7 +175,7 @@ def run(pipeline: Pipeline, stop: threading.Event, services: list[Service],
     for service in services:
         service.start()
     scheduler.start()
-    log.info("daemon running: %d sources, jobs %s", len(pipeline.sources),
+    log.info("daemon running: %s, jobs %s", counted(len(pipeline.sources), "source"),
              ", ".join(job.id for job in scheduler.get_jobs()))
     stop.wait()
     log.info("stopping")

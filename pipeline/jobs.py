@@ -29,6 +29,7 @@ from core.errors import (
     SourceError,
 )
 from core.reply import ReplyRequest
+from core.words import counted
 from listener.base import MentionSource, Publisher
 from listener.platforms import address
 from metrics.rollup import DraftFact, MentionFact, rollup
@@ -197,7 +198,7 @@ class Pipeline:
         needing = sum(r.needs_reply for r in records)
         telemetry.TRIAGED.inc(len(records))
         telemetry.TRIAGE_SECONDS.observe(time.perf_counter() - started)
-        log.info("triage: %d mentions, %d need a reply", len(records), needing)
+        log.info("triage: %s, %d needing a reply", counted(len(records), "mention"), needing)
         return len(rows)
 
     def _item(self, row: dict, now: datetime) -> Item:
@@ -275,7 +276,7 @@ class Pipeline:
             telemetry.PUBLISH.labels(row["platform"], outcome).inc()
             posted += outcome in ("posted", "found")
         if posted:
-            log.info("publishing: %d replies posted", posted)
+            log.info("publishing: %s posted", counted(posted, "reply"))
         return posted
 
     def _attempt(self, publisher: Publisher, request: ReplyRequest, attempt: publishing.Attempt,
@@ -388,7 +389,7 @@ class Pipeline:
                                         "the post was deleted on the platform", now)
                         redacted += 1
         if redacted:
-            log.info("deletions: %d mentions redacted", redacted)
+            log.info("deletions: %s redacted", counted(redacted, "mention"))
         return redacted
 
     # --- metrics ----------------------------------------------------------------------
@@ -396,7 +397,7 @@ class Pipeline:
         """Rebuild changed hours, then check for spikes and deliver pending alerts."""
         now = self.clock.now()
         updated = refresh_metrics(self.store, now, self.settings.sla.first_response_minutes)
-        log.info("metrics: %d hours rebuilt", updated)
+        log.info("metrics: %s rebuilt", counted(updated, "hour"))
         reporting.check_spikes(self.store, self.settings, now)
         reporting.send_alerts(self.store, self.settings, now)
         return updated
@@ -406,7 +407,7 @@ class Pipeline:
         days = self.settings.app.raw_retention_days
         purged = operations.purge_raw(self.store, days, self.clock.now()) if days else 0
         if purged:
-            log.info("retention: dropped the raw payloads of %d mentions", purged)
+            log.info("retention: dropped the raw payloads of %s", counted(purged, "mention"))
         return purged
 
     def daily_digest(self) -> list[str]:

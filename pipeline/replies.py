@@ -20,6 +20,7 @@ from config.settings import KbArticle, Settings
 from core.clock import from_iso
 from core.errors import MentiondeskError
 from core.terms import matcher, normalise
+from core.words import counted
 from listener.platforms import PLATFORMS, reply_limit
 from responder import drafting, policy
 from responder.knowledge import KbIndex, clean_mention
@@ -312,8 +313,8 @@ class Replies:
                     article_url=outcome.article.url if outcome.article else "")
                 made += created is not None
         if held:
-            log.info("drafting: %d mentions held without a draft (spam, scam, abuse, "
-                     "or a second reply in a thread)", held)
+            log.info("drafting: %s held without a draft (spam, scam, abuse, "
+                     "or a second reply in a thread)", counted(held, "mention"))
         if made:
-            log.info("drafting: %d new drafts, now waiting for approval", made)
+            log.info("drafting: %s, now waiting for approval", counted(made, "new draft"))
         return made + held + aside

@@ -401,6 +401,11 @@ def test_the_drafting_log_counts_this_batch_as_new(desk, caplog):
     with caplog.at_level("INFO", logger="pipeline.replies"):
         desk.draft_batch()
     assert "drafting: 2 new drafts, now waiting for approval" in caplog.text
+    seed(desk, "@lumora my order 9 never arrived", handle="c9")
+    caplog.clear()
+    with caplog.at_level("INFO", logger="pipeline.replies"):
+        desk.draft_batch()
+    assert "drafting: 1 new draft, now waiting for approval" in caplog.text  # not "1 new drafts"
 
 
 def test_batch_context_reads_each_mentions_own_author_and_thread(desk):
