@@ -136,8 +136,8 @@ class Pipeline:
                           self.clock.now(), kind=sources.RATE)
         # A poll that stored nothing is DEBUG: an idle source is no news every interval
         # (/health and doctor keep each source's last success and counts).
-        log.log(logging.INFO if new else logging.DEBUG, "poll %s: %d fetched, %d new, %d "
-                "requests", name, len(result.mentions), new, result.requests)
+        log.log(logging.INFO if new else logging.DEBUG, "poll %s: %d fetched, %d new, %s",
+                name, len(result.mentions), new, counted(result.requests, "API request"))
         return new
 
     def _source_failed(self, name: str, exc: SourceError, now: datetime) -> None:

@@ -197,5 +197,5 @@ def test_a_poll_that_brought_nothing_new_is_no_info_line(make_settings, classifi
         assert pipeline.poll_source("replay") == 0
     polls = [(r.levelname, r.getMessage()) for r in caplog.records
              if r.getMessage().startswith("poll replay")]
-    assert polls == [("INFO", "poll replay: 1 fetched, 1 new, 0 requests"),
-                     ("DEBUG", "poll replay: 0 fetched, 0 new, 0 requests")]
+    assert polls == [("INFO", "poll replay: 1 fetched, 1 new, 0 API requests"),
+                     ("DEBUG", "poll replay: 0 fetched, 0 new, 0 API requests")]
