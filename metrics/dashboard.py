@@ -122,6 +122,13 @@ class Table:
     # "row" takes each row's own "kind" (the summary mixes kinds in one column), and a
     # row's "kinds" (column -> kind) overrides both for its own cells
     kinds: dict[str, str] = field(default_factory=dict)
+    # The page's columns where they differ from the export's: the summary shows one
+    # human "change" (+12%, -3.1 pts) where its export keeps two number columns.
+    shown: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def page_columns(self) -> list[tuple[str, str]]:
+        return self.shown or self.columns
 
     def cell(self, row: dict[str, Any], key: str) -> str:
         """The cell as the page shows it (exports keep the raw value)."""
@@ -333,19 +340,21 @@ def _summary(current: dict[str, Any], previous: dict[str, Any]) -> Table:
     names its unit (the export once held text, "+12%" or "+3.1 pts"): ``relative_change``
     for counts and minutes, a fraction of the previous value (0.12 is +12 %), and
     ``difference`` for shares and scores, this period minus the previous in the row's own
-    unit (0.031 is +3.1 points of a share). The page shows each as before."""
+    unit (0.031 is +3.1 points of a share). The page shows one "change" column in the
+    row's own way (+12%, -3.1 pts, +0.05): two half-empty columns made the table wider
+    than a phone for nothing."""
     rows = []
     for r in compare(kpis(current), kpis(previous)):
         column = "relative_change" if relative(r["kind"]) else "difference"
         rows.append({"metric": r["metric"], "current": r["current"], "previous": r["previous"],
                      "relative_change": None, "difference": None, column: r["change"],
-                     "kind": r["kind"], "kinds": {column: CHANGE + r["kind"]}})
+                     "change": r["change"], "kind": r["kind"],
+                     "kinds": {"change": CHANGE + r["kind"]}})
+    first = [("metric", "metric"), ("current", "this period"), ("previous", "previous period")]
     return Table("summary", "This period against the previous one",
-                 [("metric", "metric"), ("current", "this period"),
-                  ("previous", "previous period"),
-                  ("relative_change", "change (relative)"),
-                  ("difference", "change (difference)")], rows,
-                 kinds={"current": "row", "previous": "row"},
+                 [*first, ("relative_change", "relative_change"), ("difference", "difference")],
+                 rows, kinds={"current": "row", "previous": "row"},
+                 shown=[*first, ("change", "change")],
                  note="Counts and minutes change relative to the previous period (+12%); "
                       "shares in percentage points (+3.1 pts) and scores by their "
                       "difference (+0.05).")
