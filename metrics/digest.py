@@ -19,7 +19,7 @@ import jinja2
 from markupsafe import Markup
 
 from metrics import charts
-from metrics.dashboard import TONES
+from metrics.dashboard import NO_DATA, TONES
 from metrics.summary import compare, formatted, kpis
 
 HEADLINE = ("volume", "negative_share", "net_sentiment", "complaints", "replies",
@@ -69,8 +69,8 @@ class Digest:
     def __post_init__(self) -> None:
         rows = compare(kpis(self.current), kpis(self.previous))
         self.figures = [{**r, "change_text": formatted(r["change"], r["kind"], change=True),
-                         "now_text": formatted(r["current"], r["kind"]),
-                         "before_text": formatted(r["previous"], r["kind"])}
+                         "now_text": _value(r["current"], r["kind"]),
+                         "before_text": _value(r["previous"], r["kind"])}
                         for r in rows if r["key"] in HEADLINE]
 
     @property
@@ -102,8 +102,7 @@ class Digest:
         lines = [self.title, "=" * len(self.title), ""]
         width = max(len(f["metric"]) for f in self.figures)
         for f in self.figures:
-            lines.append(f"{f['metric']:<{width}}  {f['now_text']:>10}  ({f['change_text']} vs "
-                         "the day before)")
+            lines.append(f"{f['metric']:<{width}}  {f['now_text']:>10}  {_against(f)}".rstrip())
         lines += ["", "Mentions per hour (count, then # negative, = neutral, + positive):",
                   *_ascii_bars(self.hourly), "", "The last seven days:", *_ascii_bars(self.week)]
         if self.outcomes:
@@ -117,6 +116,23 @@ class Digest:
                   for p in self.praise] or ["- none"]
         lines += ["", f"Dashboard: {self.dashboard_url}", f"Inbox: {self.inbox_url}", ""]
         return "\n".join(lines)
+
+
+def _value(value: float | None, kind: str) -> str:
+    """A headline figure, "no data" where it has no sample (a lone dash read as a gap
+    or a zero)."""
+    return NO_DATA if value is None else formatted(value, kind)
+
+
+def _against(figure: dict[str, Any]) -> str:
+    """The text digest's comparison with the day before: the change where there is one,
+    else the day before's own figure ("0 the day before": no change from nothing), else
+    nothing to compare."""
+    if figure["change"] is not None:
+        return f"({figure['change_text']} vs the day before)"
+    if figure["current"] is None and figure["previous"] is None:
+        return ""
+    return f"({figure['before_text']} the day before)"
 
 
 def _ascii_bars(rows: list[dict[str, Any]], width: int = 40) -> list[str]:

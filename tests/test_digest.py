@@ -100,6 +100,13 @@ def test_digest_content_written_once_and_posted(make_settings, monkeypatch):
     assert any(line.startswith("Mentions") and " 10 " in line and "+400%" in line
                for line in lines)
     assert any(line.startswith("Replies") and " 1 " in line for line in lines)
+    # Nothing to compare with is said in words, never a lone dash: no reply the day
+    # before, so no first response time either.
+    assert next(line for line in lines if line.startswith("Replies")).endswith(
+        "(0 the day before)")
+    assert next(line for line in lines if line.startswith("Median first response")).endswith(
+        "(no data the day before)")
+    assert not any("–" in line for line in lines[:12])
     top5 = [t for _, t in sorted(urgent, reverse=True)[:5]]
     listed = [line for line in lines if "open question" in line]
     assert [line.rsplit(": ", 1)[1] for line in listed] == top5
