@@ -49,7 +49,6 @@ import numpy as np
 from core.errors import ModelError
 from sentiment.activations import gelu, log_softmax, sigmoid, softmax
 from sentiment.classifier import LABELS, Prediction
-from sentiment.handles import model_text
 
 log = logging.getLogger(__name__)
 
@@ -175,10 +174,10 @@ class Encoder:
         return cls(tokenizer, encoder, sentence, batch_size=batch_size, max_length=max_length)
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
-        """Token ids per text, cut at the longer of the two networks' limits; handles
-        varied as the heads' training texts were (``handles.model_text``), so a brand's
-        real handle is no shortcut and the by-source figures describe what is served."""
-        encodings = self.tokenizer.encode_batch([model_text(t if isinstance(t, str) else str(t))
+        """Token ids per text, cut at the longer of the two networks' limits. Handles
+        are read as written: varying them like the training texts' was measured worse on
+        held-out brands' raw care traffic (docs/model.md, *Praise and real handles*)."""
+        encodings = self.tokenizer.encode_batch([t if isinstance(t, str) else str(t)
                                                  for t in texts])  # fmt: skip
         limit = max(self.max_length, SENTENCE_MAX_LENGTH)
         return [_cut(e.ids, limit) for e in encodings]

@@ -28,7 +28,6 @@ from sentiment.encoder import (
     EncoderClassifier,
     load_serving,
 )
-from sentiment.handles import model_text
 from sentiment.transformer import load_classifier, load_models
 from tests.support import REPO
 
@@ -101,19 +100,6 @@ def test_encoded_outputs_follow_the_contract(served: EncoderClassifier) -> None:
             np.linalg.norm(alone.features[0]) * np.linalg.norm(encoded.features[i]))
         assert cos > 0.97
         assert float(alone.sentence[0] @ encoded.sentence[i]) > 0.95
-
-
-def test_the_model_reads_a_real_handle_as_its_training_texts_read_one(
-        served: EncoderClassifier) -> None:
-    # The heads learned from texts whose handles were varied; a served "@united" is
-    # varied the same way before the networks see it, so a brand's name (which the
-    # fine-tuned encoder saw thousands of times in one source) is no shortcut.
-    raw = "@united thank you for the upgrade, lovely crew"
-    [as_served] = served.classify([raw])
-    [as_varied] = served.classify([model_text(raw)])
-    assert as_served == as_varied
-    assert served.encoder.token_ids([raw]) == served.encoder.token_ids([model_text(raw)])
-    assert served.encoder.token_ids([raw])[0] != served.encoder.tokenizer.encode(raw).ids
 
 
 def test_long_texts_are_cut_like_transformers(served: EncoderClassifier) -> None:
