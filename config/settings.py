@@ -66,9 +66,13 @@ class ModelSettings(Strict):
     # "default" is the model shipped in sentiment/default_model; otherwise a local
     # directory or a Hugging Face hub name (needs network on first use).
     name: str = "default"
+    # Texts per pass of the torch runtime (a hub model); the shipped ONNX model reads each
+    # text alone, so its reading never depends on the texts beside it.
     batch_size: int = Field(32, ge=1, le=1024)
     max_length: int = Field(64, ge=8, le=512)  # the shipped model was trained at 64
-    threads: int = Field(0, ge=0)  # 0: the runtime's default
+    # torch's threads, or the ONNX model's single-threaded workers; 0: torch's default,
+    # or one ONNX worker per core
+    threads: int = Field(0, ge=0)
     # int8 weights per output channel: with ONNX Runtime within 0.5 point of fp32 on
     # every figure (docs/model.md) and 2-3x faster; with torch it costs 0.6 point.
     quantize: bool = True

@@ -3,9 +3,11 @@
 The heads are trained on exactly what they will read when the desk runs: the int8
 ONNX encoder's ``features`` [768] and the base sentence encoder's ``sentence`` [384]
 (the contract of the serving files: ``encoder.onnx``, ``sentence.onnx``,
-``tokenizer.json`` in one folder; token ids cut to 64 and 128, padded with 0 per
-length-sorted batch). A cache file per encoder version keeps them by text key, so
-refitting heads or adding labels never re-encodes what was already seen.
+``tokenizer.json`` in one folder; token ids cut to 64 and 128, each text read alone).
+A cache file per encoder version keeps them by text key, so refitting heads or adding
+labels never re-encodes what was already seen. (Vectors cached before the fourth stop
+were read in length-sorted batches, which int8 scales per pass: they differ from a
+lone reading by that much, as the texts of any two serving batches did.)
 """
 
 from __future__ import annotations
@@ -21,26 +23,25 @@ HEAD_INPUTS = ("features", "sentence")
 Progress = Callable[[int, int], None]
 
 
-def encode(folder: Path, texts: Sequence[str], *, threads: int = 2, batch: int = 32,
+def encode(folder: Path, texts: Sequence[str], *, threads: int = 2,
            progress: Progress | None = None) -> dict[str, np.ndarray]:
     """``features``, ``sentence`` and ``tone_logits`` per text, served as the desk serves
     them (``sentiment.encoder``), in chunks so a progress bar can follow."""
     from sentiment.encoder import Encoder
 
-    encoder = Encoder.load(folder, batch_size=batch, threads=threads)
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    encoder = Encoder.load(folder, threads=threads)
     out = {"features": np.zeros((len(texts), 768), np.float32),
            "sentence": np.zeros((len(texts), 384), np.float32),
            "tone_logits": np.zeros((len(texts), 3), np.float32)}  # fmt: skip
-    step = batch * 16
-    for start in range(0, len(order), step):
-        chunk = order[start:start + step]
-        encoded = encoder.encode([texts[i] for i in chunk])
-        out["features"][chunk] = encoded.features
-        out["sentence"][chunk] = encoded.sentence
-        out["tone_logits"][chunk] = encoded.tone_logits
+    step = 512
+    for start in range(0, len(texts), step):
+        end = min(start + step, len(texts))
+        encoded = encoder.encode(texts[start:end])
+        out["features"][start:end] = encoded.features
+        out["sentence"][start:end] = encoded.sentence
+        out["tone_logits"][start:end] = encoded.tone_logits
         if progress is not None:
-            progress(min(start + step, len(order)), len(order))
+            progress(end, len(texts))
     return out
 
 

@@ -301,7 +301,7 @@ def load_classifier(settings: ModelSettings | None = None
     if serves_without_torch(settings):
         directory = model_directory(name)
         assert directory is not None
-        classifier = load_serving(directory, name=name, batch_size=settings.batch_size,
+        classifier = load_serving(directory, name=name,
                                   max_length=settings.max_length, threads=settings.threads,
                                   label_map=dict(settings.label_map))
         log.info("loaded sentiment model %s version %s (int8 ONNX, no torch)", name,
