@@ -71,7 +71,7 @@ _T = TypeVar("_T")
 
 @dataclass(frozen=True)
 class Encoded:
-    """What one pass over a batch of texts gives, one row per text in input order."""
+    """What reading a list of texts gives, one row per text in input order."""
 
     tone_logits: np.ndarray  # [n, 3]
     features: np.ndarray  # [n, 768], the heads' default input
