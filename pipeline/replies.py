@@ -261,7 +261,7 @@ class Replies:
         transaction: per-row queries and commits cost as much as the model did."""
         mentions.reopen_answers(store)
         r = self.settings.responder
-        made = held = aside = 0
+        made = held = aside = thanks = 0
         rows = mentions.awaiting_draft(store, limit)
         self._embed_queries(rows)
         finder = self.topic_finder()
@@ -312,9 +312,14 @@ class Replies:
                     lang=outcome.lang, notes=outcome.notes, options=outcome.options[1:],
                     article_url=outcome.article.url if outcome.article else "")
                 made += created is not None
+                thanks += created is not None and bool(row.get("optional"))
         if held:
             log.info("drafting: %s held without a draft (spam, scam, abuse, "
                      "or a second reply in a thread)", counted(held, "mention"))
         if made:
-            log.info("drafting: %s, now waiting for approval", counted(made, "new draft"))
+            # Thank-yous to praise are drafted too but need no reply: said apart, so the
+            # count matches the triage line's "needing a reply" plus these.
+            extra = f" ({counted(thanks, 'optional thank-you')})" if thanks else ""
+            log.info("drafting: %s%s, now waiting for approval", counted(made, "new draft"),
+                     extra)
         return made + held + aside

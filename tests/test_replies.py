@@ -406,6 +406,16 @@ def test_the_drafting_log_counts_this_batch_as_new(desk, caplog):
     with caplog.at_level("INFO", logger="pipeline.replies"):
         desk.draft_batch()
     assert "drafting: 1 new draft, now waiting for approval" in caplog.text  # not "1 new drafts"
+    # Thank-yous to praise are drafted but need no reply: the line says how many, so it
+    # adds up with triage's "needing a reply" (31 needing one, 40 drafts, in the demo).
+    seed(desk, "love my new lamp, thank you!", handle="fan", label="positive", needs=False,
+         optional=True)
+    seed(desk, "@lumora my order 10 never arrived", handle="c10")
+    caplog.clear()
+    with caplog.at_level("INFO", logger="pipeline.replies"):
+        desk.draft_batch()
+    assert ("drafting: 2 new drafts (1 optional thank-you), now waiting for approval"
+            in caplog.text)
 
 
 def test_batch_context_reads_each_mentions_own_author_and_thread(desk):
