@@ -22,11 +22,11 @@ supports; the rest are unknown (``-1``) and train nothing:
 - The hand labels (``sentiment/labels``: airline, TweetEval, sample, written, and the
   care labels of ``care_labels.tsv`` when present): all four answers.
 
-Handles are *varied*, never kept (``sentiment.handles``): a
-brand handle becomes one drawn (by a hash of the text) from a pool of made-up brands, a
-user id a made-up user, and a request without any handle gets one in front half of the
-time (requests and chatter alike), so neither a brand's name nor the mere presence of a
-handle can be a shortcut.
+Handles are *varied*, never kept (``sentiment.handles``): a brand handle becomes one
+drawn (by a hash of the text) from a pool of made-up brands, a user id a made-up user,
+and a request without any handle gets one in front half of the time (requests and
+chatter alike), so neither a brand's name nor the mere presence of a handle can be a
+shortcut.
 """
 
 from __future__ import annotations
