@@ -17,11 +17,10 @@ from typing import Any
 from core import csvfile
 from metrics import charts
 from metrics.rollup import BUCKET_LABELS, FRT_BUCKETS, net_sentiment, ratio
-from metrics.summary import change, compare, formatted, kpis, relative
+from metrics.summary import NO_DATA, change, compare, formatted, kpis, relative
 
 Link = Callable[..., str]
 TONES = ("negative", "neutral", "positive")
-NO_DATA = "no data"
 CHANGE = "change:"  # a display kind: the change of a KPI of the kind after the colon
 
 

@@ -19,7 +19,7 @@ import jinja2
 from markupsafe import Markup
 
 from metrics import charts
-from metrics.dashboard import NO_DATA, TONES
+from metrics.dashboard import TONES
 from metrics.summary import compare, formatted, kpis
 
 HEADLINE = ("volume", "negative_share", "net_sentiment", "complaints", "replies",
@@ -69,8 +69,8 @@ class Digest:
     def __post_init__(self) -> None:
         rows = compare(kpis(self.current), kpis(self.previous))
         self.figures = [{**r, "change_text": formatted(r["change"], r["kind"], change=True),
-                         "now_text": _value(r["current"], r["kind"]),
-                         "before_text": _value(r["previous"], r["kind"])}
+                         "now_text": formatted(r["current"], r["kind"]),
+                         "before_text": formatted(r["previous"], r["kind"])}
                         for r in rows if r["key"] in HEADLINE]
 
     @property
@@ -116,12 +116,6 @@ class Digest:
                   for p in self.praise] or ["- none"]
         lines += ["", f"Dashboard: {self.dashboard_url}", f"Inbox: {self.inbox_url}", ""]
         return "\n".join(lines)
-
-
-def _value(value: float | None, kind: str) -> str:
-    """A headline figure, "no data" where it has no sample (a lone dash read as a gap
-    or a zero)."""
-    return NO_DATA if value is None else formatted(value, kind)
 
 
 def _against(figure: dict[str, Any]) -> str:

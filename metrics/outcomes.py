@@ -147,7 +147,7 @@ def outcome_kpis(store: Store, period: Period, filters: dict[str, str] | None = 
 
 
 def percent(value: float | None) -> str:
-    return NO_DATA if value is None else f"{100 * value:.1f}%"
+    return shown(None if value is None else 100 * value, "{:.1f}%")
 
 
 def shown(value: float | None, form: str = "{:.2f}") -> str:

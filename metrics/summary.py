@@ -33,6 +33,10 @@ KPIS: list[tuple[str, str, str]] = [
 ]
 
 
+# What the reports, the dashboard and the digest say for a figure without a sample.
+NO_DATA = "no data"
+
+
 def _minutes(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 60, 1)
 
@@ -91,9 +95,10 @@ def compare(current: dict[str, Any], previous: dict[str, Any]) -> list[dict[str,
 
 
 def formatted(value: float | None, kind: str, *, change: bool = False) -> str:
-    """A KPI value (or, with ``change``, its change from ``change()``) for people."""
+    """A KPI value (or, with ``change``, its change from ``change()``) for people; "no
+    data" where it has no sample (a lone dash read as a gap or a zero)."""
     if value is None:
-        return "–"
+        return NO_DATA
     if kind == "share":
         return f"{value * 100:+.1f} pts" if change else f"{value:.0%}"
     if kind == "score":
