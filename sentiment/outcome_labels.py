@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from sentiment.handles import HANDLE
 from sentiment.outcomes import OUTCOMES, SATISFACTION, mask
 
 LABELS_FILE = Path(__file__).resolve().parent / "labels" / "outcomes.tsv"
@@ -44,7 +44,6 @@ def _shared_data() -> Path:
 TWCS_FILE = _shared_data() / "care" / "twcs" / "twcs_sample.csv"
 COLUMNS = ("key", "source", "brand", "outcome", "satisfaction")
 CHUNK = 110
-_HANDLE = re.compile(r"@(\w+)")
 
 
 @dataclass(frozen=True)
@@ -59,7 +58,7 @@ class FollowUp:
 
 def brand_of(text: str) -> str:
     """The first named (non-numeric) handle in the text, lower-cased; ``unknown`` if none."""
-    names = [h for h in _HANDLE.findall(text) if not h.isdigit()]
+    names = [h for h in HANDLE.findall(text) if not h.isdigit()]
     return names[0].lower() if names else "unknown"
 
 

@@ -41,6 +41,7 @@ import numpy as np
 from core.errors import ModelError
 from core.terms import matcher, normalise
 from sentiment.activations import softmax
+from sentiment.handles import HANDLE
 
 HEAD_FILE = Path(__file__).resolve().parent / "outcome_head.npz"
 RESOLVED, OPEN, ESCALATED, NO_ANSWER = "resolved", "open", "escalated", "no_answer"
@@ -116,7 +117,6 @@ STRONG_FIX = frozenset(("works now", "working now", "it works", "it worked", "th
 LONG_WORDS = 20  # a thanks at the end of a long message closes nothing by itself
 FEATURES = ("fixed", "thanks", "still_broken", "private", "channel", "pending", "contrast",
             "done", "anger", "question", "we_asked", "short", "emoji_only")
-_HANDLE = re.compile(r"@(\w+)")
 _URL = re.compile(r"https?://\S+")
 _LEADING = re.compile(r"^(\s*@\w+\s*)+")
 _NEVER_MIND = re.compile(r"\bnever\s+mind\b", re.IGNORECASE)
@@ -127,7 +127,7 @@ _NEGATED_FIX = re.compile(r"\b(not|n't|never|no longer|stopped|stops|quit|keeps)
 def mask(text: str) -> str:
     """Handles become ``@user`` (numeric: a customer) or ``@brand`` (a named account),
     so neither the labeller nor the model keys on a company or a person."""
-    return _HANDLE.sub(lambda m: "@user" if m.group(1).isdigit() else "@brand", text)
+    return HANDLE.sub(lambda m: "@user" if m.group(1).isdigit() else "@brand", text)
 
 
 def _body(text: str) -> str:
