@@ -245,24 +245,30 @@ class NumpyHeads:
     """The triage heads' MLP in numpy: a few small matrix products per batch."""
 
     def __init__(self, names: tuple[str, ...], inputs: tuple[str, ...],
-                 weights: dict[str, np.ndarray]) -> None:
+                 weights: dict[str, np.ndarray], metadata: dict[str, str] | None = None
+                 ) -> None:
         self.names, self.inputs = names, inputs
+        self.metadata = metadata or {}  # what the file was saved with (names, inputs...)
         self.hidden_w = weights["hidden.weight"].astype(np.float32).T.copy()
         self.hidden_b = weights["hidden.bias"].astype(np.float32)
         self.out_w = weights["out.weight"].astype(np.float32).T.copy()
         self.out_b = weights["out.bias"].astype(np.float32)
 
     @classmethod
-    def load(cls, model_dir: Path, inputs: Sequence[str] = DEFAULT_HEAD_INPUTS,
+    def load(cls, model_dir: Path, inputs: Sequence[str] | None = DEFAULT_HEAD_INPUTS,
              file: str = HEADS_FILE) -> NumpyHeads | None:
-        """The heads stored in ``model_dir``'s ``file``, or None when it has none."""
+        """The heads stored in ``model_dir``'s ``file``, or None when it has none;
+        ``inputs`` None reads them from the file's metadata (the tone head's)."""
         from safetensors.numpy import load_file
 
         path = Path(model_dir) / file
         if not path.is_file():
             return None
-        names = head_metadata(path).get("names", "needs_reply,complaint,spam,sarcasm")
-        heads = cls(tuple(names.split(",")), tuple(inputs), load_file(str(path)))
+        meta = head_metadata(path)
+        names = meta.get("names", "needs_reply,complaint,spam,sarcasm")
+        if inputs is None:
+            inputs = meta.get("inputs", "features,sentence").split(",")
+        heads = cls(tuple(names.split(",")), tuple(inputs), load_file(str(path)), meta)
         width = sum({"features": FEATURES, "sentence": SENTENCE}.get(n, -1) for n in inputs)
         if heads.hidden_w.shape[0] != width or heads.out_w.shape[1] != len(heads.names):
             raise ModelError(f"{path} does not fit head_inputs {list(inputs)} "
@@ -304,11 +310,10 @@ class ToneHead:
         """``directory``'s tone head, or None; a ModelError if it was fitted on the
         vectors of another encoder than ``encoder`` (an ``encoder_version``)."""
         path = Path(directory) / TONE_HEAD_FILE
-        meta = head_metadata(path) if path.is_file() else {}
-        inputs = tuple(meta.get("inputs", "features,sentence").split(","))
-        mlp = NumpyHeads.load(directory, inputs, TONE_HEAD_FILE)
+        mlp = NumpyHeads.load(directory, None, TONE_HEAD_FILE)
         if mlp is None:
             return None
+        meta = mlp.metadata
         if meta.get("made_from") != encoder:
             raise ModelError(f"{path} was fitted on another encoder's vectors; refit it "
                              "(`main.py model train --stages tone-head`) or remove it")

@@ -219,13 +219,12 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
         )  # fmt: skip
         _print_heads(manifest["heads"])
     if stages & {"tone", "joint"}:  # the encoder changed: the served files follow it
-        from sentiment.encoder import TONE_HEAD_FILE
         from sentiment.export import export_serving
+        from sentiment.train_tone import drop_stale_tone_head
 
         export_serving(args.out)
-        stale = Path(args.out) / TONE_HEAD_FILE
-        if stale.is_file() and "tone-head" not in stages:
-            stale.unlink()  # it read the old encoder's vectors; serving would refuse it
+        stale = drop_stale_tone_head(Path(args.out))
+        if stale is not None and "tone-head" not in stages:
             print(f"removed {stale} (fitted on the old encoder; refit: --stages tone-head)")
     if "wide" in stages:
         from sentiment.train_by_source import train_wide

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from sentiment.classifier import LABELS
-from sentiment.encoder import TONE_HEAD_FILE, blend_tone
+from sentiment.encoder import TONE_HEAD_FILE, blend_tone, encoder_version, head_metadata
 from sentiment.train_data import Row, tone_heldout, tone_rows
 from sentiment.train_features import cached_encode, head_inputs
 from sentiment.train_wide import (
@@ -246,4 +246,15 @@ def save_tone_head(model: Mlp, weight: float, directory: Path, made_from: str,
     save_file(tensors, str(path), metadata={"names": ",".join(model.names),
                                             "inputs": ",".join(inputs),
                                             "weight": f"{weight:.2f}", "made_from": made_from})
+    return path
+
+
+def drop_stale_tone_head(directory: Path) -> Path | None:
+    """Remove ``directory``'s tone head if it was fitted on another encoder's vectors than
+    the one now there (after the encoder is retrained and exported): serving would refuse
+    it (``ToneHead.load``). Returns the removed path, or None."""
+    path = Path(directory) / TONE_HEAD_FILE
+    if not path.is_file() or head_metadata(path).get("made_from") == encoder_version(directory):
+        return None
+    path.unlink()
     return path

@@ -186,7 +186,7 @@ def test_a_tone_head_and_the_thresholds_are_named_in_the_version(
         tmp_path: Path) -> None:
     from sentiment.activations import softmax
     from sentiment.encoder import TONE_HEAD_FILE, blend_tone, encoder_version
-    from sentiment.train_tone import save_tone_head
+    from sentiment.train_tone import drop_stale_tone_head, save_tone_head
     from sentiment.train_wide import Mlp
 
     copy = _copy(tmp_path)
@@ -221,6 +221,11 @@ def test_a_tone_head_and_the_thresholds_are_named_in_the_version(
     save_tone_head(head, 0.7, copy, "0" * 12)
     with pytest.raises(ModelError, match="another encoder"):
         load_serving(copy, name=str(copy))
+    # Training a new encoder removes such a head and only such a head.
+    assert drop_stale_tone_head(copy) == copy / TONE_HEAD_FILE
+    assert load_serving(copy, name=str(copy)).tone_head is None  # served again, unblended
+    save_tone_head(head, 0.7, copy, encoder_version(copy))
+    assert drop_stale_tone_head(copy) is None and (copy / TONE_HEAD_FILE).is_file()
 
 
 def test_a_stale_export_is_refused(tmp_path: Path) -> None:
