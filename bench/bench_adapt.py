@@ -53,6 +53,7 @@ from sentiment.train_wide import (
     holdouts,
     out_of_source,
 )
+from sentiment.triage import queue_entry
 from store.corrections import CONFIRMATION, CORRECTION, UNCONTESTED
 
 
@@ -145,13 +146,13 @@ def one_size(data: Dataset, shipped: StandIn, index: np.ndarray, gold: np.ndarra
     last = int(np.searchsorted(counted, size))  # the label that is the size-th correction
     fed = slice(0, last + 1)
     rest = np.isin(index, stream.order[stream.at[last] + 1:])
-    t0 = shipped.thresholds["needs_reply"]
+    t0 = queue_entry(shipped.thresholds)
     outcome, model = decide(shipped.base, data.x[stream.rows[fed]], stream.values[fed],
                             stream.kinds[fed], stream.rows[fed].tolist(), shipped.heads,
                             shipped.thresholds)  # fmt: skip
     x_rest, y_rest = data.x[index[rest]], gold[rest]
     before = decision_figures(y_rest, shipped.heads.probs(x_rest)[:, 0], t0)
-    used, cut = (model, outcome.thresholds["needs_reply"]) if outcome.switched else (
+    used, cut = (model, queue_entry(outcome.thresholds)) if outcome.switched else (
         shipped.heads, t0)
     after = decision_figures(y_rest, used.probs(x_rest)[:, 0], cut)
     kinds = stream.kinds[fed]
@@ -170,7 +171,7 @@ def simulate(data: Dataset, texts: list[str], name: str, held: np.ndarray,
     shipped = stand_in(data, held, name, keep)
     index = np.flatnonzero(held & (data.targets[:, 0] != -1))
     gold = data.targets[index, 0]
-    t0 = shipped.thresholds["needs_reply"]
+    t0 = queue_entry(shipped.thresholds)
     probs = shipped.heads.probs(data.x[index])[:, 0]
     start = decision_figures(gold, probs, t0)
     first = desk_stream(texts, index, gold, probs, t0, review)

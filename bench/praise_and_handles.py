@@ -40,13 +40,15 @@ from sentiment.batch import Item, topic_finder_for, triage_items
 from sentiment.classifier import LABELS
 from sentiment.encoder import Encoder, EncoderClassifier
 from sentiment.evaluate_sources import triage_decisions, triage_thresholds
+from sentiment.handles import vary_handles
 from sentiment.labels import CARE_FILE, care_examples
 from sentiment.train_by_source import cached_out_of_source, load_training
-from sentiment.train_data import Row, tone_heldout, vary_handles
+from sentiment.train_data import Row, tone_heldout
 from sentiment.train_features import HEAD_INPUTS, head_inputs
 from sentiment.train_tone import macro_recall
 from sentiment.train_wide import FitSettings, care_first_contacts, fit, holdouts
 from sentiment.transformer import load_models
+from sentiment.triage import queue_entry
 
 SERVING = Path(__file__).resolve().parent.parent / "sentiment" / "default_model"
 FORMS: dict[str, Callable[[str], str]] = {"raw": str, "varied": vary_handles}
@@ -58,8 +60,8 @@ def _name(form: str, bar: bool) -> str:
 
 
 def without_bar(thresholds: dict[str, float]) -> dict[str, float]:
-    """The same thresholds with the praise bar at the needs_reply bar: no bar."""
-    return {**thresholds, "praise": thresholds["needs_reply"]}
+    """The same thresholds with the praise bar where the queue begins: no bar."""
+    return {**thresholds, "praise": queue_entry(thresholds)}
 
 
 def airline(data_dir: Path) -> dict[tuple[str, bool], list[str]]:

@@ -50,6 +50,7 @@ from sentiment.train_wide import (
     row_weights,
     save_heads,
 )
+from sentiment.triage import queue_entry
 from store.corrections import CONFIRMATION, CORRECTION, UNCONTESTED
 
 MODELS = "models"
@@ -200,8 +201,9 @@ def refit(base: Dataset, x: np.ndarray, y: np.ndarray, shipped: dict[str, float]
           weight: np.ndarray | None = None) -> tuple[Mlp, dict[str, float]]:
     """Heads on base + desk labels (``weight``: per label, as many shipped rows; a
     correction's by default), and thresholds: needs_reply chosen on the desk labels'
-    out-of-fold probabilities (``desk_threshold``), the unsure band kept at the same
-    ratio, the praise bar and the other heads as shipped."""
+    out-of-fold probabilities (``desk_threshold``) for where the queue begins (the
+    bottom of the unsure band, else needs_reply), the confident bar kept at the same
+    ratio above it, the praise bar and the other heads as shipped."""
     settings = settings or FitSettings()
     if weight is None:
         weight = np.full(len(y), WEIGHTS[CORRECTION], np.float32)
@@ -210,10 +212,11 @@ def refit(base: Dataset, x: np.ndarray, y: np.ndarray, shipped: dict[str, float]
     if progress is not None:
         progress(3, 3)
     thresholds = dict(shipped)
-    cut = desk_threshold(y, oof, shipped.get("needs_reply", 0.5))
-    thresholds["needs_reply"] = float(cut)
-    if "unsure" in shipped and shipped.get("needs_reply"):
-        thresholds["unsure"] = float(cut * shipped["unsure"] / shipped["needs_reply"])
+    entry = queue_entry(shipped)
+    cut = desk_threshold(y, oof, entry)
+    thresholds["unsure" if "unsure" in shipped else "needs_reply"] = float(cut)
+    if "unsure" in shipped and "needs_reply" in shipped:
+        thresholds["needs_reply"] = float(cut * shipped["needs_reply"] / entry)
     return model, thresholds
 
 
@@ -295,14 +298,14 @@ def decide(base: Dataset, x: np.ndarray, y: np.ndarray, kinds: np.ndarray,
     if held.all() or not held.any():
         raise AdaptError("the labels do not split into a training and a held-out part")
     weights = np.array([WEIGHTS[k] for k in kinds], np.float32)
-    old_probs, old_cut = in_use.probs(x[held])[:, 0], thresholds.get("needs_reply", 0.5)
+    old_probs, old_cut = in_use.probs(x[held])[:, 0], queue_entry(thresholds)
     model, new = refit(base, x[~held], y[~held], thresholds, settings, progress,
                        weights[~held])  # fmt: skip
-    new_probs = model.probs(x[held])[:, 0]
+    new_probs, new_cut = model.probs(x[held])[:, 0], queue_entry(new)
     before = decision_figures(y[held], old_probs, old_cut)
-    after = decision_figures(y[held], new_probs, new["needs_reply"])
+    after = decision_figures(y[held], new_probs, new_cut)
     switched = clearly_better(mention_costs(y[held], old_probs, old_cut),
-                              mention_costs(y[held], new_probs, new["needs_reply"]))
+                              mention_costs(y[held], new_probs, new_cut))
     count = {k: int((kinds == k).sum()) for k in WEIGHTS}
     outcome = Outcome(count[CORRECTION], int(held.sum()), before, after,
                       switched=switched, thresholds=new,

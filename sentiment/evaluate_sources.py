@@ -37,6 +37,9 @@ ADDRESSED = {"twcs", "airline", "sample", "written", "banking77", "clinc150", "b
              "chatter", "hwu64"}
 UNADDRESSED = {"tweeteval", "isarcasm"}
 TRIAGE_RECALL = 0.975  # triage's needs_reply recall aimed at on held-out brands' requests
+# The share of those requests queued *confident*; the rest of the queue is marked unsure
+# and ranked lower (issue 17: low confidence goes to the queue, ranked lower).
+CONFIDENT_RECALL = 0.90
 GRID = (0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 PRAISE_GRID = (0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6)  # praise bars tried above the cut
 MIN_PRAISE = 10  # a source's praise counts in the choice from this many mentions on
@@ -119,8 +122,10 @@ def triage_thresholds(rows: Sequence[Row], data: Dataset, probs: np.ndarray,
     first contacts that need a reply, the one that queues the least praise (positive
     mentions needing no reply, averaged over the sources about brands that have some,
     each source counting once); ties go to the higher needs_reply bar, then to the
-    lower praise bar. The unsure band is the rules' alone (its bottom is the needs_reply
-    threshold)."""
+    lower praise bar. That bar is where the queue begins: the bottom of the unsure band
+    (``unsure``). needs_reply itself is then the confident bar: the highest at which
+    triage still finds CONFIDENT_RECALL of those first contacts without marking them
+    unsure (``confident_bar``); a mention between the two is queued, marked unsure."""
     thresholds = choose_thresholds(data, probs, exclude=exclude)
     keep = (np.ones(len(rows), bool) if exclude is None else ~exclude) & ~np.isnan(probs[:, 0])
     care = keep & care_first_contacts(data) & (data.targets[:, 0] == 1)
@@ -148,22 +153,29 @@ def triage_thresholds(rows: Sequence[Row], data: Dataset, probs: np.ndarray,
             key = (round(cost, 9), -cut, bar if bar is not None else 0.0)
             if best is None or key < best:
                 best, chosen = key, (cut, bar)
-    thresholds["needs_reply"] = thresholds["unsure"] = chosen[0]
+    thresholds["unsure"] = chosen[0]
     if chosen[1] is not None:
         thresholds["praise"] = chosen[1]
+    care_index = np.flatnonzero(care).tolist()
+    thresholds["needs_reply"] = confident_bar(
+        [rows[i] for i in care_index], probs[care_index], tone_logits[care_index],
+        thresholds, settings)  # fmt: skip
     return thresholds
 
 
-def unsure_floor(data: Dataset, probs: np.ndarray, exclude: np.ndarray | None = None,
-                 recall: float = 0.995) -> float:
-    """The bottom of the unsure band: the needs_reply probability above which ``recall``
-    of the held-out brands' first contacts lie (out-of-source probabilities only)."""
-    from sentiment.train_wide import care_first_contacts, recall_threshold
-
-    keep = np.ones(len(data.sources), bool) if exclude is None else ~exclude
-    keep &= ~np.isnan(probs[:, 0])
-    care = keep & care_first_contacts(data) & (data.targets[:, 0] == 1)
-    return recall_threshold(probs[care, 0], recall)
+def confident_bar(requests: Sequence[Row], probs: np.ndarray, tone_logits: np.ndarray,
+                  thresholds: dict[str, float], settings: TriageSettings | None = None
+                  ) -> float:
+    """The highest needs_reply bar (at least the queue's entry, ``unsure``) at which
+    triage still queues CONFIDENT_RECALL of ``requests`` without marking them unsure:
+    below it, a mention the model alone queues is a low-confidence one."""
+    entry = thresholds["unsure"]
+    for bar in sorted((b for b in GRID if b > entry), reverse=True):
+        decided = triage_decisions(requests, probs, tone_logits,
+                                   {**thresholds, "needs_reply": bar}, settings)
+        if np.mean([t.needs_reply and not t.unsure for t in decided]) >= CONFIDENT_RECALL:
+            return bar
+    return entry
 
 
 def tone_macro_recall(gold: np.ndarray, logits: np.ndarray) -> float:

@@ -157,6 +157,14 @@ def _unsure_threshold(settings: TriageSettings, thresholds: dict[str, float], cu
     return min(cut, thresholds.get("unsure", cut))
 
 
+def queue_entry(thresholds: dict[str, float]) -> float:
+    """The needs_reply probability from which a model's thresholds queue a mention on
+    the model's word alone: the bottom of its unsure band where it has one, else its
+    needs_reply bar (what ``model adapt`` moves and compares)."""
+    cut = thresholds.get("needs_reply", 0.5)
+    return min(cut, thresholds.get("unsure", cut))
+
+
 def _praise_threshold(settings: TriageSettings, thresholds: dict[str, float]
                       ) -> float | None:
     """The praise bar: the setting, else the model's own, else none (a model trained
@@ -238,19 +246,20 @@ def triage(
         # language the model reads less well) say a reply may be owed, the bar drops;
         # where the text is praise and nothing else, it rises to the praise bar.
         cut = _threshold("needs_reply", settings, thresholds)
+        floor = _unsure_threshold(settings, thresholds, cut)
         bar = _praise_threshold(settings, thresholds)
         if rule_need or foreign or context.role == CUSTOMER:
             cut = min(cut, settings.lowered_threshold)
             praise_only = False
         elif praise_only and bar is not None:
-            cut = max(cut, bar)
+            # Praise is queued from its own bar, with no unsure band.
+            cut = floor = max(floor, bar)
         else:
             praise_only = False
         needs_model = heads["needs_reply"] >= cut
-        # Below the bar but not far, asking, or a complaint to the brand: the queue,
-        # marked unsure (a missed customer costs the desk far more than a skipped
-        # false alarm). Praise below the praise bar has no band.
-        floor = cut if praise_only else _unsure_threshold(settings, thresholds, cut)
+        # Below the (confident) bar but over the band's bottom, asking, or a complaint
+        # to the brand: the queue, marked unsure and ranked lower (a missed customer
+        # costs the desk far more than a skipped false alarm).
         unsure = not needs_model and (asks or (complaint and context.addressed)
                                       or heads["needs_reply"] >= floor)
     else:

@@ -63,6 +63,8 @@ def test_corrections_that_teach_the_desks_own_rule_switch_the_model(tmp_path):
     data_dir = tmp_path / "data"
     outcome = adapt_vectors(x, list(y), list(range(400)), shipped, data_dir, settings=FAST)
     assert outcome.switched and outcome.after["cost"] < outcome.before["cost"]
+    # The desk chooses where its queue begins; the confident bar keeps its ratio above.
+    assert outcome.thresholds["needs_reply"] == pytest.approx(2 * outcome.thresholds["unsure"])
     assert outcome.held_out == sum(is_held_out(i) for i in range(400))
     assert current_dir(data_dir) == outcome.directory
     assert (data_dir / "models" / CURRENT).read_text().strip() == outcome.directory.name

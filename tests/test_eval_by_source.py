@@ -112,10 +112,11 @@ def test_the_complaint_threshold_is_chosen_on_sources_about_brands():
     assert 0.1 < choose_thresholds(data, probs)["complaint"] <= 0.4
 
 
-def test_the_praise_bar_is_chosen_with_the_needs_reply_bar_to_queue_the_least_praise():
-    """Brands' requests scored 0.25 hold the needs_reply bar at 0.25; praise to brands
-    scored 0.35 would all be queued under it, so the praise bar rises over it (to the
-    lowest bar that queues none), while the requests are all still found."""
+def test_the_praise_bar_is_chosen_with_where_the_queue_begins_to_queue_the_least_praise():
+    """Brands' requests scored 0.25 hold the queue's entry (the bottom of the unsure
+    band) at 0.25; praise to brands scored 0.35 would all be queued under it, so the
+    praise bar rises over it (to the lowest bar that queues none), while the requests
+    are all still found."""
     care = [Row("twcs", f"twcs:brand{i % 5}", f"@acme my order {i} is late", (1, -1, -1, -1),
                 "neutral") for i in range(100)]
     praise = [Row("apple", "apple", f"@acme love the new phone {i}", (0, 0, -1, -1),
@@ -129,8 +130,31 @@ def test_the_praise_bar_is_chosen_with_the_needs_reply_bar_to_queue_the_least_pr
     probs[:100, 0], probs[100:, 0] = 0.25, 0.35
     tone = np.where(np.array(sources)[:, None] == "apple", [-3.0, 0.0, 3.0], [0.0, 3.0, 0.0])
     chosen = triage_thresholds(rows, data, probs, tone.astype(np.float32))
-    assert chosen["needs_reply"] == 0.25 and chosen["praise"] == 0.4
+    assert chosen["unsure"] == 0.25 and chosen["praise"] == 0.4
     decided = triage_decisions(rows, probs, tone, chosen)
     assert all(t.needs_reply for t in decided[:100])
     assert not any(t.needs_reply for t in decided[100:])
     assert all(t.praise_only for t in decided[100:])
+
+
+def test_the_confident_bar_is_the_highest_that_still_finds_nine_in_ten_requests_unmarked():
+    """Requests the model scores 0.45 (80), 0.28 (15) and 0.13 (5), in words no rule
+    reads: the queue must begin at 0.12 to find them all, and the confident bar is
+    0.25, the highest that leaves 95 of them unmarked (0.3 would leave 80). The five
+    low ones are still queued, marked unsure."""
+    scores = [0.45] * 80 + [0.28] * 15 + [0.13] * 5
+    rows = [Row("twcs", f"twcs:brand{i % 5}", f"@acme order {i}", (1, -1, -1, -1), "neutral")
+            for i in range(len(scores))]
+    sources = [r.source for r in rows]
+    data = Dataset(np.zeros((len(rows), 2), np.float32),
+                   np.array([r.answers for r in rows], np.int8), row_weights(sources),
+                   sources, [r.group for r in rows])
+    probs = np.full((len(rows), 4), 0.01, np.float32)
+    probs[:, 0] = scores
+    tone = np.tile(np.array([0.0, 3.0, 0.0], np.float32), (len(rows), 1))
+    chosen = triage_thresholds(rows, data, probs, tone)
+    assert chosen["unsure"] == 0.12 and chosen["needs_reply"] == 0.25
+    decided = triage_decisions(rows, probs, tone, chosen)
+    assert all(t.needs_reply for t in decided)
+    assert [t.unsure for t in decided] == [False] * 95 + [True] * 5
+    assert all(t.factors["unsure"] == 0.5 for t in decided[95:])
