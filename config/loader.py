@@ -5,6 +5,10 @@
 - Any scalar key of the sections in ``ENV_SECTIONS`` can be overridden by an
   environment variable ``MENTIONDESK_<SECTION>_<KEY>``, e.g. ``MENTIONDESK_WEB_PORT=9000``;
   a nested section's dots become underscores (``MENTIONDESK_RESPONDER_AI_ENABLED``).
+  Any other ``MENTIONDESK_`` variable that is neither a secret (``config.secrets``) nor
+  one of ``PROCESS_VARIABLES`` is a mistake (a misspelt section, a section the
+  environment cannot set) and stops start-up like an unknown key: silently ignored, it
+  would leave the operator believing a setting had changed.
 - Everything not set falls back to the defaults in ``config.settings``.
 Relative paths are relative to the working directory (a replay file not found there
 is looked up among the shipped files, for the demo).
@@ -29,12 +33,16 @@ from pydantic import ValidationError
 from config import settings as settings_module
 from config.secrets import SECRETS
 from config.settings import Settings
+from core.clock import OFFSET_ENV
 from core.errors import ConfigError
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "demo.toml"
 SHIPPED = Path(__file__).resolve().parent.parent  # the checkout, or site-packages
 ENV_PREFIX = "MENTIONDESK_"
-ENV_SECTIONS = ("app", "web", "model", "sla", "pipeline", "metrics", "responder.ai")
+ENV_SECTIONS = ("app", "web", "model", "triage", "sla", "responder", "pipeline", "metrics",
+                "responder.ai")
+# Read by the process, not settings: the file to load, the clock's offset (core.clock).
+PROCESS_VARIABLES = (f"{ENV_PREFIX}CONFIG", OFFSET_ENV)
 
 
 def config_path(explicit: Path | None, env: Mapping[str, str]) -> Path:
@@ -62,13 +70,20 @@ def _env_overrides(env: Mapping[str, str]) -> dict[tuple[str, str], str]:
     # The longest prefix first, so a nested section is never read as its parent's key.
     sections = sorted(ENV_SECTIONS, key=len, reverse=True)
     for variable, value in env.items():
-        if variable in SECRETS:
+        if (variable in SECRETS or variable in PROCESS_VARIABLES
+                or not variable.startswith(ENV_PREFIX)):
             continue
         for section in sections:
             prefix = f"{ENV_PREFIX}{section.upper().replace('.', '_')}_"
             if variable.startswith(prefix) and len(variable) > len(prefix):
                 found[(section, variable[len(prefix):].lower())] = (value, variable)
                 break
+        else:
+            shown = ", ".join(s.replace(".", "_").upper() for s in ENV_SECTIONS)
+            raise ConfigError(f"environment {variable}", "-",
+                              "not a setting or secret mentiondesk reads (settings: "
+                              f"MENTIONDESK_<SECTION>_<KEY> for {shown}; secrets: "
+                              "docs/settings.md)")
     return found
 
 

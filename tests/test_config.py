@@ -116,6 +116,29 @@ def test_bad_environment_value_names_the_variable(tmp_path):
     assert info.value.file == "environment MENTIONDESK_WEB_PORT"
 
 
+def test_triage_and_responder_settings_come_from_the_environment_too(tmp_path):
+    path = write(tmp_path, base(tmp_path))
+    settings = load(path, env={"MENTIONDESK_TRIAGE_NEEDS_REPLY_THRESHOLD": "0.3",
+                               "MENTIONDESK_RESPONDER_KB_THRESHOLD": "0.6",
+                               "MENTIONDESK_RESPONDER_AI_ENABLED": "false"})
+    assert settings.triage.needs_reply_threshold == 0.3
+    assert settings.responder.kb_threshold == 0.6 and not settings.responder.ai.enabled
+
+
+@pytest.mark.parametrize("variable", ["MENTIONDESK_TRIAG_NEEDS_REPLY_THRESHOLD",
+                                      "MENTIONDESK_BRANDS_NAME", "MENTIONDESK_PORT"])
+def test_a_variable_that_sets_nothing_stops_start_up_instead_of_being_ignored(tmp_path,
+                                                                             variable):
+    """A misspelt section, or one the environment cannot set, would otherwise leave the
+    operator believing a setting changed. Secrets and the process's own variables pass."""
+    path = write(tmp_path, base(tmp_path))
+    with pytest.raises(ConfigError, match="not a setting or secret") as info:
+        load(path, env={variable: "1"})
+    assert info.value.file == f"environment {variable}"
+    assert load(path, env={"MENTIONDESK_CONFIG": str(path), "MENTIONDESK_SESSION_SECRET": "x",
+                           "MENTIONDESK_CLOCK_OFFSET_DAYS": "1", "OTHER_TOOL_PORT": "1"})
+
+
 def test_cli_bad_config_exits_2_with_one_line(tmp_path):
     path = write(tmp_path, base(tmp_path) + "\n[web]\nprot = 1\n")
     result = subprocess.run(
