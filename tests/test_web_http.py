@@ -301,6 +301,21 @@ def test_priority_counts_the_waiting_time_when_read(desk, store, clock) -> None:
     assert rows[0]["factors"]["waiting"] == pytest.approx(55 / 60, abs=1e-3)
 
 
+def test_a_mention_queued_unsure_says_so_in_its_row_and_its_detail(desk, store,
+                                                                      clock) -> None:
+    sure, _ = seed(store, clock, "@acme my parcel never came", "Hi", priority=0.6)
+    doubt, _ = seed(store, clock, "@acme the new range looks nice", "Hi", priority=0.2,
+                    unsure=True)
+    client = desk()
+    log_in(client, "alice")
+    page = client.get("/queue").text
+    items = {m: page[page.index(f'id="m{m}"'):] for m in (sure, doubt)}
+    items[sure] = items[sure][:items[sure].index("</article>")]
+    items[doubt] = items[doubt][:items[doubt].index("</article>")]
+    assert "unsure · " in items[doubt] and "unsure: may need no reply" in items[doubt]
+    assert "unsure" not in items[sure]
+
+
 def test_search_finds_mentions_drafts_handles_and_notes(desk, store, clock) -> None:
     a, _ = seed(store, clock, "@acme the blender sparks", "Hi @casey", handle="casey")
     b, _ = seed(store, clock, "@acme help", "Hi, see our 100% guarantee", handle="jo")

@@ -63,6 +63,8 @@ def build_items(store: Store, settings: Settings, now: datetime,
             length=platform_length(row["draft_text"], row["platform"]),
             problems=draft_problems(settings, row),
             factors_sorted=sorted((row["factors"] or {}).items(), key=lambda kv: -kv[1]),
+            # Queued on low confidence (triage's unsure band): may need no reply.
+            unsure="unsure" in (row["factors"] or {}),
             thread=mentions.thread(store, row["mention_id"]),
             earlier=inbox.replies_to_author(store, row["mention_id"]),
             customer=(inbox.customer(store, row["mention_id"])

@@ -42,10 +42,12 @@ def seed_mention(store: Store, clock: ManualClock, text: str, *, handle: str = "
                  conversation: str = "", brand: str = "Acme", needs: bool = True,
                  reason: str = "complaint", lang: str = "en", minutes_ago: float = 5,
                  in_reply_to: str = "", priority: float = 0.5, followers: int = 100,
-                 waiting: float = 0.0, role: str = "original", optional: bool = False) -> int:
+                 waiting: float = 0.0, role: str = "original", optional: bool = False,
+                 unsure: bool = False) -> int:
     """One triaged mention (needing a reply unless ``needs`` is False); its id.
     ``waiting`` is the waiting factor triage saw (the inbox re-ages it when read);
-    ``optional`` marks praise offered a thank-you."""
+    ``optional`` marks praise offered a thank-you; ``unsure`` one queued on low
+    confidence (triage's unsure band)."""
     pid = f"a{next(_ids)}"
     mention = Mention(platform="replay", platform_id=pid, text=text, lang=lang,
                       author=Author(f"u-{handle}", handle, name or handle.title(), followers),
@@ -56,9 +58,11 @@ def seed_mention(store: Store, clock: ManualClock, text: str, *, handle: str = "
     mention_id = store.query("SELECT id FROM mentions WHERE platform_id = ?", [pid])[0]["id"]
     mentions.save_triage(store, [mentions.TriageRecord(
         mention_id=mention_id, label=label, scores={label: 0.8}, complaint=label == "negative",
-        needs_reply=needs, optional=optional, reason=reason if needs else "praise", topic=topic,
+        needs_reply=needs, optional=optional,
+        reason=(reason + (" (unsure)" if unsure else "")) if needs else "praise", topic=topic,
         priority=priority,
-        factors={"negativity": 0.8, "reach": 0.2, "urgency": 0.0, "waiting": waiting},
+        factors={"negativity": 0.8, "reach": 0.2, "urgency": 0.0, "waiting": waiting,
+                 **({"unsure": 0.5} if unsure else {})},
         model_name="test", model_version="1", role=role)], clock.now())
     return mention_id
 
