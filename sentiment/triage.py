@@ -150,11 +150,11 @@ def _threshold(head: str, settings: TriageSettings, thresholds: dict[str, float]
 
 def _unsure_threshold(settings: TriageSettings, thresholds: dict[str, float], cut: float
                       ) -> float:
-    """The bottom of the unsure band: the setting, else the model's own (chosen with its
-    needs_reply threshold), else no band (a model trained before the band existed)."""
+    """The bottom of the unsure band, where the queue begins: the setting, else the
+    model's own, else no band (a model trained before the band existed)."""
     if settings.unsure_threshold is not None:
         return settings.unsure_threshold
-    return min(cut, thresholds.get("unsure", cut))
+    return queue_entry({**thresholds, "needs_reply": cut})
 
 
 def queue_entry(thresholds: dict[str, float]) -> float:
