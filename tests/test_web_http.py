@@ -301,7 +301,7 @@ def test_priority_counts_the_waiting_time_when_read(desk, store, clock) -> None:
     assert rows[0]["factors"]["waiting"] == pytest.approx(55 / 60, abs=1e-3)
 
 
-def test_a_mention_queued_unsure_says_so_in_its_row_and_its_detail(desk, store,
+def test_a_mention_queued_unsure_says_so_and_offers_its_correction(desk, store,
                                                                       clock) -> None:
     sure, _ = seed(store, clock, "@acme my parcel never came", "Hi", priority=0.6)
     doubt, _ = seed(store, clock, "@acme the new range looks nice", "Hi", priority=0.2,
@@ -314,6 +314,9 @@ def test_a_mention_queued_unsure_says_so_in_its_row_and_its_detail(desk, store,
     items[doubt] = items[doubt][:items[doubt].index("</article>")]
     assert "unsure · " in items[doubt] and "unsure: may need no reply" in items[doubt]
     assert "unsure" not in items[sure]
+    # Its one-click correction sits among the actions, not only under "Why".
+    assert items[doubt].count(">No reply needed<") == 2
+    assert items[sure].count(">No reply needed<") == 1
 
 
 def test_search_finds_mentions_drafts_handles_and_notes(desk, store, clock) -> None:
