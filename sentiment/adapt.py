@@ -11,8 +11,8 @@ of the whole traffic.
 
 Adapting refits the heads on the shipped training sample (``adapt_base.npz``, so
 nothing learned before is forgotten) plus the desk's labels (weighted by kind,
-``WEIGHTS``), chooses the needs_reply threshold on the labels' out-of-fold
-probabilities, keeps a quarter of the labels aside (by a hash of the mention, the same
+``WEIGHTS``), chooses where the queue begins (``sentiment.triage.queue_entry``) on the
+labels' out-of-fold probabilities, keeps a quarter of the labels aside (by a hash of the mention, the same
 on every run) and compares the model in use with the new one there. A new model that
 is not clearly cheaper there (a missed customer costs ``MISS_COST`` false alarms;
 ``clearly_better``) is refused; a better one is written as a new versioned folder
@@ -200,10 +200,10 @@ def refit(base: Dataset, x: np.ndarray, y: np.ndarray, shipped: dict[str, float]
           settings: FitSettings | None = None, progress: Progress | None = None,
           weight: np.ndarray | None = None) -> tuple[Mlp, dict[str, float]]:
     """Heads on base + desk labels (``weight``: per label, as many shipped rows; a
-    correction's by default), and thresholds: needs_reply chosen on the desk labels'
-    out-of-fold probabilities (``desk_threshold``) for where the queue begins (the
-    bottom of the unsure band, else needs_reply), the confident bar kept at the same
-    ratio above it, the praise bar and the other heads as shipped."""
+    correction's by default), and thresholds: where the queue begins (the bottom of the
+    unsure band, else needs_reply) chosen on the desk labels' out-of-fold probabilities
+    (``desk_threshold``), the confident bar kept at the same ratio above it, the praise
+    bar and the other heads as shipped."""
     settings = settings or FitSettings()
     if weight is None:
         weight = np.full(len(y), WEIGHTS[CORRECTION], np.float32)
