@@ -9,15 +9,15 @@ them learns that the desk's traffic needs no reply, and the model in use is wron
 every one of them, so any change looks better. Together the three kinds are a picture
 of the whole traffic.
 
-Adapting refits the heads on the shipped training sample (``adapt_base.npz``, so
-nothing learned before is forgotten) plus the desk's labels (weighted by kind,
-``WEIGHTS``), chooses where the queue begins (``sentiment.triage.queue_entry``) on the
-labels' out-of-fold probabilities, keeps a quarter of the labels aside (by a hash of the mention, the same
-on every run) and compares the model in use with the new one there. A new model that
-is not clearly cheaper there (a missed customer costs ``MISS_COST`` false alarms;
-``clearly_better``) is refused; a better one is written as a new versioned folder
-under ``<data_dir>/models/`` and named in ``models/CURRENT``, which the daemon reads
-when it starts (``resolve``), so triage rows carry its version.
+Adapting refits the heads on the shipped training sample (``adapt_base.npz``, so nothing
+learned before is forgotten) plus the desk's labels (weighted by kind, ``WEIGHTS``),
+chooses where the queue begins (``sentiment.triage.queue_entry``) on the labels'
+out-of-fold probabilities, keeps a quarter of the labels aside (by a hash of the
+mention, the same on every run) and compares the model in use with the new one there. A
+new model that is not clearly cheaper there (a missed customer costs ``MISS_COST`` false
+alarms; ``clearly_better``) is refused; a better one is written as a new versioned
+folder under ``<data_dir>/models/`` and named in ``models/CURRENT``, which the daemon
+reads when it starts (``resolve``), so triage rows carry its version.
 
 The encoder stays fixed: only the heads move, which is what makes this minutes on two
 cores rather than hours.
