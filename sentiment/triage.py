@@ -242,14 +242,19 @@ def triage(
                                           or rules.question or rules.urgent
                                           or rules.request or rules.problem)
     if learned:
-        # The rules are evidence, not the decision: where they (or the thread, or a
-        # language the model reads less well) say a reply may be owed, the bar drops;
-        # where the text is praise and nothing else, it rises to the praise bar.
+        # The rules are evidence, not the decision: where they (or the thread) say a
+        # reply may be owed, the confident bar drops; where the text is praise and
+        # nothing else, it rises to the praise bar.
         cut = _threshold("needs_reply", settings, thresholds)
         floor = _unsure_threshold(settings, thresholds, cut)
         bar = _praise_threshold(settings, thresholds)
-        if rule_need or foreign or context.role == CUSTOMER:
+        if rule_need or context.role == CUSTOMER:
             cut = min(cut, settings.lowered_threshold)
+            praise_only = False
+        elif foreign:
+            # A language the model reads less well: queued from the lowered bar as well,
+            # but below the confident bar its reading stays a doubtful one (unsure).
+            floor = min(floor, settings.lowered_threshold)
             praise_only = False
         elif praise_only and bar is not None:
             # Praise is queued from its own bar, with no unsure band.

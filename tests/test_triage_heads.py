@@ -92,11 +92,20 @@ def test_rules_lower_the_bar_where_the_model_is_unsure():
     assert not run("is the acme store open?", pred(0.2), addressed=False).needs_reply
 
 
-def test_a_mention_in_another_language_gets_the_lowered_bar():
+def test_a_mention_in_another_language_is_queued_from_the_lowered_bar_but_unsure():
+    """The model reads English best: from the lowered bar (0.15) a mention in another
+    language is queued, but below the model's own bar (0.4) its reading is a doubtful
+    one, so it comes in unsure, ranked lower (praise in Spanish at 0.28 is not a
+    confident request). Over the model's bar it is confident, as in English."""
     text = "Meine Acme Lampen flackern seit dem Update"
-    assert run(text, pred(0.2), language="de").needs_reply
+    low = run(text, pred(0.2), language="de")
+    assert low.needs_reply and low.unsure and low.factors["unsure"] == 0.5
+    assert low.language == "de"
     assert not run(text, pred(0.1), language="de").needs_reply
-    assert run(text, pred(0.2), language="de").language == "de"
+    high = run(text, pred(0.6), language="de")
+    assert high.needs_reply and not high.unsure
+    # In English the same score under the bar and with no rule word is no reply at all.
+    assert not run("@acme my lamps since the update", pred(0.2)).needs_reply
 
 
 def test_a_customer_answering_our_reply_needs_one_on_a_weaker_signal():
