@@ -29,6 +29,9 @@ FACETS: dict[str, str] = {
     "topic": "t.topic",
     "status": "d.status",
     "assignee": "COALESCE(m.claimed_by, '-')",
+    # queued on low confidence (triage's unsure band) or not: agents sweep the doubtful
+    "confidence": "CASE WHEN json_extract(t.factors, '$.unsure') IS NULL"
+                  " THEN 'confident' ELSE 'unsure' END",
 }
 # How the list may be sorted (the list's column -> the SQL over the narrow rows ``q``);
 # the default "priority" is priority now, then the longest waiting.
@@ -98,7 +101,8 @@ def queue(store: Store, filters: dict[str, str], ranking: Ranking, *,
     thank-yous, higher priority now, then the longest waiting.
 
     Filters (exact values): brand, platform, sentiment, topic, status, assignee
-    (``UNASSIGNED`` for nobody's); ``q`` searches text; ``since``/``until``/``author``
+    (``UNASSIGNED`` for nobody's), confidence (``confident`` or ``unsure``); ``q``
+    searches text; ``since``/``until``/``author``
     narrow (NARROW). Each row's ``priority`` is the live one (``model_priority`` keeps
     triage's), ``factors["waiting"]`` likewise.
     The order is found on narrow rows first, so a deep page costs no more than the first.

@@ -317,6 +317,12 @@ def test_a_mention_queued_unsure_says_so_and_offers_its_correction(desk, store,
     # Its one-click correction sits among the actions, not only under "Why".
     assert items[doubt].count(">No reply needed<") == 2
     assert items[sure].count(">No reply needed<") == 1
+    # The doubtful ones can be swept together: a filter, counted like the others.
+    page = client.get("/queue?confidence=unsure").text
+    assert f'id="m{doubt}"' in page and f'id="m{sure}"' not in page
+    assert re.search(r'data-value="unsure">\s*<span class="fv ">unsure</span>\s*'
+                     r'<span class="count">1</span>', page)
+    assert f'id="m{sure}"' in client.get("/queue?confidence=confident").text
 
 
 def test_search_finds_mentions_drafts_handles_and_notes(desk, store, clock) -> None:
