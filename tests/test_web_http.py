@@ -304,8 +304,8 @@ def test_priority_counts_the_waiting_time_when_read(desk, store, clock) -> None:
 def test_a_mention_queued_unsure_says_so_and_offers_its_correction(desk, store,
                                                                       clock) -> None:
     sure, _ = seed(store, clock, "@acme my parcel never came", "Hi", priority=0.6)
-    doubt, _ = seed(store, clock, "@acme the new range looks nice", "Hi", priority=0.2,
-                    unsure=True)
+    doubt, doubt_draft = seed(store, clock, "@acme the new range looks nice", "Hi",
+                              priority=0.2, unsure=True)
     client = desk()
     log_in(client, "alice")
     page = client.get("/queue").text
@@ -320,9 +320,14 @@ def test_a_mention_queued_unsure_says_so_and_offers_its_correction(desk, store,
     # The doubtful ones can be swept together: a filter, counted like the others.
     page = client.get("/queue?confidence=unsure").text
     assert f'id="m{doubt}"' in page and f'id="m{sure}"' not in page
+    assert "<h3>Confidence</h3>" in page
     assert re.search(r'data-value="unsure">\s*<span class="fv ">unsure</span>\s*'
                      r'<span class="count">1</span>', page)
     assert f'id="m{sure}"' in client.get("/queue?confidence=confident").text
+    # Where nothing came in unsure, the filter would filter nothing: it is not shown.
+    post(client, f"/mentions/{doubt}/label", draft=str(doubt_draft), version="1",
+         fix="needs_reply=0")
+    assert "<h3>Confidence</h3>" not in client.get("/queue").text
 
 
 def test_search_finds_mentions_drafts_handles_and_notes(desk, store, clock) -> None:
