@@ -143,20 +143,22 @@ class TopicSettings(Strict):
 
 class TriageSettings(Strict):
     # Decision thresholds of the model's heads; None: the model's own, chosen on
-    # validation data when it was trained (docs/model.md). complaint_threshold is
-    # the negative score that makes a complaint for a model without a complaint head.
+    # validation data when it was trained (docs/model.md). needs_reply is the confident
+    # bar: under it (down to unsure_threshold) a mention is queued unsure.
+    # complaint_threshold is the negative score that makes a complaint for a model
+    # without a complaint head.
     needs_reply_threshold: float | None = Field(None, ge=0, le=1)
     complaint_threshold: float = Field(0.5, ge=0, le=1)
     spam_threshold: float | None = Field(None, ge=0, le=1)
     sarcasm_threshold: float | None = Field(None, ge=0, le=1)
     # Literal praise that asks nothing, reports no problem and is no complaint needs the
     # model's needs_reply at least this high to be queued (None: the model's own bar,
-    # chosen with its needs_reply threshold; a model without one has no bar).
+    # chosen with where its queue begins; a model without one has no bar).
     praise_threshold: float | None = Field(None, ge=0, le=1)
-    # The needs_reply bar drops to this (when lower than the model's) where more than
-    # the model says a reply may be owed: a help word, question or urgency word in a
-    # mention addressed to the brand, someone answering our reply, a mention not in
-    # English (the model reads English best).
+    # The needs_reply (confident) bar drops to this (when lower than the model's) where
+    # more than the model says a reply may be owed: a help word, question or urgency
+    # word in a mention addressed to the brand, someone answering our reply. A mention
+    # not in English (the model reads English best) is queued from here, but unsure.
     lowered_threshold: float = Field(0.15, ge=0, le=1)
     bystander_priority: float = Field(0.5, ge=0, le=1)  # priority factor for bystanders
     # Safety and fraud: these always need a reply, whatever the model says. Settings
@@ -207,8 +209,9 @@ class TriageSettings(Strict):
         "won't load", "won't open", "not loading", "can't log in", "can't login",
         "cannot log in", "keeps crashing", "is down", "been charged",
     ]
-    # The needs_reply band below the model's threshold that still goes to the queue,
-    # marked unsure and ranked at unsure_priority of its priority (None: the model's own).
+    # Where the queue begins: the needs_reply band below the model's threshold that
+    # still goes to the queue, marked unsure and ranked at unsure_priority of its
+    # priority (None: the model's own).
     unsure_threshold: float | None = Field(None, ge=0, le=1)
     unsure_priority: float = Field(0.5, ge=0, le=1)
     # Priority is a weighted sum of factors in [0, 1]; weights need not add to 1.

@@ -232,15 +232,14 @@ def triage(
         "spam" in heads and heads["spam"] >= _threshold("spam", settings, thresholds)
     )
     asks = context.addressed and rules.asks()
-    rule_need = context.addressed and bool(rules.help or rules.question or rules.urgent
-                                           or rules.request or rules.problem)
-    unsure = False
-
+    words = bool(rules.help or rules.question or rules.urgent or rules.request
+                 or rules.problem)
+    rule_need = context.addressed and words
     # Praise with nothing in it for the desk to answer: no question, request, help,
     # urgency or problem words, no complaint, no safety word.
-    praise_only = literal_praise and not (complaint or rules.always or rules.help
-                                          or rules.question or rules.urgent
-                                          or rules.request or rules.problem)
+    praise = literal_praise and not (complaint or rules.always or words)
+    unsure = praise_only = False
+
     if learned:
         # The rules are evidence, not the decision: where they (or the thread) say a
         # reply may be owed, the confident bar drops; where the text is praise and
@@ -250,17 +249,14 @@ def triage(
         bar = _praise_threshold(settings, thresholds)
         if rule_need or context.role == CUSTOMER:
             cut = min(cut, settings.lowered_threshold)
-            praise_only = False
         elif foreign:
             # A language the model reads less well: queued from the lowered bar as well,
             # but below the confident bar its reading stays a doubtful one (unsure).
             floor = min(floor, settings.lowered_threshold)
-            praise_only = False
-        elif praise_only and bar is not None:
+        elif praise and bar is not None:
             # Praise is queued from its own bar, with no unsure band.
             cut = floor = max(floor, bar)
-        else:
-            praise_only = False
+            praise_only = True
         needs_model = heads["needs_reply"] >= cut
         # Below the (confident) bar but over the band's bottom, asking, or a complaint
         # to the brand: the queue, marked unsure and ranked lower (a missed customer
@@ -269,7 +265,6 @@ def triage(
                                       or heads["needs_reply"] >= floor)
     else:
         needs_model = complaint or rule_need
-        praise_only = False
 
     if rules.always:
         needs, reason, unsure = True, f"always-reply word: {rules.always[0]}", False
