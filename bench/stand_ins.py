@@ -19,7 +19,9 @@ figure measured on a stand-in today can be read as the check would read it:
     git worktree add /tmp/wave2 0507e86    # the second wave, as the issue measured it
     python bench/stand_ins.py --data ../shared/data --repo /tmp/wave2 --repo .
 
-Each checkout reads each text alone with its own settings; about a minute per checkout.
+Each checkout reads each text alone with its own settings, run by this interpreter;
+about a minute per checkout. The second wave serves through torch and transformers:
+reading it needs the training requirements (``requirements-train.txt``).
 """
 
 from __future__ import annotations
