@@ -1,14 +1,14 @@
 """The issue-17 checks' stand-ins, read through any checkout's own ``main.py triage
 --addressed`` (docs/model.md, *How our stand-ins read the issue's checks*).
 
-The issue measured the second wave on data held back from us. Reading that wave's
-checkout here, on our stand-ins, shows how far each stand-in sits from its check, so a
+The issue measured the first and second waves on data held back from us. Reading those
+checkouts here, on our stand-ins, shows how far each stand-in sits from its check, so a
 figure measured on a stand-in today can be read as the check would read it:
 
 - **care requests**: the raw texts of the TWCS answered first contacts that our care
   labels say need a reply (1,199), share flagged needs_reply; and of all 1,383; the
   complaint flag's macro-F1 on all 1,383 (the labels' complaint). Fair
-  only for a checkout whose heads never trained on TWCS (the second wave's): today's
+  only for a checkout that never trained on TWCS (the first two waves'): today's
   heads did, and their held-out figure comes from ``bench/praise_and_handles.py``
   (each fold of brands read by heads fitted without it).
 - **airline praise**: the airline held-out share's positive tweets (crowd labels), share
@@ -16,12 +16,13 @@ figure measured on a stand-in today can be read as the check would read it:
   rows).
 - **tone**: macro recall on the airline held-out share and TweetEval val.
 
+    git worktree add /tmp/wave1 abac6a0    # the first wave (keyword rules, tone model)
     git worktree add /tmp/wave2 0507e86    # the second wave, as the issue measured it
-    python bench/stand_ins.py --data ../shared/data --repo /tmp/wave2 --repo .
+    python bench/stand_ins.py --data ../shared/data --repo /tmp/wave1 --repo /tmp/wave2
 
 Each checkout reads each text alone with its own settings, run by this interpreter;
-about a minute per checkout. The second wave serves through torch and transformers:
-reading it needs the training requirements (``requirements-train.txt``).
+about a minute per checkout. The first two waves serve through torch and transformers:
+reading them needs the training requirements (``requirements-train.txt``).
 """
 
 from __future__ import annotations
@@ -85,9 +86,11 @@ def macro_f1(gold: np.ndarray, said: np.ndarray) -> float:
 
 
 def hand_labelled(repo: Path, data_dir: Path) -> set[str]:
-    """Airline texts ``repo``'s hand labels hold (its heads' only airline rows, in both
-    waves), compared without handles."""
+    """Airline texts ``repo``'s hand labels hold (its heads' only airline rows since the
+    second wave; the first had neither), compared without handles."""
     labels = repo / "sentiment" / "labels" / "labels.tsv"
+    if not labels.is_file():
+        return set()
     return {bare(e.text) for e in join(data_dir, labels, sample=False)
             if e.source == "airline"}  # fmt: skip
 
