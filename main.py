@@ -169,7 +169,6 @@ def _outcome_decider(embedder: Embedder) -> OutcomeDecider | None:
     except MentiondeskError as exc:
         log.error("outcomes: only no_answer is decided: %s", exc)
         return None
-        return None
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
