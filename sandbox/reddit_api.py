@@ -350,10 +350,6 @@ class RedditSandbox:
         with self._lock:
             self._budget = (0, reset_seconds)
 
-    def restore_budget(self) -> None:
-        with self._lock:
-            self._budget = None
-
     def revoke_tokens(self) -> None:
         """Expire every issued token: the next API call gets a 401 and praw refreshes."""
         with self._lock:

@@ -94,10 +94,6 @@ def snowflake(moment: datetime, seq: int = 0) -> int:
     return (ms << 22) | (seq & 0x3FFFFF)
 
 
-def snowflake_time(tweet_id: int | str) -> datetime:
-    return datetime.fromtimestamp(((int(tweet_id) >> 22) + TWEPOCH_MS) / 1000, UTC)
-
-
 def _iso(moment: datetime) -> str:
     moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

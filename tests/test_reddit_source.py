@@ -222,6 +222,22 @@ def test_a_server_error_is_retried_by_prawcore(clock):
         assert ids(make_source(sbx, clock).poll(None)) == [post["name"]]
 
 
+def test_an_expired_token_is_renewed_by_praw_and_the_poll_goes_on(clock):
+    # Reddit's tokens last an hour: a 401 on an API call makes prawcore ask for a new one
+    # with the same credentials and repeat the call, so a long-running daemon never
+    # pauses the source for it.
+    with sandbox(clock) as sbx:
+        sbx.add_submission("gadgets", "Lumora", "", "ann", created_utc=ts(clock, 60))
+        source = make_source(sbx, clock)
+        first = source.poll(None)
+        later = sbx.add_submission("gadgets", "Lumora again", "", "bo", created_utc=ts(clock))
+        tokens = sbx.count("POST", "/api/v1/access_token")
+        sbx.revoke_tokens()
+        second = source.poll(first.cursor)
+        assert ids(second) == [later["name"]]
+        assert sbx.count("POST", "/api/v1/access_token") == tokens + 1
+
+
 def test_an_unreadable_body_is_malformed_and_moves_no_cursor(clock):
     with sandbox(clock) as sbx:
         sbx.add_submission("gadgets", "Lumora", "", "ann", created_utc=ts(clock, 60))

@@ -235,18 +235,9 @@ class Throttle:
                         window.times.remove(attempt.at)
                 self._succeeded(attempt.account, attempt.address)
 
-    def checks_running(self) -> int:
-        """Password checks under way now (for the tests and /health)."""
-        with self._lock:
-            return self._running_total
-
     def _succeeded(self, account: str, address: str) -> None:
         self._fails.pop(("pair", f"{account}\n{address}"), None)
         self._trusted.setdefault(account, set()).add(address)
-
-    def succeeded(self, account: str, address: str) -> None:
-        with self._lock:
-            self._succeeded(account, address)
 
     def locked(self) -> dict[str, list[str]]:
         """What is refused now: {"accounts": [...], "addresses": [...]} (accounts by key)."""
