@@ -44,6 +44,7 @@ from sentiment.classifier import LABELS
 from sentiment.labels import CARE_FILE, care_examples, join
 from sentiment.train_data import bare, tone_heldout
 from sentiment.train_tone import macro_recall
+from sentiment.train_wide import macro_f1
 
 
 def read_through(repo: Path, texts: list[str]) -> list[dict[str, object]]:
@@ -74,15 +75,6 @@ def care_requests(data_dir: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
     return ([raw[e.id]["text"] for e in first],
             np.array([e.answers["needs_reply"] for e in first]),
             np.array([e.answers["complaint"] for e in first]))
-
-
-def macro_f1(gold: np.ndarray, said: np.ndarray) -> float:
-    """The mean of both classes' F1, as the issue scores the complaint flag."""
-    scores = []
-    for c in (0, 1):
-        hits = int(((gold == c) & (said == c)).sum())
-        scores.append(2 * hits / max(1, int((gold == c).sum() + (said == c).sum())))
-    return sum(scores) / 2
 
 
 def hand_labelled(repo: Path, data_dir: Path) -> set[str]:
