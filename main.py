@@ -187,9 +187,22 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    signal.signal(signal.SIGHUP, lambda *_: threading.Thread(
+        target=_reload_model, args=(pipeline,), name="model-reload", daemon=True).start())
     log.info("start-up: %s", times.line())
     daemon.run(pipeline, stop, services, _ai_drafter(pipeline, settings, clock))
     return 0
+
+
+def _reload_model(pipeline: Pipeline) -> None:
+    """SIGHUP (``systemctl reload mentiondesk``): the desk's current model from the next
+    triage batch on, e.g. after ``model adapt``. Off the signal handler, in its own
+    thread; a model it cannot serve is one line, and the model in use goes on."""
+    try:
+        log.info("%s", pipeline.reload_model())
+    except (MentiondeskError, OSError, ValueError) as exc:
+        log.error("reload: %s; still serving model %s version %s", exc,
+                  pipeline.classifier.name, pipeline.classifier.version)
 
 
 def cmd_start_timings(args: argparse.Namespace, settings: Settings) -> int:

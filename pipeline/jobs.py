@@ -36,12 +36,15 @@ from metrics.rollup import DraftFact, MentionFact, rollup
 from pipeline import reporting, telemetry
 from pipeline.outcomes import decide_outcomes
 from pipeline.replies import Replies
+from sentiment.adapt import desk_model
 from sentiment.batch import Item, triage_items
 from sentiment.classifier import Classifier
 from sentiment.embedding import Embedder
+from sentiment.encoder import EncoderClassifier
 from sentiment.outcomes import OutcomeDecider
 from sentiment.roles import ThreadFacts
 from sentiment.topics import TopicFinder
+from sentiment.transformer import model_directory
 from store import mentions, operations, publishing, reminders, set_aside, sources
 from store import metrics as metric_store
 from store.db import Store
@@ -108,6 +111,27 @@ class Pipeline:
             if sources.paused_kind(self.store, name) == sources.AUTH:
                 # A restart is how an operator says credentials were fixed.
                 sources.clear_pause(self.store, name)
+
+    # --- the model -------------------------------------------------------------------
+    def reload_model(self) -> str:
+        """Serve this desk's current model from the next triage batch on, without a
+        restart (SIGHUP, ``systemctl reload``): what ``model adapt`` switched to, or the
+        shipped heads once ``models/CURRENT`` is removed. Only heads, thresholds and
+        version change this way: the networks, the sentence vectors and everything built
+        on them (topics, knowledge base) stay. Returns the line to log; raises
+        ``ModelError`` (the model in use goes on) for a model only a restart can serve."""
+        wanted = desk_model(self.settings)
+        served = self.classifier
+        directory = model_directory(wanted.name)
+        if not isinstance(served, EncoderClassifier) or directory is None:
+            raise ModelError(f"model {wanted.name!r} is not served from ONNX files: "
+                             "restart the daemon to change it")
+        fresh = served.reloaded(directory, name=wanted.name)
+        if fresh.version == served.version:
+            return f"reload: model {served.name} version {served.version} unchanged"
+        self.classifier = fresh
+        return (f"reload: now serving model {fresh.name} version {fresh.version} "
+                f"(was {served.name} version {served.version})")
 
     # --- listening --------------------------------------------------------------------
     def poll_source(self, name: str) -> int:
@@ -179,7 +203,8 @@ class Pipeline:
                 kept.append(row)
             except ROW_ERRORS as exc:
                 self._set_aside("triage", row, f"{type(exc).__name__}: {exc}")
-        results = self._triage_items(kept, items)
+        classifier = self.classifier  # one model per batch, whatever a reload swaps in
+        results = self._triage_items(classifier, kept, items)
         if results is None:
             return 0
         records = [
@@ -187,7 +212,7 @@ class Pipeline:
                 mention_id=row["id"], label=prediction.label, scores=prediction.scores,
                 complaint=t.complaint, needs_reply=t.needs_reply, optional=t.optional,
                 reason=t.reason, topic=t.topic, priority=t.priority, factors=t.factors,
-                model_name=self.classifier.name, model_version=self.classifier.version,
+                model_name=classifier.name, model_version=classifier.version,
                 spam=t.spam, sarcasm=t.sarcasm, language=t.language, role=t.role,
                 heads={k: round(v, 4) for k, v in prediction.heads.items()}, rules=t.rules,
             )
@@ -213,12 +238,13 @@ class Pipeline:
             # Spoken to the way the platform writes it, too (Reddit: u/handle).
             addressed_as=tuple(address(row["platform"], h) for h in brand.handles))
 
-    def _triage_items(self, rows: list[dict], items: list[Item]) -> list | None:
+    def _triage_items(self, classifier: Classifier, rows: list[dict], items: list[Item]
+                      ) -> list | None:
         """The whole batch at once; if that fails, item by item, so only the rows the
         model (or triage) fails on are set aside. A model that fails on a plain canary
         text is broken: nothing is the rows' fault, so they wait (None)."""
         def run(batch: list[Item]) -> list:
-            return triage_items(batch, self.classifier, self.settings, self.topic_finder)
+            return triage_items(batch, classifier, self.settings, self.topic_finder)
 
         try:
             return run(items)
@@ -226,7 +252,7 @@ class Pipeline:
             telemetry.ERRORS.labels("triage", type(exc).__name__).inc()
             log.warning("triage batch failed (%s); triaging one by one", exc)
         try:
-            self.classifier.classify([CANARY])
+            classifier.classify([CANARY])
         except ModelError as exc:
             log.error("triage skipped: %s", exc)
             return None

@@ -115,7 +115,7 @@ def resolve(name: str, data_dir: Path) -> str:
 def desk_model(settings: Settings) -> ModelSettings:
     """The model settings a desk process loads: the configured model, or this desk's
     adapted heads when the setting is the default and ``model adapt`` switched to them
-    (read at start: a restart picks up a new adaptation)."""
+    (read at start and on a reload: ``Pipeline.reload_model``)."""
     name = resolve(settings.model.name, settings.app.data_dir)
     return settings.model if name == settings.model.name else settings.model.model_copy(
         update={"name": name})
@@ -361,7 +361,8 @@ def summary(outcome: Outcome) -> list[str]:
              line("before (model in use)", outcome.before), line("after (adapted)", outcome.after)]
     if outcome.switched:
         lines.append(f"switched to {outcome.directory} (version {outcome.version}); "
-                     "restart the daemon to use it")
+                     "reload the daemon to use it (systemctl reload mentiondesk, or "
+                     "SIGHUP; a restart does too)")
     else:
         lines.append("refused: the adapted model is not clearly better on the held-out "
                      "labels; the model in use stays")

@@ -365,12 +365,31 @@ class EncoderClassifier:
 
     def __init__(self, encoder: Encoder, heads: NumpyHeads | None, *, name: str,
                  version: str, labels: list[str], thresholds: dict[str, float] | None = None,
-                 embedder: Any = None, tone_head: ToneHead | None = None) -> None:
+                 embedder: Any = None, tone_head: ToneHead | None = None,
+                 encoder_id: str = "") -> None:
         self.encoder, self.heads, self.tone_head = encoder, heads, tone_head
         self.name, self.version, self.labels = name, version, labels
         self.thresholds = dict(thresholds or {})
         self.head_names: tuple[str, ...] = heads.names if heads is not None else ()
         self.embedder = embedder  # a sentiment.embedding.Embedder sharing the networks
+        self.encoder_id = encoder_id  # encoder_version of the folder the networks came from
+
+    def reloaded(self, directory: Path, *, name: str) -> EncoderClassifier:
+        """``directory``'s heads, tone head, thresholds and version over these same
+        networks (what ``model adapt`` changes), as a new classifier: a reload swaps it in
+        whole, so no batch reads one model's heads with another's bars. Raises
+        ``ModelError`` for a folder exported from another encoder: serving that takes a
+        restart."""
+        model = _stored_model(Path(directory), name)
+        if model.encoder_id != self.encoder_id:
+            raise ModelError(f"{directory} holds another encoder than the one served: "
+                             "restart the daemon to serve it")
+        return EncoderClassifier(self.encoder, model.heads, name=name, version=model.version,
+                                 labels=self.labels, thresholds=model.thresholds,
+                                 embedder=self.embedder,
+                                 tone_head=ToneHead.load(directory, self.labels,
+                                                         self.encoder_id),
+                                 encoder_id=self.encoder_id)  # fmt: skip
 
     @property
     def max_length(self) -> int:
@@ -455,11 +474,34 @@ def load_serving(directory: Path, *, name: str, max_length: int = 64, threads: i
     """The classifier served from ``directory``'s ONNX files; no torch, no writes.
     Raises ``ModelError`` for missing, unreadable or stale files."""
     directory = Path(directory)
+    model = _stored_model(directory, name)
+    encoder = Encoder.load(directory, max_length=max_length, threads=threads)
+    raw_labels = (model.manifest.get("serving") or {}).get("tone_labels") or list(LABELS)
+    labels = label_order(dict(enumerate(raw_labels)), dict(label_map or {}), name)
+    tone_head = ToneHead.load(directory, labels, model.encoder_id)
+    return EncoderClassifier(encoder, model.heads, name=name, version=model.version,
+                             labels=labels, thresholds=model.thresholds, tone_head=tone_head,
+                             encoder_id=model.encoder_id)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _StoredModel:
+    """What a model folder says beside its networks: read once for a load or a reload."""
+
+    manifest: dict[str, Any]
+    encoder_id: str
+    version: str
+    heads: NumpyHeads | None
+    thresholds: dict[str, float]
+
+
+def _stored_model(directory: Path, name: str) -> _StoredModel:
+    """A folder's manifest, versions, heads and thresholds; ``ModelError`` for missing,
+    unreadable or stale files (an export older than its weights is never served)."""
     try:
         manifest = read_manifest(directory)
-        serving = manifest.get("serving") or {}
         encoder_id = encoder_version(directory)
-        if serving.get("made_from") != encoder_id:
+        if (manifest.get("serving") or {}).get("made_from") != encoder_id:
             raise ModelError(
                 f"{directory / ENCODER_FILE} was exported from other weights than "
                 f"{WEIGHTS}; run `main.py model export --model-dir {directory}`")
@@ -467,12 +509,7 @@ def load_serving(directory: Path, *, name: str, max_length: int = 64, threads: i
     except (OSError, ValueError, KeyError) as exc:
         raise ModelError(f"cannot load sentiment model {name!r}: files in {directory} are "
                          f"missing or unreadable ({exc})") from exc
-    encoder = Encoder.load(directory, max_length=max_length, threads=threads)
     heads = NumpyHeads.load(directory, manifest.get("head_inputs") or DEFAULT_HEAD_INPUTS)
-    raw_labels = serving.get("tone_labels") or list(LABELS)
-    labels = label_order(dict(enumerate(raw_labels)), dict(label_map or {}), name)
-    tone_head = ToneHead.load(directory, labels, encoder_id)
     thresholds = {k: float(v) for k, v in manifest.get("heads", {}).get("thresholds",
                                                                        {}).items()}
-    return EncoderClassifier(encoder, heads, name=name, version=version, labels=labels,
-                             thresholds=thresholds, tone_head=tone_head)
+    return _StoredModel(manifest, encoder_id, version, heads, thresholds)

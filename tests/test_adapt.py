@@ -13,6 +13,7 @@ import json
 import numpy as np
 import pytest
 
+from core.errors import ModelError
 from sentiment.adapt import (
     CURRENT,
     AdaptError,
@@ -21,6 +22,7 @@ from sentiment.adapt import (
     is_held_out,
     resolve,
 )
+from sentiment.encoder import EncoderClassifier
 from sentiment.train_wide import Dataset, FitSettings, compact_base, fit, row_weights, save_heads
 from store.corrections import CONFIRMATION, CORRECTION, UNCONTESTED
 
@@ -201,8 +203,9 @@ def test_a_refit_on_wrong_clicks_is_refused_whatever_the_kinds(tmp_path):
 
 
 def test_the_desk_loads_the_adapted_model_and_its_version_is_stored(make_settings, clock):
-    """After adapting, a (re)started desk loads the adapted heads; triage rows written
-    before keep the old version, rows written after carry the new one."""
+    """After adapting, a restarted desk loads the adapted heads, and a running one
+    serves them from its next batch when reloaded (SIGHUP), over the networks it already
+    holds; triage rows written before keep the old version, rows after carry the new."""
     from listener.platforms import build_publisher, build_source
     from pipeline.jobs import Pipeline
     from sentiment.adapt import Outcome, desk_model, install
@@ -232,7 +235,16 @@ def test_the_desk_loads_the_adapted_model_and_its_version_is_stored(make_setting
     restarted, _ = load_models(desk_model(settings))  # what the daemon does at start
     assert restarted.version != shipped.version and restarted.name == str(folder)
     assert restarted.thresholds["needs_reply"] == 0.3
-    pipeline.classifier = restarted
+
+    said = pipeline.reload_model()  # what the running daemon does on SIGHUP
+    reloaded = pipeline.classifier
+    assert said == (f"reload: now serving model {folder} version {restarted.version} "
+                    f"(was default version {shipped.version})")
+    assert reloaded.version == restarted.version and reloaded.thresholds["needs_reply"] == 0.3
+    assert isinstance(reloaded, EncoderClassifier) and isinstance(shipped, EncoderClassifier)
+    assert reloaded.encoder is shipped.encoder  # no second copy of the networks
+    assert pipeline.reload_model() == f"reload: model {folder} version {reloaded.version} unchanged"
+    assert pipeline.classifier is reloaded
     clock.advance(101)
     pipeline.run_once()
 
@@ -240,6 +252,30 @@ def test_the_desk_loads_the_adapted_model_and_its_version_is_stored(make_setting
         "SELECT m.platform_id, t.model_version FROM triage t JOIN mentions m"
         " ON m.id = t.mention_id")}
     assert stored == {"p1": shipped.version, "p2": restarted.version}
+
+    (settings.app.data_dir / "models" / CURRENT).unlink()  # back to the shipped heads
+    assert pipeline.reload_model().startswith(
+        f"reload: now serving model default version {shipped.version} (was {folder}")
+
+
+def test_a_model_only_a_restart_can_serve_is_refused_by_a_reload_and_the_old_one_goes_on(
+        make_settings, clock):
+    from pipeline.jobs import Pipeline
+    from store.schema import open_store
+
+    class TorchServed:  # stands in for a hub model or ``runtime = "torch"``
+        name, version, thresholds = "some/hub-model", "0123456789ab", {}
+
+        def classify(self, texts):
+            raise AssertionError("a refused reload classifies nothing")
+
+    settings = make_settings([])
+    served = TorchServed()
+    pipeline = Pipeline(store=open_store(settings.app.database), settings=settings,
+                        classifier=served, sources={}, publishers={}, clock=clock)
+    with pytest.raises(ModelError, match="restart the daemon to change it"):
+        pipeline.reload_model()
+    assert pipeline.classifier is served
 
 
 def test_model_adapt_reads_the_desks_corrections_and_reports_before_and_after(

@@ -89,6 +89,29 @@ def test_sigterm_stops_within_5_seconds_and_a_restart_repeats_nothing(tmp_path):
     assert count(db, "SELECT count(DISTINCT mention_id) FROM drafts") == 40
 
 
+def test_sighup_reloads_the_model_without_stopping_the_daemon(tmp_path):
+    # `systemctl reload mentiondesk` after `model adapt`; with nothing adapted the
+    # model in use stays, and the daemon goes on triaging.
+    mentions = write_jsonl(tmp_path / "m.jsonl", [
+        mention_line(str(i), f"@lumora order {i} never arrived, help?", offset=i * 0.5)
+        for i in range(6)])
+    config = tmp_path / "c.toml"
+    config.write_text(BASE_TOML.format(tmp=tmp_path, mentions=mentions)
+                      + "\n[pipeline]\ntriage_interval_seconds = 1\n", encoding="utf-8")
+    db = tmp_path / "desk.db"
+    daemon = start(config)
+    assert wait_for(lambda: count(db, "SELECT count(*) FROM triage") >= 1, 120), (
+        daemon.kill() or daemon.communicate()[0])
+    daemon.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: count(db, "SELECT count(*) FROM triage") == 6, 60), (
+        daemon.kill() or daemon.communicate()[0])
+    time.sleep(0.5)  # the reload runs in its own thread; it reads two small files
+    _, output = stop(daemon)
+    assert daemon.returncode == 0, output
+    assert "reload: model default version " in output and " unchanged" in output, output
+    assert "Traceback" not in output and "ERROR" not in output
+
+
 def test_a_stage_woken_while_it_runs_is_no_warning_but_a_stuck_poll_is(make_settings) -> None:
     """The relay wakes triage and drafting when work arrives; when the wake meets a run
     that already started, apscheduler skips it with a WARNING naming
