@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from config.settings import ModelSettings, Settings
+from sentiment.encoder import directory_version
 from sentiment.train_features import HEAD_INPUTS, encode, head_inputs
 from sentiment.train_wide import (
     ADAPT_BASE,
@@ -225,13 +226,6 @@ def _thresholds(folder: Path) -> dict[str, float]:
     return dict(manifest.get("heads", {}).get("thresholds", {}))
 
 
-def _version(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for name in ("heads.safetensors", "manifest.json"):
-        digest.update((folder / name).read_bytes())
-    return digest.hexdigest()[:12]
-
-
 def adapt(texts: list[str], values: list[int], mention_ids: list[int], shipped_dir: Path,
           data_dir: Path, *, kinds: list[str] | None = None,
           settings: FitSettings | None = None, progress: Progress | None = None,
@@ -338,7 +332,9 @@ def install(model: Mlp, thresholds: dict[str, float], shipped_dir: Path, data_di
     for source in sorted(shipped_dir.iterdir()):
         if source.is_file() and source.name not in OWN and not source.name.startswith("."):
             (staging / source.name).symlink_to(source.resolve())
-    version = _version(staging)
+    # The version the desk will serve it as and store in triage rows, so the folder's
+    # name, this command's report and the rows agree.
+    version = directory_version(staging)
     final = root / f"adapted-{version}"
     shutil.rmtree(final, ignore_errors=True)
     staging.rename(final)

@@ -40,7 +40,8 @@ def _space(n: int, direction: np.ndarray, seed: int) -> tuple[np.ndarray, np.nda
 
 def _shipped(tmp_path, direction: np.ndarray):
     """A shipped model folder: heads fitted where ``direction`` decides, a training
-    sample, a manifest with thresholds."""
+    sample, a manifest with thresholds, and what a model's version is made of (the
+    encoder's weights, here a stand-in file)."""
     x, y = _space(600, direction, seed=1)
     targets = np.full((len(y), 4), -1, np.int8)
     targets[:, 0] = y
@@ -50,9 +51,10 @@ def _shipped(tmp_path, direction: np.ndarray):
     folder.mkdir()
     save_heads(fit(data, FAST), folder)
     np.savez_compressed(folder / "adapt_base.npz", **compact_base(data, rows=600))
+    (folder / "weights.safetensors").write_bytes(b"the fine-tuned encoder")
     (folder / "manifest.json").write_text(json.dumps(
-        {"head_inputs": ["features"], "heads": {"thresholds": {"needs_reply": 0.5,
-                                                               "unsure": 0.25}}}))
+        {"head_inputs": ["features"], "base_sha256": "0" * 64,
+         "heads": {"thresholds": {"needs_reply": 0.5, "unsure": 0.25}}}))
     return folder
 
 
@@ -60,7 +62,7 @@ def test_corrections_that_teach_the_desks_own_rule_switch_the_model(tmp_path):
     shipped_rule = np.eye(DIM, dtype=np.float32)[0]
     desk_rule = np.eye(DIM, dtype=np.float32)[1]  # this desk's customers differ
     shipped = _shipped(tmp_path, shipped_rule)
-    (shipped / "tone_head.safetensors").write_bytes(b"a head added later")
+    (shipped / "later_head.safetensors").write_bytes(b"a head added later")
     x, y = _space(400, desk_rule, seed=2)
     data_dir = tmp_path / "data"
     outcome = adapt_vectors(x, list(y), list(range(400)), shipped, data_dir, settings=FAST)
@@ -75,7 +77,7 @@ def test_corrections_that_teach_the_desks_own_rule_switch_the_model(tmp_path):
     manifest = json.loads((outcome.directory / "manifest.json").read_text())
     assert manifest["adapted"]["corrections"] == 400
     # Every shipped file but the heads and the manifest comes along, whatever it is.
-    for name in ("tone_head.safetensors", "adapt_base.npz"):
+    for name in ("later_head.safetensors", "adapt_base.npz", "weights.safetensors"):
         assert (outcome.directory / name).resolve() == (shipped / name).resolve()
     assert not (outcome.directory / "heads.safetensors").is_symlink()
     assert outcome.version and outcome.version in outcome.directory.name
@@ -230,10 +232,12 @@ def test_the_desk_loads_the_adapted_model_and_its_version_is_stored(make_setting
     heads = load_heads(DEFAULT_MODEL_DIR)
     heads.out_b = heads.out_b + 0.5  # stands in for a refit: any change is a new model
     outcome = Outcome(corrections=40, held_out=10, before={}, after={}, switched=True)
-    folder, _version = install(heads, {"needs_reply": 0.3}, DEFAULT_MODEL_DIR,
+    folder, version = install(heads, {"needs_reply": 0.3}, DEFAULT_MODEL_DIR,
                               settings.app.data_dir, outcome)
     restarted, _ = load_models(desk_model(settings))  # what the daemon does at start
     assert restarted.version != shipped.version and restarted.name == str(folder)
+    # What `model adapt` reports and names the folder by is what the rows will carry.
+    assert restarted.version == version and folder.name == f"adapted-{version}"
     assert restarted.thresholds["needs_reply"] == 0.3
 
     said = pipeline.reload_model()  # what the running daemon does on SIGHUP
