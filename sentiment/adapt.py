@@ -17,7 +17,8 @@ mention, the same on every run) and compares the model in use with the new one t
 new model that is not clearly cheaper there (a missed customer costs ``MISS_COST`` false
 alarms; ``clearly_better``) is refused; a better one is written as a new versioned
 folder under ``<data_dir>/models/`` and named in ``models/CURRENT``, which the daemon
-reads when it starts (``resolve``), so triage rows carry its version.
+reads when it starts or is reloaded (``resolve``, ``Pipeline.reload_model``), so triage
+rows carry its version.
 
 The encoder stays fixed: only the heads move, which is what makes this minutes on two
 cores rather than hours.
