@@ -185,7 +185,10 @@ class TriageSettings(Strict):
         "outage", "down", "refund", "cancel", "safety", "fire", "smoke", "legal",
         "lawyer", "urgent", "asap", "emergency", "scam", "fraud", "hacked",
     ]
-    spam_words: list[str] = ["giveaway", "crypto", "follow back", "dm for promo", "airdrop"]
+    spam_words: list[str] = [
+        "giveaway", "crypto", "follow back", "follow for follow", "follow4follow", "f4f",
+        "dm for promo", "airdrop",
+    ]
     # A mention addressed to the brand that asks, waits or reports a problem in these
     # words is never dropped as praise or spam by the model (issue 17): it goes to the
     # queue, marked unsure when the model doubts it.

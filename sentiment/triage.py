@@ -76,14 +76,17 @@ def _words(text: str) -> list[str]:
 
 
 def is_question(text: str, question_words: list[str]) -> bool:
-    """A question mark, or a leading question word ("how do I reset it"), unless that
-    word opens an exclamation: praise such as "what a great crew!" or "@brand is my
-    favourite airline!" asks nothing (held-out airline praise sent to the queue fell
-    from 0.154 to 0.136 with no request of a held-out brand lost)."""
-    if any(mark in text for mark in "?？؟"):
-        return True
+    """A question mark, or a question in words (``opens_with_question``)."""
+    return any(mark in text for mark in "?？؟") or opens_with_question(text, question_words)
+
+
+def opens_with_question(text: str, question_words: list[str]) -> bool:
+    """A leading question word ("how do I reset it"), unless that word opens an
+    exclamation: praise such as "what a great crew!" or "@brand is my favourite
+    airline!" asks nothing (held-out airline praise sent to the queue fell from 0.154
+    to 0.136 with no request of a held-out brand lost)."""
     words = _words(text)
-    if not words or words[0].strip(",.!") not in question_words:
+    if not words or words[0].strip(",.!?") not in question_words:
         return False
     lead = " ".join(words)
     first = _FIRST_SENTENCE.split(lead, maxsplit=1)[0].rstrip()
@@ -110,6 +113,7 @@ class _Rules:
     """What the configured word lists find in one text (normalised once)."""
 
     question: bool
+    worded_question: bool  # a question in words, not only a question mark
     help: list[str]
     urgent: list[str]
     spam: list[str]
@@ -123,6 +127,12 @@ class _Rules:
         alone do not count: "thanks for the help, best support ever" is praise.)"""
         return bool(self.question or self.request or self.problem)
 
+    def asks_in_words(self) -> bool:
+        """Asks, waits or reports a problem in words: what a spam word cannot take
+        away ("I won your giveaway, when do I get my prize?"). A bare question mark does
+        not count ("follow for follow?")."""
+        return bool(self.worded_question or self.request or self.problem)
+
 
 def _rules(text: str, settings: TriageSettings, brand: BrandSettings | None) -> _Rules:
     seen = normalise(text).replace("’", "'")
@@ -130,6 +140,7 @@ def _rules(text: str, settings: TriageSettings, brand: BrandSettings | None) -> 
     never = brand.never_reply_words if brand else []
     return _Rules(
         question=is_question(seen, settings.question_words),
+        worded_question=opens_with_question(seen, settings.question_words),
         help=matcher(tuple(settings.help_words)).find(seen),
         urgent=matcher(tuple(settings.urgency_words)).find(seen),
         spam=matcher(tuple(settings.spam_words)).find(seen),
@@ -226,11 +237,15 @@ def triage(
     complaint = complaint or (sarcasm and context.addressed and bool(
         rules.problem or heads.get("complaint", negativity)
         >= _threshold("complaint", settings, thresholds) / 2))
-    # The spam words are an explicit override; the learned spam flag takes away only
-    # a thank-you, never a reply the needs_reply head asks for.
-    spam = bool(rules.spam) or (
-        "spam" in heads and heads["spam"] >= _threshold("spam", settings, thresholds)
-    )
+    # The learned spam flag takes away only a thank-you, never a reply the needs_reply
+    # head asks for, even a doubtful one (the unsure band). The spam words take a
+    # mention away whatever the model says, unless it asks the brand in words and the
+    # spam head does not call it spam too ("I won your giveaway, when do I get my
+    # prize?", "do you accept crypto?"; not "please RT our giveaway!!").
+    spam_head = "spam" in heads and heads["spam"] >= _threshold("spam", settings, thresholds)
+    spam = bool(rules.spam) or spam_head
+    spam_word = bool(rules.spam) and not (
+        context.addressed and rules.asks_in_words() and not spam_head)
     asks = context.addressed and rules.asks()
     words = bool(rules.help or rules.question or rules.urgent or rules.request
                  or rules.problem)
@@ -270,7 +285,7 @@ def triage(
         needs, reason, unsure = True, f"always-reply word: {rules.always[0]}", False
     elif rules.never:
         needs, reason, unsure = False, f"never-reply word: {rules.never[0]}", False
-    elif rules.spam:
+    elif spam_word:
         needs, reason, unsure = False, f"spam word: {rules.spam[0]}", False
     elif needs_model or unsure:
         needs = True

@@ -76,6 +76,29 @@ def test_scams_follow_for_follow_and_promotions_still_go():
     assert not own.needs_reply and own.reason == "spam or promotion"
 
 
+@pytest.mark.parametrize("text", [
+    "@acme I won your giveaway last month, when do I get my prize?",
+    "@acme I entered the giveaway but the link doesn't work",
+    "@acme do you accept crypto payments",
+])
+def test_a_spam_word_does_not_drop_a_request_worded_as_one(text):
+    """The spam words are the operator's override for spam; a customer who asks, waits
+    or reports a problem in words keeps the reply (flagged spam for the agent to see),
+    unless the spam head calls it spam too."""
+    kept = decide(text, said(0.9, spam=0.1))
+    assert kept.needs_reply and kept.spam and kept.rules["spam"], kept.reason
+    assert not decide(text, said(0.9, spam=0.9)).needs_reply
+
+
+def test_a_spam_word_still_drops_what_asks_nothing_in_words():
+    # A bare question mark or a plea to spread a promotion is not a request.
+    for text, prediction in [("@acme follow for follow?", said(0.6, spam=0.2)),
+                             ("@acme please RT our giveaway!!", said(0.4, spam=0.6)),
+                             ("@acme giveaway time, win free bulbs", said(0.6, spam=0.1))]:
+        gone = decide(text, prediction)
+        assert not gone.needs_reply and gone.reason.startswith("spam word"), text
+
+
 def test_praise_without_an_ask_stays_praise():
     t = decide("@acme love you guys, best support ever", said(0.05, label="positive"))
     assert not t.needs_reply and t.reason == "praise" and t.optional and not t.unsure
