@@ -30,10 +30,20 @@ _LEADING_TAGS = re.compile(r"^(\s*[@#]\w+\s*)+")
 _ENDS_WITH_PLEA = re.compile(r"(?:^|[^\w\s]\s*)(?:please\s+|pls\s+|plz\s+)?(?:help|help me|"
                              r"advise|assist)\W*$", re.IGNORECASE)
 _TAIL = re.compile(r"(\s*(https?://\S+|[@#]\w+))+\s*$")
-# A leading question word that opens an exclamation, not a question: "What an awesome
-# flight!", "How cool is that.", "Is my favourite airline!" (the handle was the subject).
-_EXCLAMATION = re.compile(r"^(?:what an?|how (?:great|cool|awesome|nice|lovely|sweet|"
-                          r"amazing|good|fun|cute|beautiful|wonderful))\b")
+# A leading question word that opens an exclamation or a statement, not a question:
+# "What an awesome flight!", "How cool is that.", "Will do :)", and praise with the
+# handle as its subject: "@brand is the best airline", "@brand is definitely my new
+# favourite" (airline praise the rules queued as questions, asking nothing).
+_EXCLAMATION = re.compile(
+    r"^(?:what an?|how (?:great|cool|awesome|nice|lovely|sweet|amazing|good|fun|cute|"
+    r"beautiful|wonderful)|will do|(?:is|are) (?:(?:definitely|officially|really|truly|"
+    r"simply|so|still|always|just|now|hands down|by far) )*(?:(?:the )?(?:best|greatest)"
+    r"(?! (?:way|place|number|time|person|option|email|address|contact)\b)|"
+    r"my (?:new )?fav\w*|awesome|amazing|excellent|wonderful|great|brilliant|fantastic|"
+    r"alright with me))\b")
+# An old-style quote of someone else's post ("“@brand: … When will this be?” Spring
+# Break!!!", "RT @brand: …"): its words are not the author's, so the rules skip them.
+_QUOTED = re.compile(r"[“\"]@\w+:[^”\"]*[”\"]?|\b(?i:rt) @\w+:.*", re.DOTALL)
 _FIRST_SENTENCE = re.compile(r"(?<=[.!])\s")
 
 
@@ -135,7 +145,8 @@ class _Rules:
 
 
 def _rules(text: str, settings: TriageSettings, brand: BrandSettings | None) -> _Rules:
-    seen = normalise(text).replace("’", "'")
+    # The author's own words: a quoted post's question or plea is not theirs.
+    seen = _QUOTED.sub(" ", normalise(text).replace("’", "'"))
     always = list(settings.always_reply_words) + (brand.always_reply_words if brand else [])
     never = brand.never_reply_words if brand else []
     return _Rules(
