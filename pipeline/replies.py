@@ -29,7 +29,7 @@ from sentiment import triage as triage_rules
 from sentiment.batch import topic_finder_for
 from sentiment.embedding import Embedder
 from sentiment.roles import BYSTANDER
-from store import drafts, mentions, set_aside
+from store import drafts, inbox, mentions, set_aside
 from store.db import Store
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,11 @@ class Replies:
                 replied_to_author=thread["handle"], author=m["author_handle"],
                 created_at=from_iso(m["created_at"]))
             flags += [second] if second else []
-        if any(f.kind in (*policy.NO_DRAFT, "thread") for f in flags):
+        # The policy's words hold a draft back, unless an agent put the mention in the
+        # queue by hand (``store.inbox.queue_missed``): then they decided it needs a
+        # reply, and the flags stay beside the draft for them to see.
+        by_hand = m.get("reason") == inbox.MISSED_REASON
+        if not by_hand and any(f.kind in (*policy.NO_DRAFT, "thread") for f in flags):
             return Offer([], "", [], None, 0.0, flags)
 
         rules = platform_rules(s, m["platform"])

@@ -13,6 +13,7 @@ from typing import Any
 
 from core.clock import to_iso
 from core.errors import ConflictError
+from core.priority import NO_REPLY_SCALE
 from store import audit
 from store.db import Store, decode
 from store.drafts import QUEUE_SELECT
@@ -224,16 +225,55 @@ def correct_label(store: Store, mention_id: int, field: str, value: str, actor: 
         current = str(row[0])
         if current == value:
             return False
-        first = db.execute("SELECT model_value FROM label_corrections WHERE mention_id = ?"
-                           " AND field = ? ORDER BY id LIMIT 1", [mention_id, field]).fetchone()
-        db.execute("INSERT INTO label_corrections (mention_id, field, model_value, value,"
-                   " actor, at) VALUES (?, ?, ?, ?, ?, ?)",
-                   [mention_id, field, first[0] if first else current, value, actor,
-                    to_iso(now)])
+        _correction(db, mention_id, field, current, value, actor, now)
         db.execute(f"UPDATE triage SET {column} = ? WHERE mention_id = ?", [value, mention_id])
-        audit.record(db, now, actor, "label corrected", mention_id=mention_id,
-                     before=f"{field}={current}", after=f"{field}={value}")
         return True
+
+
+def _correction(db: Any, mention_id: int, field: str, current: str, value: str, actor: str,
+                now: datetime) -> None:
+    """One row of ``label_corrections`` (what the model first said, for training) and
+    its audit entry."""
+    first = db.execute("SELECT model_value FROM label_corrections WHERE mention_id = ?"
+                       " AND field = ? ORDER BY id LIMIT 1", [mention_id, field]).fetchone()
+    db.execute("INSERT INTO label_corrections (mention_id, field, model_value, value,"
+               " actor, at) VALUES (?, ?, ?, ?, ?, ?)",
+               [mention_id, field, first[0] if first else current, value, actor,
+                to_iso(now)])
+    audit.record(db, now, actor, "label corrected", mention_id=mention_id,
+                 before=f"{field}={current}", after=f"{field}={value}")
+
+
+MISSED_REASON = "an agent: needs a reply"
+
+
+def queue_missed(store: Store, mention_id: int, actor: str, now: datetime) -> None:
+    """A mention triage let go that needs a reply after all: the agent's correction
+    (needs_reply 0 -> 1, what ``model adapt`` learns a miss from) and the mention back
+    in line for a draft, at the priority triage gave it before sinking it as needing no
+    reply (``core.priority``), in one transaction. Refused (ConflictError) for a mention
+    not triaged, already needing a reply, answered, removed by the platform, or with a
+    draft of its own (its history is in the queue and the audit)."""
+    with store.atomic() as db:
+        row = db.execute(
+            "SELECT m.status, m.redacted_at, t.needs_reply,"
+            " EXISTS (SELECT 1 FROM drafts d WHERE d.mention_id = m.id) AS drafted"
+            " FROM mentions m LEFT JOIN triage t ON t.mention_id = m.id WHERE m.id = ?",
+            [mention_id]).fetchone()
+        if row is None:
+            raise ConflictError(f"mention {mention_id} does not exist")
+        status, redacted, needs, drafted = row
+        if redacted:
+            raise ConflictError("the post was removed from the platform")
+        if needs is None:
+            raise ConflictError("the model has not seen it yet")
+        if drafted or status != "no_action" or needs:
+            raise ConflictError(f"it is not one the model let go (status {status})")
+        _correction(db, mention_id, "needs_reply", "0", "1", actor, now)
+        db.execute("UPDATE triage SET needs_reply = 1, optional = 0, reason = ?,"
+                   " priority = MIN(1.0, priority * ?) WHERE mention_id = ?",
+                   [MISSED_REASON, 1 / NO_REPLY_SCALE, mention_id])
+        db.execute("UPDATE mentions SET status = 'needs_reply' WHERE id = ?", [mention_id])
 
 
 def corrections(store: Store, mention_ids: list[int]) -> dict[int, dict[str, str]]:

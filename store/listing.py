@@ -57,7 +57,8 @@ def page(store: Store, filters: dict[str, str], *, limit: int, offset: int = 0,
     return store.query(
         "SELECT m.id, m.created_at, m.brand, m.platform, m.text, m.url, m.status,"
         " m.replied_at, m.redacted_at, a.handle, a.name, a.followers, t.label,"
-        f" {COLUMNS['topic']} AS topic, t.complaint"
+        f" {COLUMNS['topic']} AS topic, t.complaint, t.needs_reply,"
+        " EXISTS (SELECT 1 FROM drafts d WHERE d.mention_id = m.id) AS drafted"
         f" FROM mentions m JOIN authors a ON a.id = m.author_id{TRIAGED} WHERE {where}"
         " ORDER BY m.created_at DESC, m.id DESC LIMIT ? OFFSET ?",
         [*params, limit, offset])

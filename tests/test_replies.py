@@ -91,6 +91,23 @@ def test_spam_scams_and_second_replies_are_held_with_a_flag(desk):
         assert [f["kind"] for f in flags] == [kind]
 
 
+def test_a_mention_an_agent_queued_by_hand_is_drafted_with_its_flags(desk):
+    """The policy's words hold a draft back from what triage sends, but not from what an
+    agent put in the queue after reading it ("Needs a reply" on /mentions): a post
+    about a hub's local API token is no scam, and the scam flag stays beside the draft."""
+    post_ = seed(desk, "Lumora Hub firmware 3.8 exposes a local API, token in the app",
+                 needs=False, label="neutral", topic="general", priority=0.03)
+    desk.draft_batch()
+    assert draft_of(desk, post_) is None  # let go by triage: nothing to draft
+    Actions(desk.store, desk.settings, desk.clock).correct(post_, "ann", "needs_reply", "1")
+    desk.draft_batch()
+    assert draft_of(desk, post_)["status"] == "pending"
+    assert mentions.get(desk.store, post_)["status"] == "drafted"
+    flags = json.loads(desk.store.query("SELECT flags FROM mentions WHERE id = ?",
+                                        [post_])[0]["flags"])
+    assert [f["kind"] for f in flags] == ["scam"]
+
+
 def test_a_customer_who_answers_comes_back_to_the_queue(desk):
     first = seed(desk, "@lumora my parcel never arrived", handle="dana", conversation="c1",
                  minutes_ago=30)

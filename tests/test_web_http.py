@@ -18,10 +18,10 @@ from starlette.testclient import TestClient
 from config.settings import BrandSettings, Settings, TopicSettings, WebSettings
 from core.clock import ManualClock
 from core.errors import ConflictError
-from store import audit, drafts, inbox, sessions, users
+from store import audit, corrections, drafts, inbox, mentions, sessions, users
 from store.db import Store
 from store.schema import open_store
-from tests.support.actions import seed
+from tests.support.actions import seed, seed_mention
 from web import auth
 from web.app import SESSION_COOKIE, BodyLimit, create_app
 
@@ -417,6 +417,46 @@ def test_assign_note_and_label_correction(desk, store, clock) -> None:
     assert reply["removed"] == [draft_id], reply["message"]
     assert drafts.get(store, draft_id)["draft_status"] \
         == "rejected"
+
+
+def test_a_mention_the_model_let_go_goes_to_the_queue_from_the_mentions_list(
+        desk, store, clock) -> None:
+    """The misses are what a desk most needs to find and the model most needs to learn
+    (issue 17): "Needs a reply" on /mentions puts a mention triage let go in line for a
+    draft, at the priority triage gave it before sinking it, and keeps the correction
+    for ``model adapt``. Nothing else on the list offers it, and a viewer sees none."""
+    missed = seed_mention(store, clock, "@acme when do I get my bonus", needs=False,
+                          label="positive", priority=0.04)
+    queued, _ = seed(store, clock, "@acme my parcel is lost", "Hi")
+    users.add(store, "vic", "viewer", auth.hash_password(PASSWORD), clock.now())
+    viewer = desk(address="10.0.0.3")
+    log_in(viewer, "vic")
+    assert ">Needs a reply<" not in viewer.get("/mentions").text
+    alice = desk()
+    log_in(alice, "alice")
+    page = alice.get("/mentions").text
+    assert page.count(">Needs a reply<") == 1
+    assert f'action="/mentions/{missed}/label"' in page
+    done = alice.post(f"/mentions/{missed}/label",
+                      data={"csrf_token": csrf(alice, "/mentions"), "fix": "needs_reply=1"},
+                      headers={"referer": "http://testserver/mentions?sentiment=positive"})
+    assert done.status_code == 303
+    assert done.headers["location"] == "/mentions?sentiment=positive"
+    assert "Queued: it needs a reply after all" in alice.get("/mentions").text
+    row = store.query("SELECT m.status, t.needs_reply, t.reason, t.priority FROM mentions m"
+                      " JOIN triage t ON t.mention_id = m.id WHERE m.id = ?", [missed])[0]
+    assert row["status"] == "needs_reply" and row["needs_reply"] == 1
+    assert row["reason"] == inbox.MISSED_REASON and row["priority"] == pytest.approx(0.4)
+    assert [m["id"] for m in mentions.awaiting_draft(store, 10)] == [missed]
+    assert [(c.mention_id, c.value) for c in corrections.needs_reply_corrections(store)] \
+        == [(missed, 1)]
+    assert audit.entries(store, mention_id=missed)[0]["after"] == "needs_reply=1"
+    # Twice, or on a mention already queued: refused in one sentence, nothing recorded.
+    for mention_id in (missed, queued):
+        reply = post(alice, f"/mentions/{mention_id}/label", json=True,
+                     fix="needs_reply=1").json()
+        assert not reply["ok"] and reply["message"].startswith("Not queued"), reply
+    assert len(corrections.needs_reply_corrections(store)) == 1
 
 
 def test_bulk_closes_only_what_was_shown(desk, store, clock) -> None:

@@ -57,12 +57,12 @@ def _item_context(request: Request, user: User) -> dict[str, Any]:
 
 
 def _back_url(request: Request) -> str:
-    """The queue page the form was on (its filters and page), from the same-origin
-    Referer; the plain queue otherwise."""
+    """The queue or mentions page the form was on (its filters and page), from the
+    same-origin Referer; the plain queue otherwise."""
     ref = urlsplit(request.headers.get("referer", ""))
     same = ref.netloc in ("", request.url.netloc)
-    if same and ref.path == "/queue" and "\n" not in ref.query:
-        return "/queue" + (f"?{ref.query}" if ref.query else "")
+    if same and ref.path in ("/queue", "/mentions") and "\n" not in ref.query:
+        return ref.path + (f"?{ref.query}" if ref.query else "")
     return "/queue"
 
 

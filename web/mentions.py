@@ -3,8 +3,10 @@
 This is where the dashboard's bars, points and rows lead: the queue lists only drafts
 that need an agent, while a chart counts every mention (praise, closed, answered), so
 the list behind a point must be this one for its length to equal the point's number.
-It has no actions; whoever may read the queue (viewers too) gets a link to the same
-filters there.
+Whoever may read the queue (viewers too) gets a link to the same filters there. Its one
+action is for whoever may correct labels: "Needs a reply" on a mention the model let
+go, which puts it in the queue (``pipeline.actions.Actions.correct``) — the misses a
+desk finds here are what ``model adapt`` learns recall from.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from web.params import integer
 TONES = ("negative", "neutral", "positive")
 # Whoever may open the queue gets the link to it: the permission its route asks for.
 QUEUE_PERMISSION = next(permission for path, _, permission, _ in PAGES if path == "/queue")
+# "Needs a reply" posts to the mention's label route: shown to whoever that route admits.
+LABEL_PERMISSION = next(permission for path, _, permission, _ in PAGES
+                        if path.endswith("/label"))
 STATUSES = ("new", "needs_reply", "drafted", "replied", "no_action")
 
 
@@ -50,6 +55,6 @@ def routes(web: Web) -> list[Route]:
                 {k: v for k, v in active.items() if k != key}),
             queue_url="/queue?" + urlencode(queue_filters) if user.can(QUEUE_PERMISSION) else "",
             choices={k: analytics.values(web.store, k) for k in analytics.DIMENSIONS},
-            tones=TONES, statuses=STATUSES)
+            tones=TONES, statuses=STATUSES, can_queue=user.can(LABEL_PERMISSION))
 
     return [Route("/mentions", page)]
