@@ -130,11 +130,16 @@ class Replies:
                 replied_to_author=thread["handle"], author=m["author_handle"],
                 created_at=from_iso(m["created_at"]))
             flags += [second] if second else []
-        # The policy's words hold a draft back, unless an agent put the mention in the
-        # queue by hand (``store.inbox.queue_missed``): then they decided it needs a
-        # reply, and the flags stay beside the draft for them to see.
+        # The policy's words hold a draft back (the mention leaves the queue, flagged),
+        # but not from a mention that asks, waits or reports a problem in words (triage's
+        # rules) and that triage did not call spam (a customer's "bit.ly" video of the
+        # fault, "this piece of junk died, can you replace it"), nor from one an agent
+        # put in the queue by hand (``store.inbox.queue_missed``): the flags stay beside
+        # the draft for the agent.
         by_hand = m.get("reason") == inbox.MISSED_REASON
-        if not by_hand and any(f.kind in (*policy.NO_DRAFT, "thread") for f in flags):
+        asks = triage_rules.asks_in_words(m.get("rules") or {}) and not m.get("spam")
+        if not by_hand and any(f.kind == "thread" or (f.kind in policy.NO_DRAFT and not asks)
+                               for f in flags):
             return Offer([], "", [], None, 0.0, flags)
 
         rules = platform_rules(s, m["platform"])

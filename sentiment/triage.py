@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from config.settings import BrandSettings, TopicSettings, TriageSettings
@@ -123,7 +124,7 @@ class _Rules:
     """What the configured word lists find in one text (normalised once)."""
 
     question: bool
-    worded_question: bool  # a question in words, not only a question mark
+    question_word: str  # the word a question in words opens with ("" for none)
     help: list[str]
     urgent: list[str]
     spam: list[str]
@@ -137,11 +138,15 @@ class _Rules:
         alone do not count: "thanks for the help, best support ever" is praise.)"""
         return bool(self.question or self.request or self.problem)
 
-    def asks_in_words(self) -> bool:
-        """Asks, waits or reports a problem in words: what a spam word cannot take
-        away ("I won your giveaway, when do I get my prize?"). A bare question mark does
-        not count ("follow for follow?")."""
-        return bool(self.worded_question or self.request or self.problem)
+
+def asks_in_words(fired: Mapping[str, list[str]]) -> bool:
+    """Whether the rules that fired (``Triage.rules``, as stored) say the mention asks,
+    waits or reports a problem in words: what neither a spam word nor the responder's
+    spam, scam and abuse words may take away ("I won your giveaway, when do I get my
+    prize?", "this piece of junk died again, can you replace it"). A bare question mark
+    does not count ("follow for follow?")."""
+    return bool(fired.get("request") or fired.get("problem")
+                or any(word != "?" for word in fired.get("question", [])))
 
 
 def _rules(text: str, settings: TriageSettings, brand: BrandSettings | None) -> _Rules:
@@ -151,7 +156,8 @@ def _rules(text: str, settings: TriageSettings, brand: BrandSettings | None) -> 
     never = brand.never_reply_words if brand else []
     return _Rules(
         question=is_question(seen, settings.question_words),
-        worded_question=opens_with_question(seen, settings.question_words),
+        question_word=_words(seen)[0].strip(",.!?")
+        if opens_with_question(seen, settings.question_words) else "",
         help=matcher(tuple(settings.help_words)).find(seen),
         urgent=matcher(tuple(settings.urgency_words)).find(seen),
         spam=matcher(tuple(settings.spam_words)).find(seen),
@@ -252,11 +258,17 @@ def triage(
     # head asks for, even a doubtful one (the unsure band). The spam words take a
     # mention away whatever the model says, unless it asks the brand in words and the
     # spam head does not call it spam too ("I won your giveaway, when do I get my
-    # prize?", "do you accept crypto?"; not "please RT our giveaway!!").
+    # prize?", "do you accept crypto?": not spam; "please RT our giveaway!!" is).
+    fired = {
+        "always": rules.always, "never": rules.never, "spam": rules.spam,
+        "help": rules.help, "urgency": rules.urgent,
+        "question": [rules.question_word or "?"] if rules.question else [],
+        "request": rules.request, "problem": rules.problem,
+    }  # fmt: skip
     spam_head = "spam" in heads and heads["spam"] >= _threshold("spam", settings, thresholds)
-    spam = bool(rules.spam) or spam_head
     spam_word = bool(rules.spam) and not (
-        context.addressed and rules.asks_in_words() and not spam_head)
+        context.addressed and asks_in_words(fired) and not spam_head)
+    spam = spam_word or spam_head  # the verdict (the words found stay in ``rules``)
     asks = context.addressed and rules.asks()
     words = bool(rules.help or rules.question or rules.urgent or rules.request
                  or rules.problem)
@@ -343,12 +355,6 @@ def triage(
         factors["safety"] = 1.0
     # Optional thank-yous and no-reply mentions sink to the bottom (core.priority).
     priority = combine(factors, _weights(settings), needs)
-    fired = {
-        "always": rules.always, "never": rules.never, "spam": rules.spam,
-        "help": rules.help, "urgency": rules.urgent,
-        "question": ["?"] if rules.question else [],
-        "request": rules.request, "problem": rules.problem,
-    }  # fmt: skip
     return Triage(
         needs_reply=needs,
         optional=optional,

@@ -11,7 +11,7 @@ from sqlite_utils import Database
 from core.clock import to_iso
 from core.mention import Mention
 from store import audit, sources
-from store.db import Store, decode, dumps
+from store.db import Store, decode, dumps, loads
 from store.set_aside import NOT_HELD
 
 
@@ -134,12 +134,15 @@ def save_triage(store: Store, records: list[TriageRecord], now: datetime) -> Non
 def awaiting_draft(store: Store, limit: int) -> list[dict[str, Any]]:
     rows = store.query(
         f"SELECT {_MENTION_COLUMNS}, t.label, t.topic, t.priority, t.optional, t.reason,"
-        " t.spam, t.language, t.role FROM mentions m JOIN authors a ON a.id = m.author_id"
+        " t.spam, t.language, t.role, t.rules FROM mentions m"
+        " JOIN authors a ON a.id = m.author_id"
         " JOIN triage t ON t.mention_id = m.id"
         f" WHERE m.status = 'needs_reply' AND {NOT_HELD.format(stage='draft')}"
         " ORDER BY t.priority DESC, m.id LIMIT ?",
         [limit],
     )
+    for row in rows:
+        row["rules"] = loads(row["rules"]) or {}
     return [decode(r) for r in rows]
 
 

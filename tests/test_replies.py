@@ -91,6 +91,27 @@ def test_spam_scams_and_second_replies_are_held_with_a_flag(desk):
         assert [f["kind"] for f in flags] == [kind]
 
 
+def test_a_request_in_words_keeps_its_draft_beside_a_policy_flag(desk):
+    """The responder's spam, scam and abuse words hold back what asks nothing; a
+    customer who asks or reports a problem in words (triage's rules) keeps the reply
+    owed them, with the flag beside the draft (issue 17: no request dropped for its
+    words)."""
+    link = seed(desk, "@lumora video of the flicker: bit.ly/3xYz, can you help?",
+                rules={"question": ["?"], "request": ["can you"]})
+    angry = seed(desk, "@lumora this piece of shit hub died again, I need a replacement",
+                 handle="bo", rules={"request": ["i need"], "problem": ["died"]})
+    scam = seed(desk, "@lumora claim your free tokens? bit.ly/free", handle="cc",
+                rules={"question": ["?"]})
+    desk.draft_batch()
+    for mention_id, kind in ((link, "scam"), (angry, "abuse")):
+        assert draft_of(desk, mention_id)["status"] == "pending"
+        flags = json.loads(desk.store.query("SELECT flags FROM mentions WHERE id = ?",
+                                            [mention_id])[0]["flags"])
+        assert [f["kind"] for f in flags] == [kind]
+    assert draft_of(desk, scam) is None  # a bare question mark asks nothing in words
+    assert mentions.get(desk.store, scam)["status"] == "no_action"
+
+
 def test_a_mention_an_agent_queued_by_hand_is_drafted_with_its_flags(desk):
     """The policy's words hold a draft back from what triage sends, but not from what an
     agent put in the queue after reading it ("Needs a reply" on /mentions): a post

@@ -43,11 +43,11 @@ def seed_mention(store: Store, clock: ManualClock, text: str, *, handle: str = "
                  reason: str = "complaint", lang: str = "en", minutes_ago: float = 5,
                  in_reply_to: str = "", priority: float = 0.5, followers: int = 100,
                  waiting: float = 0.0, role: str = "original", optional: bool = False,
-                 unsure: bool = False) -> int:
+                 unsure: bool = False, rules: dict[str, list[str]] | None = None) -> int:
     """One triaged mention (needing a reply unless ``needs`` is False); its id.
     ``waiting`` is the waiting factor triage saw (the inbox re-ages it when read);
     ``optional`` marks praise offered a thank-you; ``unsure`` one queued on low
-    confidence (triage's unsure band)."""
+    confidence (triage's unsure band); ``rules`` the triage rules that fired."""
     pid = f"a{next(_ids)}"
     mention = Mention(platform="replay", platform_id=pid, text=text, lang=lang,
                       author=Author(f"u-{handle}", handle, name or handle.title(), followers),
@@ -63,7 +63,7 @@ def seed_mention(store: Store, clock: ManualClock, text: str, *, handle: str = "
         priority=priority,
         factors={"negativity": 0.8, "reach": 0.2, "urgency": 0.0, "waiting": waiting,
                  **({"unsure": 0.5} if unsure else {})},
-        model_name="test", model_version="1", role=role)], clock.now())
+        model_name="test", model_version="1", role=role, rules=rules or {})], clock.now())
     return mention_id
 
 
