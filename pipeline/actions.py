@@ -221,8 +221,9 @@ class Actions:
                 draft_id: int | None = None, version: int | None = None) -> Done:
         """Correct the model's tone (``label``), ``topic`` or ``needs_reply``: "0" (no
         reply needed) closes ``draft_id`` as a rejection first, under the draft's version
-        and claim rules; "1" puts a mention triage let go in line for a draft (a miss:
-        ``store.inbox.queue_missed``). Kept for the model's training."""
+        and claim rules; "1" puts a mention that left without a draft in line for one
+        (a miss, or one the responder's words held back: ``store.inbox.queue_missed``).
+        Kept for the model's training."""
         self._may(actor, "label")
         topics = sorted({t.name for t in self.settings.topics} | {"general"})
         allowed = {"label": TONES, "topic": tuple(topics), "needs_reply": ("0", "1")}
@@ -230,9 +231,9 @@ class Actions:
             raise ActionRefused(f"Not done: {value!r} is not a {field}.")
         if field == "needs_reply" and value == "1":
             with _refusing("queued"):
-                inbox.queue_missed(self.store, mention_id, actor, self.clock.now())
-            return Done("Queued: it needs a reply after all; its draft follows within "
-                        "seconds, and the model learns from the correction.")
+                missed = inbox.queue_missed(self.store, mention_id, actor, self.clock.now())
+            return Done("Queued: it needs a reply after all; its draft follows within seconds"
+                        + (", and the model learns from the correction." if missed else "."))
         closing = field == "needs_reply" and draft_id is not None
         if closing:
             self.reject(draft_id, actor, -1 if version is None else version,

@@ -247,13 +247,16 @@ def _correction(db: Any, mention_id: int, field: str, current: str, value: str, 
 MISSED_REASON = "an agent: needs a reply"
 
 
-def queue_missed(store: Store, mention_id: int, actor: str, now: datetime) -> None:
-    """A mention triage let go that needs a reply after all: the agent's correction
-    (needs_reply 0 -> 1, what ``model adapt`` learns a miss from) and the mention back
-    in line for a draft, at the priority triage gave it before sinking it as needing no
-    reply (``core.priority``), in one transaction. Refused (ConflictError) for a mention
-    not triaged, already needing a reply, answered, removed by the platform, or with a
-    draft of its own (its history is in the queue and the audit)."""
+def queue_missed(store: Store, mention_id: int, actor: str, now: datetime) -> bool:
+    """A mention that left without a draft needs a reply after all, in one transaction:
+    one triage let go gets the agent's correction (needs_reply 0 -> 1, what ``model
+    adapt`` learns a miss from) and the priority triage gave it before sinking it as
+    needing no reply (``core.priority``); one the responder's words held back (spam,
+    scam or abuse words, a second reply in a thread: the model was right) only goes
+    back. Both are marked queued by hand (``MISSED_REASON``: the drafting stage holds
+    nothing back then) and wait for a draft. Refused (ConflictError) for a mention not
+    triaged, waiting or answered, removed by the platform, or with a draft of its own
+    (its history is in the queue and the audit). True when it was the model's miss."""
     with store.atomic() as db:
         row = db.execute(
             "SELECT m.status, m.redacted_at, t.needs_reply,"
@@ -267,13 +270,20 @@ def queue_missed(store: Store, mention_id: int, actor: str, now: datetime) -> No
             raise ConflictError("the post was removed from the platform")
         if needs is None:
             raise ConflictError("the model has not seen it yet")
-        if drafted or status != "no_action" or needs:
-            raise ConflictError(f"it is not one the model let go (status {status})")
-        _correction(db, mention_id, "needs_reply", "0", "1", actor, now)
-        db.execute("UPDATE triage SET needs_reply = 1, optional = 0, reason = ?,"
-                   " priority = MIN(1.0, priority * ?) WHERE mention_id = ?",
-                   [MISSED_REASON, 1 / NO_REPLY_SCALE, mention_id])
+        if drafted or status != "no_action":
+            raise ConflictError(f"it did not leave without a draft (status {status})")
+        if needs:
+            audit.record(db, now, actor, "queued by hand", mention_id=mention_id,
+                         before="held without a draft", after="needs a reply")
+        else:
+            _correction(db, mention_id, "needs_reply", "0", "1", actor, now)
+            db.execute("UPDATE triage SET needs_reply = 1, optional = 0,"
+                       " priority = MIN(1.0, priority * ?) WHERE mention_id = ?",
+                       [1 / NO_REPLY_SCALE, mention_id])
+        db.execute("UPDATE triage SET reason = ? WHERE mention_id = ?",
+                   [MISSED_REASON, mention_id])
         db.execute("UPDATE mentions SET status = 'needs_reply' WHERE id = ?", [mention_id])
+        return not needs
 
 
 def corrections(store: Store, mention_ids: list[int]) -> dict[int, dict[str, str]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from store import inbox, outcomes
-from store.db import Store
+from store.db import Store, decode
 
 UNTRIAGED = "-"
 # filter name -> the SQL it compares with (exact values)
@@ -54,11 +54,11 @@ def page(store: Store, filters: dict[str, str], *, limit: int, offset: int = 0,
          ) -> list[dict[str, Any]]:
     """One page of the matching mentions, newest first, with author and triage."""
     where, params = _where(filters)
-    return store.query(
-        "SELECT m.id, m.created_at, m.brand, m.platform, m.text, m.url, m.status,"
+    return [decode(r) for r in store.query(
+        "SELECT m.id, m.created_at, m.brand, m.platform, m.text, m.url, m.status, m.flags,"
         " m.replied_at, m.redacted_at, a.handle, a.name, a.followers, t.label,"
         f" {COLUMNS['topic']} AS topic, t.complaint, t.needs_reply,"
         " EXISTS (SELECT 1 FROM drafts d WHERE d.mention_id = m.id) AS drafted"
         f" FROM mentions m JOIN authors a ON a.id = m.author_id{TRIAGED} WHERE {where}"
         " ORDER BY m.created_at DESC, m.id DESC LIMIT ? OFFSET ?",
-        [*params, limit, offset])
+        [*params, limit, offset])]

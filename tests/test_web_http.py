@@ -424,10 +424,14 @@ def test_a_mention_the_model_let_go_goes_to_the_queue_from_the_mentions_list(
     """The misses are what a desk most needs to find and the model most needs to learn
     (issue 17): "Needs a reply" on /mentions puts a mention triage let go in line for a
     draft, at the priority triage gave it before sinking it, and keeps the correction
-    for ``model adapt``. Nothing else on the list offers it, and a viewer sees none."""
+    for ``model adapt``; one the responder's words held back goes back too, with no
+    correction (the model was right). Nothing else on the list offers it, and a viewer
+    sees none."""
     missed = seed_mention(store, clock, "@acme when do I get my bonus", needs=False,
                           label="positive", priority=0.04)
     queued, _ = seed(store, clock, "@acme my parcel is lost", "Hi")
+    held = seed_mention(store, clock, "@acme got my token for the app? hub offline", handle="jo")
+    drafts.hold(store, held, [{"kind": "scam", "message": "Looks like a scam"}])
     users.add(store, "vic", "viewer", auth.hash_password(PASSWORD), clock.now())
     viewer = desk(address="10.0.0.3")
     log_in(viewer, "vic")
@@ -435,7 +439,7 @@ def test_a_mention_the_model_let_go_goes_to_the_queue_from_the_mentions_list(
     alice = desk()
     log_in(alice, "alice")
     page = alice.get("/mentions").text
-    assert page.count(">Needs a reply<") == 1
+    assert page.count(">Needs a reply<") == 2 and page.count("held: scam") == 1
     assert f'action="/mentions/{missed}/label"' in page
     done = alice.post(f"/mentions/{missed}/label",
                       data={"csrf_token": csrf(alice, "/mentions"), "fix": "needs_reply=1"},
@@ -451,6 +455,11 @@ def test_a_mention_the_model_let_go_goes_to_the_queue_from_the_mentions_list(
     assert [(c.mention_id, c.value) for c in corrections.needs_reply_corrections(store)] \
         == [(missed, 1)]
     assert audit.entries(store, mention_id=missed)[0]["after"] == "needs_reply=1"
+    # Held back by the responder's words, the model was right: it goes back, no correction.
+    reply = post(alice, f"/mentions/{held}/label", json=True, fix="needs_reply=1").json()
+    assert reply["ok"] and "learns" not in reply["message"]
+    assert {m["id"] for m in mentions.awaiting_draft(store, 10)} == {missed, held}
+    assert audit.entries(store, mention_id=held)[0]["action"] == "queued by hand"
     # Twice, or on a mention already queued: refused in one sentence, nothing recorded.
     for mention_id in (missed, queued):
         reply = post(alice, f"/mentions/{mention_id}/label", json=True,
