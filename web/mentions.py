@@ -4,9 +4,10 @@ This is where the dashboard's bars, points and rows lead: the queue lists only d
 that need an agent, while a chart counts every mention (praise, closed, answered), so
 the list behind a point must be this one for its length to equal the point's number.
 Whoever may read the queue (viewers too) gets a link to the same filters there. Its one
-action is for whoever may correct labels: "Needs a reply" on a mention the model let
-go, which puts it in the queue (``pipeline.actions.Actions.correct``) — the misses a
-desk finds here are what ``model adapt`` learns recall from.
+action is for whoever may correct labels: "Needs a reply" on a mention that left without
+a draft (the model let it go, or the responder's words held it back), which puts it in
+the queue (``pipeline.actions.Actions.correct``): the misses a desk finds here are what
+``model adapt`` learns recall from.
 """
 
 from __future__ import annotations
