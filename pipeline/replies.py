@@ -141,6 +141,7 @@ class Replies:
         if not by_hand and any(f.kind == "thread" or (f.kind in policy.NO_DRAFT and not asks)
                                for f in flags):
             return Offer([], "", [], None, 0.0, flags)
+        flags = [policy.drafted_anyway(f) if f.kind in policy.HOLDING else f for f in flags]
 
         rules = platform_rules(s, m["platform"])
         lang = reply_language(m)

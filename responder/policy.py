@@ -34,6 +34,7 @@ from config.settings import PolicySettings, ResponderSettings, Settings
 from core.errors import ConfigError
 
 NO_DRAFT = ("spam", "scam", "abuse")  # flag kinds that get no draft
+HOLDING = (*NO_DRAFT, "thread")  # ... and a second reply in a thread: held back too
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,15 @@ class Flag:
 # learned spam flag never takes one away): the agent gets this note with the draft.
 SUSPECTED_SPAM = Flag("suspected_spam", "Triage reads this as spam or promotion: check it "
                       "before you send anything.")
+
+
+def drafted_anyway(flag: Flag) -> Flag:
+    """A flag that holds a draft back (``HOLDING``) on a mention drafted all the same
+    (the customer asks in words, or an agent queued it by hand): what it found, without
+    "no reply drafted" beside the draft the agent is reading."""
+    found = flag.message.split(":", 1)[0].split(";", 1)[0]
+    return Flag(flag.kind, f"{found}, but drafted all the same: check it before you send "
+                "anything.")
 
 
 @lru_cache(maxsize=64)

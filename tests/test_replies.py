@@ -104,10 +104,14 @@ def test_a_request_in_words_keeps_its_draft_beside_a_policy_flag(desk):
                 rules={"question": ["?"]})
     desk.draft_batch()
     for mention_id, kind in ((link, "scam"), (angry, "abuse")):
-        assert draft_of(desk, mention_id)["status"] == "pending"
+        draft = draft_of(desk, mention_id)
+        assert draft["status"] == "pending"
         flags = json.loads(desk.store.query("SELECT flags FROM mentions WHERE id = ?",
                                             [mention_id])[0]["flags"])
         assert [f["kind"] for f in flags] == [kind]
+        # The note beside the draft says what was found, not "no reply drafted".
+        note = json.loads(draft["notes"])[0]
+        assert "drafted all the same" in note and "no reply drafted" not in note
     assert draft_of(desk, scam) is None  # a bare question mark asks nothing in words
     assert mentions.get(desk.store, scam)["status"] == "no_action"
 
