@@ -47,7 +47,6 @@ def due(store: Store, now: datetime, since: datetime, limit: int,
     out = []
     for row in rows:
         row = decode(row)
-        row["rules"] = loads(row["rules"]) or {}
         row["attempts"] = row["attempts"] or 0
         out.append(row)
     return out

@@ -171,9 +171,9 @@ def loads(text: str | None) -> Any:
 
 
 def decode(row: dict[str, Any]) -> dict[str, Any]:
-    """A query row with its JSON columns (engagement, scores, factors; a draft's notes
-    and options, a mention's flags) as Python values."""
-    for key in ("engagement", "scores", "factors"):
+    """A query row with its JSON columns (engagement, scores, factors, triage's rules; a
+    draft's notes and options, a mention's flags) as Python values."""
+    for key in ("engagement", "scores", "factors", "rules"):
         if isinstance(row.get(key), str):
             row[key] = loads(row[key]) or {}
     for key in ("notes", "draft_notes", "options", "flags"):

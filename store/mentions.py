@@ -11,7 +11,7 @@ from sqlite_utils import Database
 from core.clock import to_iso
 from core.mention import Mention
 from store import audit, sources
-from store.db import Store, decode, dumps, loads
+from store.db import Store, decode, dumps
 from store.set_aside import NOT_HELD
 
 
@@ -141,8 +141,6 @@ def awaiting_draft(store: Store, limit: int) -> list[dict[str, Any]]:
         " ORDER BY t.priority DESC, m.id LIMIT ?",
         [limit],
     )
-    for row in rows:
-        row["rules"] = loads(row["rules"]) or {}
     return [decode(r) for r in rows]
 
 

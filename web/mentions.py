@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from responder.policy import HOLDING
 from store import analytics, listing
 from web.auth import User
 from web.context import Web
@@ -56,6 +57,7 @@ def routes(web: Web) -> list[Route]:
                 {k: v for k, v in active.items() if k != key}),
             queue_url="/queue?" + urlencode(queue_filters) if user.can(QUEUE_PERMISSION) else "",
             choices={k: analytics.values(web.store, k) for k in analytics.DIMENSIONS},
-            tones=TONES, statuses=STATUSES, can_queue=user.can(LABEL_PERMISSION))
+            tones=TONES, statuses=STATUSES, can_queue=user.can(LABEL_PERMISSION),
+            holding=HOLDING)
 
     return [Route("/mentions", page)]
