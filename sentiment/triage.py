@@ -46,6 +46,19 @@ _EXCLAMATION = re.compile(
 # Break!!!", "RT @brand: …"): its words are not the author's, so the rules skip them.
 _QUOTED = re.compile(r"[“\"]@\w+:[^”\"]*[”\"]?|\b(?i:rt) @\w+:.*", re.DOTALL)
 _FIRST_SENTENCE = re.compile(r"(?<=[.!])\s")
+# A "please" that forwards praise ("please thank Robin at the desk", "please give Tara a
+# bonus", "please pass it on") or begs a follow ("FOLLOW ME BACK, PLEASE 🙏") asks the
+# brand for nothing it must answer: the request words skip it. A follow plea that means
+# to send details ("follow me so I can DM you") still asks (``_SENDS_DETAILS``).
+_PLEASE = r"(?:please|pls|plz)"
+_PRAISE_PLEA = re.compile(
+    rf"\b{_PLEASE}\s+(?:also\s+)?(?:thank|acknowledge|recogni[sz]e|commend|congratulate|"
+    r"pass (?:it|this|that|(?:my|our) (?:thanks|compliments|gratitude))(?: on| along)?\b|"
+    r"give (?:\w+ ){1,5}?(?:a )?(?:bonus|raise|pat on the back|kudos|shout ?out|hug|"
+    r"(?:big )?thanks)\b)", re.IGNORECASE)
+_FOLLOW_PLEA = re.compile(
+    rf"\b(?:{_PLEASE}\s+)?follow (?:me|us)(?: back)?\b(?:[\s,!.;)]*{_PLEASE}\b)?", re.IGNORECASE)
+_SENDS_DETAILS = re.compile(r"\b(?:dm|d\.m\.|direct message|message|inbox)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -149,6 +162,13 @@ def asks_in_words(fired: Mapping[str, list[str]]) -> bool:
                 or any(word != "?" for word in fired.get("question", [])))
 
 
+def _pleas_skipped(seen: str) -> str:
+    """``seen`` without the pleas that forward praise or beg a follow (``_PRAISE_PLEA``,
+    ``_FOLLOW_PLEA``): what the request words read."""
+    seen = _PRAISE_PLEA.sub(" ", seen)
+    return seen if _SENDS_DETAILS.search(seen) else _FOLLOW_PLEA.sub(" ", seen)
+
+
 def _rules(text: str, settings: TriageSettings, brand: BrandSettings | None) -> _Rules:
     # The author's own words: a quoted post's question or plea is not theirs.
     seen = _QUOTED.sub(" ", normalise(text).replace("’", "'"))
@@ -163,7 +183,7 @@ def _rules(text: str, settings: TriageSettings, brand: BrandSettings | None) -> 
         spam=matcher(tuple(settings.spam_words)).find(seen),
         always=matcher(tuple(always)).find(seen),
         never=matcher(tuple(never)).find(seen),
-        request=matcher(tuple(settings.request_words)).find(seen)
+        request=matcher(tuple(settings.request_words)).find(_pleas_skipped(seen))
         + (["help"] if _ENDS_WITH_PLEA.search(_TAIL.sub("", seen)) else []),
         problem=matcher(tuple(settings.problem_words)).find(seen),
     )

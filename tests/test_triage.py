@@ -89,6 +89,23 @@ def test_praise_with_the_handle_as_its_subject_and_will_do_ask_nothing():
         assert is_question(asks, words), asks
 
 
+def test_a_please_that_forwards_praise_or_begs_a_follow_asks_nothing():
+    """"Please thank Robin at the desk" or "FOLLOW ME BACK, PLEASE" asks the brand for
+    nothing it must answer (airline praise the request words queued); a "please" that
+    asks for something, or a follow plea meant to send details, still asks."""
+    for praise in ["@acme please thank Robin at the EWR desk, she was wonderful",
+                   "@acme Please give Scott F at BDL a bonus for excellent service",
+                   "@acme YOU ARE THE BEST!!! FOLLOW ME BACK, PLEASE 🙏🙏",
+                   "@acme please pass my thanks on to the crew of flight 479"]:
+        t = run(praise, pred("positive"))
+        assert (t.needs_reply, t.rules.get("request")) == (False, None), praise
+    for asks in ["@acme please follow me so I can DM you my booking",
+                 "@acme please give me a refund for the cancelled leg",
+                 "@acme please pass this on, I need my bag back by Friday"]:
+        t = run(asks, pred("neutral"))
+        assert t.needs_reply and t.rules["request"], asks
+
+
 def test_the_rules_read_the_authors_words_not_a_quoted_post():
     """An old-style quote ("“@brand: … When will this be?” Spring Break !!!") or a
     retweet carries someone else's question or plea; the author's own words decide."""
