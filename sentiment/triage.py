@@ -34,18 +34,22 @@ _TAIL = re.compile(r"(\s*(https?://\S+|[@#]\w+))+\s*$")
 # A leading question word that opens an exclamation or a statement, not a question:
 # "What an awesome flight!", "How cool is that.", "Will do :)", and praise with the
 # handle as its subject: "@brand is the best airline", "@brand is definitely my new
-# favourite" (airline praise the rules queued as questions, asking nothing).
+# favourite", "@brand is flying from Love to Austin now" (airline praise the rules
+# queued as questions, asking nothing).
 _EXCLAMATION = re.compile(
     r"^(?:what an?|how (?:great|cool|awesome|nice|lovely|sweet|amazing|good|fun|cute|"
     r"beautiful|wonderful)|will do|(?:is|are) (?:(?:definitely|officially|really|truly|"
     r"simply|so|still|always|just|now|hands down|by far) )*(?:(?:the )?(?:best|greatest)"
     r"(?! (?:way|place|number|time|person|option|email|address|contact)\b)|"
     r"my (?:new )?fav\w*|awesome|amazing|excellent|wonderful|great|brilliant|fantastic|"
-    r"alright with me))\b")
+    r"alright with me)|(?:is|are) (?:\w+ly )?\w{2,}ing\b)\b")
 # An old-style quote of someone else's post ("“@brand: … When will this be?” Spring
 # Break!!!", "RT @brand: …"): its words are not the author's, so the rules skip them.
 _QUOTED = re.compile(r"[“\"]@\w+:[^”\"]*[”\"]?|\b(?i:rt) @\w+:.*", re.DOTALL)
 _FIRST_SENTENCE = re.compile(r"(?<=[.!])\s")
+# A name its writer is unsure how to spell ("Lisa (Liza?) was very helpful", "(sp?)"):
+# that question mark asks nothing.
+_DOUBTED_SPELLING = re.compile(r"\((?:sp|[A-Za-z][a-z]+)\?\)")
 # A "please" that forwards praise ("please thank Robin at the desk", "please give Tara a
 # bonus", "please pass it on") or begs a follow ("FOLLOW ME BACK, PLEASE 🙏") asks the
 # brand for nothing it must answer: the request words skip it. A follow plea that means
@@ -58,6 +62,12 @@ _PRAISE_PLEA = re.compile(
     r"(?:big )?thanks)\b)", re.IGNORECASE)
 _FOLLOW_PLEA = re.compile(
     rf"\b(?:{_PLEASE}\s+)?follow (?:me|us)(?: back)?\b(?:[\s,!.;)]*{_PLEASE}\b)?", re.IGNORECASE)
+# Thanks for help already given ("thanks for the help", "I appreciate your support",
+# "for his patient help") is gratitude, not a call for help: the help words skip it.
+_THANKS_FOR_HELP = re.compile(
+    r"\b(?:(?:thanks|thank you|thx|ty|grateful|appreciate[sd]?)(?: so much| very much)?"
+    r"(?: for| to)?|for (?:his|her|their))(?: all)?(?: (?:your|the|his|her|their|our|all the"
+    r"|ur))?(?: \w+){0,2}? (?:help|support|assistance)\b", re.IGNORECASE)
 _SENDS_DETAILS = re.compile(r"\b(?:dm|d\.m\.|direct message|message|inbox)\b", re.IGNORECASE)
 
 
@@ -171,14 +181,14 @@ def _pleas_skipped(seen: str) -> str:
 
 def _rules(text: str, settings: TriageSettings, brand: BrandSettings | None) -> _Rules:
     # The author's own words: a quoted post's question or plea is not theirs.
-    seen = _QUOTED.sub(" ", normalise(text).replace("’", "'"))
+    seen = _DOUBTED_SPELLING.sub("", _QUOTED.sub(" ", normalise(text).replace("’", "'")))
     always = list(settings.always_reply_words) + (brand.always_reply_words if brand else [])
     never = brand.never_reply_words if brand else []
     return _Rules(
         question=is_question(seen, settings.question_words),
         question_word=_words(seen)[0].strip(",.!?")
         if opens_with_question(seen, settings.question_words) else "",
-        help=matcher(tuple(settings.help_words)).find(seen),
+        help=matcher(tuple(settings.help_words)).find(_THANKS_FOR_HELP.sub(" ", seen)),
         urgent=matcher(tuple(settings.urgency_words)).find(seen),
         spam=matcher(tuple(settings.spam_words)).find(seen),
         always=matcher(tuple(always)).find(seen),

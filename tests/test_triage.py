@@ -81,12 +81,17 @@ def test_praise_with_the_handle_as_its_subject_and_will_do_ask_nothing():
     for praise in ["@acme is the best airline I have flown on.",
                    "@acme is definitely my new favorite airline.",
                    "@acme is officially my favourite. Magic all day",
-                   "@acme Will do. Thanks!"]:
+                   "@acme Will do. Thanks!",
+                   "@acme is flying from Love to Austin now. Most excellent news."]:
         assert not is_question(praise, words), praise
     for asks in ["@acme is my flight delayed", "@acme will my bag make the connection",
                  "@acme is the best way to reach you email",
-                 "@acme is it great that my order is lost", "@acme are you the best at refunds"]:
+                 "@acme is it great that my order is lost", "@acme are you the best at refunds",
+                 "@acme is boarding delayed?"]:
         assert is_question(asks, words), asks
+    doubted = run("@acme Lisa (Liza?) in Raleigh was very helpful, thank her (sp?)",
+                  pred("positive"))
+    assert (doubted.needs_reply, doubted.rules.get("question")) == (False, None)
 
 
 def test_a_please_that_forwards_praise_or_begs_a_follow_asks_nothing():
@@ -104,6 +109,19 @@ def test_a_please_that_forwards_praise_or_begs_a_follow_asks_nothing():
                  "@acme please pass this on, I need my bag back by Friday"]:
         t = run(asks, pred("neutral"))
         assert t.needs_reply and t.rules["request"], asks
+
+
+def test_thanks_for_help_already_given_is_not_a_call_for_help():
+    """"Thanks for the help", "I appreciate your support": gratitude, so no help word
+    fires (a help word lowers the bar the model must clear); a plea for help still does."""
+    for thanks in ["@acme thanks for the help, best crew ever",
+                   "@acme Thx to customer service rep ALEX for his patient help",
+                   "@acme I appreciate the support, see you next trip"]:
+        t = run(thanks, pred("positive"))
+        assert (t.needs_reply, t.rules.get("help")) == (False, None), thanks
+    for plea in ["@acme any help is appreciated, my bag is in Denver",
+                 "@acme thanks, but I need help with my booking"]:
+        assert run(plea, pred("neutral")).rules["help"] == ["help"], plea
 
 
 def test_the_rules_read_the_authors_words_not_a_quoted_post():
