@@ -200,7 +200,8 @@ class TriageSettings(Strict):
         "let me know", "any update", "can you", "could you", "i need", "i want to",
         "help me", "need help", "please help", "pls help", "still waiting", "never arrived",
         "not working", "refund", "sent you a dm", "sent a dm", "dm'd you", "dmed you",
-        "check your dm", "same request", "where is", "where's my",
+        "check your dm", "same request", "where is", "where's my", "keep me updated",
+        "keep me posted", "keep us updated", "keep us posted",
     ]
     # A problem reported in these words; under a positive tone it reads as sarcasm.
     problem_words: list[str] = [

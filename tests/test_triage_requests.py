@@ -54,6 +54,8 @@ REQUESTS = [
      said(0.02, spam=0.7, label="positive")),
     ("@acme any update on my replacement", said(0.02, label="positive")),
     ("@acme can you check why I was charged twice", said(0.01, spam=0.95)),
+    ("@acme thanks keep me updated just hope I make my connection to Killeen",
+     said(0.05, label="positive", negative=0.02)),
 ]
 
 
