@@ -138,19 +138,29 @@ def brands_raw(data_dir: Path, cache_dir: Path
         raws = [raw_of[rows[i].text] for i in index]
         gold += [int(data.targets[i, 0]) for i in index]
         complained += [int(data.targets[i, 1]) for i in index]
+        heads: dict[str, np.ndarray] = {}
+        tones: dict[str, np.ndarray] = {}
         for form in FORMS:
-            texts = [FORMS[form](t) for t in raws]
-            encoded = encoder.encode(texts)
+            encoded = encoder.encode([FORMS[form](t) for t in raws])
             x = head_inputs({"features": encoded.features, "sentence": encoded.sentence},
                             HEAD_INPUTS)  # fmt: skip
-            p = 1.0 / (1.0 + np.exp(-model.logits(x)))
-            read = [Row("twcs", rows[i].group, text, rows[i].answers, rows[i].tone)
-                    for text, i in zip(texts, index, strict=True)]
-            for bar in (False, True):
-                used = thresholds if bar else without_bar(thresholds)
-                decided = triage_decisions(read, p, encoded.tone_logits, used, TriageSettings())
-                queued[(form, bar)] += [t.needs_reply for t in decided]
-                complaint[(form, bar)] += [t.complaint for t in decided]
+            heads[form] = 1.0 / (1.0 + np.exp(-model.logits(x)))
+            tones[form] = encoded.tone_logits
+        for form, bar in WAYS:
+            read = [Row("twcs", rows[i].group, FORMS[form](text), rows[i].answers,
+                        rows[i].tone) for text, i in zip(raws, index, strict=True)]  # fmt: skip
+            used = thresholds if bar else without_bar(thresholds)
+            p, tone_logits = heads[form], tones[form]
+            decided = triage_decisions(read, p, tone_logits, used, TriageSettings())
+            # As served (sentiment.batch): praise and nothing else is decided by its
+            # needs_reply read with the handles varied.
+            praise = np.array([t.praise_only for t in decided])
+            if praise.any():
+                p = p.copy()
+                p[praise, 0] = heads["varied"][praise, 0]
+                decided = triage_decisions(read, p, tone_logits, used, TriageSettings())
+            queued[(form, bar)] += [t.needs_reply for t in decided]
+            complaint[(form, bar)] += [t.complaint for t in decided]
         print(f"  {name}: {len(index)} first contacts", flush=True)
     labels = np.array(gold)
     known = np.array(complained) != UNKNOWN
