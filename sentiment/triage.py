@@ -42,14 +42,15 @@ _EXCLAMATION = re.compile(
     r"simply|so|still|always|just|now|hands down|by far) )*(?:(?:the )?(?:best|greatest)"
     r"(?! (?:way|place|number|time|person|option|email|address|contact)\b)|"
     r"my (?:new )?fav\w*|awesome|amazing|excellent|wonderful|great|brilliant|fantastic|"
-    r"alright with me)|(?:is|are) (?:\w+ly )?\w{2,}ing\b)\b")
+    r"alright with me)|(?:is|are) (?:\w+ly )?(?!(?:any|some|no|every)thing\b)\w{2,}ing\b)\b")
 # An old-style quote of someone else's post ("“@brand: … When will this be?” Spring
 # Break!!!", "RT @brand: …"): its words are not the author's, so the rules skip them.
 _QUOTED = re.compile(r"[“\"]@\w+:[^”\"]*[”\"]?|\b(?i:rt) @\w+:.*", re.DOTALL)
 _FIRST_SENTENCE = re.compile(r"(?<=[.!])\s")
 # A name its writer is unsure how to spell ("Lisa (Liza?) was very helpful", "(sp?)"):
 # that question mark asks nothing.
-_DOUBTED_SPELLING = re.compile(r"\((?:sp|[A-Za-z][a-z]+)\?\)")
+_DOUBTED_SPELLING = re.compile(
+    r"\((?:sp|(?!(?:Why|What|How|When|Where|Who|Really|Seriously)\?)[A-Z][a-z]+)\?\)")
 # A "please" that forwards praise ("please thank Robin at the desk", "please give Tara a
 # bonus", "please pass it on") or begs a follow ("FOLLOW ME BACK, PLEASE 🙏") asks the
 # brand for nothing it must answer: the request words skip it. A follow plea that means
@@ -65,9 +66,9 @@ _FOLLOW_PLEA = re.compile(
 # Thanks for help already given ("thanks for the help", "I appreciate your support",
 # "for his patient help") is gratitude, not a call for help: the help words skip it.
 _THANKS_FOR_HELP = re.compile(
-    r"\b(?:(?:thanks|thank you|thx|ty|grateful|appreciate[sd]?)(?: so much| very much)?"
-    r"(?: for| to)?|for (?:his|her|their))(?: all)?(?: (?:your|the|his|her|their|our|all the"
-    r"|ur))?(?: \w+){0,2}? (?:help|support|assistance)\b", re.IGNORECASE)
+    r"\b(?:(?:thanks|thank you|thx|grateful|appreciate[sd]?)(?: so much| very much)?"
+    r"(?: for| to)?(?: all)?(?: (?:your|the|his|her|their|our|ur)(?: \w+){0,2}?)?"
+    r"|for (?:his|her|their)(?: \w+){0,2}?) (?:help|support|assistance)\b", re.IGNORECASE)
 _SENDS_DETAILS = re.compile(r"\b(?:dm|d\.m\.|direct message|message|inbox)\b", re.IGNORECASE)
 
 

@@ -87,11 +87,13 @@ def test_praise_with_the_handle_as_its_subject_and_will_do_ask_nothing():
     for asks in ["@acme is my flight delayed", "@acme will my bag make the connection",
                  "@acme is the best way to reach you email",
                  "@acme is it great that my order is lost", "@acme are you the best at refunds",
-                 "@acme is boarding delayed?"]:
+                 "@acme is boarding delayed?", "@acme is anything being done about my refund",
+                 "@acme is everything ok with the app"]:
         assert is_question(asks, words), asks
     doubted = run("@acme Lisa (Liza?) in Raleigh was very helpful, thank her (sp?)",
                   pred("positive"))
     assert (doubted.needs_reply, doubted.rules.get("question")) == (False, None)
+    assert run("@acme my flight was cancelled again (Why?)", pred("neutral")).rules["question"]
 
 
 def test_a_please_that_forwards_praise_or_begs_a_follow_asks_nothing():
@@ -120,7 +122,8 @@ def test_thanks_for_help_already_given_is_not_a_call_for_help():
         t = run(thanks, pred("positive"))
         assert (t.needs_reply, t.rules.get("help")) == (False, None), thanks
     for plea in ["@acme any help is appreciated, my bag is in Denver",
-                 "@acme thanks, but I need help with my booking"]:
+                 "@acme thanks, but I need help with my booking",
+                 "@acme thanks but no help at all from your agent"]:
         assert run(plea, pred("neutral")).rules["help"] == ["help"], plea
 
 
