@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from config.settings import TopicSettings, TriageSettings
 from sentiment.classifier import Prediction
 from sentiment.triage import Context, is_question, topic_of, triage
@@ -96,35 +98,40 @@ def test_praise_with_the_handle_as_its_subject_and_will_do_ask_nothing():
     assert run("@acme my flight was cancelled again (Why?)", pred("neutral")).rules["question"]
 
 
-def test_a_please_that_forwards_praise_or_begs_a_follow_asks_nothing():
-    """"Please thank Robin at the desk" or "FOLLOW ME BACK, PLEASE" asks the brand for
-    nothing it must answer (airline praise the request words queued); a "please" that
-    asks for something, or a follow plea meant to send details, still asks."""
-    for praise in ["@acme please thank Robin at the EWR desk, she was wonderful",
-                   "@acme Please give Scott F at BDL a bonus for excellent service",
-                   "@acme YOU ARE THE BEST!!! FOLLOW ME BACK, PLEASE 🙏🙏",
-                   "@acme please pass my thanks on to the crew of flight 479"]:
-        t = run(praise, pred("positive"))
-        assert (t.needs_reply, t.rules.get("request")) == (False, None), praise
-    for asks in ["@acme please follow me so I can DM you my booking",
-                 "@acme please give me a refund for the cancelled leg",
-                 "@acme please pass this on, I need my bag back by Friday"]:
-        t = run(asks, pred("neutral"))
-        assert t.needs_reply and t.rules["request"], asks
+# Words a rule must not read as asking, and look-alikes it must still read: a "please"
+# that forwards praise or begs a follow is no request (airline praise the request words
+# queued), unless it asks for something or means to send details; thanks for help
+# already given is no help word (a help word lowers the bar the model must clear),
+# unlike a plea for help.
+NOT_ASKING = [
+    ("request",
+     ["@acme please thank Robin at the EWR desk, she was wonderful",
+      "@acme Please give Scott F at BDL a bonus for excellent service",
+      "@acme YOU ARE THE BEST!!! FOLLOW ME BACK, PLEASE 🙏🙏",
+      "@acme please pass my thanks on to the crew of flight 479"],
+     ["@acme please follow me so I can DM you my booking",
+      "@acme please give me a refund for the cancelled leg",
+      "@acme please pass this on, I need my bag back by Friday"]),
+    ("help",
+     ["@acme thanks for the help, best crew ever",
+      "@acme Thx to customer service rep ALEX for his patient help",
+      "@acme I appreciate the support, see you next trip"],
+     ["@acme any help is appreciated, my bag is in Denver",
+      "@acme thanks, but I need help with my booking",
+      "@acme thanks but no help at all from your agent"]),
+]
 
 
-def test_thanks_for_help_already_given_is_not_a_call_for_help():
-    """"Thanks for the help", "I appreciate your support": gratitude, so no help word
-    fires (a help word lowers the bar the model must clear); a plea for help still does."""
-    for thanks in ["@acme thanks for the help, best crew ever",
-                   "@acme Thx to customer service rep ALEX for his patient help",
-                   "@acme I appreciate the support, see you next trip"]:
-        t = run(thanks, pred("positive"))
-        assert (t.needs_reply, t.rules.get("help")) == (False, None), thanks
-    for plea in ["@acme any help is appreciated, my bag is in Denver",
-                 "@acme thanks, but I need help with my booking",
-                 "@acme thanks but no help at all from your agent"]:
-        assert run(plea, pred("neutral")).rules["help"] == ["help"], plea
+@pytest.mark.parametrize(("rule", "praise", "asking"), NOT_ASKING,
+                         ids=["a please that forwards praise or begs a follow",
+                              "thanks for help already given"])
+def test_gratitude_is_not_read_as_asking(rule, praise, asking):
+    for text in praise:
+        t = run(text, pred("positive"))
+        assert (t.needs_reply, t.rules.get(rule)) == (False, None), text
+    for text in asking:
+        t = run(text, pred("neutral"))
+        assert t.needs_reply and t.rules[rule], text
 
 
 def test_the_rules_read_the_authors_words_not_a_quoted_post():
