@@ -301,14 +301,17 @@ def f1_threshold(gold: np.ndarray, scores: np.ndarray) -> float:
     return best_t
 
 
-def macro_f1(gold: np.ndarray, said: np.ndarray) -> float:
+def macro_f1(gold: np.ndarray, said: np.ndarray, weight: np.ndarray | None = None) -> float:
+    """The mean of the yes and no F1; ``weight`` per row (e.g. to read a set at another
+    share of positives), else every row counts once."""
     gold = gold.astype(bool)
     said = said.astype(bool)
+    w = np.ones(len(gold)) if weight is None else np.asarray(weight, np.float64)
     scores = []
     for positive in (True, False):
         g, s = gold == positive, said == positive
-        tp = float((g & s).sum())
-        denom = float(g.sum() + s.sum())
+        tp = float(w[g & s].sum())
+        denom = float(w[g].sum() + w[s].sum())
         scores.append(2 * tp / denom if denom else 1.0)
     return sum(scores) / 2
 
