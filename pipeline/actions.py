@@ -294,8 +294,8 @@ class Actions:
                                   author=row["author_handle"],
                                   created_at=from_iso(row["created_at"]))
             if second:
-                why = second.message.rstrip(".")
-                raise ActionRefused(refusal("approved", [why[0].lower() + why[1:]]))
+                why = f"{second.found[0].lower()}{second.found[1:]}; {second.then}"
+                raise ActionRefused(refusal("approved", [why.rstrip(".")]))
         with _refusing("approved"):
             drafts.approve(self.store, draft_id, actor, version, self.clock.now(),
                            text=text if text != row["draft_text"] else None,

@@ -10,7 +10,7 @@ on its topic), then stores the draft and its options, or holds the mention with 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -56,7 +56,7 @@ class Offer:
             "article": ({"title": self.article.title, "url": self.article.url,
                          "score": round(self.article_score, 3)} if self.article else None),
             "article_score": round(self.article_score, 3),
-            "flags": [asdict(f) for f in self.flags], "held": self.held,
+            "flags": [f.stored() for f in self.flags], "held": self.held,
         }
 
 
@@ -309,7 +309,7 @@ class Replies:
                               row["id"], outcome)
                     aside += 1
                     continue
-                flags = [asdict(f) for f in outcome.flags]
+                flags = [f.stored() for f in outcome.flags]
                 if outcome.held:
                     drafts.hold(store, row["id"], flags)
                     held += 1

@@ -39,23 +39,36 @@ HOLDING = (*NO_DRAFT, "thread")  # ... and a second reply in a thread: held back
 
 @dataclass(frozen=True)
 class Flag:
+    """What the agent should know about a mention: what was found, and what follows
+    from it. Kept apart so a flag on a mention drafted all the same can say what was
+    found without "no reply drafted" (``drafted_anyway``)."""
+
     kind: str  # private_data | spam | suspected_spam | scam | abuse | thread
-    message: str  # one sentence for the agent
+    found: str  # what was found ("Looks like spam")
+    then: str  # what follows for the agent ("no reply drafted.")
+
+    @property
+    def message(self) -> str:
+        """One sentence for the agent."""
+        return f"{self.found}: {self.then}"
+
+    def stored(self) -> dict[str, str]:
+        """As a mention's ``flags`` column and a draft's notes keep it."""
+        return {"kind": self.kind, "message": self.message}
 
 
 # Triage's spam verdict on a mention that is drafted all the same (a reply is owed: the
 # learned spam flag never takes one away): the agent gets this note with the draft.
-SUSPECTED_SPAM = Flag("suspected_spam", "Triage reads this as spam or promotion: check it "
-                      "before you send anything.")
+SUSPECTED_SPAM = Flag("suspected_spam", "Triage reads this as spam or promotion",
+                      "check it before you send anything.")
 
 
 def drafted_anyway(flag: Flag) -> Flag:
     """A flag that holds a draft back (``HOLDING``) on a mention drafted all the same
     (the customer asks in words, or an agent queued it by hand): what it found, without
     "no reply drafted" beside the draft the agent is reading."""
-    found = flag.message.split(":", 1)[0].split(";", 1)[0]
-    return Flag(flag.kind, f"{found}, but drafted all the same: check it before you send "
-                "anything.")
+    return Flag(flag.kind, f"{flag.found}, but drafted all the same",
+                "check it before you send anything.")
 
 
 @lru_cache(maxsize=64)
@@ -234,14 +247,14 @@ def mention_flags(text: str, rules: PolicySettings, *, spam: bool = False) -> li
     flags = []
     if kinds := private_data(text, rules):
         flags.append(Flag("private_data", f"The customer posted {' and '.join(kinds)} in "
-                          "public: suggest they delete the post and continue by DM."))
+                          "public", "suggest they delete the post and continue by DM."))
     if _terms(tuple(rules.scam_words)).search(text):
         flags.append(Flag("scam", "Looks like a scam (fake giveaway, token or phishing "
-                          "link): no reply drafted; report it to the platform."))
+                          "link)", "no reply drafted; report it to the platform."))
     elif spam or _terms(tuple(rules.spam_words)).search(text):
-        flags.append(Flag("spam", "Looks like spam: no reply drafted."))
+        flags.append(Flag("spam", "Looks like spam", "no reply drafted."))
     if _terms(tuple(rules.abuse_words)).search(text):
-        flags.append(Flag("abuse", "Abusive language: no reply drafted; a lead decides "
+        flags.append(Flag("abuse", "Abusive language", "no reply drafted; a lead decides "
                           "whether to answer."))
     return flags
 
@@ -254,5 +267,5 @@ def second_reply(rules: PolicySettings, *, our_reply_at: datetime | None,
         return None
     if author == replied_to_author and created_at > our_reply_at:
         return None  # the customer answered us: the conversation goes on
-    return Flag("thread", f"We already replied in this conversation (to @{replied_to_author})"
-                "; a second reply waits until that customer writes back.")
+    return Flag("thread", f"We already replied in this conversation (to @{replied_to_author})",
+                "a second reply waits until that customer writes back.")

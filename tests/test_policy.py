@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from config.settings import PolicySettings
-from responder.policy import luhn, mention_flags, reply_problems, second_reply
+from responder.policy import (HOLDING, drafted_anyway, luhn, mention_flags, reply_problems,
+                              second_reply)
 
 RULES = PolicySettings()
 
@@ -96,6 +97,22 @@ def test_triage_spam_verdict_is_a_spam_flag_and_messages_are_sentences():
     assert [f.kind for f in flags] == ["spam"]
     private = mention_flags("my card is 4111111111111111", RULES)[0].message
     assert "delete the post" in private and private.endswith(".")
+
+
+def test_a_holding_flag_on_a_mention_drafted_anyway_keeps_what_it_found():
+    """A flag that would hold the draft back says what it found and drops its "no reply
+    drafted" when the mention is drafted all the same (the customer asks in words)."""
+    flags = [*mention_flags("free crypto tokens, fuck you", RULES),
+             second_reply(RULES, our_reply_at=NOW, replied_to_author="dana", author="bob",
+                          created_at=NOW + timedelta(minutes=5))]
+    assert [f.kind for f in flags if f] == ["scam", "abuse", "thread"]
+    for flag in flags:
+        assert flag is not None and flag.kind in HOLDING
+        note = drafted_anyway(flag)
+        assert note.kind == flag.kind
+        assert note.message.startswith(f"{flag.found}, but drafted all the same: check it")
+        assert "no reply drafted" not in note.message and "second reply waits" not in note.message
+        assert note.stored() == {"kind": flag.kind, "message": note.message}
 
 
 def test_luhn():
