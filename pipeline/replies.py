@@ -29,7 +29,7 @@ from sentiment import triage as triage_rules
 from sentiment.batch import topic_finder_for
 from sentiment.embedding import Embedder
 from sentiment.roles import BYSTANDER
-from store import drafts, inbox, mentions, set_aside
+from store import drafts, mentions, set_aside
 from store.db import Store
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ class Replies:
         # fault, "this piece of junk died, can you replace it"), nor from one an agent
         # put in the queue by hand (``store.inbox.queue_missed``): the flags stay beside
         # the draft for the agent.
-        by_hand = m.get("reason") == inbox.MISSED_REASON
+        by_hand = bool(m.get("queued_by_hand"))
         asks = triage_rules.asks_in_words(m.get("rules") or {}) and not m.get("spam")
         if not by_hand and any(f.kind == "thread" or (f.kind in policy.NO_DRAFT and not asks)
                                for f in flags):

@@ -253,8 +253,9 @@ def queue_missed(store: Store, mention_id: int, actor: str, now: datetime) -> bo
     adapt`` learns a miss from) and the priority triage gave it before sinking it as
     needing no reply (``core.priority``); one the responder's words held back (spam,
     scam or abuse words, a second reply in a thread: the model was right) only goes
-    back. Both are marked queued by hand (``MISSED_REASON``: the drafting stage holds
-    nothing back then) and wait for a draft. Refused (ConflictError) for a mention not
+    back. Both are marked queued by hand (``queued_by_hand``: the drafting stage holds
+    nothing back then; the reason the inbox shows becomes ``MISSED_REASON``) and wait for
+    a draft. Refused (ConflictError) for a mention not
     triaged, waiting or answered, removed by the platform, or with a draft of its own
     (its history is in the queue and the audit). True when it was the model's miss."""
     with store.atomic() as db:
@@ -280,7 +281,7 @@ def queue_missed(store: Store, mention_id: int, actor: str, now: datetime) -> bo
             db.execute("UPDATE triage SET needs_reply = 1, optional = 0,"
                        " priority = MIN(1.0, priority * ?) WHERE mention_id = ?",
                        [1 / NO_REPLY_SCALE, mention_id])
-        db.execute("UPDATE triage SET reason = ? WHERE mention_id = ?",
+        db.execute("UPDATE triage SET reason = ?, queued_by_hand = 1 WHERE mention_id = ?",
                    [MISSED_REASON, mention_id])
         db.execute("UPDATE mentions SET status = 'needs_reply' WHERE id = ?", [mention_id])
         return not needs

@@ -134,7 +134,7 @@ def save_triage(store: Store, records: list[TriageRecord], now: datetime) -> Non
 def awaiting_draft(store: Store, limit: int) -> list[dict[str, Any]]:
     rows = store.query(
         f"SELECT {_MENTION_COLUMNS}, t.label, t.topic, t.priority, t.optional, t.reason,"
-        " t.spam, t.language, t.role, t.rules FROM mentions m"
+        " t.spam, t.language, t.role, t.rules, t.queued_by_hand FROM mentions m"
         " JOIN authors a ON a.id = m.author_id"
         " JOIN triage t ON t.mention_id = m.id"
         f" WHERE m.status = 'needs_reply' AND {NOT_HELD.format(stage='draft')}"

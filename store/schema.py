@@ -584,3 +584,17 @@ def m014_architecture(db: Database) -> None:
         UPDATE sources SET paused_kind = 'rate' WHERE paused_reason LIKE 'rate limited%';
         """
     )
+
+
+@migrations()
+def m015_queued_by_hand(db: Database) -> None:
+    """A mention an agent queued by hand is marked as such (``store.inbox.queue_missed``),
+    so the drafting stage, which then holds nothing back, reads a fact rather than the
+    reason's words. Mentions queued by hand before this migration get it from those
+    words, once."""
+    db.executescript(
+        """
+        ALTER TABLE triage ADD COLUMN queued_by_hand INTEGER NOT NULL DEFAULT 0;
+        UPDATE triage SET queued_by_hand = 1 WHERE reason = 'an agent: needs a reply';
+        """
+    )

@@ -11,6 +11,7 @@ import pytest
 
 from core.mention import Author, Mention
 from store import audit, mentions, sources
+from store.db import Store
 from store.schema import migrate, migrations, open_store
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -46,6 +47,24 @@ def test_a_pause_keeps_its_kind(store):
     assert sources.paused_kind(store, "s") == sources.AUTH
     sources.clear_pause(store, "s")
     assert sources.paused_kind(store, "s") == ""
+
+
+def test_mentions_queued_by_hand_before_the_mark_existed_get_it_once(tmp_path):
+    """m015: a database whose agents queued mentions by hand before ``queued_by_hand``
+    existed marks those from their reason, and no other."""
+    old = Store(tmp_path / "old.db")
+    with old.reading() as db:
+        migrations.apply(db, stop_before="m015_queued_by_hand")
+    mentions.save_poll(old, "s", "Lumora", [mention(1), mention(2)], {}, NOW)
+    with old.atomic() as db:
+        for mention_id, reason in ((1, "an agent: needs a reply"), (2, "complaint")):
+            db.execute("INSERT INTO triage (mention_id, label, scores, complaint, needs_reply,"
+                       " optional, reason, topic, priority, factors, model_name, model_version,"
+                       " triaged_at) VALUES (?, 'neutral', '{}', 0, 1, 0, ?, 'general', 0.5,"
+                       " '{}', 'm', 'v', '2026-11-23T09:00:00+00:00')", [mention_id, reason])
+    assert migrate(old) == ["m015_queued_by_hand"]
+    marked = old.query("SELECT mention_id, queued_by_hand FROM triage ORDER BY mention_id")
+    assert [(r["mention_id"], r["queued_by_hand"]) for r in marked] == [(1, 1), (2, 0)]
 
 
 def test_poll_is_stored_once_with_its_raw_payload_and_cursor(store):

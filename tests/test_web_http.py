@@ -451,7 +451,8 @@ def test_a_mention_the_model_let_go_goes_to_the_queue_from_the_mentions_list(
                       " JOIN triage t ON t.mention_id = m.id WHERE m.id = ?", [missed])[0]
     assert row["status"] == "needs_reply" and row["needs_reply"] == 1
     assert row["reason"] == inbox.MISSED_REASON and row["priority"] == pytest.approx(0.4)
-    assert [m["id"] for m in mentions.awaiting_draft(store, 10)] == [missed]
+    assert [(m["id"], m["queued_by_hand"]) for m in mentions.awaiting_draft(store, 10)] \
+        == [(missed, 1)]
     assert [(c.mention_id, c.value) for c in corrections.needs_reply_corrections(store)] \
         == [(missed, 1)]
     assert audit.entries(store, mention_id=missed)[0]["after"] == "needs_reply=1"
