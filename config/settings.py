@@ -200,6 +200,7 @@ class TriageSettings(Strict):
         "let me know", "any update", "can you", "could you", "i need", "i want to",
         "help me", "need help", "please help", "pls help", "still waiting", "never arrived",
         "not working", "refund", "sent you a dm", "sent a dm", "dm'd you", "dmed you",
+        "dm'ed you", "messaged you", "direct messaged you", "sent you a message",
         "check your dm", "same request", "where is", "where's my", "keep me updated",
         "keep me posted", "keep us updated", "keep us posted",
     ]

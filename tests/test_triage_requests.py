@@ -56,6 +56,8 @@ REQUESTS = [
     ("@acme can you check why I was charged twice", said(0.01, spam=0.95)),
     ("@acme thanks keep me updated just hope I make my connection to Killeen",
      said(0.05, label="positive", negative=0.02)),
+    ("@acme I have jus DM’ed you my ref. Let’s see if you finally manage to #SortIt",
+     said(0.12, label="positive")),
 ]
 
 
