@@ -13,11 +13,11 @@ the praise bar on, or off: at the needs_reply bar), on two things no head traine
 - **held-out brands, raw**: each of the five folds of care brands, read by heads fitted
   without it (ten seeds, as shipped) at thresholds chosen without it, on its first
   contacts' *raw* TWCS texts (real care handles; the training rows carry the
-  labeller's masked ones), joined by tweet id: recall on the first contacts the labels
-  say need a reply, the share of all answered first contacts queued, and triage's
-  complaint macro-F1 against the labels, also with the complaints reweighted to 36 % of
-  the texts (the issue's complaints benchmark; they are 70 % here, and macro-F1 moves
-  with that share).
+  labeller's masked ones), joined by tweet id, each in the language the desk detects
+  in it: recall on the first contacts the labels say need a reply, the share of all
+  answered first contacts queued, and triage's complaint macro-F1 against the labels,
+  also with the complaints reweighted to 36 % of the texts (the issue's complaints
+  benchmark; they are 70 % here, and macro-F1 moves with that share).
 
     python bench/praise_and_handles.py --data ../shared/data --cache DIR
 
@@ -45,6 +45,7 @@ from sentiment.encoder import Encoder, EncoderClassifier
 from sentiment.evaluate_sources import triage_decisions, triage_thresholds
 from sentiment.handles import vary_handles
 from sentiment.labels import CARE_FILE, care_examples
+from sentiment.language import detect
 from sentiment.train_by_source import cached_out_of_source, load_training
 from sentiment.train_data import UNKNOWN, Row, tone_heldout
 from sentiment.train_features import HEAD_INPUTS, head_inputs
@@ -146,14 +147,17 @@ def brands_raw(data_dir: Path, cache_dir: Path
                         rows[i].tone) for text, i in zip(raws, index, strict=True)]  # fmt: skip
             used = thresholds if bar else without_bar(thresholds)
             p, tone_logits = heads[form], tones[form]
-            decided = triage_decisions(read, p, tone_logits, used, TriageSettings())
+            languages = [detect(row.text) for row in read]  # as served
+            decided = triage_decisions(read, p, tone_logits, used, TriageSettings(),
+                                       languages)
             # As served (sentiment.batch): praise and nothing else is decided by its
             # needs_reply read with the handles varied.
             praise = np.array([t.praise_only for t in decided])
             if praise.any():
                 p = p.copy()
                 p[praise, 0] = heads["varied"][praise, 0]
-                decided = triage_decisions(read, p, tone_logits, used, TriageSettings())
+                decided = triage_decisions(read, p, tone_logits, used, TriageSettings(),
+                                           languages)
             queued[(form, bar)] += [t.needs_reply for t in decided]
             complaint[(form, bar)] += [t.complaint for t in decided]
         print(f"  {name}: {len(index)} first contacts", flush=True)

@@ -46,21 +46,24 @@ MIN_PRAISE = 10  # a source's praise counts in the choice from this many mention
 
 
 def triage_decisions(rows: Sequence[Row], probs: np.ndarray, tone_logits: np.ndarray,
-                     thresholds: dict[str, float], settings: TriageSettings | None = None
-                     ) -> list[Any]:
+                     thresholds: dict[str, float], settings: TriageSettings | None = None,
+                     languages: Sequence[str] | None = None) -> list[Any]:
     """Triage (rules, overrides, unsure band) on every row from the given head
-    probabilities and tone: what ``main.py triage`` would decide."""
+    probabilities and tone: what ``main.py triage`` would decide. Every row is read as
+    English unless ``languages`` gives each row's, as the desk detects it
+    (``sentiment.language.detect``; "" unknown)."""
     settings = settings or TriageSettings()
     tones = softmax(tone_logits)
     out = []
-    for row, p, tone in zip(rows, probs, tones, strict=True):
+    languages = languages or ["en"] * len(rows)
+    for row, p, tone, language in zip(rows, probs, tones, languages, strict=True):
         prediction = Prediction(label=LABELS[int(tone.argmax())],
                                 scores=dict(zip(LABELS, map(float, tone), strict=True)),
                                 heads=dict(zip(HEADS, map(float, p), strict=True)))  # fmt: skip
         addressed = row.source in ADDRESSED or (row.source not in UNADDRESSED
                                                  and "@" in row.text)
         context = Context(addressed=addressed, followers=0, age_minutes=0.0,
-                          language="en")  # fmt: skip
+                          language=language)  # fmt: skip
         out.append(triage(row.text, prediction, context, [], settings, 60,
                           thresholds=thresholds))  # fmt: skip
     return out
