@@ -7,8 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from config.settings import PolicySettings
-from responder.policy import (HOLDING, drafted_anyway, luhn, mention_flags, reply_problems,
-                              second_reply)
+from responder.policy import (
+    HOLDING,
+    drafted_anyway,
+    luhn,
+    mention_flags,
+    reply_problems,
+    second_reply,
+)
 
 RULES = PolicySettings()
 
