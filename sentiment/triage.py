@@ -69,6 +69,14 @@ _THANKS_FOR_HELP = re.compile(
     r"\b(?:(?:thanks|thank you|thx|grateful|appreciate[sd]?)(?: so much| very much)?"
     r"(?: for| to)?(?: all)?(?: (?:your|the|his|her|their|our|ur)(?: \w+){0,2}?)?"
     r"|for (?:his|her|their)(?: \w+){0,2}?) (?:help|support|assistance)\b", re.IGNORECASE)
+# Praise that says "can't" ("can't wait to fly you again", "can't say enough good things",
+# "can't thank you enough", "can't complain") calls for no help: the help words skip it.
+# "can't even", "can't wait any longer", "can't complain to anyone" and every other
+# "can't" still count.
+_CANT_PRAISE = re.compile(
+    r"\bcan'?t (?:wait to|wait\s*!|say enough|thank (?:\w+ ){1,3}?enough|"
+    r"complain\b(?!\s+(?:to|anywhere|because|since))|"
+    r"recommend (?:\w+ ){1,3}?enough)", re.IGNORECASE)
 _SENDS_DETAILS = re.compile(r"\b(?:dm|d\.m\.|direct message|message|inbox)\b", re.IGNORECASE)
 
 
@@ -189,7 +197,8 @@ def _rules(text: str, settings: TriageSettings, brand: BrandSettings | None) -> 
         question=is_question(seen, settings.question_words),
         question_word=_words(seen)[0].strip(",.!?")
         if opens_with_question(seen, settings.question_words) else "",
-        help=matcher(tuple(settings.help_words)).find(_THANKS_FOR_HELP.sub(" ", seen)),
+        help=matcher(tuple(settings.help_words)).find(
+            _CANT_PRAISE.sub(" ", _THANKS_FOR_HELP.sub(" ", seen))),
         urgent=matcher(tuple(settings.urgency_words)).find(seen),
         spam=matcher(tuple(settings.spam_words)).find(seen),
         always=matcher(tuple(always)).find(seen),

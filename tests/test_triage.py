@@ -102,7 +102,7 @@ def test_praise_with_the_handle_as_its_subject_and_will_do_ask_nothing():
 # that forwards praise or begs a follow is no request (airline praise the request words
 # queued), unless it asks for something or means to send details; thanks for help
 # already given is no help word (a help word lowers the bar the model must clear),
-# unlike a plea for help.
+# unlike a plea for help; nor is the "can't" of praise ("can't wait to", "can't complain").
 NOT_ASKING = [
     ("request",
      ["@acme please thank Robin at the EWR desk, she was wonderful",
@@ -119,12 +119,20 @@ NOT_ASKING = [
      ["@acme any help is appreciated, my bag is in Denver",
       "@acme thanks, but I need help with my booking",
       "@acme thanks but no help at all from your agent"]),
+    ("help",
+     ["@acme is the best! Can't wait to use my travel bank $ for a FUN trip",
+      "@acme Can't say enough great things about our pilot",
+      "@acme I can't thank your gate agent enough",
+      "@acme first late flight in years, so I can't complain :)"],
+     ["@acme I can't even log in since the update",
+      "@acme I can't wait any longer for my refund",
+      "@acme I can't complain to anyone, your phone line is dead"]),
 ]
 
 
 @pytest.mark.parametrize(("rule", "praise", "asking"), NOT_ASKING,
                          ids=["a please that forwards praise or begs a follow",
-                              "thanks for help already given"])
+                              "thanks for help already given", "praise that says can't"])
 def test_gratitude_is_not_read_as_asking(rule, praise, asking):
     for text in praise:
         t = run(text, pred("positive"))
