@@ -255,9 +255,9 @@ def queue_missed(store: Store, mention_id: int, actor: str, now: datetime) -> bo
     scam or abuse words, a second reply in a thread: the model was right) only goes
     back. Both are marked queued by hand (``queued_by_hand``: the drafting stage holds
     nothing back then; the reason the inbox shows becomes ``MISSED_REASON``) and wait for
-    a draft. Refused (ConflictError) for a mention not
-    triaged, waiting or answered, removed by the platform, or with a draft of its own
-    (its history is in the queue and the audit). True when it was the model's miss."""
+    a draft. Refused (ConflictError) for a mention not triaged, waiting or answered,
+    removed by the platform, or with a draft of its own (its history is in the queue and
+    the audit). True when it was the model's miss."""
     with store.atomic() as db:
         row = db.execute(
             "SELECT m.status, m.redacted_at, t.needs_reply,"
