@@ -132,6 +132,8 @@ def brands_raw(data_dir: Path, cache_dir: Path
         thresholds = triage_thresholds(rows, data, probs, tone, exclude=mask)
         model = fit(data.subset(np.flatnonzero(~mask)), FitSettings())
         raws = [raw_of[rows[i].text] for i in index]
+        # As served; varying the handles cannot change it (the detector skips handles).
+        languages = [detect(t) for t in raws]
         gold += [int(data.targets[i, 0]) for i in index]
         complained += [int(data.targets[i, 1]) for i in index]
         heads: dict[str, np.ndarray] = {}
@@ -147,7 +149,6 @@ def brands_raw(data_dir: Path, cache_dir: Path
                         rows[i].tone) for text, i in zip(raws, index, strict=True)]  # fmt: skip
             used = thresholds if bar else without_bar(thresholds)
             p, tone_logits = heads[form], tones[form]
-            languages = [detect(row.text) for row in read]  # as served
             decided = triage_decisions(read, p, tone_logits, used, TriageSettings(),
                                        languages)
             # As served (sentiment.batch): praise and nothing else is decided by its
