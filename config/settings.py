@@ -160,6 +160,11 @@ class TriageSettings(Strict):
     # word in a mention addressed to the brand, someone answering our reply. A mention
     # not in English (the model reads English best) is queued from here, but unsure.
     lowered_threshold: float = Field(0.15, ge=0, le=1)
+    # A mention whose served tone is positive with at least confident_praise is a
+    # complaint (by the complaint head) only from praise_complaint_factor times the
+    # head's bar: thanks that mention a past trouble is no complaint to answer.
+    confident_praise: float = Field(0.8, ge=0, le=1)
+    praise_complaint_factor: float = Field(2.0, ge=1)
     bystander_priority: float = Field(0.5, ge=0, le=1)  # priority factor for bystanders
     # Safety and fraud: these always need a reply, whatever the model says. Settings
     # checks that every responder safety word and safety-lead word is one of these, so
@@ -209,9 +214,9 @@ class TriageSettings(Strict):
         "doesn't work", "does not work", "not working", "isn't working", "won't", "wont",
         "stopped working", "broke", "broken", "died", "dead", "crashed", "crashing", "error",
         "removes me", "logged out", "can't access", "cannot access", "missing", "lost my",
-        "charged twice", "double charged", "not available", "failed", "frozen", "freezes",
-        "no signal", "no internet", "no service", "doesnt work", "isnt working", "wont load",
-        "won't load", "won't open", "not loading", "can't log in", "can't login",
+        "charged twice", "double charged", "not available", "unavailable", "failed", "frozen",
+        "freezes", "no signal", "no internet", "no service", "doesnt work", "isnt working",
+        "wont load", "won't load", "won't open", "not loading", "can't log in", "can't login",
         "cannot log in", "keeps crashing", "is down", "been charged",
     ]
     # Where the queue begins: the needs_reply band below the model's threshold that

@@ -216,6 +216,20 @@ def _threshold(head: str, settings: TriageSettings, thresholds: dict[str, float]
     return configured if configured is not None else thresholds.get(head, 0.5)
 
 
+def _complaint_bar(prediction: Prediction, settings: TriageSettings,
+                   thresholds: dict[str, float]) -> float:
+    """The complaint head's bar, raised by ``praise_complaint_factor`` for a mention whose
+    served tone is confident praise (``confident_praise``): the head reads thanks that
+    mention a past trouble ("thank you for refunding my bag fee", "great job ground
+    crew, now let's get this bird outta here") as a complaint, and a complaint is always
+    queued. Sarcasm keeps its own route to a complaint (half the plain bar)."""
+    bar = _threshold("complaint", settings, thresholds)
+    if (prediction.label == "positive"
+            and prediction.scores.get("positive", 0.0) >= settings.confident_praise):
+        return min(1.0, bar * settings.praise_complaint_factor)
+    return bar
+
+
 def _unsure_threshold(settings: TriageSettings, thresholds: dict[str, float], cut: float
                       ) -> float:
     """The bottom of the unsure band, where the queue begins: the setting, else the
@@ -286,7 +300,7 @@ def triage(
     # Praise over a reported problem says the opposite of what it means.
     sarcasm = sarcasm or (literal_praise and bool(rules.problem) and context.addressed)
     if "complaint" in heads:
-        complaint = heads["complaint"] >= _threshold("complaint", settings, thresholds)
+        complaint = heads["complaint"] >= _complaint_bar(prediction, settings, thresholds)
     else:
         complaint = negativity >= settings.complaint_threshold
     # Sarcasm about a problem the brand should hear of is a complaint, whatever its

@@ -45,6 +45,29 @@ def test_the_complaint_head_not_the_tone_makes_a_complaint():
     assert not angry.complaint
 
 
+def test_confident_praise_is_a_complaint_only_when_the_complaint_head_is_sure():
+    """Thanks that mention a past trouble ("thank you for refunding my bag fee") lift the
+    complaint head over its bar, and a complaint is always queued: where the served tone
+    is confident praise, the head needs twice its bar; sarcasm keeps its own route."""
+    thanks = "@acme thank you for refunding my bag fee, lovely crew"
+    bars = {**THRESHOLDS, "complaint": 0.4}
+
+    def decide(prediction: Prediction, settings: TriageSettings | None = None):
+        return triage(thanks, prediction, Context(True, 10, 30.0), TOPICS,
+                      settings or TriageSettings(), 60, thresholds=bars, brand=BRAND)
+
+    praise = decide(pred(0.2, complaint=0.6, label="positive", negative=0.05))
+    assert (praise.complaint, praise.needs_reply, praise.reason) == (False, False, "praise")
+    sure = decide(pred(0.2, complaint=0.85, label="positive", negative=0.05))
+    assert sure.complaint and sure.needs_reply and sure.reason.startswith("complaint")
+    # A tone less sure of the praise keeps the plain bar.
+    assert decide(pred(0.2, complaint=0.6, label="positive", negative=0.3)).complaint
+    sarcastic = decide(pred(0.2, complaint=0.6, sarcasm=0.9, label="positive", negative=0.05))
+    assert sarcastic.complaint and sarcastic.reason.startswith("sarcastic complaint")
+    plain = TriageSettings(praise_complaint_factor=1.0)
+    assert decide(pred(0.2, complaint=0.6, label="positive", negative=0.05), plain).complaint
+
+
 def test_settings_override_the_models_thresholds():
     strict = TriageSettings(needs_reply_threshold=0.95)
     assert not run("@acme I want a new bulb", pred(0.9), settings=strict).needs_reply

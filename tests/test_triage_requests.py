@@ -58,6 +58,8 @@ REQUESTS = [
      said(0.05, label="positive", negative=0.02)),
     ("@acme I have jus DM’ed you my ref. Let’s see if you finally manage to #SortIt",
      said(0.12, label="positive")),
+    ("So happy the show is on @acme too bad the channel is currently unavailable...",
+     said(0.10, label="positive", complaint=0.6, negative=0.03)),
 ]
 
 
@@ -130,7 +132,7 @@ def test_praise_asking_nothing_needs_the_model_past_the_praise_bar():
     for text, prediction in [
         ("@acme thank you! could you add my points to the booking?", said(0.5, label="positive")),
         ("@acme lovely crew but the wifi is not working", said(0.5, label="positive")),
-        (thanks, said(0.5, label="positive", complaint=0.9)),
+        (thanks, said(0.5, label="positive", complaint=0.9, negative=0.3)),
         (thanks, said(0.5, label="neutral")),
         ("@acme thanks, but I smell smoke from the charger", said(0.5, label="positive")),
     ]:
