@@ -212,12 +212,12 @@ class TriageSettings(Strict):
     # A problem reported in these words; under a positive tone it reads as sarcasm.
     problem_words: list[str] = [
         "doesn't work", "does not work", "not working", "isn't working", "won't", "wont",
-        "stopped working", "broke", "broken", "died", "dead", "crashed", "crashing", "error",
-        "removes me", "logged out", "can't access", "cannot access", "missing", "lost my",
-        "charged twice", "double charged", "not available", "unavailable", "failed", "frozen",
-        "freezes", "no signal", "no internet", "no service", "doesnt work", "isnt working",
-        "wont load", "won't load", "won't open", "not loading", "can't log in", "can't login",
-        "cannot log in", "keeps crashing", "is down", "been charged",
+        "stopped working", "broke", "broken", "died", "dead", "crashed", "crashes", "crashing",
+        "error", "removes me", "logged out", "can't access", "cannot access", "missing",
+        "lost my", "charged twice", "double charged", "not available", "unavailable", "failed",
+        "frozen", "freezes", "no signal", "no internet", "no service", "doesnt work",
+        "isnt working", "wont load", "won't load", "won't open", "not loading", "can't log in",
+        "can't login", "cannot log in", "keeps crashing", "is down", "been charged",
     ]
     # Where the queue begins: the needs_reply band below the model's threshold that
     # still goes to the queue, marked unsure and ranked at unsure_priority of its

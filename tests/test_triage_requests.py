@@ -58,6 +58,7 @@ REQUESTS = [
      said(0.05, label="positive", negative=0.02)),
     ("@acme I have jus DM’ed you my ref. Let’s see if you finally manage to #SortIt",
      said(0.12, label="positive")),
+    ("@acme app crashes every time I open Scenes", said(0.08)),
     ("So happy the show is on @acme too bad the channel is currently unavailable...",
      said(0.10, label="positive", complaint=0.6, negative=0.03)),
 ]
