@@ -374,8 +374,12 @@ def triage(
             reason = "urgent"
         elif rules.problem and context.addressed:
             reason = "reports a problem"
-        else:
+        elif rules.help or rules.request or not learned:
             reason = "asks for help"
+        else:
+            # No word asks: the model alone reads a mention that expects an answer ("lol
+            # me too" in the unsure band is not someone asking for help).
+            reason = "expects a reply"
         if context.role == CUSTOMER:
             reason += ", answering our reply"
         elif context.role == BYSTANDER:

@@ -33,6 +33,18 @@ def test_the_needs_reply_head_decides_a_request_without_a_question_mark():
     assert t.needs_reply and t.reason == "asks for help" and not t.complaint
 
 
+def test_a_mention_queued_by_the_model_alone_is_not_said_to_ask_for_help():
+    """An agent reads the reason: "asks for help" only where a help or request word asks;
+    with no word, the model alone expects a reply."""
+    alone = run("@acme lol me too", pred(0.9))
+    assert alone.needs_reply and alone.reason == "expects a reply" and not alone.rules
+    doubted = run("@acme lol me too", pred(0.3, label="positive", negative=0.3),
+                  settings=TriageSettings(unsure_threshold=0.2))
+    assert doubted.unsure and doubted.reason == "expects a reply (unsure)"
+    asked = run("@acme please send me the manual", pred(0.9))
+    assert asked.reason == "asks for help" and asked.rules["request"]
+
+
 def test_a_low_needs_reply_probability_means_no_reply_even_with_a_negative_tone():
     t = run("@acme the weather ruined my weekend", pred(0.05, label="negative", negative=0.9))
     assert not t.needs_reply and not t.optional

@@ -71,7 +71,9 @@ def test_roles_language_heads_and_model_version_are_stored(make_settings, clock)
     # The original report asks for help and the customer answers us: both pass the
     # lowered bar; the bystander's "mine too" shows no help word and stays under it.
     assert {k: rows[k]["needs_reply"] for k in rows} == {"p1": 1, "c1": 0, "a1": 1}
-    assert rows["a1"]["reason"] == "asks for help, answering our reply"
+    # "still nothing after the reset" holds no word that asks: the thread and the model
+    # queue it, and the reason says no more than that.
+    assert rows["a1"]["reason"] == "expects a reply, answering our reply"
     assert {k: rows[k]["model_version"] for k in rows} == {"p1": "v1", "c1": "v1", "a1": "v2"}
     assert rows["p1"]["language"] == "en" and rows["p1"]["spam"] == 0
     assert json.loads(rows["p1"]["heads"])["needs_reply"] == 0.2
