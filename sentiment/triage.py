@@ -374,11 +374,11 @@ def triage(
             reason = "urgent"
         elif rules.problem and context.addressed:
             reason = "reports a problem"
-        elif rules.help or rules.request or not learned:
+        elif rules.help or rules.request:
             reason = "asks for help"
         else:
-            # No word asks: the model alone reads a mention that expects an answer ("lol
-            # me too" in the unsure band is not someone asking for help).
+            # No word asks (so the model queued it: without heads the rules need a word):
+            # "lol me too" in the unsure band is not someone asking for help.
             reason = "expects a reply"
         if context.role == CUSTOMER:
             reason += ", answering our reply"
