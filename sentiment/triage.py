@@ -216,14 +216,12 @@ def _threshold(head: str, settings: TriageSettings, thresholds: dict[str, float]
     return configured if configured is not None else thresholds.get(head, 0.5)
 
 
-def _complaint_bar(prediction: Prediction, settings: TriageSettings,
-                   thresholds: dict[str, float]) -> float:
-    """The complaint head's bar, raised by ``praise_complaint_factor`` for a mention whose
+def _complaint_bar(bar: float, prediction: Prediction, settings: TriageSettings) -> float:
+    """The complaint head's ``bar``, raised by ``praise_complaint_factor`` for a mention whose
     served tone is confident praise (``confident_praise``): the head reads thanks that
     mention a past trouble ("thank you for refunding my bag fee", "great job ground
     crew, now let's get this bird outta here") as a complaint, and a complaint is always
     queued. Sarcasm keeps its own route to a complaint (half the plain bar)."""
-    bar = _threshold("complaint", settings, thresholds)
     if (prediction.label == "positive"
             and prediction.scores.get("positive", 0.0) >= settings.confident_praise):
         return min(1.0, bar * settings.praise_complaint_factor)
@@ -299,15 +297,15 @@ def triage(
                                                                     thresholds)
     # Praise over a reported problem says the opposite of what it means.
     sarcasm = sarcasm or (literal_praise and bool(rules.problem) and context.addressed)
+    complaint_bar = _threshold("complaint", settings, thresholds)
     if "complaint" in heads:
-        complaint = heads["complaint"] >= _complaint_bar(prediction, settings, thresholds)
+        complaint = heads["complaint"] >= _complaint_bar(complaint_bar, prediction, settings)
     else:
         complaint = negativity >= settings.complaint_threshold
     # Sarcasm about a problem the brand should hear of is a complaint, whatever its
     # literal tone ("hub died the day after the warranty ended… world-class 👏").
     complaint = complaint or (sarcasm and context.addressed and bool(
-        rules.problem or heads.get("complaint", negativity)
-        >= _threshold("complaint", settings, thresholds) / 2))
+        rules.problem or heads.get("complaint", negativity) >= complaint_bar / 2))
     # The learned spam flag takes away only a thank-you, never a reply the needs_reply
     # head asks for, even a doubtful one (the unsure band). The spam words take a
     # mention away whatever the model says, unless it asks the brand in words and the
